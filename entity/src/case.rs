@@ -1,0 +1,36 @@
+//! A case: one application or lot moving through a workflow.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "cases")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workflow_key: String,
+    pub workflow_version: i32,
+    pub state: String,
+    /// Optimistic-concurrency counter; equals the sequence number of the last audit entry.
+    pub version: i64,
+    pub org: String,
+    pub data: Json,
+    /// Hash of the last audit entry of this case.
+    pub audit_head: String,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::audit_entry::Entity")]
+    AuditEntry,
+}
+
+impl Related<super::audit_entry::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AuditEntry.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

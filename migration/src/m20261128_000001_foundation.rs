@@ -1,0 +1,252 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum WorkflowDefinitions {
+    Table,
+    Id,
+    Key,
+    Version,
+    ContentHash,
+    File,
+    Source,
+    DeployedAt,
+}
+
+#[derive(DeriveIden)]
+enum Cases {
+    Table,
+    Id,
+    WorkflowKey,
+    WorkflowVersion,
+    State,
+    Version,
+    Org,
+    Data,
+    AuditHead,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum AuditEntries {
+    Table,
+    Id,
+    CaseId,
+    Seq,
+    Actor,
+    ActorOrg,
+    Roles,
+    Action,
+    FromState,
+    ToState,
+    Payload,
+    Comment,
+    At,
+    PrevHash,
+    Hash,
+}
+
+#[derive(DeriveIden)]
+enum IdempotencyKeys {
+    Table,
+    Subject,
+    Key,
+    Fingerprint,
+    Response,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(WorkflowDefinitions::Table)
+                    .col(
+                        ColumnDef::new(WorkflowDefinitions::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(WorkflowDefinitions::Key).string().not_null())
+                    .col(
+                        ColumnDef::new(WorkflowDefinitions::Version)
+                            .integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WorkflowDefinitions::ContentHash)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WorkflowDefinitions::File)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WorkflowDefinitions::Source)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(WorkflowDefinitions::DeployedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_workflow_definitions_key_version")
+                    .table(WorkflowDefinitions::Table)
+                    .col(WorkflowDefinitions::Key)
+                    .col(WorkflowDefinitions::Version)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Cases::Table)
+                    .col(ColumnDef::new(Cases::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Cases::WorkflowKey).string().not_null())
+                    .col(ColumnDef::new(Cases::WorkflowVersion).integer().not_null())
+                    .col(ColumnDef::new(Cases::State).string().not_null())
+                    .col(ColumnDef::new(Cases::Version).big_integer().not_null())
+                    .col(ColumnDef::new(Cases::Org).string().not_null())
+                    .col(ColumnDef::new(Cases::Data).json().not_null())
+                    .col(ColumnDef::new(Cases::AuditHead).string().not_null())
+                    .col(ColumnDef::new(Cases::CreatedBy).string().not_null())
+                    .col(
+                        ColumnDef::new(Cases::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Cases::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_cases_org")
+                    .table(Cases::Table)
+                    .col(Cases::Org)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_cases_workflow_state")
+                    .table(Cases::Table)
+                    .col(Cases::WorkflowKey)
+                    .col(Cases::State)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(AuditEntries::Table)
+                    .col(
+                        ColumnDef::new(AuditEntries::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(AuditEntries::CaseId).uuid().not_null())
+                    .col(ColumnDef::new(AuditEntries::Seq).big_integer().not_null())
+                    .col(ColumnDef::new(AuditEntries::Actor).string().not_null())
+                    .col(ColumnDef::new(AuditEntries::ActorOrg).string().not_null())
+                    .col(ColumnDef::new(AuditEntries::Roles).text().not_null())
+                    .col(ColumnDef::new(AuditEntries::Action).string().not_null())
+                    .col(ColumnDef::new(AuditEntries::FromState).string().not_null())
+                    .col(ColumnDef::new(AuditEntries::ToState).string().not_null())
+                    .col(ColumnDef::new(AuditEntries::Payload).text().not_null())
+                    .col(ColumnDef::new(AuditEntries::Comment).text().null())
+                    .col(
+                        ColumnDef::new(AuditEntries::At)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(AuditEntries::PrevHash).string().not_null())
+                    .col(ColumnDef::new(AuditEntries::Hash).string().not_null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_audit_entries_case")
+                            .from(AuditEntries::Table, AuditEntries::CaseId)
+                            .to(Cases::Table, Cases::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ux_audit_entries_case_seq")
+                    .table(AuditEntries::Table)
+                    .col(AuditEntries::CaseId)
+                    .col(AuditEntries::Seq)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(IdempotencyKeys::Table)
+                    .col(ColumnDef::new(IdempotencyKeys::Subject).string().not_null())
+                    .col(ColumnDef::new(IdempotencyKeys::Key).string().not_null())
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::Fingerprint)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(IdempotencyKeys::Response).text().not_null())
+                    .col(
+                        ColumnDef::new(IdempotencyKeys::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(IdempotencyKeys::Subject)
+                            .col(IdempotencyKeys::Key),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            IdempotencyKeys::Table.into_iden(),
+            AuditEntries::Table.into_iden(),
+            Cases::Table.into_iden(),
+            WorkflowDefinitions::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

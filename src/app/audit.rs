@@ -1,0 +1,158 @@
+//! Verifying every audit chain.
+
+use std::collections::HashMap;
+
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::domain::audit::{AuditRecord, GENESIS};
+use crate::store;
+use crate::store::audit::AuditRow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub case_id: Uuid,
+    pub seq: i64,
+    pub problem: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "case {} entry {}: {}",
+            self.case_id, self.seq, self.problem
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub cases: usize,
+    pub entries: u64,
+    /// The first broken entry, in (case, sequence) order; `None` when every chain holds.
+    pub broken: Option<Broken>,
+}
+
+fn recompute(row: &AuditRow) -> Result<String, String> {
+    let roles: Vec<String> =
+        serde_json::from_str(&row.roles).map_err(|e| format!("roles are not JSON: {e}"))?;
+    let payload =
+        serde_json::from_str(&row.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+    let record = AuditRecord {
+        case_id: row.case_id,
+        seq: row.seq,
+        actor: row.actor.clone(),
+        actor_org: row.actor_org.clone(),
+        roles,
+        action: row.action.clone(),
+        from_state: row.from_state.clone(),
+        to_state: row.to_state.clone(),
+        payload,
+        comment: row.comment.clone(),
+        at: row.at,
+    };
+    Ok(record.chain_hash(&row.prev_hash))
+}
+
+/// Recomputes every chain; also checks that each case's version and head match its last entry.
+pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
+    let cases: HashMap<Uuid, (i64, String)> = store::cases::versions(db)
+        .await?
+        .into_iter()
+        .map(|(id, version, head)| (id, (version, head)))
+        .collect();
+    let mut seen: HashMap<Uuid, (i64, String)> = HashMap::new();
+    let mut entries = 0u64;
+    let mut after = None;
+    let broken = |case_id, seq, problem: String| Broken {
+        case_id,
+        seq,
+        problem,
+    };
+    loop {
+        let batch = store::audit::batch_after(db, after, 1000).await?;
+        let Some(last) = batch.last() else { break };
+        after = Some((last.case_id, last.seq));
+        for row in &batch {
+            entries += 1;
+            let (expected_seq, expected_prev) = match seen.get(&row.case_id) {
+                Some((seq, hash)) => (seq + 1, hash.clone()),
+                None => (1, GENESIS.to_string()),
+            };
+            let problem = if row.seq != expected_seq {
+                Some(format!(
+                    "sequence number {} where {expected_seq} was expected (an entry is missing)",
+                    row.seq
+                ))
+            } else if row.prev_hash != expected_prev {
+                Some(format!(
+                    "previous hash {} does not match the hash of entry {}",
+                    row.prev_hash,
+                    expected_seq - 1
+                ))
+            } else {
+                match recompute(row) {
+                    Err(e) => Some(e),
+                    Ok(h) if h != row.hash => Some(format!(
+                        "stored hash {} does not match its content (recomputed {h}): the entry was changed",
+                        row.hash
+                    )),
+                    Ok(_) => None,
+                }
+            };
+            if let Some(problem) = problem {
+                return Ok(Report {
+                    cases: cases.len(),
+                    entries,
+                    broken: Some(broken(row.case_id, row.seq, problem)),
+                });
+            }
+            seen.insert(row.case_id, (row.seq, row.hash.clone()));
+        }
+    }
+    let mut ids: Vec<&Uuid> = cases.keys().collect();
+    ids.sort();
+    for id in ids {
+        let (version, head) = &cases[id];
+        match seen.get(id) {
+            None => {
+                return Ok(Report {
+                    cases: cases.len(),
+                    entries,
+                    broken: Some(broken(*id, 1, "the case has no audit entries".into())),
+                })
+            }
+            Some((seq, hash)) if seq != version || hash != head => {
+                return Ok(Report {
+                    cases: cases.len(),
+                    entries,
+                    broken: Some(broken(
+                        *id,
+                        *seq,
+                        format!("the case is at version {version} but its chain ends at entry {seq} (entries removed, or the case row was changed)"),
+                    )),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for id in seen.keys() {
+        if !cases.contains_key(id) {
+            return Ok(Report {
+                cases: cases.len(),
+                entries,
+                broken: Some(broken(
+                    *id,
+                    1,
+                    "entries exist for a case that does not".into(),
+                )),
+            });
+        }
+    }
+    Ok(Report {
+        cases: cases.len(),
+        entries,
+        broken: None,
+    })
+}

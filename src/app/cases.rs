@@ -1,0 +1,465 @@
+//! Cases: create, act, read, list, history.
+
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{App, AppError};
+use crate::domain::audit::{canonical_json, to_micros, AuditRecord, GENESIS};
+use crate::domain::FieldErrors;
+use crate::engine::{self, Actor, CaseView, Definition, Effect, Step, TransitionError};
+use crate::store;
+use crate::store::audit::AuditRow;
+use crate::store::cases::CaseRow;
+
+/// A case as its caller sees it. Also what an `Idempotency-Key` replays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseSnapshot {
+    pub id: Uuid,
+    pub workflow: String,
+    pub workflow_version: u32,
+    pub state: String,
+    pub terminal: bool,
+    pub version: i64,
+    pub org: String,
+    pub data: Value,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// What this caller may fire now.
+    pub allowed_actions: Vec<String>,
+}
+
+/// One audit entry as shown in a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    pub seq: i64,
+    pub actor: String,
+    pub actor_org: String,
+    pub roles: Vec<String>,
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub payload: Value,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A client's idempotency key and a fingerprint of the request it came with.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FireRequest {
+    pub expected_version: i64,
+    pub comment: Option<String>,
+    pub payload: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    pub total: u64,
+}
+
+pub const MAX_PER_PAGE: u64 = 200;
+const MAX_COMMENT_CHARS: usize = 4000;
+/// The pseudo-action that opens a case's audit chain.
+pub const CREATE_ACTION: &str = "create";
+
+/// Whether `actor` may see cases of `org`.
+pub fn can_see(actor: &Actor, org: &str) -> bool {
+    actor.system || actor.org == org || actor.roles.iter().any(|r| r.sees_all_organisations())
+}
+
+fn snapshot(def: &Definition, row: CaseRow, history: &[Step], actor: &Actor) -> CaseSnapshot {
+    let view = CaseView {
+        state: &row.state,
+        data: &row.data,
+        history,
+    };
+    let allowed_actions = engine::allowed_actions(def, view, actor)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let terminal = def
+        .state_id(&row.state)
+        .is_some_and(|s| def.state(s).terminal);
+    CaseSnapshot {
+        id: row.id,
+        workflow: row.workflow_key,
+        workflow_version: u32::try_from(row.workflow_version).unwrap_or_default(),
+        state: row.state,
+        terminal,
+        version: row.version,
+        org: row.org,
+        data: row.data,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        allowed_actions,
+    }
+}
+
+fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> AuditRow {
+    AuditRow {
+        id: Uuid::now_v7(),
+        case_id: record.case_id,
+        seq: record.seq,
+        actor: record.actor.clone(),
+        actor_org: record.actor_org.clone(),
+        roles: canonical_json(&Value::from(record.roles.clone())),
+        action: record.action.clone(),
+        from_state: record.from_state.clone(),
+        to_state: record.to_state.clone(),
+        payload: canonical_json(&record.payload),
+        comment: record.comment.clone(),
+        at: record.at,
+        prev_hash: prev_hash.to_string(),
+        hash: hash.to_string(),
+    }
+}
+
+fn definition_of(app: &App, row: &CaseRow) -> Result<std::sync::Arc<Definition>, AppError> {
+    let version = u32::try_from(row.workflow_version).unwrap_or_default();
+    app.workflows
+        .get(&row.workflow_key, version)
+        .ok_or_else(|| {
+            AppError::Unexpected(anyhow::anyhow!(
+                "case {} uses workflow {} v{}, which is not deployed",
+                row.id,
+                row.workflow_key,
+                version
+            ))
+        })
+}
+
+async fn history_steps(app: &App, case_id: Uuid) -> Result<Vec<Step>, AppError> {
+    Ok(store::audit::steps(&app.db, case_id)
+        .await?
+        .into_iter()
+        .map(|(action, actor)| Step { action, actor })
+        .collect())
+}
+
+/// The stored first response for this key, if the same caller already made this request.
+async fn replay(
+    app: &App,
+    actor: &Actor,
+    idem: Option<&Idempotency>,
+) -> Result<Option<CaseSnapshot>, AppError> {
+    let Some(idem) = idem else { return Ok(None) };
+    let Some(row) = store::idempotency::find(&app.db, &actor.subject, &idem.key).await? else {
+        return Ok(None);
+    };
+    if row.fingerprint != idem.fingerprint {
+        return Err(AppError::IdempotencyKeyReused);
+    }
+    let snapshot = serde_json::from_str(&row.response)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored idempotent response: {e}")))?;
+    Ok(Some(snapshot))
+}
+
+/// Runs after the state change inside its transaction: records the response under the key.
+/// Returns false when another request with the same key committed first.
+async fn remember(
+    tx: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    idem: Option<&Idempotency>,
+    response: &CaseSnapshot,
+    at: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let Some(idem) = idem else { return Ok(true) };
+    let body = serde_json::to_string(response).map_err(|e| AppError::Unexpected(e.into()))?;
+    match store::idempotency::insert(tx, &actor.subject, &idem.key, &idem.fingerprint, &body, at)
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(e) if store::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
+        let mut e = FieldErrors::default();
+        e.add("comment", format!("at most {MAX_COMMENT_CHARS} characters"));
+        return Err(AppError::Validation(e));
+    }
+    Ok(())
+}
+
+/// Opens a case on the newest version of `workflow`, owned by the actor's organisation.
+pub async fn create_case(
+    app: &App,
+    actor: &Actor,
+    workflow: &str,
+    data: Value,
+    idem: Option<&Idempotency>,
+) -> Result<CaseSnapshot, AppError> {
+    if let Some(done) = replay(app, actor, idem).await? {
+        return Ok(done);
+    }
+    let def = app
+        .workflows
+        .newest(workflow)
+        .ok_or_else(|| AppError::UnknownWorkflow(workflow.to_string()))?;
+    if actor.system || !actor.roles.intersects(def.create_roles) {
+        return Err(TransitionError::Forbidden {
+            action: CREATE_ACTION.into(),
+            allowed: def.create_roles.names(),
+        }
+        .into());
+    }
+    engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
+
+    let now = to_micros(app.clock.now());
+    let id = Uuid::now_v7();
+    let initial = def.states[def.initial].name.clone();
+    let record = AuditRecord {
+        case_id: id,
+        seq: 1,
+        actor: actor.subject.clone(),
+        actor_org: actor.org.clone(),
+        roles: actor.roles.names(),
+        action: CREATE_ACTION.into(),
+        from_state: String::new(),
+        to_state: initial.clone(),
+        payload: data.clone(),
+        comment: None,
+        at: now,
+    };
+    let hash = record.chain_hash(GENESIS);
+    let row = CaseRow {
+        id,
+        workflow_key: def.key.clone(),
+        workflow_version: def.version as i32,
+        state: initial,
+        version: 1,
+        org: actor.org.clone(),
+        data,
+        audit_head: hash.clone(),
+        created_by: actor.subject.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let history = [Step {
+        action: CREATE_ACTION.into(),
+        actor: actor.subject.clone(),
+    }];
+    let response = snapshot(&def, row.clone(), &history, actor);
+
+    let tx = app.db.begin().await?;
+    store::cases::insert(&tx, row).await?;
+    store::audit::append(&tx, audit_row(&record, GENESIS, &hash)).await?;
+    if !remember(&tx, actor, idem, &response, now).await? {
+        tx.rollback().await?;
+        return replay(app, actor, idem)
+            .await?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
+    }
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Loads a case the actor may see, or answers NotFound (also for another organisation's case).
+async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<CaseRow, AppError> {
+    match store::cases::find(&app.db, id).await? {
+        Some(row) if can_see(actor, &row.org) => Ok(row),
+        _ => Err(AppError::NotFound(format!("case {id}"))),
+    }
+}
+
+/// Fires `action` on a case: load, decide (pure), then update with a version check and append
+/// the audit entry in one transaction.
+pub async fn fire(
+    app: &App,
+    actor: &Actor,
+    case_id: Uuid,
+    action: &str,
+    request: FireRequest,
+    idem: Option<&Idempotency>,
+) -> Result<CaseSnapshot, AppError> {
+    if let Some(done) = replay(app, actor, idem).await? {
+        return Ok(done);
+    }
+    check_comment(request.comment.as_deref())?;
+    let row = load_visible(app, actor, case_id).await?;
+    if row.version != request.expected_version {
+        return Err(AppError::Conflict {
+            expected: request.expected_version,
+            actual: row.version,
+        });
+    }
+    let def = definition_of(app, &row)?;
+    let mut history = history_steps(app, case_id).await?;
+    let now = to_micros(app.clock.now());
+    let payload = match request.payload {
+        Value::Null => Value::Object(Default::default()),
+        other => other,
+    };
+    let view = CaseView {
+        state: &row.state,
+        data: &row.data,
+        history: &history,
+    };
+    let transition = engine::decide(&def, view, actor, action, &payload, now)?;
+    let new_data = transition.effects.iter().find_map(|e| match e {
+        Effect::ReplaceData(d) => Some(d.clone()),
+        _ => None,
+    });
+
+    let record = AuditRecord {
+        case_id,
+        seq: row.version + 1,
+        actor: actor.subject.clone(),
+        actor_org: actor.org.clone(),
+        roles: if actor.system {
+            vec!["system".into()]
+        } else {
+            actor.roles.names()
+        },
+        action: transition.action.clone(),
+        from_state: transition.from.clone(),
+        to_state: transition.to.clone(),
+        payload,
+        comment: request.comment,
+        at: now,
+    };
+    let hash = record.chain_hash(&row.audit_head);
+    history.push(Step {
+        action: transition.action.clone(),
+        actor: actor.subject.clone(),
+    });
+    let mut updated = row.clone();
+    updated.state = transition.to.clone();
+    updated.version = row.version + 1;
+    updated.audit_head = hash.clone();
+    updated.updated_at = now;
+    if let Some(d) = &new_data {
+        updated.data = d.clone();
+    }
+    let response = snapshot(&def, updated, &history, actor);
+
+    let tx = app.db.begin().await?;
+    let moved = store::cases::advance(
+        &tx,
+        store::cases::Advance {
+            id: case_id,
+            expected_version: row.version,
+            state: &transition.to,
+            data: new_data.as_ref(),
+            audit_head: &hash,
+            at: now,
+        },
+    )
+    .await?;
+    if !moved {
+        tx.rollback().await?;
+        let actual = store::cases::find(&app.db, case_id)
+            .await?
+            .map_or(row.version, |r| r.version);
+        return Err(AppError::Conflict {
+            expected: request.expected_version,
+            actual,
+        });
+    }
+    store::audit::append(&tx, audit_row(&record, &row.audit_head, &hash)).await?;
+    if !remember(&tx, actor, idem, &response, now).await? {
+        tx.rollback().await?;
+        return replay(app, actor, idem)
+            .await?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
+    }
+    tx.commit().await?;
+    Ok(response)
+}
+
+pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot, AppError> {
+    let row = load_visible(app, actor, id).await?;
+    let def = definition_of(app, &row)?;
+    let history = history_steps(app, id).await?;
+    Ok(snapshot(&def, row, &history, actor))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub workflow: Option<String>,
+    pub state: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Cases the actor may see, oldest first. `allowed_actions` is left out of list items
+/// (it needs each case's history); read one case for it.
+pub async fn list_cases(
+    app: &App,
+    actor: &Actor,
+    q: ListQuery,
+) -> Result<Page<CaseSnapshot>, AppError> {
+    let mut errors = FieldErrors::default();
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    if page == 0 {
+        errors.add("page", "starts at 1");
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        errors.add("per_page", format!("must be 1 to {MAX_PER_PAGE}"));
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let sees_all = actor.roles.iter().any(|r| r.sees_all_organisations());
+    let filter = store::cases::Filter {
+        workflow: q.workflow,
+        state: q.state,
+        org: (!sees_all).then(|| actor.org.clone()),
+    };
+    let (rows, total) = store::cases::list(&app.db, &filter, page, per_page).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let def = definition_of(app, &row)?;
+        items.push(snapshot(&def, row, &[], &Actor::system()));
+    }
+    for item in &mut items {
+        item.allowed_actions.clear();
+    }
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
+}
+
+pub async fn history(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<HistoryEntry>, AppError> {
+    load_visible(app, actor, id).await?;
+    let rows = store::audit::of_case(&app.db, id).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                seq: r.seq,
+                actor: r.actor,
+                actor_org: r.actor_org,
+                roles: serde_json::from_str(&r.roles)
+                    .map_err(|e| AppError::Unexpected(e.into()))?,
+                action: r.action,
+                from: r.from_state,
+                to: r.to_state,
+                payload: serde_json::from_str(&r.payload)
+                    .map_err(|e| AppError::Unexpected(e.into()))?,
+                comment: r.comment,
+                at: r.at,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            })
+        })
+        .collect()
+}

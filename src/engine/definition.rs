@@ -1,0 +1,528 @@
+//! Workflow definitions: parsed from TOML once, validated, then compiled into indexed tables.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use serde::Deserialize;
+
+use crate::domain::{Role, RoleSet};
+
+pub type StateId = usize;
+pub type ActionId = usize;
+
+// ------------------------------------------------------------------ the file format
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefinition {
+    key: String,
+    version: u32,
+    title: String,
+    initial: String,
+    #[serde(default)]
+    data: Option<String>,
+    #[serde(default)]
+    create_roles: Vec<String>,
+    states: BTreeMap<String, RawState>,
+    #[serde(default)]
+    actions: Vec<RawAction>,
+    #[serde(default)]
+    clocks: BTreeMap<String, RawClock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawState {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    terminal: bool,
+    #[serde(default)]
+    run: Vec<String>,
+    #[serde(default)]
+    pause: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAction {
+    name: String,
+    #[serde(default)]
+    title: Option<String>,
+    from: Vec<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    by_deadline: bool,
+    #[serde(default)]
+    distinct_from: Vec<String>,
+    #[serde(default)]
+    edits_data: bool,
+    #[serde(default)]
+    payload: BTreeMap<String, FieldSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClock {
+    #[serde(default)]
+    title: Option<String>,
+    limit_days: u32,
+    #[serde(default)]
+    day_type: DayType,
+    #[serde(default)]
+    warn_at: Vec<f64>,
+    on_expiry: Option<String>,
+}
+
+/// A payload field an action takes.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub kind: FieldKind,
+    #[serde(default = "yes")]
+    pub required: bool,
+    #[serde(default)]
+    pub min_items: usize,
+    #[serde(default)]
+    pub allowed: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// A non-empty string.
+    Text,
+    /// A list of non-empty strings.
+    List,
+    /// A whole number.
+    Integer,
+    Boolean,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayType {
+    #[default]
+    Working,
+    Calendar,
+}
+
+/// The case-data schemas a workflow can name in `data = "..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataSchema {
+    /// `domain::project::ProjectData`.
+    EiaProject,
+}
+
+impl DataSchema {
+    fn parse(name: &str) -> Option<DataSchema> {
+        match name {
+            "eia_project" => Some(DataSchema::EiaProject),
+            _ => None,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ the compiled form
+
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub key: String,
+    pub version: u32,
+    pub title: String,
+    pub initial: StateId,
+    pub data: Option<DataSchema>,
+    pub create_roles: RoleSet,
+    pub states: Vec<State>,
+    pub actions: Vec<Action>,
+    pub clocks: Vec<Clock>,
+    state_index: HashMap<String, StateId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub title: Option<String>,
+    pub terminal: bool,
+    /// Per clock (indexed like `Definition::clocks`): what it does in this state.
+    pub clocks: Vec<ClockStatus>,
+    /// Actions that can be fired from here, in file order.
+    pub actions: Vec<ActionId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockStatus {
+    Running,
+    Paused,
+    /// Not started, or finished.
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub name: String,
+    pub title: Option<String>,
+    pub from: Vec<StateId>,
+    /// `None`: the case stays where it is (e.g. an escalation).
+    pub to: Option<StateId>,
+    pub roles: RoleSet,
+    pub by_deadline: bool,
+    pub distinct_from: Vec<String>,
+    pub edits_data: bool,
+    pub payload: Vec<(String, FieldSpec)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Clock {
+    pub name: String,
+    pub title: Option<String>,
+    pub limit_days: u32,
+    pub day_type: DayType,
+    pub warn_at: Vec<f64>,
+    pub on_expiry: String,
+}
+
+/// Everything wrong with one definition file, each message naming the file and the element.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .messages.join("\n"))]
+pub struct DefinitionError {
+    pub messages: Vec<String>,
+}
+
+impl Definition {
+    /// Parses and validates one definition. `file` is only used to name the source in messages.
+    pub fn parse(file: &str, source: &str) -> Result<Definition, DefinitionError> {
+        let raw: RawDefinition = toml::from_str(source).map_err(|e| DefinitionError {
+            messages: vec![format!("{file}: {}", e.to_string().trim_end())],
+        })?;
+        compile(file, raw)
+    }
+
+    pub fn state_id(&self, name: &str) -> Option<StateId> {
+        self.state_index.get(name).copied()
+    }
+
+    pub fn state(&self, id: StateId) -> &State {
+        &self.states[id]
+    }
+
+    /// The action called `name` that can be fired from `state`, if any.
+    pub fn action_from(&self, state: StateId, name: &str) -> Option<&Action> {
+        self.states[state]
+            .actions
+            .iter()
+            .map(|id| &self.actions[*id])
+            .find(|a| a.name == name)
+    }
+
+    pub fn clock(&self, name: &str) -> Option<&Clock> {
+        self.clocks.iter().find(|c| c.name == name)
+    }
+}
+
+fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError> {
+    let mut errors = Vec::new();
+    let mut err = |msg: String| errors.push(format!("{file}: {msg}"));
+
+    if raw.key.is_empty()
+        || !raw
+            .key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        err(format!(
+            "key `{}` must be lower-case letters, digits and underscores",
+            raw.key
+        ));
+    }
+    if raw.version == 0 {
+        err("version must be 1 or more".into());
+    }
+
+    let data = match raw.data.as_deref() {
+        None => None,
+        Some(name) => {
+            let schema = DataSchema::parse(name);
+            if schema.is_none() {
+                err(format!(
+                    "data: unknown case-data schema `{name}` (known: eia_project)"
+                ));
+            }
+            schema
+        }
+    };
+
+    let parse_roles = |element: &str, names: &[String], err: &mut dyn FnMut(String)| {
+        let mut set = RoleSet::default();
+        for name in names {
+            match name.parse::<Role>() {
+                Ok(role) => set.insert(role),
+                Err(e) if name == "system" => err(format!(
+                    "{element}: `system` is not a role; mark the action `by_deadline = true` instead ({e})"
+                )),
+                Err(e) => err(format!("{element}: {e}")),
+            }
+        }
+        set
+    };
+    let create_roles = parse_roles("create_roles", &raw.create_roles, &mut err);
+
+    let state_names: Vec<String> = raw.states.keys().cloned().collect();
+    let state_index: HashMap<String, StateId> = state_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i))
+        .collect();
+    let clock_names: Vec<String> = raw.clocks.keys().cloned().collect();
+
+    let initial = match state_index.get(&raw.initial) {
+        Some(id) => *id,
+        None => {
+            err(format!("initial: unknown state `{}`", raw.initial));
+            0
+        }
+    };
+
+    // States and the clocks they run or pause.
+    let mut states: Vec<State> = Vec::new();
+    for (name, s) in &raw.states {
+        let mut clocks = vec![ClockStatus::Stopped; clock_names.len()];
+        for (list, status) in [
+            (&s.run, ClockStatus::Running),
+            (&s.pause, ClockStatus::Paused),
+        ] {
+            for clock in list {
+                match clock_names.iter().position(|c| c == clock) {
+                    Some(i) if clocks[i] != ClockStatus::Stopped => err(format!(
+                        "state `{name}`: clock `{clock}` is both run and paused"
+                    )),
+                    Some(i) => clocks[i] = status,
+                    None => err(format!("state `{name}`: unknown clock `{clock}`")),
+                }
+            }
+        }
+        if s.terminal && clocks.iter().any(|c| *c != ClockStatus::Stopped) {
+            err(format!(
+                "state `{name}`: a terminal state cannot run or pause clocks"
+            ));
+        }
+        states.push(State {
+            name: name.clone(),
+            title: s.title.clone(),
+            terminal: s.terminal,
+            clocks,
+            actions: Vec::new(),
+        });
+    }
+
+    // Actions.
+    let action_names: BTreeSet<&str> = raw.actions.iter().map(|a| a.name.as_str()).collect();
+    let mut actions: Vec<Action> = Vec::new();
+    for (i, a) in raw.actions.iter().enumerate() {
+        let element = format!("action `{}` (entry {})", a.name, i + 1);
+        if a.name.is_empty() {
+            err(format!("{element}: name is empty"));
+        }
+        let roles = parse_roles(&element, &a.roles, &mut err);
+        if roles.is_empty() && !a.by_deadline {
+            err(format!(
+                "{element}: nobody can fire it (no roles and not by_deadline)"
+            ));
+        }
+        let mut from = Vec::new();
+        if a.from.is_empty() {
+            err(format!("{element}: `from` lists no state"));
+        }
+        for state in &a.from {
+            match state_index.get(state) {
+                Some(id) => from.push(*id),
+                None => err(format!("{element}: from unknown state `{state}`")),
+            }
+        }
+        let to = match &a.to {
+            None => None,
+            Some(state) => match state_index.get(state) {
+                Some(id) => Some(*id),
+                None => {
+                    err(format!("{element}: into unknown state `{state}`"));
+                    None
+                }
+            },
+        };
+        for earlier in &a.distinct_from {
+            if !action_names.contains(earlier.as_str()) {
+                err(format!(
+                    "{element}: distinct_from names unknown action `{earlier}`"
+                ));
+            }
+        }
+        for (field, spec) in &a.payload {
+            if !spec.allowed.is_empty() && !matches!(spec.kind, FieldKind::Text | FieldKind::List) {
+                err(format!(
+                    "{element}: payload field `{field}`: `allowed` needs kind text or list"
+                ));
+            }
+        }
+        actions.push(Action {
+            name: a.name.clone(),
+            title: a.title.clone(),
+            from,
+            to,
+            roles,
+            by_deadline: a.by_deadline,
+            distinct_from: a.distinct_from.clone(),
+            edits_data: a.edits_data,
+            payload: a
+                .payload
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        });
+    }
+
+    // Index actions by state; refuse one name twice from one state; terminal states absorb.
+    for (id, action) in actions.iter().enumerate() {
+        for &state in &action.from {
+            let s = &mut states[state];
+            if s.terminal {
+                errors.push(format!(
+                    "{file}: action `{}`: state `{}` is terminal and accepts no action",
+                    action.name, s.name
+                ));
+            }
+            if s.actions
+                .iter()
+                .any(|other| actions[*other].name == action.name)
+            {
+                errors.push(format!(
+                    "{file}: action `{}` is declared twice from state `{}`",
+                    action.name, s.name
+                ));
+            }
+            s.actions.push(id);
+        }
+    }
+
+    // Clocks: each needs an expiry action that a deadline can fire wherever the clock runs.
+    let mut clocks = Vec::new();
+    for (ci, (name, c)) in raw.clocks.iter().enumerate() {
+        if c.limit_days == 0 {
+            errors.push(format!(
+                "{file}: clock `{name}`: limit_days must be 1 or more"
+            ));
+        }
+        for w in &c.warn_at {
+            if !(*w > 0.0 && *w < 1.0) {
+                errors.push(format!(
+                    "{file}: clock `{name}`: warn_at {w} must be a fraction between 0 and 1"
+                ));
+            }
+        }
+        let on_expiry = match &c.on_expiry {
+            None => {
+                errors.push(format!(
+                    "{file}: clock `{name}` has no expiry action (on_expiry)"
+                ));
+                String::new()
+            }
+            Some(action) => {
+                if !action_names.contains(action.as_str()) {
+                    errors.push(format!(
+                        "{file}: clock `{name}`: expiry action `{action}` is not declared"
+                    ));
+                } else {
+                    for s in states
+                        .iter()
+                        .filter(|s| s.clocks[ci] == ClockStatus::Running)
+                    {
+                        let fires = s
+                            .actions
+                            .iter()
+                            .map(|id| &actions[*id])
+                            .any(|a| &a.name == action && a.by_deadline);
+                        if !fires {
+                            errors.push(format!(
+                                "{file}: clock `{name}` runs in state `{}` but its expiry action `{action}` cannot be fired there by a deadline",
+                                s.name
+                            ));
+                        }
+                    }
+                }
+                action.clone()
+            }
+        };
+        let used = states.iter().any(|s| s.clocks[ci] != ClockStatus::Stopped);
+        if !used {
+            errors.push(format!("{file}: clock `{name}` runs in no state"));
+        }
+        clocks.push(Clock {
+            name: name.clone(),
+            title: c.title.clone(),
+            limit_days: c.limit_days,
+            day_type: c.day_type,
+            warn_at: c.warn_at.clone(),
+            on_expiry,
+        });
+    }
+
+    // Reachability from the initial state, and a way out of every non-terminal state.
+    if !states.is_empty() && initial < states.len() {
+        let mut seen = vec![false; states.len()];
+        let mut queue = VecDeque::from([initial]);
+        seen[initial] = true;
+        while let Some(s) = queue.pop_front() {
+            for a in &states[s].actions {
+                if let Some(to) = actions[*a].to {
+                    if !seen[to] {
+                        seen[to] = true;
+                        queue.push_back(to);
+                    }
+                }
+            }
+        }
+        for (id, s) in states.iter().enumerate() {
+            if !seen[id] {
+                errors.push(format!(
+                    "{file}: state `{}` is unreachable from `{}`",
+                    s.name, raw.initial
+                ));
+            }
+            let way_out = s
+                .actions
+                .iter()
+                .any(|a| matches!(actions[*a].to, Some(to) if to != id));
+            if !s.terminal && !way_out {
+                errors.push(format!(
+                    "{file}: state `{}` is not terminal but has no way out",
+                    s.name
+                ));
+            }
+        }
+    }
+    if !states.iter().any(|s| s.terminal) {
+        errors.push(format!("{file}: no terminal state"));
+    }
+
+    if !errors.is_empty() {
+        return Err(DefinitionError { messages: errors });
+    }
+    Ok(Definition {
+        key: raw.key,
+        version: raw.version,
+        title: raw.title,
+        initial,
+        data,
+        create_roles,
+        states,
+        actions,
+        clocks,
+        state_index,
+    })
+}

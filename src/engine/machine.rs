@@ -1,0 +1,312 @@
+//! Deciding one action: who may fire what, from where, with which payload, and what follows.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::definition::{Action, ClockStatus, DataSchema, Definition, FieldKind, StateId};
+use crate::domain::project::ProjectData;
+use crate::domain::{FieldErrors, RoleSet};
+
+/// Who is acting: a person with roles in an organisation, or the system firing a deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub subject: String,
+    pub org: String,
+    pub roles: RoleSet,
+    pub system: bool,
+}
+
+impl Actor {
+    pub fn person(subject: impl Into<String>, org: impl Into<String>, roles: RoleSet) -> Actor {
+        Actor {
+            subject: subject.into(),
+            org: org.into(),
+            roles,
+            system: false,
+        }
+    }
+
+    /// The system actor that fires deadlines.
+    pub fn system() -> Actor {
+        Actor {
+            subject: "system".into(),
+            org: String::new(),
+            roles: RoleSet::default(),
+            system: true,
+        }
+    }
+}
+
+/// One earlier action on the case: enough for the four-eyes rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub action: String,
+    pub actor: String,
+}
+
+/// The case as the engine needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseView<'a> {
+    pub state: &'a str,
+    pub data: &'a Value,
+    pub history: &'a [Step],
+}
+
+/// What an accepted action does, as data for the app layer to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// A clock changes status (start, pause, resume or stop), as of `at`.
+    Clock {
+        clock: String,
+        status: ClockStatus,
+        at: DateTime<Utc>,
+    },
+    /// The case data is replaced by this (already validated) value.
+    ReplaceData(Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the case is in state `{state}`, which workflow {workflow} does not define")]
+    UnknownState { workflow: String, state: String },
+    #[error("action `{action}` is not available in state `{state}`")]
+    NotAllowed { state: String, action: String },
+    #[error("action `{action}` needs one of the roles: {}", .allowed.join(", "))]
+    Forbidden {
+        action: String,
+        allowed: Vec<String>,
+    },
+    #[error(
+        "the actor of `{action}` must differ from whoever did `{earlier_action}` on this case"
+    )]
+    SameActor {
+        action: String,
+        earlier_action: String,
+    },
+    #[error("invalid payload: {0}")]
+    InvalidPayload(FieldErrors),
+}
+
+fn current_state(def: &Definition, state: &str) -> Result<StateId, TransitionError> {
+    def.state_id(state)
+        .ok_or_else(|| TransitionError::UnknownState {
+            workflow: format!("{} v{}", def.key, def.version),
+            state: state.to_string(),
+        })
+}
+
+/// Checks who may fire `action`: the role, or the system for a deadline, and the four-eyes rule.
+fn check_actor(action: &Action, actor: &Actor, history: &[Step]) -> Result<(), TransitionError> {
+    let permitted = if actor.system {
+        action.by_deadline
+    } else {
+        action.roles.intersects(actor.roles)
+    };
+    if !permitted {
+        let mut allowed = action.roles.names();
+        if action.by_deadline {
+            allowed.push("system".into());
+        }
+        return Err(TransitionError::Forbidden {
+            action: action.name.clone(),
+            allowed,
+        });
+    }
+    if !actor.system {
+        for earlier in &action.distinct_from {
+            if history
+                .iter()
+                .any(|s| &s.action == earlier && s.actor == actor.subject)
+            {
+                return Err(TransitionError::SameActor {
+                    action: action.name.clone(),
+                    earlier_action: earlier.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decides `action` on `case` by `actor` at `now`. Pure: the same inputs give the same answer.
+pub fn decide(
+    def: &Definition,
+    case: CaseView<'_>,
+    actor: &Actor,
+    action: &str,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<Transition, TransitionError> {
+    let from = current_state(def, case.state)?;
+    let Some(spec) = def.action_from(from, action) else {
+        return Err(TransitionError::NotAllowed {
+            state: case.state.to_string(),
+            action: action.to_string(),
+        });
+    };
+    check_actor(spec, actor, case.history)?;
+    let data_patch = check_payload(spec, payload).map_err(TransitionError::InvalidPayload)?;
+
+    let mut effects = Vec::new();
+    if spec.edits_data {
+        let mut data = case.data.as_object().cloned().unwrap_or_default();
+        if let Some(patch) = data_patch {
+            for (k, v) in patch {
+                data.insert(k, v);
+            }
+        }
+        let data = Value::Object(data);
+        if let Some(schema) = def.data {
+            validate_data(schema, &data).map_err(TransitionError::InvalidPayload)?;
+        }
+        effects.push(Effect::ReplaceData(data));
+    }
+
+    let to = spec.to.unwrap_or(from);
+    if to != from {
+        let (before, after) = (&def.states[from].clocks, &def.states[to].clocks);
+        for (i, (b, a)) in before.iter().zip(after).enumerate() {
+            if b != a {
+                effects.push(Effect::Clock {
+                    clock: def.clocks[i].name.clone(),
+                    status: *a,
+                    at: now,
+                });
+            }
+        }
+    }
+    Ok(Transition {
+        action: spec.name.clone(),
+        from: def.states[from].name.clone(),
+        to: def.states[to].name.clone(),
+        effects,
+    })
+}
+
+/// The actions `actor` may fire now (role and four-eyes checked; payload not).
+pub fn allowed_actions<'d>(def: &'d Definition, case: CaseView<'_>, actor: &Actor) -> Vec<&'d str> {
+    let Ok(state) = current_state(def, case.state) else {
+        return Vec::new();
+    };
+    def.states[state]
+        .actions
+        .iter()
+        .map(|id| &def.actions[*id])
+        .filter(|a| check_actor(a, actor, case.history).is_ok())
+        .map(|a| a.name.as_str())
+        .collect()
+}
+
+/// Validates data for a new case against the workflow's schema.
+pub fn validate_new_case(def: &Definition, data: &Value) -> Result<(), FieldErrors> {
+    match def.data {
+        Some(schema) => validate_data(schema, data),
+        None if data.is_object() => Ok(()),
+        None => {
+            let mut e = FieldErrors::default();
+            e.add("data", "must be a JSON object");
+            Err(e)
+        }
+    }
+}
+
+fn validate_data(schema: DataSchema, data: &Value) -> Result<(), FieldErrors> {
+    match schema {
+        DataSchema::EiaProject => ProjectData::parse(data).map(|_| ()),
+    }
+}
+
+/// Checks the payload against the action's fields. For an action that edits the case data,
+/// the fields it does not declare are returned as the patch to the data.
+fn check_payload(
+    action: &Action,
+    payload: &Value,
+) -> Result<Option<Map<String, Value>>, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let empty = Map::new();
+    let map = match payload {
+        Value::Object(map) => map,
+        Value::Null => &empty,
+        _ => {
+            errors.add("data", "must be a JSON object");
+            return Err(errors);
+        }
+    };
+    for (name, spec) in &action.payload {
+        let Some(value) = map.get(name) else {
+            if spec.required {
+                errors.add(name.clone(), "required");
+            }
+            continue;
+        };
+        match spec.kind {
+            FieldKind::Text => match value.as_str() {
+                Some(s) if !s.trim().is_empty() => {
+                    if !spec.allowed.is_empty() && !spec.allowed.iter().any(|a| a == s) {
+                        errors.add(
+                            name.clone(),
+                            format!("must be one of: {}", spec.allowed.join(", ")),
+                        );
+                    }
+                }
+                _ => errors.add(name.clone(), "must be a non-empty string"),
+            },
+            FieldKind::List => match value.as_array() {
+                Some(items) => {
+                    if items.len() < spec.min_items {
+                        errors.add(
+                            name.clone(),
+                            format!("needs at least {} item(s)", spec.min_items),
+                        );
+                    }
+                    for item in items {
+                        match item.as_str() {
+                            Some(s) if !s.trim().is_empty() => {
+                                if !spec.allowed.is_empty() && !spec.allowed.iter().any(|a| a == s)
+                                {
+                                    errors.add(
+                                        name.clone(),
+                                        format!("`{s}` is not one of: {}", spec.allowed.join(", ")),
+                                    );
+                                }
+                            }
+                            _ => errors.add(name.clone(), "items must be non-empty strings"),
+                        }
+                    }
+                }
+                None => errors.add(name.clone(), "must be a list of strings"),
+            },
+            FieldKind::Integer => {
+                if value.as_i64().is_none() {
+                    errors.add(name.clone(), "must be a whole number");
+                }
+            }
+            FieldKind::Boolean => {
+                if !value.is_boolean() {
+                    errors.add(name.clone(), "must be true or false");
+                }
+            }
+        }
+    }
+    let mut patch = Map::new();
+    for (key, value) in map {
+        if action.payload.iter().any(|(n, _)| n == key) {
+            continue;
+        }
+        if action.edits_data {
+            patch.insert(key.clone(), value.clone());
+        } else {
+            errors.add(key.clone(), "unknown field");
+        }
+    }
+    errors.into_result()?;
+    Ok(action.edits_data.then_some(patch))
+}

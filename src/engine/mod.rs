@@ -1,0 +1,19 @@
+//! The pure workflow engine: definitions as data, and the decision of one action.
+//!
+//! Architecture invariant: nothing here does IO, reads a clock or draws random numbers.
+//! Time comes in as an argument; effects go out as data ([`Effect`]).
+
+pub mod definition;
+pub mod graph;
+pub mod machine;
+
+pub use definition::{
+    Action, Clock, ClockStatus, DataSchema, DayType, Definition, DefinitionError, FieldKind, State,
+};
+pub use machine::{
+    allowed_actions, decide, validate_new_case, Actor, CaseView, Effect, Step, Transition,
+    TransitionError,
+};
+
+#[cfg(test)]
+mod tests;

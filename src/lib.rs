@@ -1,0 +1,24 @@
+//! Greenlane: a workflow engine for environmental permitting and pollution-rights trading.
+//!
+//! Cases move through review stages that are defined as data (`workflows/*.toml`). The code is
+//! layered, and the arrows point one way:
+//!
+//! - [`domain`]: values parsed from input (credit codes, project data, roles) and the audit
+//!   hash chain. Pure.
+//! - [`engine`]: workflow definitions (parse, validate, compile) and the decision of one action.
+//!   Pure: time comes in as an argument, effects go out as data.
+//! - [`store`]: sea-orm repositories; the only module that touches the sea-orm entities.
+//! - [`app`]: one async function per use case; loads, calls the engine, and writes the new state
+//!   with its audit entry in one transaction. The only layer that opens transactions.
+//! - [`http`]: actix-web handlers, the bearer-token extractor, and the error-to-status mapping.
+//! - [`cli`]: the `greenlane` command.
+//! - [`settings`] and [`token`]: configuration and JWTs.
+
+pub mod app;
+pub mod cli;
+pub mod domain;
+pub mod engine;
+pub mod http;
+pub mod settings;
+pub mod store;
+pub mod token;

@@ -1,0 +1,189 @@
+//! Settings: an optional TOML file, then environment variables, then defaults.
+//!
+//! | setting | environment | default |
+//! |---|---|---|
+//! | `bind` | `GREENLANE_BIND` | `127.0.0.1:8080` |
+//! | `database_url` | `DATABASE_URL` | `sqlite://data/greenlane.db` |
+//! | `jwt_secret` | `GREENLANE_JWT_SECRET` | generated once, kept in `jwt_secret` beside the SQLite file |
+//! | `jwt_issuer` | `GREENLANE_JWT_ISSUER` | `greenlane` |
+//! | `jwt_audience` | `GREENLANE_JWT_AUDIENCE` | `greenlane-api` |
+//! | `workflows_dir` | `GREENLANE_WORKFLOWS` | `workflows` |
+//!
+//! The file is `GREENLANE_CONFIG` if set, else `greenlane.toml` in the working directory if present.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/greenlane.db";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: String,
+    pub database_url: String,
+    pub jwt_secret: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub workflows_dir: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub secret: String,
+    pub issuer: String,
+    pub audience: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    bind: Option<String>,
+    database_url: Option<String>,
+    jwt_secret: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
+    workflows_dir: Option<PathBuf>,
+}
+
+/// Where the secret came from, so that the server can say so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Configured,
+    Generated(PathBuf),
+    Stored(PathBuf),
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Settings {
+    /// Reads the file and the environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let file = match env("GREENLANE_CONFIG") {
+            Some(path) => Some(PathBuf::from(path)),
+            None => Some(PathBuf::from("greenlane.toml")).filter(|p| p.exists()),
+        };
+        let from_file: FileSettings = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading settings file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("settings file {}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let database_url = env("DATABASE_URL")
+            .or(from_file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        Ok(Settings {
+            bind: env("GREENLANE_BIND")
+                .or(from_file.bind)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            database_url,
+            jwt_secret: env("GREENLANE_JWT_SECRET").or(from_file.jwt_secret),
+            jwt_issuer: env("GREENLANE_JWT_ISSUER")
+                .or(from_file.jwt_issuer)
+                .unwrap_or_else(|| "greenlane".into()),
+            jwt_audience: env("GREENLANE_JWT_AUDIENCE")
+                .or(from_file.jwt_audience)
+                .unwrap_or_else(|| "greenlane-api".into()),
+            workflows_dir: env("GREENLANE_WORKFLOWS")
+                .map(PathBuf::from)
+                .or(from_file.workflows_dir)
+                .unwrap_or_else(|| PathBuf::from("workflows")),
+        })
+    }
+
+    /// The JWT settings. With no configured secret and a SQLite file database, the secret kept
+    /// beside the database is used, and generated on first use.
+    pub fn jwt(&self) -> anyhow::Result<(JwtSettings, SecretSource)> {
+        let (secret, source) = match &self.jwt_secret {
+            Some(s) => (s.clone(), SecretSource::Configured),
+            None => stored_secret(&self.database_url)?,
+        };
+        if secret.len() < 32 {
+            anyhow::bail!("the JWT secret must be at least 32 characters");
+        }
+        let jwt = JwtSettings {
+            secret,
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+        };
+        Ok((jwt, source))
+    }
+}
+
+/// The file a SQLite URL points at, if it is a file (not `:memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// Reads the secret kept beside the SQLite database, generating it on first start.
+/// With PostgreSQL several instances share one database, so the secret must be configured.
+fn stored_secret(database_url: &str) -> anyhow::Result<(String, SecretSource)> {
+    let Some(db_file) = sqlite_path(database_url) else {
+        anyhow::bail!(
+            "GREENLANE_JWT_SECRET is not set; it can only be generated for a SQLite file database \
+             (every instance sharing a PostgreSQL database must use the same configured secret)"
+        );
+    };
+    let dir = db_file.parent().map(Path::to_path_buf).unwrap_or_default();
+    let path = if dir.as_os_str().is_empty() {
+        PathBuf::from("jwt_secret")
+    } else {
+        dir.join("jwt_secret")
+    };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok((existing.trim().to_string(), SecretSource::Stored(path)));
+    }
+    if !dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let secret = hex::encode(bytes);
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok((secret, SecretSource::Generated(path)))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(content.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(path, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(
+            sqlite_path("sqlite://data/greenlane.db"),
+            Some(PathBuf::from("data/greenlane.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/g.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/g.db"))
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://localhost/g"), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! The audit log. Rows are only ever inserted.
+
+use entity::audit_entry::{self, Entity as AuditEntry};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+pub use entity::audit_entry::Model as AuditRow;
+
+pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbErr> {
+    AuditEntry::insert(audit_entry::ActiveModel {
+        id: Set(row.id),
+        case_id: Set(row.case_id),
+        seq: Set(row.seq),
+        actor: Set(row.actor),
+        actor_org: Set(row.actor_org),
+        roles: Set(row.roles),
+        action: Set(row.action),
+        from_state: Set(row.from_state),
+        to_state: Set(row.to_state),
+        payload: Set(row.payload),
+        comment: Set(row.comment),
+        at: Set(row.at),
+        prev_hash: Set(row.prev_hash),
+        hash: Set(row.hash),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The (action, actor) of each entry of a case, oldest first: what the four-eyes rule needs.
+pub async fn steps(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+) -> Result<Vec<(String, String)>, DbErr> {
+    AuditEntry::find()
+        .select_only()
+        .column(audit_entry::Column::Action)
+        .column(audit_entry::Column::Actor)
+        .filter(audit_entry::Column::CaseId.eq(case_id))
+        .order_by_asc(audit_entry::Column::Seq)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The entries of one case, oldest first.
+pub async fn of_case(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Vec<AuditRow>, DbErr> {
+    AuditEntry::find()
+        .filter(audit_entry::Column::CaseId.eq(case_id))
+        .order_by_asc(audit_entry::Column::Seq)
+        .all(db)
+        .await
+}
+
+/// A batch of entries in (case, seq) order after the given position, for verifying all chains
+/// without loading the whole log at once.
+pub async fn batch_after(
+    db: &impl ConnectionTrait,
+    after: Option<(Uuid, i64)>,
+    limit: u64,
+) -> Result<Vec<AuditRow>, DbErr> {
+    let mut query = AuditEntry::find();
+    if let Some((case_id, seq)) = after {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(audit_entry::Column::CaseId.gt(case_id))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(audit_entry::Column::CaseId.eq(case_id))
+                        .add(audit_entry::Column::Seq.gt(seq)),
+                ),
+        );
+    }
+    query
+        .order_by_asc(audit_entry::Column::CaseId)
+        .order_by_asc(audit_entry::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await
+}

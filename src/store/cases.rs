@@ -1,0 +1,115 @@
+//! Cases.
+
+use chrono::{DateTime, Utc};
+use entity::case::{self, Entity as Case};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub use entity::case::Model as CaseRow;
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<CaseRow>, DbErr> {
+    Case::find_by_id(id).one(db).await
+}
+
+pub async fn insert(db: &impl ConnectionTrait, row: CaseRow) -> Result<(), DbErr> {
+    Case::insert(case::ActiveModel {
+        id: Set(row.id),
+        workflow_key: Set(row.workflow_key),
+        workflow_version: Set(row.workflow_version),
+        state: Set(row.state),
+        version: Set(row.version),
+        org: Set(row.org),
+        data: Set(row.data),
+        audit_head: Set(row.audit_head),
+        created_by: Set(row.created_by),
+        created_at: Set(row.created_at),
+        updated_at: Set(row.updated_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The new state of a case after an action.
+pub struct Advance<'a> {
+    pub id: Uuid,
+    pub expected_version: i64,
+    pub state: &'a str,
+    pub data: Option<&'a Value>,
+    pub audit_head: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// Moves a case on if, and only if, it is still at `expected_version`.
+/// Returns false when someone else moved it first.
+pub async fn advance(db: &impl ConnectionTrait, a: Advance<'_>) -> Result<bool, DbErr> {
+    let mut update = Case::update_many()
+        .col_expr(case::Column::State, Expr::value(a.state))
+        .col_expr(case::Column::Version, Expr::value(a.expected_version + 1))
+        .col_expr(case::Column::AuditHead, Expr::value(a.audit_head))
+        .col_expr(case::Column::UpdatedAt, Expr::value(a.at));
+    if let Some(data) = a.data {
+        update = update.col_expr(case::Column::Data, Expr::value(data.clone()));
+    }
+    let result = update
+        .filter(case::Column::Id.eq(a.id))
+        .filter(case::Column::Version.eq(a.expected_version))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub workflow: Option<String>,
+    pub state: Option<String>,
+    /// Only this organisation's cases; `None` for every organisation.
+    pub org: Option<String>,
+}
+
+/// One page of cases in a stable order (creation time, then id), and the total count.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<CaseRow>, u64), DbErr> {
+    let mut cond = Condition::all();
+    if let Some(w) = &filter.workflow {
+        cond = cond.add(case::Column::WorkflowKey.eq(w.as_str()));
+    }
+    if let Some(s) = &filter.state {
+        cond = cond.add(case::Column::State.eq(s.as_str()));
+    }
+    if let Some(o) = &filter.org {
+        cond = cond.add(case::Column::Org.eq(o.as_str()));
+    }
+    let total = Case::find().filter(cond.clone()).count(db).await?;
+    let rows = Case::find()
+        .filter(cond)
+        .order_by_asc(case::Column::CreatedAt)
+        .order_by_asc(case::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Every case's id and version, in id order (for audit verification).
+pub async fn versions(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, i64, String)>, DbErr> {
+    Case::find()
+        .select_only()
+        .column(case::Column::Id)
+        .column(case::Column::Version)
+        .column(case::Column::AuditHead)
+        .order_by_asc(case::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -1,0 +1,187 @@
+//! JWTs: HS256 with the configured secret; claims sub, org, roles, iat, exp, iss, aud.
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::RoleSet;
+use crate::engine::Actor;
+use crate::settings::JwtSettings;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    #[serde(default)]
+    pub org: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
+pub fn issue(
+    settings: &JwtSettings,
+    sub: &str,
+    org: &str,
+    roles: &[String],
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    RoleSet::parse(roles)?;
+    let claims = Claims {
+        sub: sub.to_string(),
+        org: org.to_string(),
+        roles: roles.to_vec(),
+        iat: now.timestamp(),
+        exp: (now + ttl).timestamp(),
+        iss: settings.issuer.clone(),
+        aud: settings.audience.clone(),
+    };
+    Ok(jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(settings.secret.as_bytes()),
+    )?)
+}
+
+/// Checks a token: HS256 only (so never `alg: none`), signature, expiry, issuer, audience.
+pub struct Verifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+impl Verifier {
+    pub fn new(settings: &JwtSettings) -> Verifier {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[settings.issuer.as_str()]);
+        validation.set_audience(&[settings.audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        Verifier {
+            key: DecodingKey::from_secret(settings.secret.as_bytes()),
+            validation,
+        }
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
+            |e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                other => TokenError::Invalid(format!("{other:?}")),
+            },
+        )?;
+        let claims = data.claims;
+        let roles =
+            RoleSet::parse(&claims.roles).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        if claims.sub.is_empty() || claims.sub == "system" {
+            return Err(TokenError::Invalid("unusable subject".into()));
+        }
+        Ok(Actor::person(claims.sub, claims.org, roles))
+    }
+}
+
+/// Parses a lifetime such as `90s`, `30m`, `1h` or `7d`.
+pub fn parse_ttl(s: &str) -> anyhow::Result<Duration> {
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = number
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`{s}`: a lifetime is a number and a unit, e.g. 1h"))?;
+    match unit {
+        "s" | "" => Ok(Duration::seconds(n)),
+        "m" => Ok(Duration::minutes(n)),
+        "h" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        other => anyhow::bail!("`{s}`: unknown unit `{other}` (use s, m, h or d)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn settings() -> JwtSettings {
+        JwtSettings {
+            secret: "x".repeat(40),
+            issuer: "greenlane".into(),
+            audience: "greenlane-api".into(),
+        }
+    }
+
+    #[test]
+    fn a_token_round_trips() {
+        let s = settings();
+        let t = issue(
+            &s,
+            "rui@bureau",
+            "CQEEB",
+            &["reviewer".into()],
+            Duration::hours(1),
+            Utc::now(),
+        )
+        .expect("token");
+        let actor = Verifier::new(&s).verify(&t).expect("valid");
+        assert_eq!(actor.subject, "rui@bureau");
+        assert!(actor.roles.contains(Role::Reviewer));
+    }
+
+    #[test]
+    fn refuses_expired_wrong_issuer_audience_secret_and_alg_none() {
+        let s = settings();
+        let v = Verifier::new(&s);
+        let old = issue(
+            &s,
+            "a",
+            "o",
+            &[],
+            Duration::hours(1),
+            Utc::now() - Duration::hours(2),
+        )
+        .expect("token");
+        assert!(matches!(v.verify(&old), Err(TokenError::Expired)));
+        let mut other = settings();
+        other.issuer = "someone".into();
+        let t = issue(&other, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
+        assert!(v.verify(&t).is_err());
+        let mut other = settings();
+        other.audience = "elsewhere".into();
+        let t = issue(&other, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
+        assert!(v.verify(&t).is_err());
+        let mut other = settings();
+        other.secret = "y".repeat(40);
+        let t = issue(&other, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
+        assert!(v.verify(&t).is_err());
+        // An unsigned token: header {"alg":"none"} and the same claims.
+        let good = issue(&s, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
+        let claims = good.split('.').nth(1).expect("claims part");
+        let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}.");
+        assert!(v.verify(&none).is_err());
+        assert!(issue(
+            &s,
+            "a",
+            "o",
+            &["janitor".into()],
+            Duration::hours(1),
+            Utc::now()
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn lifetimes() {
+        assert_eq!(parse_ttl("1h").expect("ok"), Duration::hours(1));
+        assert_eq!(parse_ttl("45m").expect("ok"), Duration::minutes(45));
+        assert!(parse_ttl("1w").is_err());
+        assert!(parse_ttl("h").is_err());
+    }
+}

@@ -1,0 +1,156 @@
+use std::process::Command;
+
+use crate::helpers::*;
+
+fn greenlane(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_greenlane"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GREENLANE_JWT_SECRET")
+        .env_remove("DATABASE_URL")
+        .env_remove("GREENLANE_WORKFLOWS")
+        .env_remove("GREENLANE_CONFIG")
+        .output()
+        .expect("run greenlane")
+}
+
+#[test]
+fn workflows_check_accepts_the_shipped_folder_and_names_every_problem_otherwise() {
+    let here = tempfile::tempdir().expect("dir");
+    let shipped = workflows_dir();
+    let out = greenlane(
+        &["workflows", "check", shipped.to_str().expect("path")],
+        here.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v1")
+    );
+
+    let bad = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        bad.path().join("broken.toml"),
+        r#"
+key = "broken"
+version = 1
+title = "Broken"
+initial = "start"
+[clocks.limit]
+limit_days = 5
+[states.start]
+run = ["limit"]
+[states.orphan]
+[states.end]
+terminal = true
+[[actions]]
+name = "finish"
+from = ["start"]
+to = "end"
+roles = ["inspector"]
+"#,
+    )
+    .expect("write");
+    let out = greenlane(
+        &["workflows", "check", bad.path().to_str().expect("path")],
+        here.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "broken.toml: action `finish` (entry 1): unknown role `inspector`",
+        "broken.toml: clock `limit` has no expiry action",
+        "broken.toml: state `orphan` is unreachable from `start`",
+        "broken.toml: state `orphan` is not terminal but has no way out",
+    ] {
+        assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
+    }
+}
+
+#[test]
+fn workflows_graph_prints_mermaid() {
+    let here = tempfile::tempdir().expect("dir");
+    let shipped = workflows_dir();
+    let out = greenlane(
+        &[
+            "workflows",
+            "graph",
+            "eia_report_form",
+            "--dir",
+            shipped.to_str().expect("path"),
+        ],
+        here.path(),
+    );
+    assert!(out.status.success());
+    let graph = String::from_utf8_lossy(&out.stdout);
+    assert!(graph.starts_with("stateDiagram-v2"));
+    assert!(graph.contains("decision --> approved: approve"));
+    let out = greenlane(
+        &[
+            "workflows",
+            "graph",
+            "nope",
+            "--dir",
+            shipped.to_str().expect("path"),
+        ],
+        here.path(),
+    );
+    assert!(!out.status.success());
+}
+
+/// With no secret configured, `greenlane token` and the server share the one generated beside
+/// the SQLite database.
+#[tokio::test]
+async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
+    let here = tempfile::tempdir().expect("dir");
+    let out = greenlane(
+        &[
+            "token",
+            "--sub",
+            "ann@acme.example",
+            "--role",
+            "applicant",
+            "--org",
+            "ACME",
+            "--ttl",
+            "10m",
+        ],
+        here.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let secret_file = here.path().join("data").join("jwt_secret");
+    assert!(
+        secret_file.exists(),
+        "the secret is kept beside the default SQLite file"
+    );
+
+    let db_file = here.path().join("data").join("greenlane.db");
+    let settings = greenlane::settings::Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}", db_file.display()),
+        jwt_secret: None,
+        jwt_issuer: "greenlane".into(),
+        jwt_audience: "greenlane-api".into(),
+        workflows_dir: workflows_dir(),
+    };
+    let app = spawn_app_with(settings).await;
+    let ann = User { token };
+    let r = app.create_case(&ann, project()).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let out = greenlane(&["token", "--sub", "x", "--role", "applicant"], here.path());
+    assert!(!out.status.success(), "an applicant token needs --org");
+    let out = greenlane(
+        &["token", "--sub", "x", "--role", "janitor", "--org", "A"],
+        here.path(),
+    );
+    assert!(!out.status.success(), "unknown roles are refused");
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real HTTP app on port 0 against real databases.
+
+mod audit;
+mod auth;
+mod cases;
+mod cli;
+mod helpers;
+mod idempotency;
+mod invariants;
+mod versions;
