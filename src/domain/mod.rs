@@ -1,6 +1,7 @@
 //! Domain values: parsed, never merely validated. Pure: no IO, no clock.
 
 pub mod audit;
+pub mod calendar;
 pub mod credit_code;
 pub mod project;
 pub mod role;

@@ -105,13 +105,7 @@ pub enum FieldKind {
     Boolean,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DayType {
-    #[default]
-    Working,
-    Calendar,
-}
+pub use crate::domain::calendar::DayType;
 
 /// The case-data schemas a workflow can name in `data = "..."`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
