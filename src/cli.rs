@@ -5,8 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::app::{audit, bench, workflows};
+use std::sync::Arc;
+
+use crate::app::{audit, bench, calendars, directory, workflows, App, SystemClock};
+use crate::domain::Role;
 use crate::engine::graph;
+use crate::engine::Actor;
 use crate::http::Application;
 use crate::settings::{SecretSource, Settings};
 use crate::{store, token};
@@ -30,6 +34,21 @@ enum Command {
     Workflows {
         #[command(subcommand)]
         command: WorkflowsCommand,
+    },
+    /// Organisations.
+    Orgs {
+        #[command(subcommand)]
+        command: OrgsCommand,
+    },
+    /// Users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Official working-day calendars.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
     },
     /// Audit log tools.
     Audit {
@@ -75,6 +94,61 @@ enum WorkflowsCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum OrgsCommand {
+    /// Add an organisation.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// enterprise, bureau or agency.
+        #[arg(long, default_value = "enterprise")]
+        kind: String,
+        /// The enterprise's unified social credit code.
+        #[arg(long)]
+        credit_code: Option<String>,
+    },
+    /// List organisations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        org: String,
+        /// A role; repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+        /// Lets the user sign in with POST /api/v1/auth/login.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// List the years in force.
+    List,
+    /// Add or correct one year from a JSON file (this project's format or holiday-cn's);
+    /// open deadlines are recomputed.
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -165,6 +239,125 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", graph::mermaid(&newest.definition));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Orgs { command } => {
+            let app = cli_app().await?;
+            match command {
+                OrgsCommand::Add {
+                    code,
+                    name,
+                    kind,
+                    credit_code,
+                } => {
+                    let org = directory::add_org(
+                        &app,
+                        &cli_admin(),
+                        directory::NewOrg {
+                            code,
+                            name,
+                            kind,
+                            credit_code,
+                        },
+                    )
+                    .await
+                    .map_err(explain)?;
+                    println!("added {} ({}, {})", org.code, org.name, org.kind);
+                }
+                OrgsCommand::List => {
+                    for o in directory::orgs(&app).await.map_err(explain)? {
+                        println!(
+                            "{:<16} {:<10} {}  {}",
+                            o.code,
+                            o.kind,
+                            o.credit_code.unwrap_or_default(),
+                            o.name
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Users { command } => {
+            let app = cli_app().await?;
+            match command {
+                UsersCommand::Add {
+                    email,
+                    name,
+                    org,
+                    roles,
+                    lang,
+                    password,
+                } => {
+                    let user = directory::add_user(
+                        &app,
+                        &cli_admin(),
+                        directory::NewUser {
+                            email,
+                            name,
+                            org,
+                            roles,
+                            lang: Some(lang),
+                            password,
+                        },
+                    )
+                    .await
+                    .map_err(explain)?;
+                    println!(
+                        "added {} ({}) to {} as {}",
+                        user.email,
+                        user.name,
+                        user.organisation,
+                        user.roles.join(", ")
+                    );
+                }
+                UsersCommand::List { org } => {
+                    for u in directory::users(&app, org.as_deref())
+                        .await
+                        .map_err(explain)?
+                    {
+                        println!(
+                            "{:<32} {:<12} {:<4} {}  {}",
+                            u.email,
+                            u.organisation,
+                            u.lang.as_str(),
+                            u.roles.join(","),
+                            u.name
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command } => {
+            let app = cli_app().await?;
+            match command {
+                CalendarCommand::List => {
+                    let summary = calendars::summary(&app)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("calendar version {}", summary.version);
+                    for y in summary.years {
+                        println!(
+                            "{}  {} days off, {} make-up working days  ({} by {})",
+                            y.year, y.days_off, y.make_up_working_days, y.source, y.updated_by
+                        );
+                    }
+                    println!("({})", summary.note);
+                }
+                CalendarCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)?;
+                    let value: serde_json::Value = serde_json::from_str(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    let change = calendars::put_year(&app, &cli_admin(), value)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                    println!(
+                        "{} imported; calendar version {}; {} open deadlines recomputed, {} moved",
+                        change.year, change.calendar_version, change.recomputed, change.moved
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -219,6 +412,38 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             .await?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The app, for commands that change data directly (they run as an admin at the console).
+async fn cli_app() -> anyhow::Result<App> {
+    let settings = Settings::load()?;
+    let db = store::connect(&settings.database_url).await?;
+    App::start(db, &settings.workflows_dir, Arc::new(SystemClock)).await
+}
+
+/// The console user, acting as an admin; recorded as `cli:$USER` in the audit log.
+fn cli_admin() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor::person(
+        format!("cli:{user}"),
+        "",
+        [Role::Admin].into_iter().collect(),
+    )
+}
+
+/// Turns an app error into a message, with each invalid field on its own line.
+fn explain(e: crate::app::AppError) -> anyhow::Error {
+    match e {
+        crate::app::AppError::Validation(fields) => {
+            let lines: Vec<String> = fields
+                .0
+                .iter()
+                .map(|(f, m)| format!("  {f}: {}", m.join("; ")))
+                .collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other}"),
     }
 }
 

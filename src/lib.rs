@@ -19,6 +19,8 @@ pub mod cli;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod settings;
 pub mod store;
 pub mod token;
+pub mod worker;

@@ -26,6 +26,17 @@ pub struct Settings {
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub workflows_dir: PathBuf,
+    pub clock: ClockMode,
+}
+
+/// `GREENLANE_CLOCK`: `system` (the default) or `manual`, which starts at
+/// `GREENLANE_CLOCK_START` (RFC 3339) or now and moves only through the admin clock endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClockMode {
+    System,
+    Manual {
+        start: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +55,8 @@ struct FileSettings {
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
     workflows_dir: Option<PathBuf>,
+    clock: Option<String>,
+    clock_start: Option<String>,
 }
 
 /// Where the secret came from, so that the server can say so.
@@ -93,6 +106,12 @@ impl Settings {
                 .map(PathBuf::from)
                 .or(from_file.workflows_dir)
                 .unwrap_or_else(|| PathBuf::from("workflows")),
+            clock: clock_mode(
+                env("GREENLANE_CLOCK").or(from_file.clock).as_deref(),
+                env("GREENLANE_CLOCK_START")
+                    .or(from_file.clock_start)
+                    .as_deref(),
+            )?,
         })
     }
 
@@ -112,6 +131,25 @@ impl Settings {
             audience: self.jwt_audience.clone(),
         };
         Ok((jwt, source))
+    }
+}
+
+fn clock_mode(mode: Option<&str>, start: Option<&str>) -> anyhow::Result<ClockMode> {
+    match mode.unwrap_or("system") {
+        "system" => Ok(ClockMode::System),
+        "manual" => {
+            let start = start
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(s)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        .with_context(|| {
+                            format!("GREENLANE_CLOCK_START `{s}` is not an RFC 3339 time")
+                        })
+                })
+                .transpose()?;
+            Ok(ClockMode::Manual { start })
+        }
+        other => anyhow::bail!("GREENLANE_CLOCK must be `system` or `manual`, not `{other}`"),
     }
 }
 

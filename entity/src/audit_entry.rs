@@ -1,4 +1,6 @@
-//! The append-only audit log: one row per accepted action, chained by hash within a case.
+//! The append-only audit log: one row per accepted action, chained by hash within a stream.
+//! A stream is a case (`case_id` is the case's id) or the installation (`case_id` is the nil
+//! UUID: calendar changes and other administration).
 
 use sea_orm::entity::prelude::*;
 
@@ -28,19 +30,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::case::Entity",
-        from = "Column::CaseId",
-        to = "super::case::Column::Id"
-    )]
-    Case,
-}
-
-impl Related<super::case::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Case.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

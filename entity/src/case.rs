@@ -22,15 +22,6 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::audit_entry::Entity")]
-    AuditEntry,
-}
-
-impl Related<super::audit_entry::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::AuditEntry.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,6 +1,13 @@
 //! sea-orm entities: plain data, one module per table. No business rules live here.
 
+pub mod agency_grant;
 pub mod audit_entry;
+pub mod calendar_year;
 pub mod case;
+pub mod case_clock;
+pub mod clock_segment;
 pub mod idempotency_key;
+pub mod organisation;
+pub mod timer;
+pub mod user;
 pub mod workflow_definition;

@@ -187,12 +187,6 @@ impl MigrationTrait for Migration {
                     )
                     .col(ColumnDef::new(AuditEntries::PrevHash).string().not_null())
                     .col(ColumnDef::new(AuditEntries::Hash).string().not_null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk_audit_entries_case")
-                            .from(AuditEntries::Table, AuditEntries::CaseId)
-                            .to(Cases::Table, Cases::Id),
-                    )
                     .to_owned(),
             )
             .await?;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use super::calendars::INSTALLATION_STREAM;
 use crate::domain::audit::{AuditRecord, GENESIS};
 use crate::store;
 use crate::store::audit::AuditRow;
@@ -28,6 +29,7 @@ impl std::fmt::Display for Broken {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
+    /// Cases checked (the installation's own stream is checked too, but is not a case).
     pub cases: usize,
     pub entries: u64,
     /// The first broken entry, in (case, sequence) order; `None` when every chain holds.
@@ -138,7 +140,7 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
         }
     }
     for id in seen.keys() {
-        if !cases.contains_key(id) {
+        if !cases.contains_key(id) && *id != INSTALLATION_STREAM {
             return Ok(Report {
                 cases: cases.len(),
                 entries,
@@ -155,4 +157,33 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
         entries,
         broken: None,
     })
+}
+
+/// Appends an entry to the installation's own audit stream (changes that belong to no case),
+/// inside the caller's transaction.
+pub(crate) async fn append_installation(
+    tx: &impl sea_orm::ConnectionTrait,
+    actor: &crate::engine::Actor,
+    action: &str,
+    payload: serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), super::AppError> {
+    let last = store::audit::last_of(tx, INSTALLATION_STREAM).await?;
+    let (seq, prev) = last.map_or((1, GENESIS.to_string()), |l| (l.seq + 1, l.hash));
+    let record = AuditRecord {
+        case_id: INSTALLATION_STREAM,
+        seq,
+        actor: actor.subject.clone(),
+        actor_org: actor.org.clone(),
+        roles: actor.roles.names(),
+        action: action.to_string(),
+        from_state: String::new(),
+        to_state: String::new(),
+        payload,
+        comment: None,
+        at: now,
+    };
+    let hash = record.chain_hash(&prev);
+    store::audit::append(tx, super::cases::audit_row(&record, &prev, &hash)).await?;
+    Ok(())
 }

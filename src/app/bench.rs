@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::cases::{self, FireRequest};
-use super::{workflows, App, SystemClock};
+use super::{App, SystemClock};
 use crate::domain::{Role, RoleSet};
 use crate::engine::{self, Actor, CaseView, Definition, Effect, Step};
 use crate::store;
@@ -124,6 +124,7 @@ pub fn engine_rate(def: &Definition, walks: u64) -> anyhow::Result<(u64, f64)> {
             history.push(Step {
                 action: t.action,
                 actor: actor.subject.clone(),
+                at: now,
             });
             state = t.to;
             transitions += 1;
@@ -141,13 +142,7 @@ struct DbFigures {
 
 async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbFigures> {
     let db = store::connect(db_url).await?;
-    let clock = Arc::new(SystemClock);
-    let registry = workflows::deploy(&db, dir, clock.as_ref()).await?;
-    let app = App {
-        db,
-        workflows: Arc::new(registry),
-        clock,
-    };
+    let app = App::start(db, dir, Arc::new(SystemClock)).await?;
     let c = cast();
     let steps = path(&c);
 
@@ -158,6 +153,7 @@ async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbF
             &c.applicant,
             "eia_report_form",
             sample_project(),
+            None,
             None,
         )
         .await?;

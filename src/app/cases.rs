@@ -6,10 +6,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::clocks::{self, CaseClocks, ClockView};
+use super::directory::{self, Access};
 use super::{App, AppError};
 use crate::domain::audit::{canonical_json, to_micros, AuditRecord, GENESIS};
+use crate::domain::calendar::Calendar;
 use crate::domain::FieldErrors;
-use crate::engine::{self, Actor, CaseView, Definition, Effect, Step, TransitionError};
+use crate::engine::{self, Actor, CaseView, Definition, Effect, Step, Transition, TransitionError};
 use crate::store;
 use crate::store::audit::AuditRow;
 use crate::store::cases::CaseRow;
@@ -30,6 +33,8 @@ pub struct CaseSnapshot {
     pub updated_at: DateTime<Utc>,
     /// What this caller may fire now.
     pub allowed_actions: Vec<String>,
+    /// Every clock the workflow declares, read now.
+    pub clocks: Vec<ClockView>,
 }
 
 /// One audit entry as shown in a case's history.
@@ -76,12 +81,13 @@ const MAX_COMMENT_CHARS: usize = 4000;
 /// The pseudo-action that opens a case's audit chain.
 pub const CREATE_ACTION: &str = "create";
 
-/// Whether `actor` may see cases of `org`.
-pub fn can_see(actor: &Actor, org: &str) -> bool {
-    actor.system || actor.org == org || actor.roles.iter().any(|r| r.sees_all_organisations())
-}
-
-fn snapshot(def: &Definition, row: CaseRow, history: &[Step], actor: &Actor) -> CaseSnapshot {
+fn snapshot(
+    def: &Definition,
+    row: CaseRow,
+    history: &[Step],
+    actor: &Actor,
+    clocks: Vec<ClockView>,
+) -> CaseSnapshot {
     let view = CaseView {
         state: &row.state,
         data: &row.data,
@@ -107,10 +113,11 @@ fn snapshot(def: &Definition, row: CaseRow, history: &[Step], actor: &Actor) -> 
         created_at: row.created_at,
         updated_at: row.updated_at,
         allowed_actions,
+        clocks,
     }
 }
 
-fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> AuditRow {
+pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> AuditRow {
     AuditRow {
         id: Uuid::now_v7(),
         case_id: record.case_id,
@@ -143,11 +150,14 @@ fn definition_of(app: &App, row: &CaseRow) -> Result<std::sync::Arc<Definition>,
         })
 }
 
-async fn history_steps(app: &App, case_id: Uuid) -> Result<Vec<Step>, AppError> {
-    Ok(store::audit::steps(&app.db, case_id)
+pub(crate) async fn history_steps(
+    db: &impl sea_orm::ConnectionTrait,
+    case_id: Uuid,
+) -> Result<Vec<Step>, AppError> {
+    Ok(store::audit::steps(db, case_id)
         .await?
         .into_iter()
-        .map(|(action, actor)| Step { action, actor })
+        .map(|(action, actor, at)| Step { action, actor, at })
         .collect())
 }
 
@@ -198,12 +208,14 @@ fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Opens a case on the newest version of `workflow`, owned by the actor's organisation.
+/// Opens a case on the newest version of `workflow`, owned by the actor's organisation, or by
+/// `on_behalf_of` for an agency that enterprise has granted access.
 pub async fn create_case(
     app: &App,
     actor: &Actor,
     workflow: &str,
     data: Value,
+    on_behalf_of: Option<&str>,
     idem: Option<&Idempotency>,
 ) -> Result<CaseSnapshot, AppError> {
     if let Some(done) = replay(app, actor, idem).await? {
@@ -220,6 +232,20 @@ pub async fn create_case(
         }
         .into());
     }
+    let org = match on_behalf_of {
+        None => actor.org.clone(),
+        Some(o) if o == actor.org => actor.org.clone(),
+        Some(o) => {
+            let granted = actor.roles.contains(crate::domain::Role::Agency)
+                && directory::access(&app.db, actor).await?.covers(o);
+            if !granted {
+                return Err(AppError::Forbidden(format!(
+                    "an agency that `{o}` has granted access"
+                )));
+            }
+            o.to_string()
+        }
+    };
     engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
 
     let now = to_micros(app.clock.now());
@@ -245,7 +271,7 @@ pub async fn create_case(
         workflow_version: def.version as i32,
         state: initial,
         version: 1,
-        org: actor.org.clone(),
+        org,
         data,
         audit_head: hash.clone(),
         created_by: actor.subject.clone(),
@@ -255,8 +281,10 @@ pub async fn create_case(
     let history = [Step {
         action: CREATE_ACTION.into(),
         actor: actor.subject.clone(),
+        at: now,
     }];
-    let response = snapshot(&def, row.clone(), &history, actor);
+    let readings = clocks::readings(&def, &CaseClocks::default(), &app.calendar.get(), now);
+    let response = snapshot(&def, row.clone(), &history, actor, readings);
 
     let tx = app.db.begin().await?;
     store::cases::insert(&tx, row).await?;
@@ -271,16 +299,18 @@ pub async fn create_case(
     Ok(response)
 }
 
-/// Loads a case the actor may see, or answers NotFound (also for another organisation's case).
+/// Loads a case the actor may see, or answers NotFound (also for another organisation's case,
+/// and for an enterprise that has not granted this agency access).
 async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<CaseRow, AppError> {
-    match store::cases::find(&app.db, id).await? {
-        Some(row) if can_see(actor, &row.org) => Ok(row),
+    let row = store::cases::find(&app.db, id).await?;
+    match row {
+        Some(row) if directory::access(&app.db, actor).await?.covers(&row.org) => Ok(row),
         _ => Err(AppError::NotFound(format!("case {id}"))),
     }
 }
 
-/// Fires `action` on a case: load, decide (pure), then update with a version check and append
-/// the audit entry in one transaction.
+/// Fires `action` on a case: load, decide (pure), then update with a version check, append the
+/// audit entry and carry out the clock effects in one transaction.
 pub async fn fire(
     app: &App,
     actor: &Actor,
@@ -301,7 +331,8 @@ pub async fn fire(
         });
     }
     let def = definition_of(app, &row)?;
-    let mut history = history_steps(app, case_id).await?;
+    let history = history_steps(&app.db, case_id).await?;
+    let mut case_clocks = CaseClocks::load(&app.db, case_id).await?;
     let now = to_micros(app.clock.now());
     let payload = match request.payload {
         Value::Null => Value::Object(Default::default()),
@@ -313,13 +344,86 @@ pub async fn fire(
         history: &history,
     };
     let transition = engine::decide(&def, view, actor, action, &payload, now)?;
+    let cal = app.calendar.get();
+
+    let tx = app.db.begin().await?;
+    let committed = commit_transition(
+        &tx,
+        Pending {
+            def: &def,
+            row: &row,
+            history,
+            actor,
+            transition: &transition,
+            audit_payload: payload,
+            comment: request.comment,
+            now,
+            clocks: &mut case_clocks,
+            cal: &cal,
+        },
+    )
+    .await?;
+    let Some((updated, history)) = committed else {
+        tx.rollback().await?;
+        let actual = store::cases::find(&app.db, case_id)
+            .await?
+            .map_or(row.version, |r| r.version);
+        return Err(AppError::Conflict {
+            expected: request.expected_version,
+            actual,
+        });
+    };
+    let readings = clocks::readings(&def, &case_clocks, &cal, now);
+    let response = snapshot(&def, updated, &history, actor, readings);
+    if !remember(&tx, actor, idem, &response, now).await? {
+        tx.rollback().await?;
+        return replay(app, actor, idem)
+            .await?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
+    }
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// A decided transition, ready to be written.
+pub(crate) struct Pending<'a> {
+    pub def: &'a Definition,
+    pub row: &'a CaseRow,
+    pub history: Vec<Step>,
+    pub actor: &'a Actor,
+    pub transition: &'a Transition,
+    pub audit_payload: Value,
+    pub comment: Option<String>,
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub clocks: &'a mut CaseClocks,
+    pub cal: &'a Calendar,
+}
+
+/// Writes a decided transition inside the caller's transaction: the version-checked update
+/// (first, so that SQLite takes its write lock at once), the audit entry, the clock effects.
+/// Answers `None` if the case moved on since it was read.
+pub(crate) async fn commit_transition(
+    tx: &impl sea_orm::ConnectionTrait,
+    p: Pending<'_>,
+) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
+    let Pending {
+        def,
+        row,
+        mut history,
+        actor,
+        transition,
+        audit_payload,
+        comment,
+        now,
+        clocks: case_clocks,
+        cal,
+    } = p;
     let new_data = transition.effects.iter().find_map(|e| match e {
         Effect::ReplaceData(d) => Some(d.clone()),
         _ => None,
     });
-
     let record = AuditRecord {
-        case_id,
+        case_id: row.id,
         seq: row.version + 1,
         actor: actor.subject.clone(),
         actor_org: actor.org.clone(),
@@ -331,30 +435,15 @@ pub async fn fire(
         action: transition.action.clone(),
         from_state: transition.from.clone(),
         to_state: transition.to.clone(),
-        payload,
-        comment: request.comment,
+        payload: audit_payload,
+        comment,
         at: now,
     };
     let hash = record.chain_hash(&row.audit_head);
-    history.push(Step {
-        action: transition.action.clone(),
-        actor: actor.subject.clone(),
-    });
-    let mut updated = row.clone();
-    updated.state = transition.to.clone();
-    updated.version = row.version + 1;
-    updated.audit_head = hash.clone();
-    updated.updated_at = now;
-    if let Some(d) = &new_data {
-        updated.data = d.clone();
-    }
-    let response = snapshot(&def, updated, &history, actor);
-
-    let tx = app.db.begin().await?;
     let moved = store::cases::advance(
-        &tx,
+        tx,
         store::cases::Advance {
-            id: case_id,
+            id: row.id,
             expected_version: row.version,
             state: &transition.to,
             data: new_data.as_ref(),
@@ -364,31 +453,44 @@ pub async fn fire(
     )
     .await?;
     if !moved {
-        tx.rollback().await?;
-        let actual = store::cases::find(&app.db, case_id)
-            .await?
-            .map_or(row.version, |r| r.version);
-        return Err(AppError::Conflict {
-            expected: request.expected_version,
-            actual,
-        });
+        return Ok(None);
     }
-    store::audit::append(&tx, audit_row(&record, &row.audit_head, &hash)).await?;
-    if !remember(&tx, actor, idem, &response, now).await? {
-        tx.rollback().await?;
-        return replay(app, actor, idem)
-            .await?
-            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
+    store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;
+    clocks::apply(
+        tx,
+        def,
+        row.id,
+        &transition.to,
+        case_clocks,
+        &transition.effects,
+        cal,
+        now,
+    )
+    .await?;
+
+    history.push(Step {
+        action: transition.action.clone(),
+        actor: actor.subject.clone(),
+        at: now,
+    });
+    let mut updated = row.clone();
+    updated.state = transition.to.clone();
+    updated.version = row.version + 1;
+    updated.audit_head = hash;
+    updated.updated_at = now;
+    if let Some(d) = new_data {
+        updated.data = d;
     }
-    tx.commit().await?;
-    Ok(response)
+    Ok(Some((updated, history)))
 }
 
 pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot, AppError> {
     let row = load_visible(app, actor, id).await?;
     let def = definition_of(app, &row)?;
-    let history = history_steps(app, id).await?;
-    Ok(snapshot(&def, row, &history, actor))
+    let history = history_steps(&app.db, id).await?;
+    let case_clocks = CaseClocks::load(&app.db, id).await?;
+    let readings = clocks::readings(&def, &case_clocks, &app.calendar.get(), app.clock.now());
+    Ok(snapshot(&def, row, &history, actor, readings))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -399,8 +501,8 @@ pub struct ListQuery {
     pub per_page: Option<u64>,
 }
 
-/// Cases the actor may see, oldest first. `allowed_actions` is left out of list items
-/// (it needs each case's history); read one case for it.
+/// Cases the actor may see, oldest first. `allowed_actions` and `clocks` are left out of list
+/// items (they need each case's history); read one case for them.
 pub async fn list_cases(
     app: &App,
     actor: &Actor,
@@ -416,20 +518,21 @@ pub async fn list_cases(
         errors.add("per_page", format!("must be 1 to {MAX_PER_PAGE}"));
     }
     errors.into_result().map_err(AppError::Validation)?;
-    let sees_all = actor.roles.iter().any(|r| r.sees_all_organisations());
     let filter = store::cases::Filter {
         workflow: q.workflow,
         state: q.state,
-        org: (!sees_all).then(|| actor.org.clone()),
+        orgs: match directory::access(&app.db, actor).await? {
+            Access::All => None,
+            Access::Orgs(orgs) => Some(orgs),
+        },
     };
     let (rows, total) = store::cases::list(&app.db, &filter, page, per_page).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let def = definition_of(app, &row)?;
-        items.push(snapshot(&def, row, &[], &Actor::system()));
-    }
-    for item in &mut items {
+        let mut item = snapshot(&def, row, &[], &Actor::system(), Vec::new());
         item.allowed_actions.clear();
+        items.push(item);
     }
     Ok(Page {
         items,

@@ -4,21 +4,32 @@
 
 pub mod audit;
 pub mod bench;
+pub mod calendars;
 pub mod cases;
+pub mod clocks;
+pub mod deadlines;
+pub mod directory;
 pub mod workflows;
 
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::FieldErrors;
 use crate::engine::TransitionError;
+pub use calendars::CalendarCache;
 pub use workflows::Registry;
 
-/// Where the current time comes from. Tests and the manual clock substitute their own.
+/// Where the current time comes from.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// The manual clock, when this is one.
+    fn manual(&self) -> Option<&ManualClock> {
+        None
+    }
 }
 
 /// The wall clock.
@@ -30,12 +41,87 @@ impl Clock for SystemClock {
     }
 }
 
-/// Everything a use case needs. Cheap to clone; stateless apart from the database.
+/// A clock that moves only when told to (`GREENLANE_CLOCK=manual`; tests and demonstrations).
+pub struct ManualClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> ManualClock {
+        ManualClock {
+            now: Mutex::new(start),
+        }
+    }
+
+    /// Moves the clock to `t`; it never goes backwards.
+    pub fn set(&self, t: DateTime<Utc>) -> Result<DateTime<Utc>, AppError> {
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        if t < *now {
+            let mut e = FieldErrors::default();
+            e.add(
+                "set",
+                format!("the clock does not go backwards (it is {})", *now),
+            );
+            return Err(AppError::Validation(e));
+        }
+        *now = t;
+        Ok(t)
+    }
+
+    pub fn advance(&self, seconds: i64) -> Result<DateTime<Utc>, AppError> {
+        if seconds < 0 {
+            let mut e = FieldErrors::default();
+            e.add("advance_seconds", "must not be negative");
+            return Err(AppError::Validation(e));
+        }
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        *now += Duration::seconds(seconds);
+        Ok(*now)
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn manual(&self) -> Option<&ManualClock> {
+        Some(self)
+    }
+}
+
+/// Everything a use case needs. Cheap to clone; stateless apart from the database and caches
+/// that are reloaded from it.
 #[derive(Clone)]
 pub struct App {
     pub db: DatabaseConnection,
     pub workflows: Arc<Registry>,
     pub clock: Arc<dyn Clock>,
+    pub calendar: Arc<CalendarCache>,
+    /// Serialises timer firing within this process (SQLite has one writer anyway; several
+    /// PostgreSQL instances are kept apart by row locks).
+    pub timer_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl App {
+    /// Deploys the workflows in `workflows_dir`, seeds the calendars in `workflows_dir/calendars`,
+    /// and loads what is in force.
+    pub async fn start(
+        db: DatabaseConnection,
+        workflows_dir: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<App> {
+        let registry = workflows::deploy(&db, workflows_dir, clock.as_ref()).await?;
+        calendars::seed(&db, &workflows_dir.join("calendars"), clock.now()).await?;
+        let calendar = calendars::load(&db).await?;
+        Ok(App {
+            db,
+            workflows: Arc::new(registry),
+            clock,
+            calendar: Arc::new(CalendarCache::new(calendar)),
+            timer_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +138,16 @@ pub enum AppError {
     Transition(#[from] TransitionError),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    #[error("only {0} may do this")]
+    Forbidden(String),
+    #[error("{0}")]
+    ClockNotManual(String),
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    #[error("the e-mail address or the password is wrong")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again in {retry_after_seconds} s")]
+    TooManyAttempts { retry_after_seconds: i64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -60,7 +60,16 @@ struct RawAction {
     #[serde(default)]
     edits_data: bool,
     #[serde(default)]
+    backdate: Option<RawBackdate>,
+    #[serde(default)]
     payload: BTreeMap<String, FieldSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackdate {
+    clocks: Vec<String>,
+    to_latest_of: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -73,6 +82,8 @@ struct RawClock {
     day_type: DayType,
     #[serde(default)]
     warn_at: Vec<f64>,
+    #[serde(default)]
+    notify: Vec<String>,
     on_expiry: Option<String>,
 }
 
@@ -170,7 +181,18 @@ pub struct Action {
     pub by_deadline: bool,
     pub distinct_from: Vec<String>,
     pub edits_data: bool,
+    /// Clocks this action starts that count from an earlier action, not from now
+    /// (deemed acceptance counts from the day the application was received).
+    pub backdate: Option<Backdate>,
     pub payload: Vec<(String, FieldSpec)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backdate {
+    /// The clocks that start back in time.
+    pub clocks: Vec<String>,
+    /// They start at the latest of these earlier actions on the case.
+    pub to_latest_of: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +202,8 @@ pub struct Clock {
     pub limit_days: u32,
     pub day_type: DayType,
     pub warn_at: Vec<f64>,
+    /// Roles to warn at each fraction.
+    pub notify: RoleSet,
     pub on_expiry: String,
 }
 
@@ -357,6 +381,20 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 ));
             }
         }
+        if let Some(b) = &a.backdate {
+            for earlier in &b.to_latest_of {
+                if !action_names.contains(earlier.as_str()) {
+                    err(format!(
+                        "{element}: backdate names unknown action `{earlier}`"
+                    ));
+                }
+            }
+            for clock in &b.clocks {
+                if !clock_names.contains(clock) {
+                    err(format!("{element}: backdate names unknown clock `{clock}`"));
+                }
+            }
+        }
         for (field, spec) in &a.payload {
             if !spec.allowed.is_empty() && !matches!(spec.kind, FieldKind::Text | FieldKind::List) {
                 err(format!(
@@ -373,6 +411,10 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             by_deadline: a.by_deadline,
             distinct_from: a.distinct_from.clone(),
             edits_data: a.edits_data,
+            backdate: a.backdate.as_ref().map(|b| Backdate {
+                clocks: b.clocks.clone(),
+                to_latest_of: b.to_latest_of.clone(),
+            }),
             payload: a
                 .payload
                 .iter()
@@ -452,6 +494,18 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 action.clone()
             }
         };
+        let mut notify = RoleSet::default();
+        for name in &c.notify {
+            match name.parse::<Role>() {
+                Ok(role) => notify.insert(role),
+                Err(e) => errors.push(format!("{file}: clock `{name}`: notify: {e}")),
+            }
+        }
+        if !c.notify.is_empty() && c.warn_at.is_empty() {
+            errors.push(format!(
+                "{file}: clock `{name}`: notify is set but warn_at is empty"
+            ));
+        }
         let used = states.iter().any(|s| s.clocks[ci] != ClockStatus::Stopped);
         if !used {
             errors.push(format!("{file}: clock `{name}` runs in no state"));
@@ -462,6 +516,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             limit_days: c.limit_days,
             day_type: c.day_type,
             warn_at: c.warn_at.clone(),
+            notify,
             on_expiry,
         });
     }

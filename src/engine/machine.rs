@@ -37,11 +37,12 @@ impl Actor {
     }
 }
 
-/// One earlier action on the case: enough for the four-eyes rule.
+/// One earlier action on the case: enough for the four-eyes rule and for backdating clocks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     pub action: String,
     pub actor: String,
+    pub at: DateTime<Utc>,
 }
 
 /// The case as the engine needs it.
@@ -55,10 +56,12 @@ pub struct CaseView<'a> {
 /// What an accepted action does, as data for the app layer to carry out.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// A clock changes status (start, pause, resume or stop), as of `at`.
+    /// A clock changes status, as of `at`: from stopped to running starts a new run; from paused
+    /// to running resumes; running to paused stops the clock but keeps the days used.
     Clock {
         clock: String,
-        status: ClockStatus,
+        from: ClockStatus,
+        to: ClockStatus,
         at: DateTime<Utc>,
     },
     /// The case data is replaced by this (already validated) value.
@@ -172,13 +175,29 @@ pub fn decide(
 
     let to = spec.to.unwrap_or(from);
     if to != from {
+        // Some clocks started by this action may count from an earlier action (deemed acceptance).
+        let backdated = spec.backdate.as_ref().and_then(|b| {
+            let at = case
+                .history
+                .iter()
+                .rev()
+                .find(|s| b.to_latest_of.contains(&s.action))?
+                .at;
+            Some((&b.clocks, at))
+        });
         let (before, after) = (&def.states[from].clocks, &def.states[to].clocks);
         for (i, (b, a)) in before.iter().zip(after).enumerate() {
             if b != a {
+                let name = &def.clocks[i].name;
+                let at = match backdated {
+                    Some((clocks, at)) if *b == ClockStatus::Stopped && clocks.contains(name) => at,
+                    _ => now,
+                };
                 effects.push(Effect::Clock {
-                    clock: def.clocks[i].name.clone(),
-                    status: *a,
-                    at: now,
+                    clock: name.clone(),
+                    from: *b,
+                    to: *a,
+                    at,
                 });
             }
         }

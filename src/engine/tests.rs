@@ -190,7 +190,6 @@ fn the_report_form_walks_from_draft_to_announcement() {
     let def = report_form();
     let applicant = person("ann@acme.example", &[Role::Applicant]);
     let reviewer = person("rui@bureau.example", &[Role::Reviewer]);
-    let approver = person("amy@bureau.example", &[Role::Approver]);
     let steps: Vec<(&Actor, &str, Value, &str)> = vec![
         (&applicant, "submit", json!({}), "submitted"),
         (
@@ -227,6 +226,7 @@ fn the_report_form_walks_from_draft_to_announcement() {
                 history.push(Step {
                     action: t.action,
                     actor: actor.subject.clone(),
+                    at: now(),
                 });
                 state = t.to;
             }
@@ -256,7 +256,7 @@ fn the_report_form_walks_from_draft_to_announcement() {
         .effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Clock { clock, status, .. } => Some((clock.clone(), *status)),
+            Effect::Clock { clock, to, .. } => Some((clock.clone(), *to)),
             _ => None,
         })
         .collect();
@@ -268,7 +268,100 @@ fn the_report_form_walks_from_draft_to_announcement() {
             ("statutory".to_string(), ClockStatus::Paused),
         ]
     );
-    let _ = approver;
+}
+
+#[test]
+fn deemed_acceptance_starts_the_statutory_clocks_on_the_day_of_receipt() {
+    let def = report_form();
+    let data = project();
+    let received = Utc
+        .with_ymd_and_hms(2020, 1, 16, 2, 0, 0)
+        .single()
+        .expect("time");
+    let resubmitted = Utc
+        .with_ymd_and_hms(2020, 1, 17, 2, 0, 0)
+        .single()
+        .expect("time");
+    let history = [
+        Step {
+            action: "submit".into(),
+            actor: "ann".into(),
+            at: received,
+        },
+        Step {
+            action: "request_supplement".into(),
+            actor: "rui".into(),
+            at: received,
+        },
+        Step {
+            action: "resubmit".into(),
+            actor: "ann".into(),
+            at: resubmitted,
+        },
+    ];
+    let case = CaseView {
+        state: "submitted",
+        data: &data,
+        history: &history,
+    };
+    let t = decide(
+        &def,
+        case,
+        &Actor::system(),
+        "deem_accepted",
+        &json!({}),
+        now(),
+    )
+    .expect("deadline fires");
+    let starts: Vec<(String, ClockStatus, ClockStatus, DateTime<Utc>)> = t
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Clock {
+                clock,
+                from,
+                to,
+                at,
+            } => Some((clock.clone(), *from, *to, *at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        vec![
+            (
+                "acceptance_check".to_string(),
+                ClockStatus::Running,
+                ClockStatus::Stopped,
+                now()
+            ),
+            (
+                "acceptance_publicity".to_string(),
+                ClockStatus::Stopped,
+                ClockStatus::Running,
+                now()
+            ),
+            (
+                "promised".to_string(),
+                ClockStatus::Stopped,
+                ClockStatus::Running,
+                resubmitted
+            ),
+            (
+                "statutory".to_string(),
+                ClockStatus::Stopped,
+                ClockStatus::Running,
+                resubmitted
+            ),
+        ]
+    );
+    // An ordinary acceptance starts them now.
+    let reviewer = person("rui2", &[Role::Reviewer]);
+    let t = decide(&def, case, &reviewer, "accept", &json!({}), now()).expect("accepted");
+    assert!(t
+        .effects
+        .iter()
+        .all(|e| matches!(e, Effect::Clock { at, .. } if *at == now())));
 }
 
 #[test]
@@ -302,6 +395,7 @@ fn precise_errors() {
     let history = [Step {
         action: "propose_refusal".into(),
         actor: "rui".into(),
+        at: now(),
     }];
     let both = person("rui", &[Role::Reviewer, Role::Approver]);
     let deciding = CaseView {
@@ -392,6 +486,7 @@ fn allowed_actions_follow_roles_and_four_eyes() {
     let history = [Step {
         action: "propose_approval".into(),
         actor: "rui".into(),
+        at: now(),
     }];
     let case = CaseView {
         state: "decision",
@@ -488,7 +583,7 @@ proptest! {
                             );
                         }
                     }
-                    history.push(Step { action: t.action, actor: actor.subject.clone() });
+                    history.push(Step { action: t.action, actor: actor.subject.clone(), at: now() });
                     state = t.to;
             }
         }

@@ -18,6 +18,9 @@ struct CreateBody {
     workflow: String,
     #[serde(default)]
     data: Value,
+    /// For an agency: the enterprise it files for.
+    #[serde(default)]
+    organisation: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +102,7 @@ pub fn case_json(c: &CaseSnapshot) -> Value {
         "created_at": c.created_at,
         "updated_at": c.updated_at,
         "allowed_actions": c.allowed_actions,
+        "clocks": c.clocks,
     })
 }
 
@@ -110,8 +114,15 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let idem = idempotency(&req, &body)?;
     let input: CreateBody = parse_body(&body)?;
-    let case =
-        cases::create_case(&app, &caller.0, &input.workflow, input.data, idem.as_ref()).await?;
+    let case = cases::create_case(
+        &app,
+        &caller.0,
+        &input.workflow,
+        input.data,
+        input.organisation.as_deref(),
+        idem.as_ref(),
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}", case.id)))
         .json(case_json(&case)))
@@ -171,6 +182,7 @@ pub async fn list(
             let mut v = case_json(c);
             if let Some(map) = v.as_object_mut() {
                 map.remove("allowed_actions");
+                map.remove("clocks");
             }
             v
         })

@@ -81,6 +81,20 @@ impl From<AppError> for ApiError {
                 message,
             )
             .with_details(json!({"fields": fields})),
+            AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AppError::AlreadyExists(_) => {
+                ApiError::new(StatusCode::CONFLICT, "already_exists", message)
+            }
+            AppError::InvalidCredentials => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", message)
+            }
+            AppError::TooManyAttempts {
+                retry_after_seconds,
+            } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+                .with_details(json!({"retry_after_seconds": retry_after_seconds})),
+            AppError::ClockNotManual(_) => {
+                ApiError::new(StatusCode::CONFLICT, "clock_not_manual", message)
+            }
             AppError::IdempotencyKeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

@@ -1,7 +1,9 @@
 //! The HTTP API (actix-web). The only layer that knows status codes and JSON shapes.
 
+pub mod admin;
 pub mod auth;
 pub mod cases;
+pub mod directory;
 pub mod error;
 
 use std::net::TcpListener;
@@ -12,42 +14,52 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::{workflows, App, Clock, SystemClock};
-use crate::settings::Settings;
-use crate::store;
+use crate::app::{deadlines, App, Clock, ManualClock, SystemClock};
+use crate::settings::{ClockMode, Settings};
 use crate::token::Verifier;
+use crate::{store, worker};
 use error::ApiError;
 
-/// A built server: bound to its port, not yet running.
+/// A built server: bound to its port, not yet running; its worker already started.
 pub struct Application {
     port: u16,
     server: Server,
+    worker: tokio::task::JoinHandle<()>,
     pub app: App,
 }
 
 impl Application {
-    /// Connects to the database (migrating it), deploys the workflows, and binds `settings.bind`
+    /// Connects to the database (migrating it), deploys the workflows and calendars, fires the
+    /// timers that fell due while no server ran, starts the worker, and binds `settings.bind`
     /// (use port 0 for any free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
-        Self::build_with_clock(settings, Arc::new(SystemClock)).await
-    }
-
-    pub async fn build_with_clock(
-        settings: &Settings,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Application> {
-        let db = store::connect(&settings.database_url).await?;
-        let registry = workflows::deploy(&db, &settings.workflows_dir, clock.as_ref()).await?;
-        let app = App {
-            db,
-            workflows: Arc::new(registry),
-            clock,
+        let clock: Arc<dyn Clock> = match settings.clock {
+            ClockMode::System => Arc::new(SystemClock),
+            ClockMode::Manual { start } => {
+                Arc::new(ManualClock::new(start.unwrap_or_else(chrono::Utc::now)))
+            }
         };
+        let db = store::connect(&settings.database_url).await?;
+        let app = App::start(db, &settings.workflows_dir, clock).await?;
+        let caught_up = deadlines::fire_due(&app).await?;
+        if caught_up.fired + caught_up.skipped > 0 {
+            tracing::info!(
+                fired = caught_up.fired,
+                skipped = caught_up.skipped,
+                "fired timers that fell due while stopped"
+            );
+        }
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let (jwt, _) = settings.jwt()?;
-        let server = serve(listener, app.clone(), Verifier::new(&jwt))?;
-        Ok(Application { port, server, app })
+        let server = serve(listener, app.clone(), jwt)?;
+        let worker = worker::spawn(app.clone());
+        Ok(Application {
+            port,
+            server,
+            worker,
+            app,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -55,7 +67,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.worker.abort();
+        result
     }
 }
 
@@ -63,14 +77,37 @@ fn json_error(err: impl std::fmt::Display, code: &'static str) -> actix_web::Err
     ApiError::bad_request(code, err.to_string()).into()
 }
 
-fn serve(listener: TcpListener, app: App, verifier: Verifier) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    app: App,
+    jwt: crate::settings::JwtSettings,
+) -> anyhow::Result<Server> {
     let app = web::Data::new(app);
-    let verifier = web::Data::new(verifier);
+    let verifier = web::Data::new(Verifier::new(&jwt));
+    let jwt = web::Data::new(jwt);
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(tracing_actix())
+            .wrap_fn(|req, srv| {
+                use actix_web::dev::Service;
+                let started = std::time::Instant::now();
+                let method = req.method().to_string();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    crate::metrics::http_request(
+                        &method,
+                        &route,
+                        res.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
+                    Ok(res)
+                }
+            })
             .app_data(app.clone())
             .app_data(verifier.clone())
+            .app_data(jwt.clone())
             .app_data(
                 web::JsonConfig::default().error_handler(|e, _| json_error(e, "invalid_body")),
             )
@@ -82,14 +119,30 @@ fn serve(listener: TcpListener, app: App, verifier: Verifier) -> anyhow::Result<
             )
             .route("/health", web::get().to(health))
             .route("/ready", web::get().to(ready_check))
+            .route("/metrics", web::get().to(admin::metrics_text))
             .service(
                 web::scope("/api/v1")
                     .route("/workflows", web::get().to(cases::workflows))
+                    .route("/auth/login", web::post().to(directory::login))
+                    .route("/organisations", web::get().to(directory::orgs))
+                    .route("/admin/organisations", web::post().to(directory::add_org))
+                    .route("/users", web::get().to(directory::users))
+                    .route("/admin/users", web::post().to(directory::add_user))
+                    .route("/grants", web::get().to(directory::grants))
+                    .route("/grants", web::post().to(directory::grant))
+                    .route("/grants/{id}", web::delete().to(directory::revoke))
                     .route("/cases", web::post().to(cases::create))
                     .route("/cases", web::get().to(cases::list))
                     .route("/cases/{id}", web::get().to(cases::get))
                     .route("/cases/{id}/history", web::get().to(cases::history))
-                    .route("/cases/{id}/actions/{action}", web::post().to(cases::fire)),
+                    .route("/cases/{id}/actions/{action}", web::post().to(cases::fire))
+                    .route("/calendars", web::get().to(admin::list_calendars))
+                    .route(
+                        "/admin/calendars/{year}",
+                        web::put().to(admin::put_calendar),
+                    )
+                    .route("/admin/clock", web::get().to(admin::get_clock))
+                    .route("/admin/clock", web::post().to(admin::move_clock)),
             )
             .default_service(web::to(not_found))
     })

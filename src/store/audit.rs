@@ -31,15 +31,17 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
     Ok(())
 }
 
-/// The (action, actor) of each entry of a case, oldest first: what the four-eyes rule needs.
+/// The (action, actor, time) of each entry of a case, oldest first: what the four-eyes rule and
+/// backdated clocks need.
 pub async fn steps(
     db: &impl ConnectionTrait,
     case_id: Uuid,
-) -> Result<Vec<(String, String)>, DbErr> {
+) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>, DbErr> {
     AuditEntry::find()
         .select_only()
         .column(audit_entry::Column::Action)
         .column(audit_entry::Column::Actor)
+        .column(audit_entry::Column::At)
         .filter(audit_entry::Column::CaseId.eq(case_id))
         .order_by_asc(audit_entry::Column::Seq)
         .into_tuple()
@@ -80,5 +82,14 @@ pub async fn batch_after(
         .order_by_asc(audit_entry::Column::Seq)
         .limit(limit)
         .all(db)
+        .await
+}
+
+/// The last entry of a stream (a case, or the installation stream), if any.
+pub async fn last_of(db: &impl ConnectionTrait, stream: Uuid) -> Result<Option<AuditRow>, DbErr> {
+    AuditEntry::find()
+        .filter(audit_entry::Column::CaseId.eq(stream))
+        .order_by_desc(audit_entry::Column::Seq)
+        .one(db)
         .await
 }

@@ -68,8 +68,8 @@ pub async fn advance(db: &impl ConnectionTrait, a: Advance<'_>) -> Result<bool, 
 pub struct Filter {
     pub workflow: Option<String>,
     pub state: Option<String>,
-    /// Only this organisation's cases; `None` for every organisation.
-    pub org: Option<String>,
+    /// Only these organisations' cases; `None` for every organisation.
+    pub orgs: Option<Vec<String>>,
 }
 
 /// One page of cases in a stable order (creation time, then id), and the total count.
@@ -86,8 +86,8 @@ pub async fn list(
     if let Some(s) = &filter.state {
         cond = cond.add(case::Column::State.eq(s.as_str()));
     }
-    if let Some(o) = &filter.org {
-        cond = cond.add(case::Column::Org.eq(o.as_str()));
+    if let Some(orgs) = &filter.orgs {
+        cond = cond.add(case::Column::Org.is_in(orgs.iter().map(String::as_str)));
     }
     let total = Case::find().filter(cond.clone()).count(db).await?;
     let rows = Case::find()

@@ -5,7 +5,11 @@
 
 pub mod admin;
 pub mod audit;
+pub mod bulk;
+pub mod calendars;
 pub mod cases;
+pub mod clocks;
+pub mod directory;
 pub mod idempotency;
 pub mod plain;
 pub mod workflows;
@@ -29,6 +33,13 @@ pub use sea_orm::DatabaseConnection as Db;
 /// busy timeout, so that concurrent writers queue instead of failing.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = if url.starts_with("sqlite:") {
+        if let Some(dir) = crate::settings::sqlite_path(url)
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(&dir)?;
+            }
+        }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -68,4 +79,18 @@ pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// Makes a transaction take SQLite's write lock at once (a no-op on PostgreSQL), so that a
+/// transaction that reads before it writes queues behind other writers instead of failing when
+/// its snapshot turns stale.
+pub async fn lock_for_write(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute(sea_orm::Statement::from_string(
+            DbBackend::Sqlite,
+            "UPDATE calendar_years SET year = year WHERE year IS NULL",
+        ))
+        .await?;
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use greenlane::http::Application;
-use greenlane::settings::{JwtSettings, Settings};
+use greenlane::settings::{ClockMode, JwtSettings, Settings};
 use greenlane::store::admin;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
@@ -128,6 +128,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         jwt_issuer: "greenlane".into(),
         jwt_audience: "greenlane-api".into(),
         workflows_dir: workflows,
+        clock: ClockMode::System,
     }
 }
 
@@ -139,6 +140,19 @@ pub struct TestApp {
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
     spawn_app_with(settings(db, workflows_dir())).await
+}
+
+/// An app whose clock is manual, starting at `start` (RFC 3339).
+pub async fn spawn_app_at(db: &TestDb, start: &str) -> TestApp {
+    let mut s = settings(db, workflows_dir());
+    s.clock = ClockMode::Manual {
+        start: Some(
+            chrono::DateTime::parse_from_rfc3339(start)
+                .expect("RFC 3339")
+                .with_timezone(&chrono::Utc),
+        ),
+    };
+    spawn_app_with(s).await
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
@@ -179,6 +193,10 @@ pub fn applicant() -> User {
 
 pub fn reviewer() -> User {
     user("rui@bureau.example", "CQEEB", &["reviewer"])
+}
+
+pub fn admin() -> User {
+    user("ada@bureau.example", "CQEEB", &["admin"])
 }
 
 pub fn project() -> Value {
@@ -271,6 +289,27 @@ impl TestApp {
             None,
         )
         .await
+    }
+
+    /// Moves the manual clock to `t` (RFC 3339); whatever falls due fires before this returns.
+    pub async fn set_clock(&self, t: &str) -> Value {
+        let r = self
+            .post(&admin(), "/api/v1/admin/clock", &json!({"set": t}), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    }
+
+    /// One clock of a case, by name.
+    pub async fn clock(&self, who: &User, id: &str, name: &str) -> Value {
+        let case = self.case(who, id).await;
+        case["clocks"]
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no clock {name} in {case}"))
     }
 
     pub async fn case(&self, who: &User, id: &str) -> Value {

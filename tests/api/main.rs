@@ -4,6 +4,8 @@ mod audit;
 mod auth;
 mod cases;
 mod cli;
+mod deadlines;
+mod directory;
 mod helpers;
 mod idempotency;
 mod invariants;

@@ -1,0 +1,239 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum CalendarYears {
+    Table,
+    Year,
+    Content,
+    Hash,
+    Source,
+    UpdatedAt,
+    UpdatedBy,
+}
+
+#[derive(DeriveIden)]
+enum CaseClocks {
+    Table,
+    CaseId,
+    Clock,
+    Run,
+    Status,
+    DueDate,
+    DueAt,
+    Provisional,
+    CalendarVersion,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum ClockSegments {
+    Table,
+    Id,
+    CaseId,
+    Clock,
+    Run,
+    Running,
+    Reason,
+    StartedAt,
+    EndedAt,
+}
+
+#[derive(DeriveIden)]
+enum Timers {
+    Table,
+    Id,
+    CaseId,
+    Clock,
+    Run,
+    Kind,
+    Fraction,
+    DueAt,
+    Action,
+    Status,
+    FiredAt,
+    Note,
+    CreatedAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(CalendarYears::Table)
+                    .col(
+                        ColumnDef::new(CalendarYears::Year)
+                            .integer()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(CalendarYears::Content).text().not_null())
+                    .col(ColumnDef::new(CalendarYears::Hash).string().not_null())
+                    .col(ColumnDef::new(CalendarYears::Source).string().not_null())
+                    .col(
+                        ColumnDef::new(CalendarYears::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(CalendarYears::UpdatedBy).string().not_null())
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(CaseClocks::Table)
+                    .col(ColumnDef::new(CaseClocks::CaseId).uuid().not_null())
+                    .col(ColumnDef::new(CaseClocks::Clock).string().not_null())
+                    .col(ColumnDef::new(CaseClocks::Run).integer().not_null())
+                    .col(ColumnDef::new(CaseClocks::Status).string().not_null())
+                    .col(ColumnDef::new(CaseClocks::DueDate).string().null())
+                    .col(
+                        ColumnDef::new(CaseClocks::DueAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(CaseClocks::Provisional).boolean().not_null())
+                    .col(
+                        ColumnDef::new(CaseClocks::CalendarVersion)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CaseClocks::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .primary_key(
+                        Index::create()
+                            .col(CaseClocks::CaseId)
+                            .col(CaseClocks::Clock),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_case_clocks_status_due")
+                    .table(CaseClocks::Table)
+                    .col(CaseClocks::Status)
+                    .col(CaseClocks::DueAt)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(ClockSegments::Table)
+                    .col(
+                        ColumnDef::new(ClockSegments::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(ClockSegments::CaseId).uuid().not_null())
+                    .col(ColumnDef::new(ClockSegments::Clock).string().not_null())
+                    .col(ColumnDef::new(ClockSegments::Run).integer().not_null())
+                    .col(ColumnDef::new(ClockSegments::Running).boolean().not_null())
+                    .col(ColumnDef::new(ClockSegments::Reason).string().not_null())
+                    .col(
+                        ColumnDef::new(ClockSegments::StartedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(ClockSegments::EndedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_clock_segments_case_clock")
+                    .table(ClockSegments::Table)
+                    .col(ClockSegments::CaseId)
+                    .col(ClockSegments::Clock)
+                    .col(ClockSegments::Run)
+                    .to_owned(),
+            )
+            .await?;
+
+        manager
+            .create_table(
+                Table::create()
+                    .table(Timers::Table)
+                    .col(ColumnDef::new(Timers::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Timers::CaseId).uuid().not_null())
+                    .col(ColumnDef::new(Timers::Clock).string().not_null())
+                    .col(ColumnDef::new(Timers::Run).integer().not_null())
+                    .col(ColumnDef::new(Timers::Kind).string().not_null())
+                    .col(ColumnDef::new(Timers::Fraction).double().null())
+                    .col(
+                        ColumnDef::new(Timers::DueAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Timers::Action).string().null())
+                    .col(ColumnDef::new(Timers::Status).string().not_null())
+                    .col(
+                        ColumnDef::new(Timers::FiredAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Timers::Note).string().null())
+                    .col(
+                        ColumnDef::new(Timers::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_timers_status_due")
+                    .table(Timers::Table)
+                    .col(Timers::Status)
+                    .col(Timers::DueAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_timers_case_clock")
+                    .table(Timers::Table)
+                    .col(Timers::CaseId)
+                    .col(Timers::Clock)
+                    .col(Timers::Run)
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            Timers::Table.into_iden(),
+            ClockSegments::Table.into_iden(),
+            CaseClocks::Table.into_iden(),
+            CalendarYears::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,306 @@
+//! Clocks of a case: applying the engine's clock effects (segments, the run's row, timers),
+//! and reading clocks for users.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::AppError;
+use crate::domain::calendar::{self, Calendar, DayType, Reading, Segment};
+use crate::engine::{Clock, ClockStatus, Definition, Effect};
+use crate::store;
+use crate::store::clocks::{ClockRow, SegmentRow, TimerRow};
+
+/// One clock of a case as a user reads it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ClockView {
+    pub name: String,
+    pub limit_days: u32,
+    pub day_type: DayType,
+    pub used_days: i64,
+    pub remaining_days: i64,
+    pub due: Option<chrono::NaiveDate>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub running: bool,
+    pub paused: bool,
+    pub provisional: bool,
+    pub overdue: bool,
+    /// The calendar version the stored due date was computed from.
+    pub calendar_version: Option<String>,
+}
+
+/// The clocks of one case: each clock's row and the segments of its current run.
+#[derive(Debug, Clone, Default)]
+pub struct CaseClocks {
+    rows: HashMap<String, ClockRow>,
+    segments: HashMap<String, Vec<SegmentRow>>,
+}
+
+impl CaseClocks {
+    pub async fn load(db: &impl ConnectionTrait, case_id: Uuid) -> Result<CaseClocks, AppError> {
+        let (rows, segments) = store::clocks::of_case(db, case_id).await?;
+        let rows: HashMap<String, ClockRow> =
+            rows.into_iter().map(|r| (r.clock.clone(), r)).collect();
+        let mut by_clock: HashMap<String, Vec<SegmentRow>> = HashMap::new();
+        for s in segments {
+            if rows.get(&s.clock).is_some_and(|r| r.run == s.run) {
+                by_clock.entry(s.clock.clone()).or_default().push(s);
+            }
+        }
+        Ok(CaseClocks {
+            rows,
+            segments: by_clock,
+        })
+    }
+
+    fn domain_segments(&self, clock: &str) -> Vec<Segment> {
+        self.segments
+            .get(clock)
+            .map(|v| v.iter().map(to_domain).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn row(&self, clock: &str) -> Option<&ClockRow> {
+        self.rows.get(clock)
+    }
+}
+
+fn to_domain(s: &SegmentRow) -> Segment {
+    Segment {
+        start: s.started_at,
+        end: s.ended_at,
+        running: s.running,
+    }
+}
+
+fn status_name(s: ClockStatus) -> &'static str {
+    match s {
+        ClockStatus::Running => "running",
+        ClockStatus::Paused => "paused",
+        ClockStatus::Stopped => "stopped",
+    }
+}
+
+/// Every clock the definition declares, read at `now`.
+pub fn readings(
+    def: &Definition,
+    clocks: &CaseClocks,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Vec<ClockView> {
+    def.clocks
+        .iter()
+        .map(|c| {
+            let segments = clocks.domain_segments(&c.name);
+            let r: Reading = calendar::read(cal, c.limit_days, c.day_type, &segments, now);
+            let row = clocks.rows.get(&c.name);
+            ClockView {
+                name: c.name.clone(),
+                limit_days: c.limit_days,
+                day_type: c.day_type,
+                used_days: r.used_days,
+                remaining_days: r.remaining_days,
+                due: r.due,
+                due_at: r.due_at,
+                running: r.running,
+                paused: row.is_some_and(|r| r.status == "paused"),
+                provisional: r.provisional,
+                overdue: r.overdue,
+                calendar_version: row.map(|r| r.calendar_version.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Carries out the clock effects of a transition inside the caller's transaction:
+/// segments opened and closed, the run's row updated, old timers cancelled, new ones scheduled.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    def: &Definition,
+    case_id: Uuid,
+    state_after: &str,
+    clocks: &mut CaseClocks,
+    effects: &[Effect],
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for effect in effects {
+        let Effect::Clock {
+            clock,
+            from,
+            to,
+            at,
+        } = effect
+        else {
+            continue;
+        };
+        let Some(spec) = def.clock(clock) else {
+            continue;
+        };
+        let mut run = clocks.rows.get(clock).map_or(0, |r| r.run);
+        if *from == ClockStatus::Stopped {
+            run += 1;
+            clocks.segments.insert(clock.clone(), Vec::new());
+        }
+        let segments = clocks.segments.entry(clock.clone()).or_default();
+        if let Some(open) = segments.iter_mut().find(|s| s.ended_at.is_none()) {
+            open.ended_at = Some(*at);
+            store::clocks::close_segment(db, open.id, *at).await?;
+        }
+        if *to != ClockStatus::Stopped {
+            let segment = SegmentRow {
+                id: Uuid::now_v7(),
+                case_id,
+                clock: clock.clone(),
+                run,
+                running: *to == ClockStatus::Running,
+                reason: state_after.to_string(),
+                started_at: *at,
+                ended_at: None,
+            };
+            store::clocks::insert_segment(db, segment.clone()).await?;
+            segments.push(segment);
+        }
+        if *from != ClockStatus::Stopped {
+            // A new run has no timers yet; a continuing one drops its old ones.
+            store::clocks::cancel_timers(db, case_id, clock).await?;
+        }
+        let status = status_name(*to);
+        let fresh = *from == ClockStatus::Stopped;
+        let row = schedule(
+            db,
+            fresh,
+            spec,
+            case_id,
+            run,
+            status,
+            &clocks.domain_segments(clock),
+            cal,
+            now,
+        )
+        .await?;
+        clocks.rows.insert(clock.clone(), row);
+    }
+    Ok(())
+}
+
+/// Computes a run's due date, stores it, and (for a running clock) schedules its expiry and the
+/// warnings still ahead. Pending timers of the clock must already be cancelled.
+#[allow(clippy::too_many_arguments)]
+pub async fn schedule(
+    db: &impl ConnectionTrait,
+    fresh: bool,
+    spec: &Clock,
+    case_id: Uuid,
+    run: i32,
+    status: &str,
+    segments: &[Segment],
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<ClockRow, AppError> {
+    let reading = calendar::read(cal, spec.limit_days, spec.day_type, segments, now);
+    let row = ClockRow {
+        case_id,
+        clock: spec.name.clone(),
+        run,
+        status: status.to_string(),
+        due_date: reading.due.map(|d| d.to_string()),
+        due_at: reading.due_at,
+        provisional: reading.provisional,
+        calendar_version: cal.version().to_string(),
+        updated_at: now,
+    };
+    store::clocks::upsert(db, row.clone()).await?;
+    if status == "running" {
+        let timers = timers_for(db, fresh, spec, &row, &reading, segments, cal, now).await?;
+        store::clocks::insert_timers(db, timers).await?;
+    }
+    Ok(row)
+}
+
+/// Recomputes an open run with another calendar: its due date and its pending timers. Does
+/// nothing (and answers `None`) if the run moved on meanwhile.
+pub async fn reschedule(
+    db: &impl ConnectionTrait,
+    spec: &Clock,
+    row: &ClockRow,
+    segments: &[Segment],
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Option<ClockRow>, AppError> {
+    let reading = calendar::read(cal, spec.limit_days, spec.day_type, segments, now);
+    let new = ClockRow {
+        due_date: reading.due.map(|d| d.to_string()),
+        due_at: reading.due_at,
+        provisional: reading.provisional,
+        calendar_version: cal.version().to_string(),
+        updated_at: now,
+        ..row.clone()
+    };
+    if !store::clocks::update_if_unchanged(db, &new, row.run, &row.status).await? {
+        return Ok(None);
+    }
+    store::clocks::cancel_run_timers(db, row.case_id, &row.clock, row.run).await?;
+    if new.status == "running" {
+        let timers = timers_for(db, false, spec, &new, &reading, segments, cal, now).await?;
+        store::clocks::insert_timers(db, timers).await?;
+    }
+    Ok(Some(new))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn timers_for(
+    db: &impl ConnectionTrait,
+    fresh: bool,
+    spec: &Clock,
+    row: &ClockRow,
+    reading: &Reading,
+    segments: &[Segment],
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Vec<TimerRow>, AppError> {
+    let timer = |kind: &str, fraction: Option<f64>, due_at, action: Option<String>| TimerRow {
+        id: Uuid::now_v7(),
+        case_id: row.case_id,
+        clock: spec.name.clone(),
+        run: row.run,
+        kind: kind.into(),
+        fraction,
+        due_at,
+        action,
+        status: "pending".into(),
+        fired_at: None,
+        note: None,
+        created_at: now,
+    };
+    let mut timers = Vec::new();
+    if let Some(due_at) = reading.due_at {
+        timers.push(timer("expiry", None, due_at, Some(spec.on_expiry.clone())));
+    }
+    if !spec.warn_at.is_empty() {
+        let fired = if fresh {
+            Vec::new() // a run that has just started has fired nothing
+        } else {
+            store::clocks::fired_warnings(db, row.case_id, &spec.name, row.run).await?
+        };
+        for fraction in &spec.warn_at {
+            if fired.iter().any(|f| (f - fraction).abs() < 1e-9) {
+                continue;
+            }
+            if let Some(at) = calendar::warning_at(
+                cal,
+                spec.limit_days,
+                spec.day_type,
+                *fraction,
+                segments,
+                now,
+            ) {
+                timers.push(timer("warning", Some(*fraction), at, None));
+            }
+        }
+    }
+    Ok(timers)
+}

@@ -1,0 +1,445 @@
+//! Organisations, users, sign-in, and the grants by which an enterprise lets an EIA agency act
+//! for it. Every change is audited in the installation's stream.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::TransactionTrait;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::append_installation;
+use super::{App, AppError};
+use crate::domain::audit::to_micros;
+use crate::domain::directory::{login_delay_seconds, Email, Lang, OrgCode, OrgKind};
+use crate::domain::{CreditCode, FieldErrors, Role, RoleSet};
+use crate::engine::Actor;
+use crate::store;
+use crate::store::directory::{GrantRow, OrgRow, UserRow};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+fn require_admin(actor: &Actor) -> Result<(), AppError> {
+    if actor.roles.contains(Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("an admin".into()))
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Organisation {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub credit_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<OrgRow> for Organisation {
+    fn from(r: OrgRow) -> Self {
+        Organisation {
+            code: r.code,
+            name: r.name,
+            kind: r.kind,
+            credit_code: r.credit_code,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewOrg {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub credit_code: Option<String>,
+}
+
+pub async fn add_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Organisation, AppError> {
+    require_admin(actor)?;
+    let mut errors = FieldErrors::default();
+    let code = OrgCode::parse(&input.code)
+        .map_err(|e| errors.add("code", e))
+        .ok();
+    let kind = OrgKind::parse(&input.kind)
+        .map_err(|e| errors.add("kind", e))
+        .ok();
+    if input.name.trim().is_empty() || input.name.chars().count() > 200 {
+        errors.add("name", "1 to 200 characters");
+    }
+    let credit_code = match &input.credit_code {
+        Some(c) => CreditCode::parse(c)
+            .map(|c| Some(c.to_string()))
+            .map_err(|e| errors.add("credit_code", e.to_string()))
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    if kind == Some(OrgKind::Enterprise) && input.credit_code.is_none() {
+        errors.add(
+            "credit_code",
+            "an enterprise needs its unified social credit code",
+        );
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let (Some(code), Some(kind)) = (code, kind) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated fields missing"
+        )));
+    };
+    let now = to_micros(app.clock.now());
+    let row = OrgRow {
+        code: code.to_string(),
+        name: input.name.trim().to_string(),
+        kind: kind.as_str().to_string(),
+        credit_code,
+        created_at: now,
+    };
+    let tx = app.db.begin().await?;
+    if let Err(e) = store::directory::insert_org(&tx, row.clone()).await {
+        return Err(if store::is_unique_violation(&e) {
+            AppError::AlreadyExists(format!("organisation {}", row.code))
+        } else {
+            e.into()
+        });
+    }
+    append_installation(&tx, actor, "org.add", json!({"code": row.code, "name": row.name, "kind": row.kind, "credit_code": row.credit_code}), now).await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+pub async fn orgs(app: &App) -> Result<Vec<Organisation>, AppError> {
+    Ok(store::directory::orgs(&app.db)
+        .await?
+        .into_iter()
+        .map(Organisation::from)
+        .collect())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    pub email: String,
+    pub name: String,
+    pub organisation: String,
+    pub roles: Vec<String>,
+    pub lang: Lang,
+    pub can_sign_in: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+fn user_of(r: UserRow) -> User {
+    User {
+        roles: serde_json::from_str(&r.roles).unwrap_or_default(),
+        lang: Lang::parse(&r.lang).unwrap_or(Lang::Zh),
+        can_sign_in: r.password_hash.is_some(),
+        email: r.email,
+        name: r.name,
+        organisation: r.org_code,
+        created_at: r.created_at,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub org: String,
+    pub roles: Vec<String>,
+    pub lang: Option<String>,
+    pub password: Option<String>,
+}
+
+fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+pub async fn add_user(app: &App, actor: &Actor, input: NewUser) -> Result<User, AppError> {
+    require_admin(actor)?;
+    let mut errors = FieldErrors::default();
+    let email = Email::parse(&input.email)
+        .map_err(|e| errors.add("email", e))
+        .ok();
+    if input.name.trim().is_empty() || input.name.chars().count() > 200 {
+        errors.add("name", "1 to 200 characters");
+    }
+    let roles = RoleSet::parse(&input.roles)
+        .map_err(|e| errors.add("roles", e.to_string()))
+        .ok();
+    if input.roles.is_empty() {
+        errors.add("roles", "at least one role");
+    }
+    let lang = Lang::parse(input.lang.as_deref().unwrap_or("zh"))
+        .map_err(|e| errors.add("lang", e))
+        .ok();
+    if let Some(p) = &input.password {
+        if p.chars().count() < MIN_PASSWORD_CHARS {
+            errors.add(
+                "password",
+                format!("at least {MIN_PASSWORD_CHARS} characters"),
+            );
+        }
+    }
+    if store::directory::find_org(&app.db, &input.org)
+        .await?
+        .is_none()
+    {
+        errors.add("org", format!("no organisation `{}`", input.org));
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let (Some(email), Some(roles), Some(lang)) = (email, roles, lang) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated fields missing"
+        )));
+    };
+    let password_hash = input.password.as_deref().map(hash_password).transpose()?;
+    let now = to_micros(app.clock.now());
+    let row = UserRow {
+        email: email.as_str().to_string(),
+        name: input.name.trim().to_string(),
+        org_code: input.org.clone(),
+        roles: serde_json::to_string(&roles.names()).map_err(|e| AppError::Unexpected(e.into()))?,
+        lang: lang.as_str().to_string(),
+        password_hash,
+        failed_logins: 0,
+        next_login_at: None,
+        created_at: now,
+    };
+    let tx = app.db.begin().await?;
+    if let Err(e) = store::directory::insert_user(&tx, row.clone()).await {
+        return Err(if store::is_unique_violation(&e) {
+            AppError::AlreadyExists(format!("user {}", row.email))
+        } else {
+            e.into()
+        });
+    }
+    append_installation(
+        &tx,
+        actor,
+        "user.add",
+        json!({"email": row.email, "name": row.name, "org": row.org_code, "roles": roles.names(), "lang": row.lang}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user_of(row))
+}
+
+pub async fn users(app: &App, org: Option<&str>) -> Result<Vec<User>, AppError> {
+    Ok(store::directory::users(&app.db, org)
+        .await?
+        .into_iter()
+        .map(user_of)
+        .collect())
+}
+
+/// The users of `org` who hold any of `roles`.
+pub async fn users_with_roles(
+    db: &impl sea_orm::ConnectionTrait,
+    org: Option<&str>,
+    roles: RoleSet,
+) -> Result<Vec<User>, AppError> {
+    Ok(store::directory::users(db, org)
+        .await?
+        .into_iter()
+        .map(user_of)
+        .filter(|u| RoleSet::parse(&u.roles).is_ok_and(|r| r.intersects(roles)))
+        .collect())
+}
+
+/// Who signed in.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub email: String,
+    pub org: String,
+    pub roles: Vec<String>,
+}
+
+/// Checks an e-mail address and password. After repeated failures, attempts are refused
+/// (without checking the password) for a delay that doubles each time, up to 5 minutes.
+pub async fn login(app: &App, email: &str, password: &str) -> Result<SignedIn, AppError> {
+    let now = app.clock.now();
+    let email = Email::parse(email)
+        .map(|e| e.as_str().to_string())
+        .unwrap_or_default();
+    let user = store::directory::find_user(&app.db, &email).await?;
+    let Some(user) = user.filter(|u| u.password_hash.is_some()) else {
+        // Spend the same effort as a real check, so that timing does not tell who exists.
+        let _ = hash_password(password);
+        return Err(AppError::InvalidCredentials);
+    };
+    if let Some(next) = user.next_login_at {
+        if now < next {
+            return Err(AppError::TooManyAttempts {
+                retry_after_seconds: (next - now).num_seconds().max(1),
+            });
+        }
+    }
+    let hash = user.password_hash.clone().unwrap_or_default();
+    let ok = PasswordHash::new(&hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    });
+    if !ok {
+        let failures = user.failed_logins + 1;
+        let delay = login_delay_seconds(failures);
+        let next = (delay > 0).then(|| now + Duration::seconds(delay));
+        store::directory::set_login_state(&app.db, &user.email, failures, next).await?;
+        tracing::warn!(user = %user.email, failures, "failed sign-in");
+        return Err(AppError::InvalidCredentials);
+    }
+    if user.failed_logins > 0 {
+        store::directory::set_login_state(&app.db, &user.email, 0, None).await?;
+    }
+    Ok(SignedIn {
+        email: user.email,
+        org: user.org_code,
+        roles: serde_json::from_str(&user.roles).unwrap_or_default(),
+    })
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Grant {
+    pub id: Uuid,
+    pub agency: String,
+    pub enterprise: String,
+    pub granted_by: String,
+    pub granted_at: DateTime<Utc>,
+    pub revoked_by: Option<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub active: bool,
+}
+
+fn grant_of(g: GrantRow) -> Grant {
+    Grant {
+        active: g.revoked_at.is_none(),
+        id: g.id,
+        agency: g.agency_org,
+        enterprise: g.enterprise_org,
+        granted_by: g.granted_by,
+        granted_at: g.granted_at,
+        revoked_by: g.revoked_by,
+        revoked_at: g.revoked_at,
+    }
+}
+
+/// An enterprise (its applicant, or an admin naming it) lets an agency act on its cases.
+pub async fn grant(
+    app: &App,
+    actor: &Actor,
+    agency: &str,
+    enterprise: Option<&str>,
+) -> Result<Grant, AppError> {
+    let enterprise = match enterprise {
+        Some(e) if actor.roles.contains(Role::Admin) => e.to_string(),
+        Some(e) if e != actor.org => {
+            return Err(AppError::Forbidden(
+                "the enterprise itself or an admin".into(),
+            ))
+        }
+        _ if actor.roles.contains(Role::Applicant) => actor.org.clone(),
+        _ => {
+            return Err(AppError::Forbidden(
+                "an applicant of the enterprise, or an admin".into(),
+            ))
+        }
+    };
+    let mut errors = FieldErrors::default();
+    match store::directory::find_org(&app.db, agency).await? {
+        Some(o) if o.kind == "agency" => {}
+        Some(_) => errors.add("agency", format!("`{agency}` is not an EIA agency")),
+        None => errors.add("agency", format!("no organisation `{agency}`")),
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let now = to_micros(app.clock.now());
+    let row = GrantRow {
+        id: Uuid::now_v7(),
+        agency_org: agency.to_string(),
+        enterprise_org: enterprise,
+        granted_by: actor.subject.clone(),
+        granted_at: now,
+        revoked_by: None,
+        revoked_at: None,
+    };
+    let tx = app.db.begin().await?;
+    store::directory::insert_grant(&tx, row.clone()).await?;
+    append_installation(
+        &tx,
+        actor,
+        "grant.add",
+        json!({"grant": row.id, "agency": row.agency_org, "enterprise": row.enterprise_org}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(grant_of(row))
+}
+
+pub async fn revoke(app: &App, actor: &Actor, id: Uuid) -> Result<Grant, AppError> {
+    let row = store::directory::find_grant(&app.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("grant {id}")))?;
+    let allowed = actor.roles.contains(Role::Admin)
+        || (actor.roles.contains(Role::Applicant) && actor.org == row.enterprise_org);
+    if !allowed {
+        return Err(AppError::NotFound(format!("grant {id}")));
+    }
+    let now = to_micros(app.clock.now());
+    let tx = app.db.begin().await?;
+    if !store::directory::revoke_grant(&tx, id, &actor.subject, now).await? {
+        return Err(AppError::Conflict {
+            expected: 0,
+            actual: 1,
+        });
+    }
+    append_installation(&tx, actor, "grant.revoke", json!({"grant": id}), now).await?;
+    tx.commit().await?;
+    let row = store::directory::find_grant(&app.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("grant {id}")))?;
+    Ok(grant_of(row))
+}
+
+pub async fn grants(app: &App, actor: &Actor) -> Result<Vec<Grant>, AppError> {
+    let org =
+        (!actor.roles.iter().any(|r| r.sees_all_organisations())).then_some(actor.org.as_str());
+    Ok(store::directory::grants(&app.db, org)
+        .await?
+        .into_iter()
+        .map(grant_of)
+        .collect())
+}
+
+/// The organisations whose cases `actor` may see and act for: every one, or a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    All,
+    Orgs(Vec<String>),
+}
+
+impl Access {
+    pub fn covers(&self, org: &str) -> bool {
+        match self {
+            Access::All => true,
+            Access::Orgs(orgs) => orgs.iter().any(|o| o == org),
+        }
+    }
+}
+
+pub async fn access(db: &impl sea_orm::ConnectionTrait, actor: &Actor) -> Result<Access, AppError> {
+    if actor.system || actor.roles.iter().any(|r| r.sees_all_organisations()) {
+        return Ok(Access::All);
+    }
+    let mut orgs = vec![actor.org.clone()];
+    if actor.roles.contains(Role::Agency) {
+        orgs.extend(store::directory::granting_enterprises(db, &actor.org).await?);
+    }
+    Ok(Access::Orgs(orgs))
+}

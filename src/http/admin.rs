@@ -1,0 +1,127 @@
+//! Administration: the manual clock, calendars, and metrics.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::app::{calendars, deadlines, App};
+use crate::metrics;
+use crate::store;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockBody {
+    set: Option<chrono::DateTime<chrono::Utc>>,
+    advance_seconds: Option<i64>,
+}
+
+pub async fn get_clock(app: web::Data<App>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let now = deadlines::read_clock(&app, &caller.0)?;
+    Ok(HttpResponse::Ok().json(json!({"now": now, "manual": app.clock.manual().is_some()})))
+}
+
+pub async fn move_clock(
+    app: web::Data<App>,
+    caller: Caller,
+    body: web::Json<ClockBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let step = match (b.set, b.advance_seconds) {
+        (Some(t), None) => deadlines::ClockMove::Set(t),
+        (None, Some(s)) => deadlines::ClockMove::Advance(s),
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                "give exactly one of `set` (RFC 3339) or `advance_seconds`",
+            ))
+        }
+    };
+    let (now, fired) = deadlines::move_clock(&app, &caller.0, step).await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"now": now, "manual": true, "fired": fired.fired, "skipped": fired.skipped})))
+}
+
+pub async fn list_calendars(
+    app: web::Data<App>,
+    _caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(calendars::summary(&app).await?))
+}
+
+pub async fn put_calendar(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<i32>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let year = path.into_inner();
+    let mut value = body.into_inner();
+    match value.get("year").and_then(Value::as_i64) {
+        Some(y) if y != i64::from(year) => {
+            return Err(ApiError::bad_request(
+                "invalid_body",
+                format!("the body is for {y}, the path for {year}"),
+            ))
+        }
+        Some(_) => {}
+        None => {
+            if let Some(map) = value.as_object_mut() {
+                map.insert("year".into(), json!(year));
+            }
+        }
+    }
+    let change = calendars::put_year(&app, &caller.0, value).await?;
+    Ok(HttpResponse::Ok().json(change))
+}
+
+/// Prometheus text format: request counts and latencies, timer firings and lag, and, read from
+/// the database now, open deadlines per clock and overdue cases.
+pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
+    use prometheus::Encoder;
+    use std::fmt::Write;
+    let mut out = String::new();
+    if let Some(m) = metrics::get() {
+        let mut buf = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&m.registry.gather(), &mut buf)
+            .map_err(|e| crate::app::AppError::Unexpected(e.into()))?;
+        out.push_str(&String::from_utf8_lossy(&buf));
+    }
+    let now = app.clock.now();
+    let counts = store::clocks::open_counts(&app.db, now)
+        .await
+        .map_err(crate::app::AppError::from)?;
+    let overdue = store::clocks::overdue_cases(&app.db, now)
+        .await
+        .map_err(crate::app::AppError::from)?;
+    let _ = writeln!(
+        out,
+        "# HELP greenlane_open_deadlines Running clocks, by clock."
+    );
+    let _ = writeln!(out, "# TYPE greenlane_open_deadlines gauge");
+    for (clock, open, _) in &counts {
+        let _ = writeln!(out, "greenlane_open_deadlines{{clock=\"{clock}\"}} {open}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP greenlane_overdue_deadlines Running clocks past their due moment, by clock."
+    );
+    let _ = writeln!(out, "# TYPE greenlane_overdue_deadlines gauge");
+    for (clock, _, late) in &counts {
+        let _ = writeln!(
+            out,
+            "greenlane_overdue_deadlines{{clock=\"{clock}\"}} {late}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP greenlane_overdue_cases Cases with at least one running clock past due."
+    );
+    let _ = writeln!(out, "# TYPE greenlane_overdue_cases gauge");
+    let _ = writeln!(out, "greenlane_overdue_cases {overdue}");
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out))
+}

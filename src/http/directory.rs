@@ -1,0 +1,163 @@
+//! Sign-in, organisations, users, and agency grants.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::app::directory::{self, NewOrg, NewUser};
+use crate::app::App;
+use crate::settings::JwtSettings;
+
+/// How long a token from `POST /api/v1/auth/login` lives.
+pub const SESSION_HOURS: i64 = 8;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub async fn login(
+    app: web::Data<App>,
+    jwt: web::Data<JwtSettings>,
+    body: web::Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let who = directory::login(&app, &b.email, &b.password).await?;
+    // Tokens live in real time, whatever clock the cases run on.
+    let now = chrono::Utc::now();
+    let ttl = chrono::Duration::hours(SESSION_HOURS);
+    let token = crate::token::issue(&jwt, &who.email, &who.org, &who.roles, ttl, now)
+        .map_err(crate::app::AppError::Unexpected)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "token": token,
+        "token_type": "Bearer",
+        "expires_at": now + ttl,
+        "user": {"email": who.email, "organisation": who.org, "roles": who.roles},
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgBody {
+    code: String,
+    name: String,
+    #[serde(default = "enterprise")]
+    kind: String,
+    credit_code: Option<String>,
+}
+
+fn enterprise() -> String {
+    "enterprise".into()
+}
+
+pub async fn add_org(
+    app: web::Data<App>,
+    caller: Caller,
+    body: web::Json<OrgBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let org = directory::add_org(
+        &app,
+        &caller.0,
+        NewOrg {
+            code: b.code,
+            name: b.name,
+            kind: b.kind,
+            credit_code: b.credit_code,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+pub async fn orgs(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(json!({"organisations": directory::orgs(&app).await?})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    email: String,
+    name: String,
+    org: String,
+    roles: Vec<String>,
+    lang: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn add_user(
+    app: web::Data<App>,
+    caller: Caller,
+    body: web::Json<UserBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let user = directory::add_user(
+        &app,
+        &caller.0,
+        NewUser {
+            email: b.email,
+            name: b.name,
+            org: b.org,
+            roles: b.roles,
+            lang: b.lang,
+            password: b.password,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsersQuery {
+    org: Option<String>,
+}
+
+pub async fn users(
+    app: web::Data<App>,
+    caller: Caller,
+    q: web::Query<UsersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = &caller.0;
+    // People see their own organisation's users; the bureau and admins see any.
+    let org = if actor.roles.iter().any(|r| r.sees_all_organisations()) {
+        q.org.clone()
+    } else {
+        Some(actor.org.clone())
+    };
+    Ok(HttpResponse::Ok().json(json!({"users": directory::users(&app, org.as_deref()).await?})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBody {
+    agency: String,
+    enterprise: Option<String>,
+}
+
+pub async fn grant(
+    app: web::Data<App>,
+    caller: Caller,
+    body: web::Json<GrantBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let g = directory::grant(&app, &caller.0, &b.agency, b.enterprise.as_deref()).await?;
+    Ok(HttpResponse::Created().json(g))
+}
+
+pub async fn grants(app: web::Data<App>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(json!({"grants": directory::grants(&app, &caller.0).await?})))
+}
+
+pub async fn revoke(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(directory::revoke(&app, &caller.0, path.into_inner()).await?))
+}

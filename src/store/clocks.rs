@@ -1,0 +1,387 @@
+//! Clock runs, their segments, and their timers.
+
+use chrono::{DateTime, Utc};
+use entity::case_clock::{self, Entity as CaseClock};
+use entity::clock_segment::{self, Entity as ClockSegment};
+use entity::timer::{self, Entity as Timer};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use uuid::Uuid;
+
+pub use entity::case_clock::Model as ClockRow;
+pub use entity::clock_segment::Model as SegmentRow;
+pub use entity::timer::Model as TimerRow;
+
+pub async fn of_case(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+) -> Result<(Vec<ClockRow>, Vec<SegmentRow>), DbErr> {
+    let clocks = CaseClock::find()
+        .filter(case_clock::Column::CaseId.eq(case_id))
+        .all(db)
+        .await?;
+    let segments = ClockSegment::find()
+        .filter(clock_segment::Column::CaseId.eq(case_id))
+        .order_by_asc(clock_segment::Column::StartedAt)
+        .order_by_asc(clock_segment::Column::Id)
+        .all(db)
+        .await?;
+    Ok((clocks, segments))
+}
+
+pub async fn upsert(db: &impl ConnectionTrait, row: ClockRow) -> Result<(), DbErr> {
+    CaseClock::insert(case_clock::ActiveModel {
+        case_id: Set(row.case_id),
+        clock: Set(row.clock),
+        run: Set(row.run),
+        status: Set(row.status),
+        due_date: Set(row.due_date),
+        due_at: Set(row.due_at),
+        provisional: Set(row.provisional),
+        calendar_version: Set(row.calendar_version),
+        updated_at: Set(row.updated_at),
+    })
+    .on_conflict(
+        OnConflict::columns([case_clock::Column::CaseId, case_clock::Column::Clock])
+            .update_columns([
+                case_clock::Column::Run,
+                case_clock::Column::Status,
+                case_clock::Column::DueDate,
+                case_clock::Column::DueAt,
+                case_clock::Column::Provisional,
+                case_clock::Column::CalendarVersion,
+                case_clock::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_segment(db: &impl ConnectionTrait, row: SegmentRow) -> Result<(), DbErr> {
+    ClockSegment::insert(clock_segment::ActiveModel {
+        id: Set(row.id),
+        case_id: Set(row.case_id),
+        clock: Set(row.clock),
+        run: Set(row.run),
+        running: Set(row.running),
+        reason: Set(row.reason),
+        started_at: Set(row.started_at),
+        ended_at: Set(row.ended_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn close_segment(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    ClockSegment::update_many()
+        .col_expr(clock_segment::Column::EndedAt, Expr::value(at))
+        .filter(clock_segment::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Updates a run's computed due date only if the run is still the same one, in the same status.
+pub async fn update_if_unchanged(
+    db: &impl ConnectionTrait,
+    row: &ClockRow,
+    run: i32,
+    status: &str,
+) -> Result<bool, DbErr> {
+    let result = CaseClock::update_many()
+        .col_expr(
+            case_clock::Column::DueDate,
+            Expr::value(row.due_date.clone()),
+        )
+        .col_expr(case_clock::Column::DueAt, Expr::value(row.due_at))
+        .col_expr(
+            case_clock::Column::Provisional,
+            Expr::value(row.provisional),
+        )
+        .col_expr(
+            case_clock::Column::CalendarVersion,
+            Expr::value(row.calendar_version.clone()),
+        )
+        .col_expr(case_clock::Column::UpdatedAt, Expr::value(row.updated_at))
+        .filter(case_clock::Column::CaseId.eq(row.case_id))
+        .filter(case_clock::Column::Clock.eq(row.clock.as_str()))
+        .filter(case_clock::Column::Run.eq(run))
+        .filter(case_clock::Column::Status.eq(status))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Clocks that are running or paused (their deadlines are open), with a calendar version other
+/// than `version`.
+pub async fn open_with_other_calendar(
+    db: &impl ConnectionTrait,
+    version: &str,
+) -> Result<Vec<ClockRow>, DbErr> {
+    CaseClock::find()
+        .filter(case_clock::Column::Status.is_in(["running", "paused"]))
+        .filter(case_clock::Column::CalendarVersion.ne(version))
+        .all(db)
+        .await
+}
+
+pub async fn segments_of_run(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    clock: &str,
+    run: i32,
+) -> Result<Vec<SegmentRow>, DbErr> {
+    ClockSegment::find()
+        .filter(clock_segment::Column::CaseId.eq(case_id))
+        .filter(clock_segment::Column::Clock.eq(clock))
+        .filter(clock_segment::Column::Run.eq(run))
+        .order_by_asc(clock_segment::Column::StartedAt)
+        .order_by_asc(clock_segment::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Running clocks per clock name, and how many of them are past due at `now`.
+pub async fn open_counts(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, i64, i64)>, DbErr> {
+    let rows: Vec<(String, i64)> = CaseClock::find()
+        .select_only()
+        .column(case_clock::Column::Clock)
+        .column_as(case_clock::Column::CaseId.count(), "n")
+        .filter(case_clock::Column::Status.eq("running"))
+        .group_by(case_clock::Column::Clock)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for (clock, open) in rows {
+        let overdue = CaseClock::find()
+            .filter(case_clock::Column::Status.eq("running"))
+            .filter(case_clock::Column::Clock.eq(clock.as_str()))
+            .filter(case_clock::Column::DueAt.lt(now))
+            .count(db)
+            .await?;
+        out.push((clock, open, overdue as i64));
+    }
+    Ok(out)
+}
+
+/// Cases with at least one running clock past due.
+pub async fn overdue_cases(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let ids: Vec<Uuid> = CaseClock::find()
+        .select_only()
+        .column(case_clock::Column::CaseId)
+        .distinct()
+        .filter(case_clock::Column::Status.eq("running"))
+        .filter(case_clock::Column::DueAt.lt(now))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.len() as u64)
+}
+
+// ------------------------------------------------------------------ timers
+
+pub async fn insert_timer(db: &impl ConnectionTrait, row: TimerRow) -> Result<(), DbErr> {
+    Timer::insert(timer::ActiveModel {
+        id: Set(row.id),
+        case_id: Set(row.case_id),
+        clock: Set(row.clock),
+        run: Set(row.run),
+        kind: Set(row.kind),
+        fraction: Set(row.fraction),
+        due_at: Set(row.due_at),
+        action: Set(row.action),
+        status: Set(row.status),
+        fired_at: Set(row.fired_at),
+        note: Set(row.note),
+        created_at: Set(row.created_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn insert_timers(db: &impl ConnectionTrait, rows: Vec<TimerRow>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    Timer::insert_many(rows.into_iter().map(|row| timer::ActiveModel {
+        id: Set(row.id),
+        case_id: Set(row.case_id),
+        clock: Set(row.clock),
+        run: Set(row.run),
+        kind: Set(row.kind),
+        fraction: Set(row.fraction),
+        due_at: Set(row.due_at),
+        action: Set(row.action),
+        status: Set(row.status),
+        fired_at: Set(row.fired_at),
+        note: Set(row.note),
+        created_at: Set(row.created_at),
+    }))
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// Cancels the pending timers of one clock of a case.
+pub async fn cancel_timers(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    clock: &str,
+) -> Result<(), DbErr> {
+    Timer::update_many()
+        .col_expr(timer::Column::Status, Expr::value("cancelled"))
+        .filter(timer::Column::CaseId.eq(case_id))
+        .filter(timer::Column::Clock.eq(clock))
+        .filter(timer::Column::Status.eq("pending"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Cancels the pending timers of one run of one clock.
+pub async fn cancel_run_timers(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    clock: &str,
+    run: i32,
+) -> Result<(), DbErr> {
+    Timer::update_many()
+        .col_expr(timer::Column::Status, Expr::value("cancelled"))
+        .filter(timer::Column::CaseId.eq(case_id))
+        .filter(timer::Column::Clock.eq(clock))
+        .filter(timer::Column::Run.eq(run))
+        .filter(timer::Column::Status.eq("pending"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Warning fractions already fired for one run of a clock.
+pub async fn fired_warnings(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    clock: &str,
+    run: i32,
+) -> Result<Vec<f64>, DbErr> {
+    let rows: Vec<Option<f64>> = Timer::find()
+        .select_only()
+        .column(timer::Column::Fraction)
+        .filter(timer::Column::CaseId.eq(case_id))
+        .filter(timer::Column::Clock.eq(clock))
+        .filter(timer::Column::Run.eq(run))
+        .filter(timer::Column::Kind.eq("warning"))
+        .filter(timer::Column::Status.eq("fired"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
+}
+
+/// Claims up to `limit` due pending timers for this transaction, oldest due first.
+///
+/// The claim is the transaction's first statement and a write, so SQLite takes its write lock at
+/// once; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several instances claim disjoint batches.
+/// Claimed rows are never committed as `claimed`: the same transaction marks each fired or
+/// skipped, and a rollback returns them to `pending`.
+pub async fn claim_due(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<TimerRow>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut select = Query::select();
+    select
+        .column(timer::Column::Id)
+        .from(Timer)
+        .and_where(Expr::col(timer::Column::Status).eq("pending"))
+        .and_where(Expr::col(timer::Column::DueAt).lte(now))
+        .order_by(timer::Column::DueAt, sea_orm::Order::Asc)
+        .limit(limit);
+    if backend == DbBackend::Postgres {
+        select.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    let update = Query::update()
+        .table(Timer)
+        .value(timer::Column::Status, "claimed")
+        .and_where(Expr::col(timer::Column::Id).in_subquery(select))
+        .to_owned();
+    let (sql, values) = match backend {
+        DbBackend::Postgres => update.build(sea_orm::sea_query::PostgresQueryBuilder),
+        _ => update.build(sea_orm::sea_query::SqliteQueryBuilder),
+    };
+    db.execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Timer::find()
+        .filter(timer::Column::Status.eq("claimed"))
+        .order_by_asc(timer::Column::DueAt)
+        .all(db)
+        .await
+}
+
+/// Marks a claimed timer `fired` or `skipped`.
+pub async fn finish_timer(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    status: &str,
+    at: DateTime<Utc>,
+    note: Option<String>,
+) -> Result<(), DbErr> {
+    Timer::update_many()
+        .col_expr(timer::Column::Status, Expr::value(status))
+        .col_expr(timer::Column::FiredAt, Expr::value(at))
+        .col_expr(timer::Column::Note, Expr::value(note))
+        .filter(timer::Column::Id.eq(id))
+        .filter(timer::Column::Status.eq("claimed"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn timers_of_case(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+) -> Result<Vec<TimerRow>, DbErr> {
+    Timer::find()
+        .filter(timer::Column::CaseId.eq(case_id))
+        .order_by_asc(timer::Column::DueAt)
+        .all(db)
+        .await
+}
+
+pub async fn count_timers(db: &impl ConnectionTrait, status: &str) -> Result<u64, DbErr> {
+    Timer::find()
+        .filter(timer::Column::Status.eq(status))
+        .count(db)
+        .await
+}
+
+/// The earliest pending timer's due time.
+pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Timer::find()
+        .select_only()
+        .column(timer::Column::DueAt)
+        .filter(timer::Column::Status.eq("pending"))
+        .order_by_asc(timer::Column::DueAt)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await
+}

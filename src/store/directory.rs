@@ -1,0 +1,150 @@
+//! Organisations, users, and agency grants.
+
+use chrono::{DateTime, Utc};
+use entity::agency_grant::{self, Entity as AgencyGrant};
+use entity::organisation::{self, Entity as Organisation};
+use entity::user::{self, Entity as User};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+pub use entity::agency_grant::Model as GrantRow;
+pub use entity::organisation::Model as OrgRow;
+pub use entity::user::Model as UserRow;
+
+pub async fn insert_org(db: &impl ConnectionTrait, row: OrgRow) -> Result<(), DbErr> {
+    Organisation::insert(organisation::ActiveModel {
+        code: Set(row.code),
+        name: Set(row.name),
+        kind: Set(row.kind),
+        credit_code: Set(row.credit_code),
+        created_at: Set(row.created_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_org(db: &impl ConnectionTrait, code: &str) -> Result<Option<OrgRow>, DbErr> {
+    Organisation::find_by_id(code.to_string()).one(db).await
+}
+
+pub async fn orgs(db: &impl ConnectionTrait) -> Result<Vec<OrgRow>, DbErr> {
+    Organisation::find()
+        .order_by_asc(organisation::Column::Code)
+        .all(db)
+        .await
+}
+
+pub async fn insert_user(db: &impl ConnectionTrait, row: UserRow) -> Result<(), DbErr> {
+    User::insert(user::ActiveModel {
+        email: Set(row.email),
+        name: Set(row.name),
+        org_code: Set(row.org_code),
+        roles: Set(row.roles),
+        lang: Set(row.lang),
+        password_hash: Set(row.password_hash),
+        failed_logins: Set(row.failed_logins),
+        next_login_at: Set(row.next_login_at),
+        created_at: Set(row.created_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_user(db: &impl ConnectionTrait, email: &str) -> Result<Option<UserRow>, DbErr> {
+    User::find_by_id(email.to_string()).one(db).await
+}
+
+pub async fn users(db: &impl ConnectionTrait, org: Option<&str>) -> Result<Vec<UserRow>, DbErr> {
+    let mut q = User::find();
+    if let Some(org) = org {
+        q = q.filter(user::Column::OrgCode.eq(org));
+    }
+    q.order_by_asc(user::Column::Email).all(db).await
+}
+
+/// Records the outcome of a sign-in attempt.
+pub async fn set_login_state(
+    db: &impl ConnectionTrait,
+    email: &str,
+    failed_logins: i32,
+    next_login_at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    User::update_many()
+        .col_expr(user::Column::FailedLogins, Expr::value(failed_logins))
+        .col_expr(user::Column::NextLoginAt, Expr::value(next_login_at))
+        .filter(user::Column::Email.eq(email))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_grant(db: &impl ConnectionTrait, row: GrantRow) -> Result<(), DbErr> {
+    AgencyGrant::insert(agency_grant::ActiveModel {
+        id: Set(row.id),
+        agency_org: Set(row.agency_org),
+        enterprise_org: Set(row.enterprise_org),
+        granted_by: Set(row.granted_by),
+        granted_at: Set(row.granted_at),
+        revoked_by: Set(row.revoked_by),
+        revoked_at: Set(row.revoked_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_grant(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<GrantRow>, DbErr> {
+    AgencyGrant::find_by_id(id).one(db).await
+}
+
+/// Revokes a grant that is still active; false if it was not.
+pub async fn revoke_grant(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = AgencyGrant::update_many()
+        .col_expr(agency_grant::Column::RevokedBy, Expr::value(by))
+        .col_expr(agency_grant::Column::RevokedAt, Expr::value(at))
+        .filter(agency_grant::Column::Id.eq(id))
+        .filter(agency_grant::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Grants touching an organisation (as agency or enterprise), or all with `None`.
+pub async fn grants(db: &impl ConnectionTrait, org: Option<&str>) -> Result<Vec<GrantRow>, DbErr> {
+    let mut q = AgencyGrant::find();
+    if let Some(org) = org {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(agency_grant::Column::AgencyOrg.eq(org))
+                .add(agency_grant::Column::EnterpriseOrg.eq(org)),
+        );
+    }
+    q.order_by_asc(agency_grant::Column::GrantedAt)
+        .all(db)
+        .await
+}
+
+/// The enterprises that currently grant `agency` access.
+pub async fn granting_enterprises(
+    db: &impl ConnectionTrait,
+    agency: &str,
+) -> Result<Vec<String>, DbErr> {
+    Ok(AgencyGrant::find()
+        .filter(agency_grant::Column::AgencyOrg.eq(agency))
+        .filter(agency_grant::Column::RevokedAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.enterprise_org)
+        .collect())
+}

@@ -1,0 +1,406 @@
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn actions(entries: &[serde_json::Value]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Spring Festival 2020: Sunday 19 January was a make-up working day, and a second notice
+/// extended the holiday to Sunday 2 February.
+#[tokio::test]
+async fn deadlines_across_the_2020_spring_festival_fire_once_as_the_system() {
+    on_every_database(|db| async move {
+        // Thursday 16 January 2020, 10:00 in Shanghai.
+        let app = spawn_app_at(&db, "2020-01-16T02:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+
+        // Five working days, not counting the 16th: Fri 17, Sun 19 (make-up), Mon 20, Tue 21, Wed 22.
+        let check = app.clock(&rui, &id, "acceptance_check").await;
+        assert_eq!(check["due"], "2020-01-22", "{check}");
+        assert_eq!(check["due_at"], "2020-01-22T16:00:00Z");
+        assert_eq!(
+            (check["running"].as_bool(), check["provisional"].as_bool()),
+            (Some(true), Some(false))
+        );
+        let statutory = app.clock(&rui, &id, "statutory").await;
+        assert_eq!(
+            (
+                statutory["running"].as_bool(),
+                statutory["used_days"].as_i64()
+            ),
+            (Some(false), Some(0))
+        );
+        assert_eq!(statutory["limit_days"], 30);
+        assert_eq!(statutory["day_type"], "working");
+
+        // One second before 24:00 on the last day: nothing fires.
+        let moved = app.set_clock("2020-01-22T15:59:59Z").await;
+        assert_eq!(moved["fired"], 1, "only the 60% warning: {moved}");
+        let check = app.clock(&rui, &id, "acceptance_check").await;
+        assert_eq!(
+            (
+                check["used_days"].as_i64(),
+                check["remaining_days"].as_i64(),
+                check["overdue"].as_bool()
+            ),
+            (Some(5), Some(0), Some(false))
+        );
+        assert_eq!(app.case(&rui, &id).await["state"], "submitted");
+
+        // At 24:00 the unanswered application is deemed accepted.
+        app.set_clock("2020-01-22T16:00:00Z").await;
+        let case = app.case(&rui, &id).await;
+        assert_eq!(case["state"], "publicity");
+        let entries = app.history(&rui, &id).await;
+        let last = entries.last().expect("entries");
+        assert_eq!(
+            (last["action"].as_str(), last["actor"].as_str()),
+            (Some("deem_accepted"), Some("system"))
+        );
+        assert_eq!(last["payload"]["deadline"]["clock"], "acceptance_check");
+        assert_eq!(
+            last["payload"]["deadline"]["due_at"],
+            "2020-01-22T16:00:00Z"
+        );
+        assert_eq!(
+            last["payload"]["deadline"]["fired_at"],
+            "2020-01-22T16:00:00Z"
+        );
+        assert_eq!(last["roles"], json!(["system"]));
+
+        // It counts as accepted on the day it was received: the statutory and promised clocks
+        // run from 16 January. Used on 23 January: 17, 19, 20, 21, 22, 23.
+        let promised = app.clock(&rui, &id, "promised").await;
+        assert_eq!(promised["used_days"], 6, "{promised}");
+        // ...then nothing until 3 February: the tenth day is Thursday 6 February.
+        assert_eq!(promised["due"], "2020-02-06");
+        // The 5-day publicity starts on the 23rd: 3, 4, 5, 6, 7 February.
+        let publicity = app.clock(&rui, &id, "acceptance_publicity").await;
+        assert_eq!(publicity["due"], "2020-02-07", "{publicity}");
+
+        // Moving to 8 February fires the promise deadline (6th), then the publicity end (7th).
+        app.set_clock("2020-02-08T01:00:00Z").await;
+        let case = app.case(&rui, &id).await;
+        assert_eq!(case["state"], "evaluation");
+        let all = actions(&app.history(&rui, &id).await);
+        assert_eq!(&all[all.len() - 2..], ["promise_missed", "end_publicity"]);
+        let promised = app.clock(&rui, &id, "promised").await;
+        assert_eq!(
+            (promised["running"].as_bool(), promised["paused"].as_bool()),
+            (Some(false), Some(true)),
+            "evaluation stops the clock: {promised}"
+        );
+        assert_eq!(promised["overdue"], true);
+        let frozen = promised["used_days"].clone();
+
+        // Time in technical evaluation does not count.
+        app.set_clock("2020-03-02T01:00:00Z").await;
+        assert_eq!(app.clock(&rui, &id, "promised").await["used_days"], frozen);
+
+        // A revision not returned in 15 working days: the file is returned.
+        let v = app.case(&rui, &id).await["version"]
+            .as_i64()
+            .expect("version");
+        let r = app
+            .act(
+                &rui,
+                &id,
+                "request_revision",
+                v,
+                json!({"issues": ["stack height"]}),
+            )
+            .await;
+        assert_eq!(r.body["state"], "revision", "{}", r.body);
+        let revision = app.clock(&rui, &id, "revision").await;
+        // From Mon 2 March 2020: the 15th working day is Mon 23 March.
+        assert_eq!(revision["due"], "2020-03-23", "{revision}");
+        app.set_clock("2020-03-23T15:59:59Z").await;
+        assert_eq!(app.case(&rui, &id).await["state"], "revision");
+        app.set_clock("2020-03-23T16:00:00Z").await;
+        let case = app.case(&rui, &id).await;
+        assert_eq!(case["state"], "returned");
+        assert_eq!(case["terminal"], true);
+        assert!(case["clocks"]
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .all(|c| c["running"] == false));
+
+        // Every timer fired at most once: each deadline action appears once.
+        let all = actions(&app.history(&rui, &id).await);
+        for once in [
+            "deem_accepted",
+            "promise_missed",
+            "end_publicity",
+            "return_file",
+        ] {
+            assert_eq!(
+                all.iter().filter(|a| *a == once).count(),
+                1,
+                "{once} in {all:?}"
+            );
+        }
+        let report = greenlane::app::audit::verify(&app.app.db)
+            .await
+            .expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_statutory_limit_that_passes_escalates_and_flags_the_case_overdue() {
+    on_every_database(|db| async move {
+        // Monday 2 March 2026, 09:00 in Shanghai.
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+        app.act(&rui, &id, "accept", 2, json!({})).await;
+        app.set_clock("2026-03-10T01:00:00Z").await; // publicity over: evaluation
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("version");
+        let r = app.act(&rui, &id, "complete_evaluation", v, json!({"conclusion": "acceptable"})).await;
+        assert_eq!(r.body["state"], "review", "{}", r.body);
+
+        let statutory = app.clock(&rui, &id, "statutory").await;
+        assert_eq!((statutory["running"].as_bool(), statutory["overdue"].as_bool()), (Some(true), Some(false)));
+        let due_at = statutory["due_at"].as_str().expect("due").to_string();
+
+        app.set_clock("2026-06-01T01:00:00Z").await;
+        let case = app.case(&rui, &id).await;
+        assert_eq!(case["state"], "review", "an escalation keeps the case where it is");
+        let statutory = case["clocks"].as_array().expect("clocks").iter().find(|c| c["name"] == "statutory").cloned().expect("statutory");
+        assert_eq!(statutory["overdue"], true, "{statutory}");
+        assert!(statutory["remaining_days"].as_i64().expect("remaining") < 0);
+        let entries = app.history(&rui, &id).await;
+        let escalation = entries.iter().find(|e| e["action"] == "escalate").expect("escalated");
+        assert_eq!(escalation["payload"]["deadline"]["due_at"], due_at.as_str());
+        assert_eq!(escalation["payload"]["deadline"]["fired_at"], "2026-06-01T01:00:00Z");
+
+        let metrics = app.client.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+        assert!(metrics.contains("greenlane_overdue_cases 1"), "{metrics}");
+        assert!(metrics.contains("greenlane_overdue_deadlines{clock=\"statutory\"} 1"), "{metrics}");
+        assert!(metrics.contains("greenlane_open_deadlines{clock=\"statutory\"} 1"), "{metrics}");
+        assert!(metrics.contains("greenlane_timer_firing_lag_seconds_bucket"), "{metrics}");
+        assert!(metrics.contains("greenlane_http_requests_total{method=\"POST\",route=\"/api/v1/cases/{id}/actions/{action}\",status=\"200\"}"), "{metrics}");
+        assert!(metrics.contains("greenlane_http_request_duration_seconds_bucket"), "{metrics}");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deadline_in_an_unpublished_year_is_provisional_until_an_admin_adds_the_year() {
+    on_every_database(|db| async move {
+        // Monday 21 December 2026.
+        let app = spawn_app_at(&db, "2026-12-21T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+        app.act(&rui, &id, "accept", 2, json!({})).await;
+        let promised = app.clock(&rui, &id, "promised").await;
+        assert_eq!(promised["provisional"], true, "{promised}");
+        // Ten working days after Mon 21 Dec, with 2027 unknown (weekends only): Mon 4 Jan 2027.
+        assert_eq!(promised["due"], "2027-01-04");
+        let before = promised["calendar_version"].clone();
+
+        // Bad input is refused and changes nothing; only an admin may change calendars.
+        let r = app.client.put(app.url("/api/v1/admin/calendars/2027")).bearer_auth(&rui.token).json(&json!({"days": [{"date": "2027-01-01", "off": true}]})).send().await.expect("put");
+        assert_eq!(r.status().as_u16(), 403);
+        let r = app.client.put(app.url("/api/v1/admin/calendars/2027")).bearer_auth(&admin().token).json(&json!({"days": [{"date": "2029-01-01", "off": true}]})).send().await.expect("put");
+        assert_eq!(r.status().as_u16(), 422);
+        assert_eq!(app.clock(&rui, &id, "promised").await["calendar_version"], before);
+
+        // The 2027 arrangement is published: 1 January is a day off.
+        let r = app
+            .client
+            .put(app.url("/api/v1/admin/calendars/2027"))
+            .bearer_auth(&admin().token)
+            .json(&json!({"papers": ["(notice)"], "days": [{"date": "2027-01-01", "name": "元旦", "off": true}]}))
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status().as_u16(), 200);
+        let change: serde_json::Value = r.json().await.expect("json");
+        assert!(change["recomputed"].as_u64().expect("n") >= 2, "{change}");
+        assert!(change["moved"].as_u64().expect("n") >= 1, "{change}");
+        let promised = app.clock(&rui, &id, "promised").await;
+        assert_eq!(promised["provisional"], false, "{promised}");
+        assert_eq!(promised["due"], "2027-01-05", "1 January no longer counts");
+        assert_eq!(promised["calendar_version"], change["calendar_version"]);
+        assert_ne!(promised["calendar_version"], before);
+
+        let cal = app.get(&rui, "/api/v1/calendars").await;
+        let years: Vec<i64> = cal.body["years"].as_array().expect("years").iter().map(|y| y["year"].as_i64().expect("year")).collect();
+        assert_eq!(years, (2019..=2027).collect::<Vec<_>>());
+        assert_eq!(cal.body["years"][8]["source"], "admin");
+
+        // The old expiry was cancelled; the one pending is at the new due moment.
+        let timers = greenlane::store::clocks::timers_of_case(&app.app.db, uuid::Uuid::parse_str(&id).expect("id"))
+            .await
+            .expect("timers");
+        let expiries: Vec<(String, String)> = timers
+            .iter()
+            .filter(|t| t.clock == "promised" && t.kind == "expiry")
+            .map(|t| (t.due_at.to_rfc3339(), t.status.clone()))
+            .collect();
+        assert_eq!(
+            expiries,
+            vec![
+                ("2027-01-04T16:00:00+00:00".to_string(), "cancelled".to_string()),
+                ("2027-01-05T16:00:00+00:00".to_string(), "pending".to_string()),
+            ]
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_fire_each_timer_exactly_once() {
+    on_every_database(|db| async move {
+        let a = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let b = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let ann = applicant();
+        let mut ids = Vec::new();
+        for _ in 0..30 {
+            let id = a.new_case(&ann).await;
+            a.act(&ann, &id, "submit", 1, json!({})).await;
+            ids.push(id);
+        }
+        // Both instances' clocks pass every due moment; both fire at once.
+        let later = chrono::DateTime::parse_from_rfc3339("2026-03-20T01:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        for app in [&a, &b] {
+            app.app
+                .clock
+                .manual()
+                .expect("manual")
+                .set(later)
+                .expect("forward");
+        }
+        let (fa, fb) = tokio::join!(
+            greenlane::app::deadlines::fire_due(&a.app),
+            greenlane::app::deadlines::fire_due(&b.app)
+        );
+        let (fa, fb) = (fa.expect("a fires"), fb.expect("b fires"));
+        let timers_fired = greenlane::store::clocks::count_timers(&a.app.db, "fired")
+            .await
+            .expect("count");
+        assert!(
+            fa.fired + fb.fired <= timers_fired,
+            "the workers may have fired some too"
+        );
+        for id in &ids {
+            let all = actions(&a.history(&ann, id).await);
+            assert_eq!(
+                all.iter().filter(|x| *x == "deem_accepted").count(),
+                1,
+                "{id}: {all:?}"
+            );
+            assert_eq!(
+                all.iter().filter(|x| *x == "end_publicity").count(),
+                1,
+                "{id}: {all:?}"
+            );
+        }
+        assert_eq!(
+            greenlane::store::clocks::count_timers(&a.app.db, "claimed")
+                .await
+                .expect("count"),
+            0
+        );
+        let report = greenlane::app::audit::verify(&a.app.db)
+            .await
+            .expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn timers_that_fell_due_while_no_server_ran_fire_at_start() {
+    on_every_database(|db| async move {
+        let first = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = first.new_case(&ann).await;
+        first.act(&ann, &id, "submit", 1, json!({})).await;
+        // A server starting after the acceptance deadline fires it before it serves.
+        let second = spawn_app_at(&db, "2026-03-12T01:00:00Z").await;
+        assert_eq!(second.case(&rui, &id).await["state"], "publicity");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_manual_clock_is_for_admins_and_only_on_a_manual_server() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let r = app.get(&reviewer(), "/api/v1/admin/clock").await;
+        assert_error(&r, 403, "forbidden");
+        let r = app.get(&admin(), "/api/v1/admin/clock").await;
+        assert_eq!(
+            (r.body["now"].as_str(), r.body["manual"].as_bool()),
+            (Some("2026-03-02T01:00:00Z"), Some(true))
+        );
+        let r = app
+            .post(
+                &admin(),
+                "/api/v1/admin/clock",
+                &json!({"advance_seconds": 90}),
+                None,
+            )
+            .await;
+        assert_eq!(r.body["now"], "2026-03-02T01:01:30Z", "{}", r.body);
+        let r = app
+            .post(
+                &admin(),
+                "/api/v1/admin/clock",
+                &json!({"set": "2026-03-01T00:00:00Z"}),
+                None,
+            )
+            .await;
+        assert_error(&r, 422, "validation_failed");
+        let r = app
+            .post(
+                &admin(),
+                "/api/v1/admin/clock",
+                &json!({"set": "2026-03-03T00:00:00Z", "advance_seconds": 1}),
+                None,
+            )
+            .await;
+        assert_error(&r, 400, "invalid_body");
+        let r = app
+            .post(
+                &reviewer(),
+                "/api/v1/admin/clock",
+                &json!({"advance_seconds": 1}),
+                None,
+            )
+            .await;
+        assert_error(&r, 403, "forbidden");
+
+        let system = spawn_app(&db).await;
+        let r = system
+            .post(
+                &admin(),
+                "/api/v1/admin/clock",
+                &json!({"advance_seconds": 1}),
+                None,
+            )
+            .await;
+        assert_error(&r, 409, "clock_not_manual");
+        db
+    })
+    .await;
+}

@@ -1,0 +1,222 @@
+use serde_json::json;
+
+use crate::helpers::*;
+
+async fn seed_directory(app: &TestApp) {
+    let ada = admin();
+    for (code, name, kind, credit) in [
+        (
+            "ACME",
+            "Acme Paper Co.",
+            "enterprise",
+            Some("91350100M000100Y43"),
+        ),
+        (
+            "OTHER",
+            "Other Chemicals Ltd.",
+            "enterprise",
+            Some("91110000802100433B"),
+        ),
+        (
+            "CQEEB",
+            "Chongqing Ecology and Environment Bureau",
+            "bureau",
+            None,
+        ),
+        ("GREENAG", "Green EIA Agency", "agency", None),
+    ] {
+        let r = app
+            .post(
+                &ada,
+                "/api/v1/admin/organisations",
+                &json!({"code": code, "name": name, "kind": kind, "credit_code": credit}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    for (email, org, roles, lang) in [
+        ("ann@acme.example", "ACME", vec!["applicant"], "en"),
+        ("gus@green.example", "GREENAG", vec!["agency"], "zh"),
+        ("rui@bureau.example", "CQEEB", vec!["reviewer"], "zh"),
+    ] {
+        let r = app
+            .post(&ada, "/api/v1/admin/users", &json!({"email": email, "name": email, "org": org, "roles": roles, "lang": lang, "password": "correct horse battery"}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
+    let resp = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    Reply {
+        status,
+        body: resp.json().await.expect("json"),
+    }
+}
+
+#[tokio::test]
+async fn admins_manage_organisations_and_users_and_bad_input_changes_nothing() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        let ada = admin();
+        let r = app.post(&ada, "/api/v1/admin/organisations", &json!({"code": "acme", "name": "", "kind": "factory", "credit_code": "123"}), None).await;
+        assert_error(&r, 422, "validation_failed");
+        let fields = r.body["details"]["fields"].as_object().expect("fields");
+        for f in ["code", "name", "kind", "credit_code"] {
+            assert!(fields.contains_key(f), "{f}: {}", r.body);
+        }
+        let r = app.post(&ada, "/api/v1/admin/organisations", &json!({"code": "ACME", "name": "Again", "kind": "bureau"}), None).await;
+        assert_error(&r, 409, "already_exists");
+        let r = app.post(&ada, "/api/v1/admin/users", &json!({"email": "x", "name": "X", "org": "NOPE", "roles": ["janitor"], "password": "short"}), None).await;
+        assert_error(&r, 422, "validation_failed");
+        let fields = r.body["details"]["fields"].as_object().expect("fields");
+        for f in ["email", "org", "roles", "password"] {
+            assert!(fields.contains_key(f), "{f}: {}", r.body);
+        }
+        let r = app.post(&reviewer(), "/api/v1/admin/organisations", &json!({"code": "NEW", "name": "New", "kind": "bureau"}), None).await;
+        assert_error(&r, 403, "forbidden");
+        let orgs = app.get(&reviewer(), "/api/v1/organisations").await;
+        assert_eq!(orgs.body["organisations"].as_array().expect("orgs").len(), 4);
+        // An applicant sees only its own organisation's users.
+        let users = app.get(&applicant(), "/api/v1/users").await;
+        let emails: Vec<&str> = users.body["users"].as_array().expect("users").iter().map(|u| u["email"].as_str().expect("email")).collect();
+        assert_eq!(emails, vec!["ann@acme.example"]);
+        assert_eq!(users.body["users"][0]["lang"], "en");
+        // Every change is in the installation's audit stream, and the chains hold.
+        let report = greenlane::app::audit::verify(&app.app.db).await.expect("verify");
+        assert!(report.broken.is_none());
+        assert_eq!(report.entries, 7);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_in_returns_a_working_token_and_slows_down_after_failures() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let ok = login(&app, "Ann@Acme.Example", "correct horse battery").await;
+        assert_eq!(ok.status, 200, "{}", ok.body);
+        assert_eq!(ok.body["user"]["organisation"], "ACME");
+        let ann = User {
+            token: ok.body["token"].as_str().expect("token").to_string(),
+        };
+        let r = app.create_case(&ann, project()).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["created_by"], "ann@acme.example");
+
+        let r = login(&app, "nobody@acme.example", "whatever it is").await;
+        assert_error(&r, 401, "invalid_credentials");
+        for _ in 0..3 {
+            let r = login(&app, "ann@acme.example", "wrong password").await;
+            assert_error(&r, 401, "invalid_credentials");
+        }
+        // The third failure makes the next attempt wait, even with the right password.
+        let r = login(&app, "ann@acme.example", "correct horse battery").await;
+        assert_error(&r, 429, "too_many_attempts");
+        assert_eq!(r.body["details"]["retry_after_seconds"], 1);
+        app.set_clock("2026-03-02T01:00:02Z").await;
+        let r = login(&app, "ann@acme.example", "correct horse battery").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Success resets the count.
+        let r = login(&app, "ann@acme.example", "wrong password").await;
+        assert_error(&r, 401, "invalid_credentials");
+        let r = login(&app, "ann@acme.example", "correct horse battery").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_agency_acts_only_where_an_enterprise_granted_it_access() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        let gus = user("gus@green.example", "GREENAG", &["agency"]);
+        let ann = applicant();
+        let body =
+            json!({"workflow": "eia_report_form", "organisation": "ACME", "data": project()});
+
+        let r = app.post(&gus, "/api/v1/cases", &body, None).await;
+        assert_error(&r, 403, "forbidden");
+        let own = app.new_case(&ann).await;
+        assert_error(
+            &app.get(&gus, &format!("/api/v1/cases/{own}")).await,
+            404,
+            "not_found",
+        );
+
+        // ACME grants Green EIA Agency access.
+        let r = app
+            .post(&ann, "/api/v1/grants", &json!({"agency": "GREENAG"}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let grant_id = r.body["id"].as_str().expect("id").to_string();
+        assert_eq!(
+            (r.body["enterprise"].as_str(), r.body["active"].as_bool()),
+            (Some("ACME"), Some(true))
+        );
+        let r = app
+            .post(&ann, "/api/v1/grants", &json!({"agency": "OTHER"}), None)
+            .await;
+        assert_error(&r, 422, "validation_failed");
+
+        let r = app.post(&gus, "/api/v1/cases", &body, None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["organisation"], "ACME");
+        let filed = r.body["id"].as_str().expect("id").to_string();
+        let r = app.act(&gus, &filed, "submit", 1, json!({})).await;
+        assert_eq!(r.body["state"], "submitted", "{}", r.body);
+        assert_eq!(
+            app.case(&ann, &filed).await["state"],
+            "submitted",
+            "the enterprise sees what its agency filed"
+        );
+        assert_eq!(app.get(&gus, "/api/v1/cases").await.body["total"], 2);
+        // Another enterprise's cases stay closed.
+        let b = user("bo@other.example", "OTHER", &["applicant"]);
+        let theirs = app.new_case(&b).await;
+        assert_error(
+            &app.get(&gus, &format!("/api/v1/cases/{theirs}")).await,
+            404,
+            "not_found",
+        );
+
+        // Revoked: the agency loses access at once.
+        let r = app
+            .client
+            .delete(app.url(&format!("/api/v1/grants/{grant_id}")))
+            .bearer_auth(&ann.token)
+            .send()
+            .await
+            .expect("delete");
+        assert_eq!(r.status().as_u16(), 200);
+        assert_error(
+            &app.get(&gus, &format!("/api/v1/cases/{filed}")).await,
+            404,
+            "not_found",
+        );
+        assert_error(
+            &app.act(&gus, &filed, "withdraw", 2, json!({})).await,
+            404,
+            "not_found",
+        );
+        assert_eq!(app.get(&gus, "/api/v1/cases").await.body["total"], 0);
+        let grants = app.get(&ann, "/api/v1/grants").await;
+        assert_eq!(grants.body["grants"][0]["active"], false);
+        assert_eq!(grants.body["grants"][0]["revoked_by"], "ann@acme.example");
+        db
+    })
+    .await;
+}
