@@ -16,7 +16,7 @@ use greenlane::app::bench::sample_project;
 use greenlane::domain::audit::{canonical_json, AuditRecord, GENESIS};
 use greenlane::domain::calendar;
 use greenlane::http::Application;
-use greenlane::settings::{ClockMode, JwtSettings, Settings};
+use greenlane::settings::{ClockMode, JwtSettings, MailConfig, Settings};
 use greenlane::store::{
     self, admin,
     audit::AuditRow,
@@ -164,6 +164,11 @@ fn settings(url: &str, start: DateTime<Utc>) -> Settings {
         jwt_audience: "greenlane-api".into(),
         workflows_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workflows"),
         clock: ClockMode::Manual { start: Some(start) },
+        mail: MailConfig::files(
+            std::env::temp_dir().join("greenlane-bench-mail"),
+            "http://127.0.0.1",
+        ),
+        worker: true,
     }
 }
 

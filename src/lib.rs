@@ -19,6 +19,7 @@ pub mod cli;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod settings;
 pub mod store;

@@ -27,7 +27,36 @@ pub struct Settings {
     pub jwt_audience: String,
     pub workflows_dir: PathBuf,
     pub clock: ClockMode,
+    pub mail: MailConfig,
+    /// Run the background worker (timers, outbox) in this process: `GREENLANE_WORKER=off` turns
+    /// it off, for an instance that should only serve requests (and for tests that drive it).
+    pub worker: bool,
 }
+
+/// Outgoing e-mail: SMTP if `GREENLANE_SMTP_URL` is set, else `.eml` files in
+/// `GREENLANE_MAIL_DIR` (default: `mail/` beside the SQLite database, or `./mail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    pub smtp_url: Option<String>,
+    pub from: String,
+    pub dir: PathBuf,
+    /// The base of links in messages (`GREENLANE_PUBLIC_URL`).
+    pub public_url: String,
+}
+
+impl MailConfig {
+    /// Mail written as files into `dir`, links to `public_url`.
+    pub fn files(dir: PathBuf, public_url: &str) -> MailConfig {
+        MailConfig {
+            smtp_url: None,
+            from: DEFAULT_FROM.into(),
+            dir,
+            public_url: public_url.into(),
+        }
+    }
+}
+
+pub const DEFAULT_FROM: &str = "Greenlane <noreply@greenlane.invalid>";
 
 /// `GREENLANE_CLOCK`: `system` (the default) or `manual`, which starts at
 /// `GREENLANE_CLOCK_START` (RFC 3339) or now and moves only through the admin clock endpoint.
@@ -57,6 +86,10 @@ struct FileSettings {
     workflows_dir: Option<PathBuf>,
     clock: Option<String>,
     clock_start: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    mail_dir: Option<PathBuf>,
+    public_url: Option<String>,
 }
 
 /// Where the secret came from, so that the server can say so.
@@ -90,10 +123,28 @@ impl Settings {
         let database_url = env("DATABASE_URL")
             .or(from_file.database_url)
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        let bind = env("GREENLANE_BIND")
+            .or(from_file.bind)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let beside_db = sqlite_path(&database_url)
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("mail"), |d| d.join("mail"));
+        let mail = MailConfig {
+            smtp_url: env("GREENLANE_SMTP_URL").or(from_file.smtp_url),
+            from: env("GREENLANE_MAIL_FROM")
+                .or(from_file.mail_from)
+                .unwrap_or_else(|| DEFAULT_FROM.into()),
+            dir: env("GREENLANE_MAIL_DIR")
+                .map(PathBuf::from)
+                .or(from_file.mail_dir)
+                .unwrap_or(beside_db),
+            public_url: env("GREENLANE_PUBLIC_URL")
+                .or(from_file.public_url)
+                .unwrap_or_else(|| format!("http://{bind}")),
+        };
         Ok(Settings {
-            bind: env("GREENLANE_BIND")
-                .or(from_file.bind)
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            bind,
             database_url,
             jwt_secret: env("GREENLANE_JWT_SECRET").or(from_file.jwt_secret),
             jwt_issuer: env("GREENLANE_JWT_ISSUER")
@@ -106,6 +157,14 @@ impl Settings {
                 .map(PathBuf::from)
                 .or(from_file.workflows_dir)
                 .unwrap_or_else(|| PathBuf::from("workflows")),
+            mail,
+            worker: match env("GREENLANE_WORKER").as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    anyhow::bail!("GREENLANE_WORKER must be `on` or `off`, not `{other}`")
+                }
+            },
             clock: clock_mode(
                 env("GREENLANE_CLOCK").or(from_file.clock).as_deref(),
                 env("GREENLANE_CLOCK_START")

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::app::{calendars, deadlines, App};
+use std::sync::Arc;
+
+use crate::app::{calendars, deadlines, outbox, App};
+use crate::mail::Mailer;
 
 /// How often the worker looks for due timers.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -30,11 +33,40 @@ pub async fn tick(app: &App) {
     }
 }
 
-pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
+/// Runs the timer loop and, beside it, the mail sender (so that a slow SMTP server never delays
+/// a deadline).
+pub fn spawn(app: App, mailer: Arc<Mailer>) -> tokio::task::JoinHandle<()> {
+    let sender_app = app.clone();
+    let sender = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(TICK).await;
+            match outbox::send_due(&sender_app, &mailer).await {
+                Ok(s) if s.sent + s.retrying + s.failed > 0 => {
+                    tracing::info!(
+                        sent = s.sent,
+                        retrying = s.retrying,
+                        failed = s.failed,
+                        "outbox"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sending the outbox failed"),
+            }
+        }
+    });
     tokio::spawn(async move {
+        let _stop_sender_with_me = AbortOnDrop(sender);
         loop {
             tokio::time::sleep(TICK).await;
             tick(&app).await;
         }
     })
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

@@ -8,6 +8,7 @@ pub mod case_clock;
 pub mod clock_segment;
 pub mod idempotency_key;
 pub mod organisation;
+pub mod outbox_message;
 pub mod timer;
 pub mod user;
 pub mod workflow_definition;

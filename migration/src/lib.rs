@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_deadlines;
 mod m20261128_000003_directory;
+mod m20261128_000004_outbox;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_deadlines::Migration),
             Box::new(m20261128_000003_directory::Migration),
+            Box::new(m20261128_000004_outbox::Migration),
         ]
     }
 }

@@ -348,6 +348,7 @@ pub async fn fire(
 
     let tx = app.db.begin().await?;
     let committed = commit_transition(
+        app,
         &tx,
         Pending {
             def: &def,
@@ -403,6 +404,7 @@ pub(crate) struct Pending<'a> {
 /// (first, so that SQLite takes its write lock at once), the audit entry, the clock effects.
 /// Answers `None` if the case moved on since it was read.
 pub(crate) async fn commit_transition(
+    app: &App,
     tx: &impl sea_orm::ConnectionTrait,
     p: Pending<'_>,
 ) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
@@ -418,6 +420,8 @@ pub(crate) async fn commit_transition(
         clocks: case_clocks,
         cal,
     } = p;
+    let notice_comment = comment.clone();
+    let notice_payload = audit_payload.clone();
     let new_data = transition.effects.iter().find_map(|e| match e {
         Effect::ReplaceData(d) => Some(d.clone()),
         _ => None,
@@ -480,6 +484,21 @@ pub(crate) async fn commit_transition(
     updated.updated_at = now;
     if let Some(d) = new_data {
         updated.data = d;
+    }
+    for effect in &transition.effects {
+        if let Effect::Notify { kind, roles } = effect {
+            let readings = clocks::readings(def, case_clocks, cal, now);
+            let about = super::notify::About {
+                def,
+                case: &updated,
+                actor: &actor.subject,
+                comment: notice_comment.as_deref(),
+                payload: Some(&notice_payload),
+                clocks: &readings,
+                clock: None,
+            };
+            super::notify::enqueue(app, tx, kind, *roles, about, now).await?;
+        }
     }
     Ok(Some((updated, history)))
 }

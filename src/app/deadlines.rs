@@ -3,7 +3,8 @@
 use serde_json::json;
 
 use super::cases::{commit_transition, history_steps, Pending};
-use super::clocks::CaseClocks;
+use super::clocks::{self, CaseClocks};
+use super::notify;
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::calendar::Calendar;
@@ -87,6 +88,20 @@ async fn fire_one(
         return skipped("the clock is no longer in this run or not running".into());
     };
     if timer.kind == "warning" {
+        if let Some(spec) = def.clock(&timer.clock).filter(|c| !c.notify.is_empty()) {
+            let readings = clocks::readings(&def, &case_clocks, cal, now);
+            let due = current.due_date.clone().unwrap_or_default();
+            let about = notify::About {
+                def: &def,
+                case: &row,
+                actor: "system",
+                comment: None,
+                payload: None,
+                clocks: &readings,
+                clock: Some((spec.title.as_deref().unwrap_or(&spec.name), due)),
+            };
+            notify::enqueue(app, tx, "deadline_warning", spec.notify, about, now).await?;
+        }
         return Ok(("fired", None));
     }
     if current.due_at != Some(timer.due_at) {
@@ -117,6 +132,7 @@ async fn fire_one(
         }
     });
     let committed = commit_transition(
+        app,
         tx,
         Pending {
             def: &def,

@@ -9,6 +9,8 @@ pub mod cases;
 pub mod clocks;
 pub mod deadlines;
 pub mod directory;
+pub mod notify;
+pub mod outbox;
 pub mod workflows;
 
 use std::path::Path;
@@ -17,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
+use crate::domain::notice::Templates;
 use crate::domain::FieldErrors;
 use crate::engine::TransitionError;
 pub use calendars::CalendarCache;
@@ -101,6 +104,27 @@ pub struct App {
     /// Serialises timer firing within this process (SQLite has one writer anyway; several
     /// PostgreSQL instances are kept apart by row locks).
     pub timer_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Notification templates (`workflows/templates/notifications.toml`).
+    pub templates: Arc<Templates>,
+    pub mail: Arc<MailSettings>,
+}
+
+/// What notifications need to know about the installation.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The base of links in messages.
+    pub public_url: String,
+    /// The domain part of Message-IDs.
+    pub message_id_domain: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            public_url: "http://127.0.0.1:8080".into(),
+            message_id_domain: "greenlane.invalid".into(),
+        }
+    }
 }
 
 impl App {
@@ -111,7 +135,32 @@ impl App {
         workflows_dir: &Path,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
+        Self::start_with(db, workflows_dir, clock, MailSettings::default()).await
+    }
+
+    pub async fn start_with(
+        db: DatabaseConnection,
+        workflows_dir: &Path,
+        clock: Arc<dyn Clock>,
+        mail: MailSettings,
+    ) -> anyhow::Result<App> {
+        let templates_file = workflows_dir.join("templates").join("notifications.toml");
+        let source = std::fs::read_to_string(&templates_file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", templates_file.display()))?;
+        let templates = Templates::parse("templates/notifications.toml", &source)
+            .map_err(|e| anyhow::anyhow!(e.join("\n")))?;
         let registry = workflows::deploy(&db, workflows_dir, clock.as_ref()).await?;
+        let missing: Vec<String> = registry
+            .notification_kinds()
+            .into_iter()
+            .filter(|k| !templates.has(k))
+            .collect();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "templates/notifications.toml has no template for: {}",
+                missing.join(", ")
+            );
+        }
         calendars::seed(&db, &workflows_dir.join("calendars"), clock.now()).await?;
         let calendar = calendars::load(&db).await?;
         Ok(App {
@@ -120,6 +169,8 @@ impl App {
             clock,
             calendar: Arc::new(CalendarCache::new(calendar)),
             timer_lock: Arc::new(tokio::sync::Mutex::new(())),
+            templates: Arc::new(templates),
+            mail: Arc::new(mail),
         })
     }
 }
@@ -142,6 +193,8 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     ClockNotManual(String),
+    #[error("only a failed message can be retried; this one is {0}")]
+    NotFailed(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
     #[error("the e-mail address or the password is wrong")]

@@ -125,6 +125,28 @@ impl Registry {
         out
     }
 
+    /// Every notification kind any deployed version names (actions, and warnings of clocks).
+    pub fn notification_kinds(&self) -> Vec<String> {
+        let mut kinds = std::collections::BTreeSet::new();
+        for versions in self.versions.values() {
+            for def in versions.values() {
+                for a in &def.actions {
+                    if let Some(n) = &a.notify {
+                        kinds.insert(n.kind.clone());
+                    }
+                }
+                if def
+                    .clocks
+                    .iter()
+                    .any(|c| !c.notify.is_empty() && !c.warn_at.is_empty())
+                {
+                    kinds.insert("deadline_warning".to_string());
+                }
+            }
+        }
+        kinds.into_iter().collect()
+    }
+
     fn insert(&mut self, def: Definition) {
         self.versions
             .entry(def.key.clone())

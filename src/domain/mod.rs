@@ -4,6 +4,7 @@ pub mod audit;
 pub mod calendar;
 pub mod credit_code;
 pub mod directory;
+pub mod notice;
 pub mod project;
 pub mod role;
 

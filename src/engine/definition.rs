@@ -62,7 +62,16 @@ struct RawAction {
     #[serde(default)]
     backdate: Option<RawBackdate>,
     #[serde(default)]
+    notify: Option<RawNotify>,
+    #[serde(default)]
     payload: BTreeMap<String, FieldSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    kind: String,
+    roles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,7 +193,16 @@ pub struct Action {
     /// Clocks this action starts that count from an earlier action, not from now
     /// (deemed acceptance counts from the day the application was received).
     pub backdate: Option<Backdate>,
+    /// Whom to notify, with which template, when this action is accepted.
+    pub notify: Option<Notify>,
     pub payload: Vec<(String, FieldSpec)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notify {
+    /// The template kind (`workflows/notifications.toml`).
+    pub kind: String,
+    pub roles: RoleSet,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,6 +367,18 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             err(format!("{element}: name is empty"));
         }
         let roles = parse_roles(&element, &a.roles, &mut err);
+        let notify = a.notify.as_ref().map(|n| {
+            if n.kind.is_empty() {
+                err(format!("{element}: notify.kind is empty"));
+            }
+            if n.roles.is_empty() {
+                err(format!("{element}: notify names no roles"));
+            }
+            Notify {
+                kind: n.kind.clone(),
+                roles: parse_roles(&format!("{element}: notify"), &n.roles, &mut err),
+            }
+        });
         if roles.is_empty() && !a.by_deadline {
             err(format!(
                 "{element}: nobody can fire it (no roles and not by_deadline)"
@@ -411,6 +441,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             by_deadline: a.by_deadline,
             distinct_from: a.distinct_from.clone(),
             edits_data: a.edits_data,
+            notify,
             backdate: a.backdate.as_ref().map(|b| Backdate {
                 clocks: b.clocks.clone(),
                 to_latest_of: b.to_latest_of.clone(),

@@ -66,6 +66,8 @@ pub enum Effect {
     },
     /// The case data is replaced by this (already validated) value.
     ReplaceData(Value),
+    /// Tell the people holding these roles on the case, with this template.
+    Notify { kind: String, roles: RoleSet },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -201,6 +203,12 @@ pub fn decide(
                 });
             }
         }
+    }
+    if let Some(n) = &spec.notify {
+        effects.push(Effect::Notify {
+            kind: n.kind.clone(),
+            roles: n.roles,
+        });
     }
     Ok(Transition {
         action: spec.name.clone(),

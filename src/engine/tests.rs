@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::domain::Role;
+use crate::domain::{Role, RoleSet};
 
 const REPORT_FORM: &str = include_str!("../../workflows/eia_report_form.toml");
 
@@ -358,10 +358,14 @@ fn deemed_acceptance_starts_the_statutory_clocks_on_the_day_of_receipt() {
     // An ordinary acceptance starts them now.
     let reviewer = person("rui2", &[Role::Reviewer]);
     let t = decide(&def, case, &reviewer, "accept", &json!({}), now()).expect("accepted");
-    assert!(t
-        .effects
-        .iter()
-        .all(|e| matches!(e, Effect::Clock { at, .. } if *at == now())));
+    assert!(t.effects.iter().all(|e| match e {
+        Effect::Clock { at, .. } => *at == now(),
+        _ => true,
+    }));
+    assert!(t.effects.contains(&Effect::Notify {
+        kind: "accepted".into(),
+        roles: RoleSet::parse(&["applicant", "agency"]).expect("roles"),
+    }));
 }
 
 #[test]

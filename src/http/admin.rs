@@ -125,3 +125,30 @@ pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError>
         .content_type("text/plain; version=0.0.4")
         .body(out))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    state: Option<String>,
+    case_id: Option<uuid::Uuid>,
+}
+
+/// The outbox, for admins: `?state=failed` shows what could not be delivered.
+pub async fn outbox(
+    app: web::Data<App>,
+    caller: Caller,
+    q: web::Query<OutboxQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let messages = crate::app::outbox::list(&app, &caller.0, q.state.as_deref(), q.case_id).await?;
+    Ok(HttpResponse::Ok().json(json!({"messages": messages})))
+}
+
+pub async fn retry_mail(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .json(crate::app::outbox::retry(&app, &caller.0, path.into_inner()).await?))
+}

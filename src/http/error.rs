@@ -82,6 +82,7 @@ impl From<AppError> for ApiError {
             )
             .with_details(json!({"fields": fields})),
             AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AppError::NotFailed(_) => ApiError::new(StatusCode::CONFLICT, "not_failed", message),
             AppError::AlreadyExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }

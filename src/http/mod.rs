@@ -14,7 +14,8 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::{deadlines, App, Clock, ManualClock, SystemClock};
+use crate::app::{deadlines, App, Clock, MailSettings, ManualClock, SystemClock};
+use crate::mail::Mailer;
 use crate::settings::{ClockMode, Settings};
 use crate::token::Verifier;
 use crate::{store, worker};
@@ -26,6 +27,7 @@ pub struct Application {
     server: Server,
     worker: tokio::task::JoinHandle<()>,
     pub app: App,
+    pub mailer: Arc<Mailer>,
 }
 
 impl Application {
@@ -40,7 +42,22 @@ impl Application {
             }
         };
         let db = store::connect(&settings.database_url).await?;
-        let app = App::start(db, &settings.workflows_dir, clock).await?;
+        let mail = MailSettings {
+            public_url: settings.mail.public_url.clone(),
+            message_id_domain: settings
+                .mail
+                .from
+                .rsplit_once('@')
+                .map(|(_, d)| d.trim_end_matches('>').to_string())
+                .unwrap_or_else(|| "greenlane.invalid".into()),
+        };
+        let app = App::start_with(db, &settings.workflows_dir, clock, mail).await?;
+        let mailer = Arc::new(Mailer::new(
+            settings.mail.smtp_url.as_deref(),
+            settings.mail.dir.clone(),
+            &settings.mail.from,
+        )?);
+        tracing::info!("outgoing mail: {}", mailer.describe());
         let caught_up = deadlines::fire_due(&app).await?;
         if caught_up.fired + caught_up.skipped > 0 {
             tracing::info!(
@@ -53,11 +70,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let (jwt, _) = settings.jwt()?;
         let server = serve(listener, app.clone(), jwt)?;
-        let worker = worker::spawn(app.clone());
+        let worker = if settings.worker {
+            worker::spawn(app.clone(), mailer.clone())
+        } else {
+            tracing::info!("the worker is off in this process (GREENLANE_WORKER=off)");
+            tokio::spawn(async {})
+        };
         Ok(Application {
             port,
             server,
             worker,
+            mailer,
             app,
         })
     }
@@ -140,6 +163,11 @@ fn serve(
                     .route(
                         "/admin/calendars/{year}",
                         web::put().to(admin::put_calendar),
+                    )
+                    .route("/admin/outbox", web::get().to(admin::outbox))
+                    .route(
+                        "/admin/outbox/{id}/retry",
+                        web::post().to(admin::retry_mail),
                     )
                     .route("/admin/clock", web::get().to(admin::get_clock))
                     .route("/admin/clock", web::post().to(admin::move_clock)),

@@ -141,6 +141,11 @@ async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
         jwt_audience: "greenlane-api".into(),
         workflows_dir: workflows_dir(),
         clock: greenlane::settings::ClockMode::System,
+        mail: greenlane::settings::MailConfig::files(
+            here.path().join("mail"),
+            "http://greenlane.test",
+        ),
+        worker: true,
     };
     let app = spawn_app_with(settings).await;
     let ann = User { token };

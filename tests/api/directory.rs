@@ -2,51 +2,6 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-async fn seed_directory(app: &TestApp) {
-    let ada = admin();
-    for (code, name, kind, credit) in [
-        (
-            "ACME",
-            "Acme Paper Co.",
-            "enterprise",
-            Some("91350100M000100Y43"),
-        ),
-        (
-            "OTHER",
-            "Other Chemicals Ltd.",
-            "enterprise",
-            Some("91110000802100433B"),
-        ),
-        (
-            "CQEEB",
-            "Chongqing Ecology and Environment Bureau",
-            "bureau",
-            None,
-        ),
-        ("GREENAG", "Green EIA Agency", "agency", None),
-    ] {
-        let r = app
-            .post(
-                &ada,
-                "/api/v1/admin/organisations",
-                &json!({"code": code, "name": name, "kind": kind, "credit_code": credit}),
-                None,
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
-    for (email, org, roles, lang) in [
-        ("ann@acme.example", "ACME", vec!["applicant"], "en"),
-        ("gus@green.example", "GREENAG", vec!["agency"], "zh"),
-        ("rui@bureau.example", "CQEEB", vec!["reviewer"], "zh"),
-    ] {
-        let r = app
-            .post(&ada, "/api/v1/admin/users", &json!({"email": email, "name": email, "org": org, "roles": roles, "lang": lang, "password": "correct horse battery"}), None)
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
-}
-
 async fn login(app: &TestApp, email: &str, password: &str) -> Reply {
     let resp = app
         .client

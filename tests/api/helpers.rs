@@ -5,7 +5,7 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use greenlane::http::Application;
-use greenlane::settings::{ClockMode, JwtSettings, Settings};
+use greenlane::settings::{ClockMode, JwtSettings, MailConfig, Settings};
 use greenlane::store::admin;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;
@@ -52,6 +52,14 @@ impl TestDb {
         }
     }
 
+    /// Where this test's mail files go when no SMTP server is configured.
+    pub fn mail_dir(&self) -> PathBuf {
+        match self {
+            TestDb::Sqlite { _dir, .. } => _dir.path().join("mail"),
+            TestDb::Postgres { name, .. } => std::env::temp_dir().join(format!("{name}-mail")),
+        }
+    }
+
     async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
@@ -71,6 +79,7 @@ impl TestDb {
     }
 
     async fn drop_it(self) {
+        let _ = std::fs::remove_dir_all(self.mail_dir());
         if let TestDb::Postgres { admin, name, .. } = self {
             admin::drop_database(&admin, &name)
                 .await
@@ -129,6 +138,8 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         jwt_audience: "greenlane-api".into(),
         workflows_dir: workflows,
         clock: ClockMode::System,
+        mail: MailConfig::files(db.mail_dir(), "http://greenlane.test"),
+        worker: true,
     }
 }
 
@@ -136,14 +147,15 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub app: greenlane::app::App,
+    pub mailer: std::sync::Arc<greenlane::mail::Mailer>,
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
     spawn_app_with(settings(db, workflows_dir())).await
 }
 
-/// An app whose clock is manual, starting at `start` (RFC 3339).
-pub async fn spawn_app_at(db: &TestDb, start: &str) -> TestApp {
+/// Settings for an app whose clock is manual, starting at `start` (RFC 3339).
+pub fn settings_at(db: &TestDb, start: &str) -> Settings {
     let mut s = settings(db, workflows_dir());
     s.clock = ClockMode::Manual {
         start: Some(
@@ -152,18 +164,25 @@ pub async fn spawn_app_at(db: &TestDb, start: &str) -> TestApp {
                 .with_timezone(&chrono::Utc),
         ),
     };
-    spawn_app_with(s).await
+    s
+}
+
+/// An app whose clock is manual, starting at `start` (RFC 3339).
+pub async fn spawn_app_at(db: &TestDb, start: &str) -> TestApp {
+    spawn_app_with(settings_at(db, start)).await
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
     let application = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let app = application.app.clone();
+    let mailer = application.mailer.clone();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         app,
+        mailer,
     }
 }
 
@@ -331,4 +350,52 @@ pub fn assert_error(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.body["error"], code, "{}", r.body);
     assert!(r.body["message"].is_string(), "{}", r.body);
     assert!(r.body["details"].is_object(), "{}", r.body);
+}
+
+/// Organisations ACME and OTHER (enterprises), CQEEB (the bureau), GREENAG (an agency), and
+/// users ann@acme.example (applicant, en), gus@green.example (agency, zh), rui@bureau.example
+/// (reviewer, zh), all with the password `correct horse battery`.
+pub async fn seed_directory(app: &TestApp) {
+    let ada = admin();
+    for (code, name, kind, credit) in [
+        (
+            "ACME",
+            "Acme Paper Co.",
+            "enterprise",
+            Some("91350100M000100Y43"),
+        ),
+        (
+            "OTHER",
+            "Other Chemicals Ltd.",
+            "enterprise",
+            Some("91110000802100433B"),
+        ),
+        (
+            "CQEEB",
+            "Chongqing Ecology and Environment Bureau",
+            "bureau",
+            None,
+        ),
+        ("GREENAG", "Green EIA Agency", "agency", None),
+    ] {
+        let r = app
+            .post(
+                &ada,
+                "/api/v1/admin/organisations",
+                &json!({"code": code, "name": name, "kind": kind, "credit_code": credit}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    for (email, org, roles, lang) in [
+        ("ann@acme.example", "ACME", vec!["applicant"], "en"),
+        ("gus@green.example", "GREENAG", vec!["agency"], "zh"),
+        ("rui@bureau.example", "CQEEB", vec!["reviewer"], "zh"),
+    ] {
+        let r = app
+            .post(&ada, "/api/v1/admin/users", &json!({"email": email, "name": email, "org": org, "roles": roles, "lang": lang, "password": "correct horse battery"}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
 }

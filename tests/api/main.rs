@@ -9,4 +9,6 @@ mod directory;
 mod helpers;
 mod idempotency;
 mod invariants;
+mod notifications;
+mod smtp;
 mod versions;

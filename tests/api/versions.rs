@@ -15,6 +15,12 @@ fn copy_workflows(to: &Path, version: u32, title_suffix: &str) {
             1,
         );
     std::fs::write(to.join("eia_report_form.toml"), changed).expect("write");
+    std::fs::create_dir_all(to.join("templates")).expect("dir");
+    std::fs::copy(
+        workflows_dir().join("templates").join("notifications.toml"),
+        to.join("templates").join("notifications.toml"),
+    )
+    .expect("templates");
 }
 
 #[tokio::test]

@@ -1,0 +1,204 @@
+//! Turning notification effects into outbox rows, inside the transaction of the change that
+//! caused them: recipients by role, each in their own language.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::clocks::ClockView;
+use super::directory::{self, User};
+use super::{App, AppError};
+use crate::domain::directory::Lang;
+use crate::domain::{Role, RoleSet};
+use crate::engine::Definition;
+use crate::store;
+use crate::store::cases::CaseRow;
+use crate::store::outbox::MailRow;
+
+/// What a message is about.
+pub struct About<'a> {
+    pub def: &'a Definition,
+    pub case: &'a CaseRow,
+    pub actor: &'a str,
+    pub comment: Option<&'a str>,
+    /// The action's payload, listed in the message.
+    pub payload: Option<&'a serde_json::Value>,
+    pub clocks: &'a [ClockView],
+    /// For deadline warnings: the clock and its last day.
+    pub clock: Option<(&'a str, String)>,
+}
+
+/// The people to tell: for the applicant and agency roles, the users of the case's organisation
+/// and of the agencies it granted access; for bureau roles, the users with that role who have
+/// acted on the case, or every user with the role if none has yet.
+pub async fn recipients(
+    db: &impl ConnectionTrait,
+    case: &CaseRow,
+    roles: RoleSet,
+) -> Result<Vec<User>, AppError> {
+    let mut out: BTreeMap<String, User> = BTreeMap::new();
+    if roles.contains(Role::Applicant) {
+        for u in directory::users_with_roles(
+            db,
+            Some(&case.org),
+            [Role::Applicant].into_iter().collect(),
+        )
+        .await?
+        {
+            out.insert(u.email.clone(), u);
+        }
+    }
+    if roles.contains(Role::Agency) {
+        for grant in store::directory::grants(db, Some(&case.org)).await? {
+            if grant.revoked_at.is_none() && grant.enterprise_org == case.org {
+                for u in directory::users_with_roles(
+                    db,
+                    Some(&grant.agency_org),
+                    [Role::Agency].into_iter().collect(),
+                )
+                .await?
+                {
+                    out.insert(u.email.clone(), u);
+                }
+            }
+        }
+    }
+    let bureau: Vec<Role> = roles
+        .iter()
+        .filter(|r| !matches!(r, Role::Applicant | Role::Agency))
+        .collect();
+    if !bureau.is_empty() {
+        let history = store::audit::of_case(db, case.id).await?;
+        for role in bureau {
+            let one: RoleSet = [role].into_iter().collect();
+            let holders = directory::users_with_roles(db, None, one).await?;
+            let acted: Vec<&User> = holders
+                .iter()
+                .filter(|u| {
+                    history.iter().any(|e| {
+                        e.actor == u.email
+                            && serde_json::from_str::<Vec<String>>(&e.roles)
+                                .is_ok_and(|r| r.iter().any(|x| x == role.as_str()))
+                    })
+                })
+                .collect();
+            let chosen: Vec<&User> = if acted.is_empty() {
+                holders.iter().collect()
+            } else {
+                acted
+            };
+            for u in chosen {
+                out.insert(u.email.clone(), u.clone());
+            }
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+/// Writes one outbox row per recipient of `kind`, rendered in each recipient's language.
+pub async fn enqueue(
+    app: &App,
+    db: &impl ConnectionTrait,
+    kind: &str,
+    roles: RoleSet,
+    about: About<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let people = recipients(db, about.case, roles).await?;
+    if people.is_empty() {
+        return Ok(0);
+    }
+    let state_title = about
+        .def
+        .state_id(&about.case.state)
+        .and_then(|s| about.def.state(s).title.clone())
+        .unwrap_or_else(|| about.case.state.clone());
+    let deadline = about
+        .clocks
+        .iter()
+        .filter(|c| c.running)
+        .filter_map(|c| c.due.map(|d| (d, c.name.clone())))
+        .min()
+        .map(|(d, name)| format!("{d} ({name})"))
+        .unwrap_or_else(|| "-".into());
+    let project = about
+        .case
+        .data
+        .get("project_name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        (
+            "project",
+            if project.is_empty() {
+                about.case.id.to_string()
+            } else {
+                project
+            },
+        ),
+        ("case_id", about.case.id.to_string()),
+        ("workflow", about.def.title.clone()),
+        ("stage", state_title),
+        ("state", about.case.state.clone()),
+        ("actor", about.actor.to_string()),
+        ("comment", about.comment.unwrap_or("").to_string()),
+        (
+            "details",
+            about
+                .payload
+                .map(crate::domain::notice::details)
+                .unwrap_or_default(),
+        ),
+        ("deadline", deadline),
+        (
+            "link",
+            format!(
+                "{}/api/v1/cases/{}",
+                app.mail.public_url.trim_end_matches('/'),
+                about.case.id
+            ),
+        ),
+    ]);
+    if let Some((clock, due)) = &about.clock {
+        vars.insert("clock", (*clock).to_string());
+        vars.insert("due", due.clone());
+    }
+    let mut rows = Vec::new();
+    for person in people {
+        let lang = person.lang;
+        let Some(r) = app.templates.render(kind, lang, &vars) else {
+            return Err(AppError::Unexpected(anyhow::anyhow!(
+                "no notification template `{kind}`"
+            )));
+        };
+        let id = Uuid::now_v7();
+        rows.push(MailRow {
+            id,
+            message_id: format!("<{id}@{}>", app.mail.message_id_domain),
+            case_id: Some(about.case.id),
+            kind: kind.to_string(),
+            recipient: person.email,
+            lang: match lang {
+                Lang::En => "en".into(),
+                Lang::Zh => "zh".into(),
+            },
+            subject: r.subject,
+            body_text: r.text,
+            body_html: r.html,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: None,
+            claim: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        });
+    }
+    let n = rows.len();
+    store::outbox::insert_many(db, rows).await?;
+    Ok(n)
+}

@@ -1,0 +1,192 @@
+//! Sending the outbox: claim with a lease, send, mark. A crash between sending and marking makes
+//! the lease run out and the message go again with the same Message-ID (at least once; the
+//! receiver can drop the duplicate); nothing is lost.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::{App, AppError};
+use crate::domain::Role;
+use crate::engine::Actor;
+use crate::mail::Mailer;
+use crate::store;
+use crate::store::outbox::MailRow;
+
+/// Attempts before a message is marked failed.
+pub const MAX_ATTEMPTS: i32 = 6;
+/// How long a claim holds a message.
+pub const LEASE_SECONDS: i64 = 300;
+const BATCH: u64 = 50;
+
+/// The wait before attempt `n + 1` after `n` failures: 30 s, 1, 2, 4, 8 min ... up to 1 hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(10);
+    Duration::seconds((30i64 << exp).min(3600))
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Sent {
+    pub sent: u64,
+    pub retrying: u64,
+    pub failed: u64,
+}
+
+/// Claims the due messages (committing the claim), then sends them.
+pub async fn claim(app: &App) -> Result<Vec<MailRow>, AppError> {
+    let now = app.clock.now();
+    let tx = app.db.begin().await?;
+    let rows =
+        store::outbox::claim(&tx, now, now + Duration::seconds(LEASE_SECONDS), BATCH).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Sends one claimed message and records the outcome.
+pub async fn deliver(app: &App, mailer: &Mailer, m: &MailRow) -> Result<Sent, AppError> {
+    let claim = m.claim.clone().unwrap_or_default();
+    match mailer.send(m).await {
+        Ok(()) => {
+            store::outbox::mark_sent(&app.db, m.id, &claim, app.clock.now()).await?;
+            Ok(Sent {
+                sent: 1,
+                ..Sent::default()
+            })
+        }
+        Err(e) => {
+            let now: DateTime<Utc> = app.clock.now();
+            let (status, out) = if m.attempts >= MAX_ATTEMPTS {
+                tracing::error!(message = %m.message_id, to = %m.recipient, error = %e, "giving up on a message");
+                (
+                    "failed",
+                    Sent {
+                        failed: 1,
+                        ..Sent::default()
+                    },
+                )
+            } else {
+                tracing::warn!(message = %m.message_id, to = %m.recipient, attempt = m.attempts, error = %e, "sending failed; will retry");
+                (
+                    "pending",
+                    Sent {
+                        retrying: 1,
+                        ..Sent::default()
+                    },
+                )
+            };
+            store::outbox::mark_attempt_failed(
+                &app.db,
+                m.id,
+                &claim,
+                status,
+                now + backoff(m.attempts),
+                &e,
+            )
+            .await?;
+            Ok(out)
+        }
+    }
+}
+
+/// Sends everything due now, batch by batch.
+pub async fn send_due(app: &App, mailer: &Mailer) -> Result<Sent, AppError> {
+    let mut total = Sent::default();
+    loop {
+        let batch = claim(app).await?;
+        if batch.is_empty() {
+            return Ok(total);
+        }
+        for m in &batch {
+            let s = deliver(app, mailer, m).await?;
+            total.sent += s.sent;
+            total.retrying += s.retrying;
+            total.failed += s.failed;
+        }
+        if total.retrying + total.failed > 0 && total.sent == 0 {
+            // The transport is down: leave the rest for the next pass.
+            return Ok(total);
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MailView {
+    pub id: Uuid,
+    pub message_id: String,
+    pub case_id: Option<Uuid>,
+    pub kind: String,
+    pub recipient: String,
+    pub lang: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+fn view(m: MailRow) -> MailView {
+    MailView {
+        id: m.id,
+        message_id: m.message_id,
+        case_id: m.case_id,
+        kind: m.kind,
+        recipient: m.recipient,
+        lang: m.lang,
+        subject: m.subject,
+        status: m.status,
+        attempts: m.attempts,
+        next_attempt_at: m.next_attempt_at,
+        last_error: m.last_error,
+        created_at: m.created_at,
+        sent_at: m.sent_at,
+    }
+}
+
+fn require_admin(actor: &Actor) -> Result<(), AppError> {
+    if actor.roles.contains(Role::Admin) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("an admin".into()))
+    }
+}
+
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    state: Option<&str>,
+    case_id: Option<Uuid>,
+) -> Result<Vec<MailView>, AppError> {
+    require_admin(actor)?;
+    if let Some(s) = state {
+        if !["pending", "sending", "sent", "failed"].contains(&s) {
+            let mut e = crate::domain::FieldErrors::default();
+            e.add("state", "one of pending, sending, sent, failed");
+            return Err(AppError::Validation(e));
+        }
+    }
+    Ok(store::outbox::list(&app.db, state, case_id, 500)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
+}
+
+/// Puts a failed message back in the queue (admin).
+pub async fn retry(app: &App, actor: &Actor, id: Uuid) -> Result<MailView, AppError> {
+    require_admin(actor)?;
+    let now = app.clock.now();
+    if !store::outbox::requeue(&app.db, id, now).await? {
+        return match store::outbox::find(&app.db, id).await? {
+            None => Err(AppError::NotFound(format!("message {id}"))),
+            Some(m) => Err(AppError::NotFailed(m.status)),
+        };
+    }
+    store::outbox::find(&app.db, id)
+        .await?
+        .map(view)
+        .ok_or_else(|| AppError::NotFound(format!("message {id}")))
+}

@@ -1,0 +1,226 @@
+//! Notification templates: parsed once, checked, and rendered to subject, text and HTML. Pure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use super::directory::Lang;
+
+pub const PLACEHOLDERS: [&str; 12] = [
+    "project", "case_id", "workflow", "stage", "state", "actor", "comment", "details", "deadline",
+    "link", "clock", "due",
+];
+
+/// The payload of an action as lines a person can read: `- missing items: site plan; noise survey`.
+pub fn details(payload: &serde_json::Value) -> String {
+    let Some(map) = payload.as_object() else {
+        return String::new();
+    };
+    let mut lines = Vec::new();
+    for (key, value) in map {
+        let label = key.replace('_', " ");
+        let text = match value {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join("; "),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(_) => continue,
+            other => other.to_string(),
+        };
+        lines.push(format!("- {label}: {text}"));
+    }
+    lines.join("\n")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawText {
+    subject: String,
+    body: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKind {
+    en: RawText,
+    zh: RawText,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    kinds: BTreeMap<String, RawKind>,
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn placeholders(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push(&after[..close]);
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+impl Templates {
+    /// Parses the templates file; every kind needs both languages and only known placeholders.
+    pub fn parse(file: &str, source: &str) -> Result<Templates, Vec<String>> {
+        let kinds: BTreeMap<String, RawKind> = toml::from_str(source)
+            .map_err(|e| vec![format!("{file}: {}", e.to_string().trim_end())])?;
+        let mut errors = Vec::new();
+        for (kind, k) in &kinds {
+            for (lang, t) in [("en", &k.en), ("zh", &k.zh)] {
+                for text in [&t.subject, &t.body] {
+                    for p in placeholders(text) {
+                        if !PLACEHOLDERS.contains(&p) {
+                            errors.push(format!(
+                                "{file}: {kind}.{lang}: unknown placeholder {{{p}}}"
+                            ));
+                        }
+                    }
+                }
+                if t.subject.trim().is_empty() || t.body.trim().is_empty() {
+                    errors.push(format!(
+                        "{file}: {kind}.{lang}: subject and body must not be empty"
+                    ));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(Templates { kinds })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn has(&self, kind: &str) -> bool {
+        self.kinds.contains_key(kind)
+    }
+
+    /// Renders `kind` in `lang`; placeholders without a value become empty.
+    pub fn render(&self, kind: &str, lang: Lang, vars: &HashMap<&str, String>) -> Option<Rendered> {
+        let k = self.kinds.get(kind)?;
+        let t = match lang {
+            Lang::En => &k.en,
+            Lang::Zh => &k.zh,
+        };
+        let fill = |s: &str| {
+            let mut out = s.to_string();
+            for p in PLACEHOLDERS {
+                out = out.replace(
+                    &format!("{{{p}}}"),
+                    vars.get(p).map(String::as_str).unwrap_or(""),
+                );
+            }
+            out
+        };
+        let subject = fill(&t.subject)
+            .replace(['\r', '\n'], " ")
+            .trim()
+            .to_string();
+        let text = fill(t.body.trim());
+        Some(Rendered {
+            html: to_html(&text),
+            subject,
+            text,
+        })
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One paragraph per block; lines kept; links made clickable.
+fn to_html(text: &str) -> String {
+    let mut html = String::from("<!DOCTYPE html><html><body>");
+    for block in text.split("\n\n").filter(|b| !b.trim().is_empty()) {
+        let lines: Vec<String> = block
+            .lines()
+            .map(|line| {
+                let e = escape(line.trim());
+                if e.starts_with("http://") || e.starts_with("https://") {
+                    format!("<a href=\"{e}\">{e}</a>")
+                } else {
+                    e
+                }
+            })
+            .collect();
+        html.push_str("<p>");
+        html.push_str(&lines.join("<br>"));
+        html.push_str("</p>");
+    }
+    html.push_str("</body></html>");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../workflows/templates/notifications.toml");
+
+    fn vars() -> HashMap<&'static str, String> {
+        HashMap::from([
+            ("project", "Fuling <paper> mill".to_string()),
+            ("stage", "Accepted".to_string()),
+            ("deadline", "2026-03-16".to_string()),
+            ("link", "http://127.0.0.1:8080/api/v1/cases/1".to_string()),
+        ])
+    }
+
+    #[test]
+    fn shipped_templates_render_in_both_languages() {
+        let t = Templates::parse("notifications.toml", SHIPPED).expect("valid");
+        for kind in [
+            "submitted",
+            "supplement_requested",
+            "accepted",
+            "deadline_warning",
+            "overdue",
+            "decision",
+            "announcement",
+        ] {
+            assert!(t.has(kind), "{kind}");
+        }
+        let en = t.render("accepted", Lang::En, &vars()).expect("kind");
+        assert_eq!(en.subject, "Accepted: Fuling <paper> mill");
+        assert!(en.text.contains("Next deadline: 2026-03-16"));
+        assert!(en.html.contains("Fuling &lt;paper&gt; mill"), "{}", en.html);
+        assert!(en
+            .html
+            .contains("<a href=\"http://127.0.0.1:8080/api/v1/cases/1\">"));
+        let zh = t.render("accepted", Lang::Zh, &vars()).expect("kind");
+        assert_eq!(zh.subject, "已受理：Fuling <paper> mill");
+        assert!(t.render("nope", Lang::En, &vars()).is_none());
+    }
+
+    #[test]
+    fn refuses_unknown_placeholders_and_missing_languages() {
+        let bad = "[x.en]\nsubject = \"{nonsense}\"\nbody = \"b\"\n[x.zh]\nsubject = \"s\"\nbody = \"b\"\n";
+        let e = Templates::parse("n.toml", bad).expect_err("refused");
+        assert!(
+            e[0].contains("x.en: unknown placeholder {nonsense}"),
+            "{e:?}"
+        );
+        assert!(Templates::parse("n.toml", "[x.en]\nsubject = \"s\"\nbody = \"b\"\n").is_err());
+    }
+}
