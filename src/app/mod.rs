@@ -9,6 +9,7 @@ pub mod cases;
 pub mod clocks;
 pub mod deadlines;
 pub mod directory;
+pub mod inbox;
 pub mod notify;
 pub mod outbox;
 pub mod workflows;

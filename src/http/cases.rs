@@ -208,3 +208,19 @@ pub async fn history(
 pub async fn workflows(app: web::Data<App>, _caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "workflows": app.workflows.summaries() }))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxParams {
+    limit: Option<u64>,
+}
+
+/// The cases on which the caller can act now, the nearest deadline first.
+pub async fn inbox(
+    app: web::Data<App>,
+    caller: Caller,
+    params: web::Query<InboxParams>,
+) -> Result<HttpResponse, ApiError> {
+    let items = crate::app::inbox::inbox(&app, &caller.0, params.limit).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}

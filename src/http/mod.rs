@@ -154,6 +154,7 @@ fn serve(
                     .route("/grants", web::get().to(directory::grants))
                     .route("/grants", web::post().to(directory::grant))
                     .route("/grants/{id}", web::delete().to(directory::revoke))
+                    .route("/inbox", web::get().to(cases::inbox))
                     .route("/cases", web::post().to(cases::create))
                     .route("/cases", web::get().to(cases::list))
                     .route("/cases/{id}", web::get().to(cases::get))

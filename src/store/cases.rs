@@ -113,3 +113,19 @@ pub async fn versions(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, i64, Strin
         .all(db)
         .await
 }
+
+/// Open cases of these workflows in these states (and organisations, if given), oldest first.
+pub async fn in_states(
+    db: &impl ConnectionTrait,
+    workflows: &std::collections::BTreeSet<String>,
+    states: &std::collections::BTreeSet<String>,
+    orgs: Option<&[String]>,
+) -> Result<Vec<CaseRow>, DbErr> {
+    let mut q = Case::find()
+        .filter(case::Column::WorkflowKey.is_in(workflows.iter().map(String::as_str)))
+        .filter(case::Column::State.is_in(states.iter().map(String::as_str)));
+    if let Some(orgs) = orgs {
+        q = q.filter(case::Column::Org.is_in(orgs.iter().map(String::as_str)));
+    }
+    q.order_by_asc(case::Column::Id).limit(5000).all(db).await
+}

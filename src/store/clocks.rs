@@ -373,15 +373,27 @@ pub async fn count_timers(db: &impl ConnectionTrait, status: &str) -> Result<u64
         .await
 }
 
-/// The earliest pending timer's due time.
-pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>, DbErr> {
-    Timer::find()
-        .select_only()
-        .column(timer::Column::DueAt)
-        .filter(timer::Column::Status.eq("pending"))
-        .order_by_asc(timer::Column::DueAt)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await
+/// For each case, its running clock that falls due first.
+pub async fn next_due(
+    db: &impl ConnectionTrait,
+    case_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (DateTime<Utc>, String)>, DbErr> {
+    let mut out: std::collections::HashMap<Uuid, (DateTime<Utc>, String)> =
+        std::collections::HashMap::new();
+    for chunk in case_ids.chunks(500) {
+        let rows = CaseClock::find()
+            .filter(case_clock::Column::CaseId.is_in(chunk.iter().copied()))
+            .filter(case_clock::Column::Status.eq("running"))
+            .all(db)
+            .await?;
+        for r in rows {
+            if let Some(due) = r.due_at {
+                let better = out.get(&r.case_id).is_none_or(|(d, _)| due < *d);
+                if better {
+                    out.insert(r.case_id, (due, r.clock));
+                }
+            }
+        }
+    }
+    Ok(out)
 }

@@ -404,3 +404,67 @@ async fn the_manual_clock_is_for_admins_and_only_on_a_manual_server() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_inbox_lists_what_the_caller_can_do_now_nearest_deadline_first() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        // Three cases submitted on different days: their acceptance checks end in that order.
+        let mut ids = Vec::new();
+        for day in [
+            "2026-03-02T01:00:00Z",
+            "2026-03-03T01:00:00Z",
+            "2026-03-04T01:00:00Z",
+        ] {
+            app.set_clock(day).await;
+            let id = app.new_case(&ann).await;
+            app.act(&ann, &id, "submit", 1, json!({})).await;
+            ids.push(id);
+        }
+        let draft = app.new_case(&ann).await;
+        // The reviewer sees the three submissions, the check that ends first on top.
+        let inbox = app.get(&rui, "/api/v1/inbox").await;
+        assert_eq!(inbox.status, 200, "{}", inbox.body);
+        let listed: Vec<&str> = inbox.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(
+            inbox.body["items"][0]["allowed_actions"],
+            json!(["request_supplement", "accept"])
+        );
+        assert_eq!(inbox.body["items"][0]["next_clock"], "acceptance_check");
+        assert_eq!(
+            inbox.body["items"][0]["next_due_at"],
+            "2026-03-09T16:00:00Z"
+        );
+        // The applicant can act on all four (withdraw, or submit the draft); the draft, without a
+        // running clock, comes last.
+        let mine = app.get(&ann, "/api/v1/inbox").await;
+        let listed: Vec<&str> = mine.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(listed.len(), 4);
+        assert_eq!(listed[3], draft.as_str());
+        // Another enterprise sees none of them; an auditor can act on nothing.
+        let other = user("bo@other.example", "OTHER", &["applicant"]);
+        assert_eq!(
+            app.get(&other, "/api/v1/inbox").await.body["items"],
+            json!([])
+        );
+        let auditor = user("audrey@audit.example", "AUDIT", &["auditor"]);
+        assert_eq!(
+            app.get(&auditor, "/api/v1/inbox").await.body["items"],
+            json!([])
+        );
+        db
+    })
+    .await;
+}
