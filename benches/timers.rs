@@ -104,6 +104,9 @@ async fn seed(
                 created_by: "ann@acme.example".into(),
                 created_at: submitted,
                 updated_at: submitted,
+                reference: None,
+                title: Some("Changshou chemical park boiler".into()),
+                submitted_at: Some(submitted),
             });
             clocks.push(ClockRow {
                 case_id: id,

@@ -19,6 +19,12 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// A reference number issued to the case (a filing receipt).
+    pub reference: Option<String>,
+    /// The project or plan name, for search.
+    pub title: Option<String>,
+    /// When the case first left its initial state.
+    pub submitted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,8 @@ pub mod calendar_year;
 pub mod case;
 pub mod case_clock;
 pub mod clock_segment;
+pub mod counter;
+pub mod document;
 pub mod idempotency_key;
 pub mod organisation;
 pub mod outbox_message;

@@ -6,6 +6,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_deadlines;
 mod m20261128_000003_directory;
 mod m20261128_000004_outbox;
+mod m20261128_000005_eia;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_deadlines::Migration),
             Box::new(m20261128_000003_directory::Migration),
             Box::new(m20261128_000004_outbox::Migration),
+            Box::new(m20261128_000005_eia::Migration),
         ]
     }
 }

@@ -125,6 +125,7 @@ pub fn engine_rate(def: &Definition, walks: u64) -> anyhow::Result<(u64, f64)> {
                 action: t.action,
                 actor: actor.subject.clone(),
                 at: now,
+                payload: Value::Null,
             });
             state = t.to;
             transitions += 1;

@@ -31,6 +31,10 @@ pub struct CaseSnapshot {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A reference number issued to the case (a filing receipt), if any.
+    pub reference: Option<String>,
+    /// When the case first left its initial state.
+    pub submitted_at: Option<DateTime<Utc>>,
     /// What this caller may fire now.
     pub allowed_actions: Vec<String>,
     /// Every clock the workflow declares, read now.
@@ -112,9 +116,19 @@ fn snapshot(
         created_by: row.created_by,
         created_at: row.created_at,
         updated_at: row.updated_at,
+        reference: row.reference,
+        submitted_at: row.submitted_at,
         allowed_actions,
         clocks,
     }
+}
+
+/// The name search looks in: a project's or a plan's.
+fn title_of(data: &Value) -> Option<String> {
+    ["project_name", "plan_name"]
+        .iter()
+        .find_map(|f| data.get(*f).and_then(Value::as_str))
+        .map(str::to_string)
 }
 
 pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> AuditRow {
@@ -157,7 +171,12 @@ pub(crate) async fn history_steps(
     Ok(store::audit::steps(db, case_id)
         .await?
         .into_iter()
-        .map(|(action, actor, at)| Step { action, actor, at })
+        .map(|(action, actor, at, payload)| Step {
+            action,
+            actor,
+            at,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        })
         .collect())
 }
 
@@ -247,10 +266,12 @@ pub async fn create_case(
         }
     };
     engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
+    super::links::check(&app.db, &org, &data).await?;
 
     let now = to_micros(app.clock.now());
     let id = Uuid::now_v7();
     let initial = def.states[def.initial].name.clone();
+    let data_for_title = data.clone();
     let record = AuditRecord {
         case_id: id,
         seq: 1,
@@ -277,11 +298,15 @@ pub async fn create_case(
         created_by: actor.subject.clone(),
         created_at: now,
         updated_at: now,
+        reference: None,
+        title: title_of(&data_for_title),
+        submitted_at: None,
     };
     let history = [Step {
         action: CREATE_ACTION.into(),
         actor: actor.subject.clone(),
         at: now,
+        payload: Value::Null,
     }];
     let readings = clocks::readings(&def, &CaseClocks::default(), &app.calendar.get(), now);
     let response = snapshot(&def, row.clone(), &history, actor, readings);
@@ -344,6 +369,12 @@ pub async fn fire(
         history: &history,
     };
     let transition = engine::decide(&def, view, actor, action, &payload, now)?;
+    for effect in &transition.effects {
+        if let Effect::ReplaceData(data) = effect {
+            super::links::check(&app.db, &row.org, data).await?;
+            super::classify::check_category(app, &def, data)?;
+        }
+    }
     let cal = app.calendar.get();
 
     let tx = app.db.begin().await?;
@@ -444,6 +475,10 @@ pub(crate) async fn commit_transition(
         at: now,
     };
     let hash = record.chain_hash(&row.audit_head);
+    let new_title = new_data.as_ref().and_then(title_of);
+    let leaves_initial =
+        transition.from == def.states[def.initial].name && transition.to != transition.from;
+    let submitted_at = (leaves_initial && row.submitted_at.is_none()).then_some(now);
     let moved = store::cases::advance(
         tx,
         store::cases::Advance {
@@ -451,6 +486,9 @@ pub(crate) async fn commit_transition(
             expected_version: row.version,
             state: &transition.to,
             data: new_data.as_ref(),
+            title: new_title.as_deref(),
+            reference: None,
+            submitted_at,
             audit_head: &hash,
             at: now,
         },
@@ -460,6 +498,18 @@ pub(crate) async fn commit_transition(
         return Ok(None);
     }
     store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;
+    let mut reference = None;
+    for effect in &transition.effects {
+        if let Effect::IssueReference { prefix } = effect {
+            let year = crate::domain::calendar::local_date(now)
+                .format("%Y")
+                .to_string();
+            let n = store::counters::next(tx, &format!("{prefix}-{year}")).await?;
+            let r = format!("{prefix}-{year}-{n:06}");
+            store::cases::set_reference(tx, row.id, &r).await?;
+            reference = Some(r);
+        }
+    }
     clocks::apply(
         tx,
         def,
@@ -476,6 +526,7 @@ pub(crate) async fn commit_transition(
         action: transition.action.clone(),
         actor: actor.subject.clone(),
         at: now,
+        payload: notice_payload.clone(),
     });
     let mut updated = row.clone();
     updated.state = transition.to.clone();
@@ -484,6 +535,15 @@ pub(crate) async fn commit_transition(
     updated.updated_at = now;
     if let Some(d) = new_data {
         updated.data = d;
+    }
+    if new_title.is_some() {
+        updated.title = new_title;
+    }
+    if reference.is_some() {
+        updated.reference = reference;
+    }
+    if submitted_at.is_some() {
+        updated.submitted_at = submitted_at;
     }
     for effect in &transition.effects {
         if let Effect::Notify { kind, roles } = effect {
@@ -516,6 +576,13 @@ pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot
 pub struct ListQuery {
     pub workflow: Option<String>,
     pub state: Option<String>,
+    pub org: Option<String>,
+    /// Text in the project or plan name.
+    pub q: Option<String>,
+    /// Submitted on or after this moment...
+    pub submitted_from: Option<DateTime<Utc>>,
+    /// ...and before this one.
+    pub submitted_to: Option<DateTime<Utc>>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -544,6 +611,13 @@ pub async fn list_cases(
             Access::All => None,
             Access::Orgs(orgs) => Some(orgs),
         },
+        org: q.org,
+        text: q
+            .q
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().to_string()),
+        submitted_from: q.submitted_from,
+        submitted_to: q.submitted_to,
     };
     let (rows, total) = store::cases::list(&app.db, &filter, page, per_page).await?;
     let mut items = Vec::with_capacity(rows.len());

@@ -6,10 +6,12 @@ pub mod audit;
 pub mod bench;
 pub mod calendars;
 pub mod cases;
+pub mod classify;
 pub mod clocks;
 pub mod deadlines;
 pub mod directory;
 pub mod inbox;
+pub mod links;
 pub mod notify;
 pub mod outbox;
 pub mod workflows;
@@ -20,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
+use crate::domain::catalogue::Catalogue;
 use crate::domain::notice::Templates;
 use crate::domain::FieldErrors;
 use crate::engine::TransitionError;
@@ -107,6 +110,8 @@ pub struct App {
     pub timer_lock: Arc<tokio::sync::Mutex<()>>,
     /// Notification templates (`workflows/templates/notifications.toml`).
     pub templates: Arc<Templates>,
+    /// The EIA classification catalogue (`workflows/catalogue/classification.toml`).
+    pub catalogue: Arc<Catalogue>,
     pub mail: Arc<MailSettings>,
 }
 
@@ -162,6 +167,18 @@ impl App {
                 missing.join(", ")
             );
         }
+        let catalogue_file = workflows_dir.join("catalogue").join("classification.toml");
+        let catalogue = match std::fs::read_to_string(&catalogue_file) {
+            Ok(source) => Catalogue::parse("catalogue/classification.toml", &source)
+                .map_err(|e| anyhow::anyhow!(e.join("\n")))?,
+            Err(_) => {
+                tracing::warn!(
+                    "no {}: categories are not checked against a catalogue",
+                    catalogue_file.display()
+                );
+                Catalogue::default()
+            }
+        };
         calendars::seed(&db, &workflows_dir.join("calendars"), clock.now()).await?;
         let calendar = calendars::load(&db).await?;
         Ok(App {
@@ -171,6 +188,7 @@ impl App {
             calendar: Arc::new(CalendarCache::new(calendar)),
             timer_lock: Arc::new(tokio::sync::Mutex::new(())),
             templates: Arc::new(templates),
+            catalogue: Arc::new(catalogue),
             mail: Arc::new(mail),
         })
     }

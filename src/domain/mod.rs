@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod catalogue;
 pub mod credit_code;
 pub mod directory;
 pub mod notice;

@@ -1,21 +1,32 @@
 //! The case data of an EIA application (`data = "eia_project"` in a workflow).
 //! Parsed field by field so that every bad field is reported at once.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
+use uuid::Uuid;
 use validator::ValidateLength;
 
 use super::{CreditCode, FieldErrors};
 
-pub const FIELDS: [&str; 6] = [
+pub const FIELDS: [&str; 12] = [
     "project_name",
     "credit_code",
     "industry_code",
     "location",
     "investment_fen",
     "category",
+    "project_type",
+    "quantities",
+    "features",
+    "sensitive_area",
+    "pre_consultation",
+    "supersedes",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 环境影响报告书: full assessment.
@@ -27,7 +38,24 @@ pub enum Category {
 }
 
 impl Category {
-    fn parse(s: &str) -> Option<Category> {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Report => "report",
+            Category::ReportForm => "report_form",
+            Category::Registration => "registration",
+        }
+    }
+
+    /// How much assessment it demands: registration < report form < report.
+    pub fn rank(self) -> u8 {
+        match self {
+            Category::Registration => 0,
+            Category::ReportForm => 1,
+            Category::Report => 2,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Category> {
         match s {
             "report" => Some(Category::Report),
             "report_form" => Some(Category::ReportForm),
@@ -117,6 +145,18 @@ pub struct ProjectData {
     pub location: Location,
     pub investment_fen: i64,
     pub category: Category,
+    /// What the catalogue calls the project within its industry (`paper`, `pulp` ...).
+    pub project_type: Option<String>,
+    /// Named quantities the catalogue's thresholds read (`annual_output_t`: 120000).
+    pub quantities: BTreeMap<String, f64>,
+    /// Process features (`electroplating`).
+    pub features: Vec<String>,
+    /// The class of sensitive area the site lies in (1, 2 or 3), if any.
+    pub sensitive_area: Option<u8>,
+    /// An answered pre-consultation this application follows.
+    pub pre_consultation: Option<Uuid>,
+    /// An approved application this one replaces after a major change.
+    pub supersedes: Option<Uuid>,
 }
 
 impl ProjectData {
@@ -198,6 +238,24 @@ impl ProjectData {
             }
             category
         });
+        let project_type = optional_text(map, "project_type", 100, &mut errors);
+        let quantities = quantities(map, &mut errors);
+        let features = string_list(map, "features", &mut errors);
+        let sensitive_area = match map.get("sensitive_area") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(n @ 1..=3) => Some(n as u8),
+                _ => {
+                    errors.add(
+                        "sensitive_area",
+                        "1, 2 or 3 (the class of sensitive area), or absent",
+                    );
+                    None
+                }
+            },
+        };
+        let pre_consultation = optional_uuid(map, "pre_consultation", &mut errors);
+        let supersedes = optional_uuid(map, "supersedes", &mut errors);
         match (
             project_name,
             credit_code,
@@ -220,6 +278,12 @@ impl ProjectData {
                 location,
                 investment_fen,
                 category,
+                project_type,
+                quantities,
+                features,
+                sensitive_area,
+                pre_consultation,
+                supersedes,
             }),
             _ => Err(errors),
         }
@@ -236,6 +300,331 @@ fn text<'a>(map: &'a Map<String, Value>, field: &str, errors: &mut FieldErrors) 
         Some(_) => {
             errors.add(field, "must be a string");
             None
+        }
+    }
+}
+
+fn optional_text(
+    map: &Map<String, Value>,
+    field: &str,
+    max: u64,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    match map.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().validate_length(Some(1), Some(max), None) => {
+            Some(s.trim().to_string())
+        }
+        Some(_) => {
+            errors.add(field, format!("must be text of 1 to {max} characters"));
+            None
+        }
+    }
+}
+
+fn required_text(
+    map: &Map<String, Value>,
+    field: &str,
+    max: u64,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    if map.get(field).is_none_or(Value::is_null) {
+        errors.add(field, "required");
+        return None;
+    }
+    optional_text(map, field, max, errors)
+}
+
+fn optional_uuid(map: &Map<String, Value>, field: &str, errors: &mut FieldErrors) -> Option<Uuid> {
+    match map.get(field) {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+            Some(id) => Some(id),
+            None => {
+                errors.add(field, "must be a case id");
+                None
+            }
+        },
+    }
+}
+
+fn string_list(map: &Map<String, Value>, field: &str, errors: &mut FieldErrors) -> Vec<String> {
+    match map.get(field) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items))
+            if items
+                .iter()
+                .all(|i| i.as_str().is_some_and(|s| !s.trim().is_empty())) =>
+        {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(|s| s.trim().to_string()))
+                .collect()
+        }
+        Some(_) => {
+            errors.add(field, "must be a list of non-empty strings");
+            Vec::new()
+        }
+    }
+}
+
+fn quantities(map: &Map<String, Value>, errors: &mut FieldErrors) -> BTreeMap<String, f64> {
+    match map.get("quantities") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(q)) => {
+            let mut out = BTreeMap::new();
+            for (k, v) in q {
+                match v.as_f64() {
+                    Some(n) if n >= 0.0 && n.is_finite() => {
+                        out.insert(k.clone(), n);
+                    }
+                    _ => errors.add(format!("quantities.{k}"), "must be a non-negative number"),
+                }
+            }
+            out
+        }
+        Some(_) => {
+            errors.add("quantities", "must be an object of named numbers");
+            BTreeMap::new()
+        }
+    }
+}
+
+fn unknown_fields(map: &Map<String, Value>, known: &[&str], errors: &mut FieldErrors) {
+    for key in map.keys() {
+        if !known.contains(&key.as_str()) {
+            errors.add(key.clone(), "unknown field");
+        }
+    }
+}
+
+fn object<'a>(value: &'a Value, errors: &mut FieldErrors) -> Option<&'a Map<String, Value>> {
+    let map = value.as_object();
+    if map.is_none() {
+        errors.add("data", "must be a JSON object");
+    }
+    map
+}
+
+/// A planning EIA's data: the plan, not a project.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlanData {
+    pub plan_name: String,
+    /// `industrial_park`, `river_basin`, `urban`, `transport`, `other`.
+    pub plan_type: String,
+    /// The planned area: a GeoJSON Polygon.
+    pub area: Location,
+    pub area_km2: Option<f64>,
+    pub credit_code: Option<CreditCode>,
+}
+
+pub const PLAN_TYPES: [&str; 5] = [
+    "industrial_park",
+    "river_basin",
+    "urban",
+    "transport",
+    "other",
+];
+
+impl PlanData {
+    pub fn parse(value: &Value) -> Result<PlanData, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(map) = object(value, &mut errors) else {
+            return Err(errors);
+        };
+        unknown_fields(
+            map,
+            &["plan_name", "plan_type", "area", "area_km2", "credit_code"],
+            &mut errors,
+        );
+        let plan_name = required_text(map, "plan_name", 200, &mut errors);
+        let plan_type = required_text(map, "plan_type", 40, &mut errors).filter(|t| {
+            let ok = PLAN_TYPES.contains(&t.as_str());
+            if !ok {
+                errors.add("plan_type", format!("one of {}", PLAN_TYPES.join(", ")));
+            }
+            ok
+        });
+        let area = match map.get("area") {
+            None => {
+                errors.add("area", "required");
+                None
+            }
+            Some(v) if v.get("type").and_then(Value::as_str) != Some("Polygon") => {
+                errors.add("area", "must be a GeoJSON Polygon");
+                None
+            }
+            Some(v) => Location::parse(v).map_err(|e| errors.add("area", e)).ok(),
+        };
+        let area_km2 = match map.get("area_km2") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_f64() {
+                Some(n) if n > 0.0 => Some(n),
+                _ => {
+                    errors.add("area_km2", "a positive number");
+                    None
+                }
+            },
+        };
+        let credit_code = optional_text(map, "credit_code", 18, &mut errors).and_then(|c| {
+            CreditCode::parse(&c)
+                .map_err(|e| errors.add("credit_code", e.to_string()))
+                .ok()
+        });
+        match (plan_name, plan_type, area) {
+            (Some(plan_name), Some(plan_type), Some(area)) if errors.is_empty() => Ok(PlanData {
+                plan_name,
+                plan_type,
+                area,
+                area_km2,
+                credit_code,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A pre-consultation question about a project.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ConsultationData {
+    pub project_name: String,
+    pub credit_code: CreditCode,
+    pub industry_code: IndustryCode,
+    pub location: Location,
+    pub question: String,
+}
+
+impl ConsultationData {
+    pub fn parse(value: &Value) -> Result<ConsultationData, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(map) = object(value, &mut errors) else {
+            return Err(errors);
+        };
+        unknown_fields(
+            map,
+            &[
+                "project_name",
+                "credit_code",
+                "industry_code",
+                "location",
+                "question",
+                "project_type",
+            ],
+            &mut errors,
+        );
+        let project_name = required_text(map, "project_name", 200, &mut errors);
+        let credit_code = required_text(map, "credit_code", 18, &mut errors).and_then(|c| {
+            CreditCode::parse(&c)
+                .map_err(|e| errors.add("credit_code", e.to_string()))
+                .ok()
+        });
+        let industry_code = required_text(map, "industry_code", 5, &mut errors).and_then(|c| {
+            let code = IndustryCode::parse(&c);
+            if code.is_none() {
+                errors.add(
+                    "industry_code",
+                    "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
+                );
+            }
+            code
+        });
+        let location = match map.get("location") {
+            None => {
+                errors.add("location", "required");
+                None
+            }
+            Some(v) => Location::parse(v)
+                .map_err(|e| errors.add("location", e))
+                .ok(),
+        };
+        let question = required_text(map, "question", 4000, &mut errors);
+        let _ = optional_text(map, "project_type", 100, &mut errors);
+        match (project_name, credit_code, industry_code, location, question) {
+            (
+                Some(project_name),
+                Some(credit_code),
+                Some(industry_code),
+                Some(location),
+                Some(question),
+            ) if errors.is_empty() => Ok(ConsultationData {
+                project_name,
+                credit_code,
+                industry_code,
+                location,
+                question,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A re-review of an approval whose construction starts more than 5 years after it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RereviewData {
+    pub approved_case: Uuid,
+    pub project_name: String,
+    pub approved_on: chrono::NaiveDate,
+    pub construction_start: chrono::NaiveDate,
+}
+
+impl RereviewData {
+    pub fn parse(value: &Value) -> Result<RereviewData, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(map) = object(value, &mut errors) else {
+            return Err(errors);
+        };
+        unknown_fields(
+            map,
+            &[
+                "approved_case",
+                "project_name",
+                "approved_on",
+                "construction_start",
+                "reason",
+            ],
+            &mut errors,
+        );
+        let approved_case = optional_uuid(map, "approved_case", &mut errors);
+        if approved_case.is_none() && !errors.0.contains_key("approved_case") {
+            errors.add("approved_case", "required");
+        }
+        let project_name = required_text(map, "project_name", 200, &mut errors);
+        let mut date = |field: &str| {
+            required_text(map, field, 10, &mut errors).and_then(|s| {
+                match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+                    Ok(d) => Some(d),
+                    Err(_) => {
+                        errors.add(field, "an ISO date, YYYY-MM-DD");
+                        None
+                    }
+                }
+            })
+        };
+        let approved_on = date("approved_on");
+        let construction_start = date("construction_start");
+        let _ = optional_text(map, "reason", 4000, &mut errors);
+        if let (Some(a), Some(c)) = (approved_on, construction_start) {
+            let five_years = a.checked_add_months(chrono::Months::new(60)).unwrap_or(a);
+            if c <= five_years {
+                errors.add(
+                    "construction_start",
+                    "re-review is for construction starting more than 5 years after approval (EIA Law art. 24)",
+                );
+            }
+        }
+        match (approved_case, project_name, approved_on, construction_start) {
+            (
+                Some(approved_case),
+                Some(project_name),
+                Some(approved_on),
+                Some(construction_start),
+            ) if errors.is_empty() => Ok(RereviewData {
+                approved_case,
+                project_name,
+                approved_on,
+                construction_start,
+            }),
+            _ => Err(errors),
         }
     }
 }

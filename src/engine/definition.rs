@@ -22,11 +22,59 @@ struct RawDefinition {
     data: Option<String>,
     #[serde(default)]
     create_roles: Vec<String>,
+    /// Case-data fields that must hold these values in this workflow (`category = "report"`).
+    #[serde(default)]
+    requires: BTreeMap<String, String>,
+    #[serde(default)]
+    panel: Option<RawPanel>,
     states: BTreeMap<String, RawState>,
     #[serde(default)]
     actions: Vec<RawAction>,
     #[serde(default)]
     clocks: BTreeMap<String, RawClock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPanel {
+    rule: PanelRule,
+    appoint: String,
+    vote: String,
+    #[serde(default = "three")]
+    min_members: usize,
+}
+
+fn three() -> usize {
+    3
+}
+
+/// How a review panel decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanelRule {
+    /// Decided once more than half the members agree either way.
+    Majority,
+    /// Decided once every member has voted; passes only if all approve.
+    Unanimous,
+}
+
+/// A review panel: one action appoints members (payload `members`, e-mail addresses), another
+/// records each member's vote (payload `vote`: `approve` or `reject`), and actions guarded by
+/// `panel_passed` / `panel_failed` conclude.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panel {
+    pub rule: PanelRule,
+    pub appoint: String,
+    pub vote: String,
+    pub min_members: usize,
+}
+
+/// A condition an action needs besides roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guard {
+    PanelPassed,
+    PanelFailed,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +111,11 @@ struct RawAction {
     backdate: Option<RawBackdate>,
     #[serde(default)]
     notify: Option<RawNotify>,
+    #[serde(default)]
+    guard: Option<Guard>,
+    /// Issue a reference number with this prefix (a filing receipt).
+    #[serde(default)]
+    reference: Option<String>,
     #[serde(default)]
     payload: BTreeMap<String, FieldSpec>,
 }
@@ -132,12 +185,21 @@ pub use crate::domain::calendar::DayType;
 pub enum DataSchema {
     /// `domain::project::ProjectData`.
     EiaProject,
+    /// `domain::project::PlanData`: a planning EIA.
+    Planning,
+    /// `domain::project::ConsultationData`: a pre-consultation question.
+    Consultation,
+    /// `domain::project::RereviewData`: re-review of an old approval.
+    Rereview,
 }
 
 impl DataSchema {
     fn parse(name: &str) -> Option<DataSchema> {
         match name {
             "eia_project" => Some(DataSchema::EiaProject),
+            "planning" => Some(DataSchema::Planning),
+            "consultation" => Some(DataSchema::Consultation),
+            "rereview" => Some(DataSchema::Rereview),
             _ => None,
         }
     }
@@ -153,6 +215,8 @@ pub struct Definition {
     pub initial: StateId,
     pub data: Option<DataSchema>,
     pub create_roles: RoleSet,
+    pub requires: BTreeMap<String, String>,
+    pub panel: Option<Panel>,
     pub states: Vec<State>,
     pub actions: Vec<Action>,
     pub clocks: Vec<Clock>,
@@ -195,6 +259,9 @@ pub struct Action {
     pub backdate: Option<Backdate>,
     /// Whom to notify, with which template, when this action is accepted.
     pub notify: Option<Notify>,
+    pub guard: Option<Guard>,
+    /// Prefix of the reference number this action issues (`REG` -> `REG-2026-000001`).
+    pub reference: Option<String>,
     pub payload: Vec<(String, FieldSpec)>,
 }
 
@@ -288,7 +355,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             let schema = DataSchema::parse(name);
             if schema.is_none() {
                 err(format!(
-                    "data: unknown case-data schema `{name}` (known: eia_project)"
+                    "data: unknown case-data schema `{name}` (known: eia_project, planning, consultation, rereview)"
                 ));
             }
             schema
@@ -442,6 +509,8 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             distinct_from: a.distinct_from.clone(),
             edits_data: a.edits_data,
             notify,
+            guard: a.guard,
+            reference: a.reference.clone(),
             backdate: a.backdate.as_ref().map(|b| Backdate {
                 clocks: b.clocks.clone(),
                 to_latest_of: b.to_latest_of.clone(),
@@ -589,6 +658,42 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
     if !states.iter().any(|s| s.terminal) {
         errors.push(format!("{file}: no terminal state"));
     }
+    for (i, a) in raw.actions.iter().enumerate() {
+        if let Some(prefix) = &a.reference {
+            let ok =
+                (1..=8).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase());
+            if !ok {
+                errors.push(format!(
+                    "{file}: action `{}` (entry {}): reference prefix must be 1-8 upper-case letters",
+                    a.name,
+                    i + 1
+                ));
+            }
+        }
+        if a.guard.is_some() && raw.panel.is_none() {
+            errors.push(format!(
+                "{file}: action `{}` (entry {}): a panel guard needs a [panel]",
+                a.name,
+                i + 1
+            ));
+        }
+    }
+    let panel = raw.panel.as_ref().map(|p| {
+        for name in [&p.appoint, &p.vote] {
+            if !action_names.contains(name.as_str()) {
+                errors.push(format!("{file}: panel names unknown action `{name}`"));
+            }
+        }
+        if p.min_members == 0 {
+            errors.push(format!("{file}: panel min_members must be 1 or more"));
+        }
+        Panel {
+            rule: p.rule,
+            appoint: p.appoint.clone(),
+            vote: p.vote.clone(),
+            min_members: p.min_members,
+        }
+    });
 
     if !errors.is_empty() {
         return Err(DefinitionError { messages: errors });
@@ -600,6 +705,8 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
         initial,
         data,
         create_roles,
+        requires: raw.requires,
+        panel,
         states,
         actions,
         clocks,

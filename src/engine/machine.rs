@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::definition::{Action, ClockStatus, DataSchema, Definition, FieldKind, StateId};
-use crate::domain::project::ProjectData;
+use super::definition::{
+    Action, ClockStatus, DataSchema, Definition, FieldKind, Guard, PanelRule, StateId,
+};
+use crate::domain::project::{ConsultationData, PlanData, ProjectData, RereviewData};
 use crate::domain::{FieldErrors, RoleSet};
 
 /// Who is acting: a person with roles in an organisation, or the system firing a deadline.
@@ -43,6 +45,8 @@ pub struct Step {
     pub action: String,
     pub actor: String,
     pub at: DateTime<Utc>,
+    /// The payload the action carried (panel votes and appointments are read from it).
+    pub payload: Value,
 }
 
 /// The case as the engine needs it.
@@ -68,6 +72,8 @@ pub enum Effect {
     ReplaceData(Value),
     /// Tell the people holding these roles on the case, with this template.
     Notify { kind: String, roles: RoleSet },
+    /// Issue the case a reference number with this prefix (a filing receipt).
+    IssueReference { prefix: String },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +104,8 @@ pub enum TransitionError {
     },
     #[error("invalid payload: {0}")]
     InvalidPayload(FieldErrors),
+    #[error("action `{action}` cannot be taken yet: {reason}")]
+    NotYet { action: String, reason: String },
 }
 
 fn current_state(def: &Definition, state: &str) -> Result<StateId, TransitionError> {
@@ -141,6 +149,108 @@ fn check_actor(action: &Action, actor: &Actor, history: &[Step]) -> Result<(), T
     Ok(())
 }
 
+/// A review panel's state, read from the case's history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PanelState {
+    pub members: Vec<String>,
+    pub approvals: usize,
+    pub rejections: usize,
+    pub voted: Vec<String>,
+}
+
+/// The members of the latest appointment and their votes since.
+pub fn panel_state(def: &Definition, history: &[Step]) -> Option<PanelState> {
+    let panel = def.panel.as_ref()?;
+    let appointed = history.iter().rposition(|s| s.action == panel.appoint)?;
+    let members: Vec<String> = history[appointed]
+        .payload
+        .get("members")
+        .and_then(Value::as_array)
+        .map(|m| {
+            m.iter()
+                .filter_map(|x| x.as_str().map(|s| s.trim().to_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut state = PanelState {
+        members,
+        ..PanelState::default()
+    };
+    for step in &history[appointed + 1..] {
+        if step.action == panel.vote && !state.voted.contains(&step.actor) {
+            match step.payload.get("vote").and_then(Value::as_str) {
+                Some("approve") => state.approvals += 1,
+                Some("reject") => state.rejections += 1,
+                _ => continue,
+            }
+            state.voted.push(step.actor.clone());
+        }
+    }
+    Some(state)
+}
+
+impl PanelState {
+    /// `Some(true)` passed, `Some(false)` not passed, `None` not decided yet.
+    pub fn outcome(&self, rule: PanelRule) -> Option<bool> {
+        let n = self.members.len();
+        match rule {
+            PanelRule::Majority if self.approvals * 2 > n => Some(true),
+            PanelRule::Majority if self.rejections * 2 >= n => Some(false),
+            PanelRule::Majority => None,
+            PanelRule::Unanimous if self.voted.len() < n => None,
+            PanelRule::Unanimous => Some(self.approvals == n),
+        }
+    }
+}
+
+/// Checks what an action needs besides roles: a panel member's single vote, a panel's outcome.
+fn check_conditions(
+    def: &Definition,
+    action: &Action,
+    actor: &Actor,
+    history: &[Step],
+) -> Result<(), TransitionError> {
+    let not_yet = |reason: &str| TransitionError::NotYet {
+        action: action.name.clone(),
+        reason: reason.to_string(),
+    };
+    if let Some(panel) = &def.panel {
+        if action.name == panel.vote {
+            let state =
+                panel_state(def, history).ok_or_else(|| not_yet("no panel has been appointed"))?;
+            if !state.members.contains(&actor.subject.to_lowercase()) {
+                return Err(TransitionError::Forbidden {
+                    action: action.name.clone(),
+                    allowed: vec!["a member of the panel".into()],
+                });
+            }
+            if state.voted.contains(&actor.subject) {
+                return Err(not_yet("this member has already voted"));
+            }
+        }
+        if let Some(guard) = action.guard {
+            let state =
+                panel_state(def, history).ok_or_else(|| not_yet("no panel has been appointed"))?;
+            let wanted = guard == Guard::PanelPassed;
+            if state.outcome(panel.rule) != Some(wanted) {
+                return Err(not_yet(&format!(
+                    "the panel has not {} ({} of {} approve, {} reject, rule: {:?})",
+                    if wanted {
+                        "passed the plan"
+                    } else {
+                        "rejected the plan"
+                    },
+                    state.approvals,
+                    state.members.len(),
+                    state.rejections,
+                    panel.rule
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Decides `action` on `case` by `actor` at `now`. Pure: the same inputs give the same answer.
 pub fn decide(
     def: &Definition,
@@ -159,6 +269,23 @@ pub fn decide(
     };
     check_actor(spec, actor, case.history)?;
     let data_patch = check_payload(spec, payload).map_err(TransitionError::InvalidPayload)?;
+    check_conditions(def, spec, actor, case.history)?;
+    if let Some(panel) = &def.panel {
+        if spec.name == panel.appoint {
+            let n = payload
+                .get("members")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            if n < panel.min_members {
+                let mut e = FieldErrors::default();
+                e.add(
+                    "members",
+                    format!("a panel needs at least {} members", panel.min_members),
+                );
+                return Err(TransitionError::InvalidPayload(e));
+            }
+        }
+    }
 
     let mut effects = Vec::new();
     if spec.edits_data {
@@ -169,9 +296,7 @@ pub fn decide(
             }
         }
         let data = Value::Object(data);
-        if let Some(schema) = def.data {
-            validate_data(schema, &data).map_err(TransitionError::InvalidPayload)?;
-        }
+        validate_new_case(def, &data).map_err(TransitionError::InvalidPayload)?;
         effects.push(Effect::ReplaceData(data));
     }
 
@@ -204,6 +329,11 @@ pub fn decide(
             }
         }
     }
+    if let Some(prefix) = &spec.reference {
+        effects.push(Effect::IssueReference {
+            prefix: prefix.clone(),
+        });
+    }
     if let Some(n) = &spec.notify {
         effects.push(Effect::Notify {
             kind: n.kind.clone(),
@@ -228,26 +358,41 @@ pub fn allowed_actions<'d>(def: &'d Definition, case: CaseView<'_>, actor: &Acto
         .iter()
         .map(|id| &def.actions[*id])
         .filter(|a| check_actor(a, actor, case.history).is_ok())
+        .filter(|a| check_conditions(def, a, actor, case.history).is_ok())
         .map(|a| a.name.as_str())
         .collect()
 }
 
-/// Validates data for a new case against the workflow's schema.
+/// Validates case data against the workflow's schema and its `requires` (a report workflow
+/// takes only `category = "report"`).
 pub fn validate_new_case(def: &Definition, data: &Value) -> Result<(), FieldErrors> {
     match def.data {
-        Some(schema) => validate_data(schema, data),
-        None if data.is_object() => Ok(()),
+        Some(schema) => validate_data(schema, data)?,
+        None if data.is_object() => {}
         None => {
             let mut e = FieldErrors::default();
             e.add("data", "must be a JSON object");
-            Err(e)
+            return Err(e);
         }
     }
+    let mut errors = FieldErrors::default();
+    for (field, wanted) in &def.requires {
+        if data.get(field).and_then(Value::as_str) != Some(wanted.as_str()) {
+            errors.add(
+                field.clone(),
+                format!("workflow {} takes only `{wanted}`", def.key),
+            );
+        }
+    }
+    errors.into_result()
 }
 
 fn validate_data(schema: DataSchema, data: &Value) -> Result<(), FieldErrors> {
     match schema {
         DataSchema::EiaProject => ProjectData::parse(data).map(|_| ()),
+        DataSchema::Planning => PlanData::parse(data).map(|_| ()),
+        DataSchema::Consultation => ConsultationData::parse(data).map(|_| ()),
+        DataSchema::Rereview => RereviewData::parse(data).map(|_| ()),
     }
 }
 

@@ -227,6 +227,7 @@ fn the_report_form_walks_from_draft_to_announcement() {
                     action: t.action,
                     actor: actor.subject.clone(),
                     at: now(),
+                    payload: Value::Null,
                 });
                 state = t.to;
             }
@@ -287,16 +288,19 @@ fn deemed_acceptance_starts_the_statutory_clocks_on_the_day_of_receipt() {
             action: "submit".into(),
             actor: "ann".into(),
             at: received,
+            payload: Value::Null,
         },
         Step {
             action: "request_supplement".into(),
             actor: "rui".into(),
             at: received,
+            payload: Value::Null,
         },
         Step {
             action: "resubmit".into(),
             actor: "ann".into(),
             at: resubmitted,
+            payload: Value::Null,
         },
     ];
     let case = CaseView {
@@ -400,6 +404,7 @@ fn precise_errors() {
         action: "propose_refusal".into(),
         actor: "rui".into(),
         at: now(),
+        payload: Value::Null,
     }];
     let both = person("rui", &[Role::Reviewer, Role::Approver]);
     let deciding = CaseView {
@@ -491,6 +496,7 @@ fn allowed_actions_follow_roles_and_four_eyes() {
         action: "propose_approval".into(),
         actor: "rui".into(),
         at: now(),
+        payload: Value::Null,
     }];
     let case = CaseView {
         state: "decision",
@@ -587,7 +593,7 @@ proptest! {
                             );
                         }
                     }
-                    history.push(Step { action: t.action, actor: actor.subject.clone(), at: now() });
+                    history.push(Step { action: t.action, actor: actor.subject.clone(), at: now(), payload: Value::Null });
                     state = t.to;
             }
         }

@@ -38,6 +38,10 @@ struct ActionBody {
 pub struct ListParams {
     workflow: Option<String>,
     state: Option<String>,
+    org: Option<String>,
+    q: Option<String>,
+    submitted_from: Option<chrono::DateTime<chrono::Utc>>,
+    submitted_to: Option<chrono::DateTime<chrono::Utc>>,
     page: Option<u64>,
     per_page: Option<u64>,
 }
@@ -101,6 +105,8 @@ pub fn case_json(c: &CaseSnapshot) -> Value {
         "created_by": c.created_by,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
+        "submitted_at": c.submitted_at,
+        "reference": c.reference,
         "allowed_actions": c.allowed_actions,
         "clocks": c.clocks,
     })
@@ -170,6 +176,10 @@ pub async fn list(
         ListQuery {
             workflow: p.workflow,
             state: p.state,
+            org: p.org,
+            q: p.q,
+            submitted_from: p.submitted_from,
+            submitted_to: p.submitted_to,
             page: p.page,
             per_page: p.per_page,
         },
@@ -223,4 +233,55 @@ pub async fn inbox(
 ) -> Result<HttpResponse, ApiError> {
     let items = crate::app::inbox::inbox(&app, &caller.0, params.limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyBody {
+    industry_code: String,
+    #[serde(default)]
+    project_type: Option<String>,
+    #[serde(default)]
+    quantities: std::collections::BTreeMap<String, f64>,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    sensitive_area: Option<u8>,
+    /// Further activities of a project that spans industries.
+    #[serde(default)]
+    also: Vec<crate::domain::catalogue::Activity>,
+}
+
+/// Which category and workflow a project needs, and the row and condition that decided it.
+pub async fn classify(
+    app: web::Data<App>,
+    _caller: Caller,
+    body: web::Json<ClassifyBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let mut errors = crate::domain::FieldErrors::default();
+    if crate::domain::project::IndustryCode::parse(&b.industry_code).is_none() {
+        errors.add(
+            "industry_code",
+            "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
+        );
+    }
+    if b.sensitive_area.is_some_and(|c| !(1..=3).contains(&c)) {
+        errors.add("sensitive_area", "1, 2 or 3");
+    }
+    errors
+        .into_result()
+        .map_err(crate::app::AppError::Validation)?;
+    let mut activities = vec![crate::domain::catalogue::Activity {
+        industry_code: b.industry_code,
+        project_type: b.project_type,
+        quantities: b.quantities,
+        features: b.features,
+    }];
+    activities.extend(b.also);
+    Ok(HttpResponse::Ok().json(crate::app::classify::classify(
+        &app,
+        &activities,
+        b.sensitive_area,
+    )))
 }

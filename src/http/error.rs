@@ -123,6 +123,10 @@ impl From<AppError> for ApiError {
                     message,
                 )
                 .with_details(json!({"fields": fields})),
+                TransitionError::NotYet { action, reason } => {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_yet", message)
+                        .with_details(json!({"action": action, "reason": reason}))
+                }
                 TransitionError::UnknownState { .. } => internal(anyhow::anyhow!(message)),
             },
             AppError::Unexpected(cause) => internal(cause),

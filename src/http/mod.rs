@@ -155,6 +155,7 @@ fn serve(
                     .route("/grants", web::post().to(directory::grant))
                     .route("/grants/{id}", web::delete().to(directory::revoke))
                     .route("/inbox", web::get().to(cases::inbox))
+                    .route("/classify", web::post().to(cases::classify))
                     .route("/cases", web::post().to(cases::create))
                     .route("/cases", web::get().to(cases::list))
                     .route("/cases/{id}", web::get().to(cases::get))

@@ -36,12 +36,13 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
 pub async fn steps(
     db: &impl ConnectionTrait,
     case_id: Uuid,
-) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>)>, DbErr> {
+) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>, String)>, DbErr> {
     AuditEntry::find()
         .select_only()
         .column(audit_entry::Column::Action)
         .column(audit_entry::Column::Actor)
         .column(audit_entry::Column::At)
+        .column(audit_entry::Column::Payload)
         .filter(audit_entry::Column::CaseId.eq(case_id))
         .order_by_asc(audit_entry::Column::Seq)
         .into_tuple()

@@ -24,6 +24,9 @@ pub async fn cases(db: &impl ConnectionTrait, rows: Vec<CaseRow>) -> Result<(), 
         created_by: Set(r.created_by),
         created_at: Set(r.created_at),
         updated_at: Set(r.updated_at),
+        reference: Set(r.reference),
+        title: Set(r.title),
+        submitted_at: Set(r.submitted_at),
     }))
     .exec_without_returning(db)
     .await?;

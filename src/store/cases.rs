@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::case::{self, Entity as Case};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -29,6 +29,9 @@ pub async fn insert(db: &impl ConnectionTrait, row: CaseRow) -> Result<(), DbErr
         created_by: Set(row.created_by),
         created_at: Set(row.created_at),
         updated_at: Set(row.updated_at),
+        reference: Set(row.reference),
+        title: Set(row.title),
+        submitted_at: Set(row.submitted_at),
     })
     .exec_without_returning(db)
     .await?;
@@ -41,6 +44,9 @@ pub struct Advance<'a> {
     pub expected_version: i64,
     pub state: &'a str,
     pub data: Option<&'a Value>,
+    pub title: Option<&'a str>,
+    pub reference: Option<&'a str>,
+    pub submitted_at: Option<DateTime<Utc>>,
     pub audit_head: &'a str,
     pub at: DateTime<Utc>,
 }
@@ -56,6 +62,15 @@ pub async fn advance(db: &impl ConnectionTrait, a: Advance<'_>) -> Result<bool, 
     if let Some(data) = a.data {
         update = update.col_expr(case::Column::Data, Expr::value(data.clone()));
     }
+    if let Some(title) = a.title {
+        update = update.col_expr(case::Column::Title, Expr::value(title));
+    }
+    if let Some(reference) = a.reference {
+        update = update.col_expr(case::Column::Reference, Expr::value(reference));
+    }
+    if let Some(at) = a.submitted_at {
+        update = update.col_expr(case::Column::SubmittedAt, Expr::value(at));
+    }
     let result = update
         .filter(case::Column::Id.eq(a.id))
         .filter(case::Column::Version.eq(a.expected_version))
@@ -70,6 +85,12 @@ pub struct Filter {
     pub state: Option<String>,
     /// Only these organisations' cases; `None` for every organisation.
     pub orgs: Option<Vec<String>>,
+    /// One organisation (within `orgs`).
+    pub org: Option<String>,
+    /// Text in the project or plan name.
+    pub text: Option<String>,
+    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_to: Option<DateTime<Utc>>,
 }
 
 /// One page of cases in a stable order (creation time, then id), and the total count.
@@ -88,6 +109,27 @@ pub async fn list(
     }
     if let Some(orgs) = &filter.orgs {
         cond = cond.add(case::Column::Org.is_in(orgs.iter().map(String::as_str)));
+    }
+    if let Some(o) = &filter.org {
+        cond = cond.add(case::Column::Org.eq(o.as_str()));
+    }
+    if let Some(t) = &filter.text {
+        // Case-insensitive for ASCII on both databases; the pattern's wildcards are escaped.
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{}%", escaped.to_lowercase());
+        cond = cond.add(
+            Expr::expr(Func::lower(Expr::col(case::Column::Title)))
+                .like(LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    if let Some(from) = filter.submitted_from {
+        cond = cond.add(case::Column::SubmittedAt.gte(from));
+    }
+    if let Some(to) = filter.submitted_to {
+        cond = cond.add(case::Column::SubmittedAt.lt(to));
     }
     let total = Case::find().filter(cond.clone()).count(db).await?;
     let rows = Case::find()
@@ -128,4 +170,17 @@ pub async fn in_states(
         q = q.filter(case::Column::Org.is_in(orgs.iter().map(String::as_str)));
     }
     q.order_by_asc(case::Column::Id).limit(5000).all(db).await
+}
+
+pub async fn set_reference(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    reference: &str,
+) -> Result<(), DbErr> {
+    Case::update_many()
+        .col_expr(case::Column::Reference, Expr::value(reference))
+        .filter(case::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod calendars;
 pub mod cases;
 pub mod clocks;
+pub mod counters;
 pub mod directory;
 pub mod idempotency;
 pub mod outbox;

@@ -22,8 +22,28 @@ async fn health_and_ready() {
         assert_eq!(r.status().as_u16(), 200);
         let wf = app.get(&reviewer(), "/api/v1/workflows").await;
         assert_eq!(wf.status, 200);
-        assert_eq!(wf.body["workflows"][0]["key"], "eia_report_form");
-        assert_eq!(wf.body["workflows"][0]["version"], 1);
+        let keys: Vec<&str> = wf.body["workflows"]
+            .as_array()
+            .expect("workflows")
+            .iter()
+            .map(|w| w["key"].as_str().expect("key"))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "eia_registration",
+                "eia_report",
+                "eia_report_form",
+                "eia_rereview",
+                "planning_eia",
+                "pre_consultation"
+            ]
+        );
+        assert!(wf.body["workflows"]
+            .as_array()
+            .expect("workflows")
+            .iter()
+            .all(|w| w["version"] == 1));
         db
     })
     .await;

@@ -6,6 +6,7 @@ mod cases;
 mod cli;
 mod deadlines;
 mod directory;
+mod eia;
 mod helpers;
 mod idempotency;
 mod invariants;

@@ -1,0 +1,452 @@
+//! EIA approval end to end, as the real roles, over HTTP.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// Fires `action` at the case's current version and asserts it was accepted.
+async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) -> Value {
+    let v = app.case(who, id).await["version"]
+        .as_i64()
+        .expect("version");
+    let r = app.act(who, id, action, v, data).await;
+    assert_eq!(r.status, 200, "{action}: {}", r.body);
+    r.body
+}
+
+fn report_project() -> Value {
+    let mut p = project();
+    p["category"] = json!("report");
+    p
+}
+
+async fn create(app: &TestApp, who: &User, workflow: &str, data: Value) -> String {
+    let r = app
+        .post(
+            who,
+            "/api/v1/cases",
+            &json!({"workflow": workflow, "data": data}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn a_report_form_through_revision_hearing_approval_and_announcement() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let ann = applicant();
+        let rui = reviewer();
+        let both = user("ben@bureau.example", "CQEEB", &["reviewer", "approver"]);
+        let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+        let id = app.new_case(&ann).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "request_supplement",
+            json!({"missing_items": ["site plan"]}),
+        )
+        .await;
+        step(&app, &ann, &id, "resubmit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        app.set_clock("2026-03-10T01:00:00Z").await; // publicity over
+        assert_eq!(app.case(&rui, &id).await["state"], "evaluation");
+        step(
+            &app,
+            &rui,
+            &id,
+            "request_revision",
+            json!({"issues": ["stack height"]}),
+        )
+        .await;
+        step(
+            &app,
+            &ann,
+            &id,
+            "submit_revision",
+            json!({"project_name": "Fuling paper mill expansion, revised"}),
+        )
+        .await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "complete_evaluation",
+            json!({"conclusion": "acceptable with conditions"}),
+        )
+        .await;
+        step(
+            &app,
+            &both,
+            &id,
+            "propose_approval",
+            json!({"conditions": ["noise barrier", "online COD monitor"]}),
+        )
+        .await;
+        step(&app, &ann, &id, "request_hearing", json!({})).await;
+        assert_eq!(
+            app.clock(&rui, &id, "statutory").await["paused"],
+            true,
+            "a hearing stops the clock"
+        );
+        step(
+            &app,
+            &rui,
+            &id,
+            "conclude_hearing",
+            json!({"record": "neighbours heard"}),
+        )
+        .await;
+        // Who proposed cannot decide.
+        let v = app.case(&both, &id).await["version"].as_i64().expect("v");
+        let r = app
+            .act(&both, &id, "approve", v, json!({"conditions": []}))
+            .await;
+        assert_error(&r, 403, "same_actor");
+        let approved = step(
+            &app,
+            &amy,
+            &id,
+            "approve",
+            json!({"conditions": ["noise barrier", "online COD monitor"]}),
+        )
+        .await;
+        assert_eq!(approved["state"], "approved");
+        let done = step(&app, &rui, &id, "announce", json!({})).await;
+        assert_eq!(
+            (done["state"].as_str(), done["terminal"].as_bool()),
+            (Some("approval_announced"), Some(true))
+        );
+        let entries = app.history(&rui, &id).await;
+        let approve = entries
+            .iter()
+            .find(|e| e["action"] == "approve")
+            .expect("approve");
+        assert_eq!(
+            approve["payload"]["conditions"],
+            json!(["noise barrier", "online COD monitor"])
+        );
+        assert_eq!(approve["actor"], "amy@bureau.example");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refusal_names_statutory_grounds_and_a_withdrawal_ends_the_case() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+        let id = app.new_case(&ann).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        app.set_clock("2026-03-10T01:00:00Z").await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "complete_evaluation",
+            json!({"conclusion": "emissions exceed the standard"}),
+        )
+        .await;
+        let r = app
+            .act(
+                &rui,
+                &id,
+                "propose_refusal",
+                app.case(&rui, &id).await["version"].as_i64().expect("v"),
+                json!({"grounds": []}),
+            )
+            .await;
+        assert_error(&r, 422, "validation_failed");
+        step(
+            &app,
+            &rui,
+            &id,
+            "propose_refusal",
+            json!({"grounds": ["emissions"]}),
+        )
+        .await;
+        app.set_clock("2026-03-20T01:00:00Z").await; // 5-day publicity of the proposal ends
+        assert_eq!(app.case(&rui, &id).await["state"], "decision");
+        let v = app.case(&amy, &id).await["version"].as_i64().expect("v");
+        let r = app.act(&amy, &id, "refuse", v, json!({})).await;
+        assert_error(&r, 422, "validation_failed");
+        assert_eq!(app.case(&amy, &id).await["version"], v, "nothing changed");
+        let refused = step(
+            &app,
+            &amy,
+            &id,
+            "refuse",
+            json!({"grounds": ["emissions", "data_defects"]}),
+        )
+        .await;
+        assert_eq!(refused["state"], "refused");
+        assert_eq!(
+            step(&app, &amy, &id, "announce", json!({})).await["state"],
+            "refusal_announced"
+        );
+
+        let other = app.new_case(&ann).await;
+        step(&app, &ann, &other, "submit", json!({})).await;
+        assert_eq!(
+            step(&app, &ann, &other, "withdraw", json!({})).await["state"],
+            "withdrawn"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_report_runs_on_the_longer_limits_and_takes_only_reports() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let r = app
+            .post(
+                &ann,
+                "/api/v1/cases",
+                &json!({"workflow": "eia_report", "data": project()}),
+                None,
+            )
+            .await;
+        assert_error(&r, 422, "validation_failed");
+        assert!(r.body["details"]["fields"]["category"][0]
+            .as_str()
+            .expect("msg")
+            .contains("takes only `report`"));
+        let id = create(&app, &ann, "eia_report", report_project()).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        let limits: Vec<(String, i64)> = app.case(&rui, &id).await["clocks"]
+            .as_array()
+            .expect("clocks")
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().expect("name").to_string(),
+                    c["limit_days"].as_i64().expect("limit"),
+                )
+            })
+            .filter(|(n, _)| {
+                ["statutory", "promised", "acceptance_publicity"].contains(&n.as_str())
+            })
+            .collect();
+        assert_eq!(
+            limits,
+            vec![
+                ("acceptance_publicity".into(), 10),
+                ("promised".into(), 20),
+                ("statutory".into(), 60)
+            ]
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_registration_is_filed_at_once_with_a_receipt_number() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let ann = applicant();
+        let mut data = project();
+        data["category"] = json!("registration");
+        data["industry_code"] = json!("G5910");
+        let first = create(&app, &ann, "eia_registration", data.clone()).await;
+        let filed = step(&app, &ann, &first, "file", json!({})).await;
+        assert_eq!(
+            (filed["state"].as_str(), filed["terminal"].as_bool()),
+            (Some("filed"), Some(true))
+        );
+        assert_eq!(filed["reference"], "BA-2026-000001");
+        let second = create(&app, &ann, "eia_registration", data).await;
+        assert_eq!(
+            step(&app, &ann, &second, "file", json!({})).await["reference"],
+            "BA-2026-000002"
+        );
+        assert_eq!(
+            app.case(&reviewer(), &first).await["reference"],
+            "BA-2026-000001"
+        );
+        db
+    })
+    .await;
+}
+
+fn plan() -> Value {
+    json!({
+        "plan_name": "Changshou economic development zone master plan",
+        "plan_type": "industrial_park",
+        "area": {"type": "Polygon", "coordinates": [[[107.0, 29.8], [107.1, 29.8], [107.1, 29.9], [107.0, 29.8]]]},
+        "area_km2": 38.5
+    })
+}
+
+#[tokio::test]
+async fn a_planning_eia_is_decided_by_its_panel() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let members: Vec<User> = ["m1@panel.example", "m2@panel.example", "m3@panel.example"]
+            .iter()
+            .map(|m| user(m, "CQEEB", &["reviewer"]))
+            .collect();
+        let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+        let r = app.post(&ann, "/api/v1/cases", &json!({"workflow": "planning_eia", "data": {"plan_name": "x", "plan_type": "moon_base", "area": {"type": "Point", "coordinates": [0, 0]}}}), None).await;
+        assert_error(&r, 422, "validation_failed");
+        let id = create(&app, &ann, "planning_eia", plan()).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        let r = app.act(&rui, &id, "appoint_panel", v, json!({"members": ["m1@panel.example", "m2@panel.example"]})).await;
+        assert_error(&r, 422, "validation_failed");
+        step(&app, &rui, &id, "appoint_panel", json!({"members": ["m1@panel.example", "m2@panel.example", "m3@panel.example"]})).await;
+
+        // Only members vote, once each; no conclusion before a majority.
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        let r = app.act(&rui, &id, "panel_vote", v, json!({"vote": "approve"})).await;
+        assert_error(&r, 403, "forbidden");
+        let r = app.act(&rui, &id, "conclude_pass", v, json!({})).await;
+        assert_error(&r, 422, "not_yet");
+        step(&app, &members[0], &id, "panel_vote", json!({"vote": "approve", "opinion": "sound"})).await;
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        let r = app.act(&members[0], &id, "panel_vote", v, json!({"vote": "reject"})).await;
+        assert_error(&r, 422, "not_yet");
+        assert_eq!(app.case(&rui, &id).await["allowed_actions"], json!([]), "one vote decides nothing yet");
+        step(&app, &members[1], &id, "panel_vote", json!({"vote": "approve"})).await;
+        // Two of three approve: a majority. Passing is open, failing is not.
+        assert_eq!(app.case(&rui, &id).await["allowed_actions"], json!(["conclude_pass"]));
+        step(&app, &rui, &id, "conclude_pass", json!({})).await;
+        let done = step(&app, &amy, &id, "issue_opinion", json!({"conditions": ["buffer zone along the river"]})).await;
+        assert_eq!(done["state"], "opinion_passed");
+        db
+    })
+    .await;
+}
+
+fn consultation() -> Value {
+    json!({
+        "project_name": "Fuling paper mill expansion",
+        "credit_code": "91350100M000100Y43",
+        "industry_code": "C2221",
+        "location": {"type": "Point", "coordinates": [107.39, 29.70]},
+        "question": "Which category applies, and may we build within 3 km of the Yangtze?"
+    })
+}
+
+#[tokio::test]
+async fn a_pre_consultation_answered_in_writing_can_be_named_by_a_later_application() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let q = create(&app, &ann, "pre_consultation", consultation()).await;
+        step(&app, &ann, &q, "ask", json!({})).await;
+        let answer = app.clock(&rui, &q, "answer").await;
+        assert_eq!((answer["limit_days"].as_i64(), answer["due"].as_str()), (Some(10), Some("2026-03-16")));
+
+        // Not answered yet: an application cannot lean on it.
+        let mut data = project();
+        data["pre_consultation"] = json!(q);
+        let r = app.create_case(&ann, data.clone()).await;
+        assert_error(&r, 422, "validation_failed");
+        assert!(r.body["details"]["fields"]["pre_consultation"].is_array());
+
+        step(&app, &rui, &q, "answer", json!({"answer": "A report form; the site is 3.2 km from the trunk stream.", "category": "report_form", "site_allowed": true})).await;
+        let id = app.create_case(&ann, data).await;
+        assert_eq!(id.status, 201, "{}", id.body);
+        // The application's clocks are its own: nothing of the consultation counts.
+        let id = id.body["id"].as_str().expect("id").to_string();
+        step(&app, &ann, &id, "submit", json!({})).await;
+        assert_eq!(app.clock(&rui, &id, "acceptance_check").await["used_days"], 0);
+        // Another enterprise cannot name ACME's consultation.
+        let b = user("bo@other.example", "OTHER", &["applicant"]);
+        let mut theirs = project();
+        theirs["pre_consultation"] = json!(q);
+        assert_error(&app.create_case(&b, theirs).await, 422, "validation_failed");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn classification_tells_the_category_and_a_lower_one_is_refused_at_submission() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        let ann = applicant();
+        let r = app
+            .post(&ann, "/api/v1/classify", &json!({"industry_code": "C3360", "project_type": "surface_treatment", "features": ["electroplating"]}), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!((r.body["category"].as_str(), r.body["workflow"].as_str()), (Some("report"), Some("eia_report")));
+        assert_eq!(r.body["decided_by"]["row"], "surface-treatment");
+        assert_eq!(r.body["decided_by"]["condition"], "the process includes `electroplating`");
+        let r = app.post(&ann, "/api/v1/classify", &json!({"industry_code": "A0111"}), None).await;
+        assert_eq!(r.body["covered"], false);
+        let r = app.post(&ann, "/api/v1/classify", &json!({"industry_code": "nope"}), None).await;
+        assert_error(&r, 422, "validation_failed");
+
+        // Electroplating filed as a report form: refused at submission, with the reason.
+        let mut data = project();
+        data["industry_code"] = json!("C3360");
+        data["project_type"] = json!("surface_treatment");
+        data["features"] = json!(["electroplating"]);
+        let id = app.create_case(&ann, data.clone()).await.body["id"].as_str().expect("id").to_string();
+        let r = app.act(&ann, &id, "submit", 1, json!({})).await;
+        assert_error(&r, 422, "validation_failed");
+        let why = r.body["details"]["fields"]["category"][0].as_str().expect("why");
+        assert!(why.contains("row `surface-treatment`") && why.contains("eia_report"), "{why}");
+        assert_eq!(app.case(&ann, &id).await["state"], "draft");
+        // As a report it goes through.
+        data["category"] = json!("report");
+        let id = create(&app, &ann, "eia_report", data).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cases_can_be_found_by_name_organisation_and_submission_dates() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let ann = applicant();
+        let b = user("bo@other.example", "OTHER", &["applicant"]);
+        let mut names = Vec::new();
+        for (who, name, day) in [
+            (&ann, "Fuling Paper Mill", "2026-03-02T01:00:00Z"),
+            (&ann, "Changshou boiler 100%_safe", "2026-03-05T01:00:00Z"),
+            (&b, "Wanzhou paper recycling", "2026-03-09T01:00:00Z"),
+        ] {
+            app.set_clock(day).await;
+            let mut data = project();
+            data["project_name"] = json!(name);
+            let id = app.create_case(who, data).await.body["id"].as_str().expect("id").to_string();
+            step(&app, who, &id, "submit", json!({})).await;
+            names.push(id);
+        }
+        let rui = reviewer();
+        let found = |body: &Value| -> Vec<String> {
+            body["items"].as_array().expect("items").iter().map(|i| i["id"].as_str().expect("id").to_string()).collect()
+        };
+        let r = app.get(&rui, "/api/v1/cases?q=PAPER").await;
+        assert_eq!(found(&r.body), vec![names[0].clone(), names[2].clone()]);
+        let r = app.get(&rui, "/api/v1/cases?q=100%25_").await;
+        assert_eq!(found(&r.body), vec![names[1].clone()], "wildcards in the text are literal");
+        let r = app.get(&rui, "/api/v1/cases?org=OTHER").await;
+        assert_eq!(found(&r.body), vec![names[2].clone()]);
+        let r = app.get(&rui, "/api/v1/cases?submitted_from=2026-03-03T00:00:00Z&submitted_to=2026-03-09T00:00:00Z").await;
+        assert_eq!(found(&r.body), vec![names[1].clone()]);
+        // An applicant's search stays inside its organisation.
+        let r = app.get(&ann, "/api/v1/cases?q=paper").await;
+        assert_eq!(found(&r.body), vec![names[0].clone()]);
+        db
+    })
+    .await;
+}
