@@ -48,6 +48,7 @@ fn audit_row(r: &AuditRecord, prev: &str, hash: &str) -> AuditRow {
         payload: canonical_json(&r.payload),
         comment: r.comment.clone(),
         at: r.at,
+        documents: None,
         prev_hash: prev.to_string(),
         hash: hash.to_string(),
     }
@@ -82,6 +83,7 @@ async fn seed(
                 payload: data.clone(),
                 comment: None,
                 at: submitted,
+                documents: Vec::new(),
             };
             let h1 = record.chain_hash(GENESIS);
             audits.push(audit_row(&record, GENESIS, &h1));
@@ -172,6 +174,8 @@ fn settings(url: &str, start: DateTime<Utc>) -> Settings {
             "http://127.0.0.1",
         ),
         worker: true,
+        documents_dir: std::env::temp_dir().join("greenlane-bench-documents"),
+        max_upload_bytes: 1 << 20,
     }
 }
 

@@ -28,6 +28,11 @@ pub struct Settings {
     pub workflows_dir: PathBuf,
     pub clock: ClockMode,
     pub mail: MailConfig,
+    /// Where uploaded documents are kept (`GREENLANE_DOCUMENTS_DIR`; default `documents/` beside
+    /// the SQLite database, or `./documents`).
+    pub documents_dir: PathBuf,
+    /// The largest upload accepted (`GREENLANE_MAX_UPLOAD_BYTES`; default 20 MiB).
+    pub max_upload_bytes: usize,
     /// Run the background worker (timers, outbox) in this process: `GREENLANE_WORKER=off` turns
     /// it off, for an instance that should only serve requests (and for tests that drive it).
     pub worker: bool,
@@ -130,6 +135,20 @@ impl Settings {
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("mail"), |d| d.join("mail"));
+        let documents_dir = env("GREENLANE_DOCUMENTS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                sqlite_path(&database_url)
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("documents"), |d| d.join("documents"))
+            });
+        let max_upload_bytes = match env("GREENLANE_MAX_UPLOAD_BYTES") {
+            Some(v) => v.parse().with_context(|| {
+                format!("GREENLANE_MAX_UPLOAD_BYTES `{v}` is not a number of bytes")
+            })?,
+            None => 20 << 20,
+        };
         let mail = MailConfig {
             smtp_url: env("GREENLANE_SMTP_URL").or(from_file.smtp_url),
             from: env("GREENLANE_MAIL_FROM")
@@ -158,6 +177,9 @@ impl Settings {
                 .or(from_file.workflows_dir)
                 .unwrap_or_else(|| PathBuf::from("workflows")),
             mail,
+            documents_dir,
+            max_upload_bytes,
+
             worker: match env("GREENLANE_WORKER").as_deref() {
                 None | Some("on") => true,
                 Some("off") => false,

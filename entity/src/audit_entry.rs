@@ -25,6 +25,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub comment: Option<String>,
     pub at: DateTimeUtc,
+    /// The documents the action relied on (canonical JSON array), if any.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub documents: Option<String>,
     pub prev_hash: String,
     pub hash: String,
 }

@@ -7,6 +7,7 @@ mod m20261128_000002_deadlines;
 mod m20261128_000003_directory;
 mod m20261128_000004_outbox;
 mod m20261128_000005_eia;
+mod m20261128_000006_audit_documents;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_directory::Migration),
             Box::new(m20261128_000004_outbox::Migration),
             Box::new(m20261128_000005_eia::Migration),
+            Box::new(m20261128_000006_audit_documents::Migration),
         ]
     }
 }

@@ -53,6 +53,12 @@ fn recompute(row: &AuditRow) -> Result<String, String> {
         payload,
         comment: row.comment.clone(),
         at: row.at,
+        documents: match &row.documents {
+            Some(d) => {
+                serde_json::from_str(d).map_err(|e| format!("documents are not JSON: {e}"))?
+            }
+            None => Vec::new(),
+        },
     };
     Ok(record.chain_hash(&row.prev_hash))
 }
@@ -182,6 +188,7 @@ pub(crate) async fn append_installation(
         payload,
         comment: None,
         at: now,
+        documents: Vec::new(),
     };
     let hash = record.chain_hash(&prev);
     store::audit::append(tx, super::cases::audit_row(&record, &prev, &hash)).await?;

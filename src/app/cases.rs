@@ -145,12 +145,17 @@ pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> Au
         payload: canonical_json(&record.payload),
         comment: record.comment.clone(),
         at: record.at,
+        documents: (!record.documents.is_empty())
+            .then(|| canonical_json(&Value::Array(record.documents.clone()))),
         prev_hash: prev_hash.to_string(),
         hash: hash.to_string(),
     }
 }
 
-fn definition_of(app: &App, row: &CaseRow) -> Result<std::sync::Arc<Definition>, AppError> {
+pub(crate) fn definition_of(
+    app: &App,
+    row: &CaseRow,
+) -> Result<std::sync::Arc<Definition>, AppError> {
     let version = u32::try_from(row.workflow_version).unwrap_or_default();
     app.workflows
         .get(&row.workflow_key, version)
@@ -284,6 +289,7 @@ pub async fn create_case(
         payload: data.clone(),
         comment: None,
         at: now,
+        documents: Vec::new(),
     };
     let hash = record.chain_hash(GENESIS);
     let row = CaseRow {
@@ -326,7 +332,7 @@ pub async fn create_case(
 
 /// Loads a case the actor may see, or answers NotFound (also for another organisation's case,
 /// and for an enterprise that has not granted this agency access).
-async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<CaseRow, AppError> {
+pub(crate) async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<CaseRow, AppError> {
     let row = store::cases::find(&app.db, id).await?;
     match row {
         Some(row) if directory::access(&app.db, actor).await?.covers(&row.org) => Ok(row),
@@ -376,12 +382,14 @@ pub async fn fire(
         }
     }
     let cal = app.calendar.get();
+    let relied_on = super::documents::relied_on(&app.db, case_id).await?;
 
     let tx = app.db.begin().await?;
     let committed = commit_transition(
         app,
         &tx,
         Pending {
+            relied_on,
             def: &def,
             row: &row,
             history,
@@ -419,6 +427,9 @@ pub async fn fire(
 
 /// A decided transition, ready to be written.
 pub(crate) struct Pending<'a> {
+    /// The documents the action relies on (read before the transaction: an upload changes the
+    /// case's version, so the version check covers them).
+    pub relied_on: Vec<Value>,
     pub def: &'a Definition,
     pub row: &'a CaseRow,
     pub history: Vec<Step>,
@@ -440,6 +451,7 @@ pub(crate) async fn commit_transition(
     p: Pending<'_>,
 ) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
     let Pending {
+        relied_on,
         def,
         row,
         mut history,
@@ -473,6 +485,7 @@ pub(crate) async fn commit_transition(
         payload: audit_payload,
         comment,
         at: now,
+        documents: relied_on,
     };
     let hash = record.chain_hash(&row.audit_head);
     let new_title = new_data.as_ref().and_then(title_of);

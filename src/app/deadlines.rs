@@ -135,6 +135,7 @@ async fn fire_one(
         app,
         tx,
         Pending {
+            relied_on: super::documents::relied_on(tx, row.id).await?,
             def: &def,
             row: &row,
             history,

@@ -10,10 +10,12 @@ pub mod classify;
 pub mod clocks;
 pub mod deadlines;
 pub mod directory;
+pub mod documents;
 pub mod inbox;
 pub mod links;
 pub mod notify;
 pub mod outbox;
+pub mod timeline;
 pub mod workflows;
 
 use std::path::Path;
@@ -113,6 +115,8 @@ pub struct App {
     /// The EIA classification catalogue (`workflows/catalogue/classification.toml`).
     pub catalogue: Arc<Catalogue>,
     pub mail: Arc<MailSettings>,
+    /// Where document bytes are kept.
+    pub files: Arc<documents::FileStore>,
 }
 
 /// What notifications need to know about the installation.
@@ -141,7 +145,11 @@ impl App {
         workflows_dir: &Path,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
-        Self::start_with(db, workflows_dir, clock, MailSettings::default()).await
+        let files = documents::FileStore {
+            dir: std::path::PathBuf::from("data/documents"),
+            max_bytes: 20 << 20,
+        };
+        Self::start_with(db, workflows_dir, clock, MailSettings::default(), files).await
     }
 
     pub async fn start_with(
@@ -149,6 +157,7 @@ impl App {
         workflows_dir: &Path,
         clock: Arc<dyn Clock>,
         mail: MailSettings,
+        files: documents::FileStore,
     ) -> anyhow::Result<App> {
         let templates_file = workflows_dir.join("templates").join("notifications.toml");
         let source = std::fs::read_to_string(&templates_file)
@@ -190,6 +199,7 @@ impl App {
             templates: Arc::new(templates),
             catalogue: Arc::new(catalogue),
             mail: Arc::new(mail),
+            files: Arc::new(files),
         })
     }
 }
@@ -214,6 +224,10 @@ pub enum AppError {
     ClockNotManual(String),
     #[error("only a failed message can be retried; this one is {0}")]
     NotFailed(String),
+    #[error("files of type `{0}` are not accepted")]
+    UnsupportedType(String),
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(usize),
     #[error("{0} already exists")]
     AlreadyExists(String),
     #[error("the e-mail address or the password is wrong")]

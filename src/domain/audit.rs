@@ -23,13 +23,16 @@ pub struct AuditRecord {
     pub payload: Value,
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
+    /// The documents the action relied on: `[{"name", "version", "sha256"}]`. Part of the hash
+    /// when not empty (and absent from the encoding when empty, so older entries keep theirs).
+    pub documents: Vec<Value>,
 }
 
 impl AuditRecord {
     /// A canonical JSON encoding: keys sorted, no insignificant whitespace, time in RFC 3339
     /// with microseconds (the precision both databases keep).
     pub fn canonical(&self) -> String {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "case_id": self.case_id.to_string(),
             "seq": self.seq,
             "actor": self.actor,
@@ -42,6 +45,9 @@ impl AuditRecord {
             "comment": self.comment,
             "at": self.at.to_rfc3339_opts(SecondsFormat::Micros, true),
         });
+        if !self.documents.is_empty() {
+            value["documents"] = Value::Array(self.documents.clone());
+        }
         canonical_json(&value)
     }
 
@@ -117,6 +123,7 @@ mod tests {
             at: DateTime::parse_from_rfc3339("2026-01-05T08:00:00.123456789Z")
                 .expect("time")
                 .with_timezone(&Utc),
+            documents: Vec::new(),
         }
     }
 

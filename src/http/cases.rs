@@ -285,3 +285,14 @@ pub async fn classify(
         b.sensitive_area,
     )))
 }
+
+/// The case's history with actors, comments, documents, and the clocks at each step.
+pub async fn timeline(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path.into_inner())?;
+    let entries = crate::app::timeline::timeline(&app, &caller.0, id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "case_id": id, "entries": entries })))
+}

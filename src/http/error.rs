@@ -82,6 +82,18 @@ impl From<AppError> for ApiError {
             )
             .with_details(json!({"fields": fields})),
             AppError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            AppError::UnsupportedType(t) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                message,
+            )
+            .with_details(
+                json!({"content_type": t, "allowed": crate::app::documents::ALLOWED_TYPES}),
+            ),
+            AppError::TooLarge(max) => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+                    .with_details(json!({"max_bytes": max}))
+            }
             AppError::NotFailed(_) => ApiError::new(StatusCode::CONFLICT, "not_failed", message),
             AppError::AlreadyExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod directory;
+pub mod documents;
 pub mod error;
 
 use std::net::TcpListener;
@@ -14,6 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use crate::app::documents::FileStore;
 use crate::app::{deadlines, App, Clock, MailSettings, ManualClock, SystemClock};
 use crate::mail::Mailer;
 use crate::settings::{ClockMode, Settings};
@@ -51,7 +53,11 @@ impl Application {
                 .map(|(_, d)| d.trim_end_matches('>').to_string())
                 .unwrap_or_else(|| "greenlane.invalid".into()),
         };
-        let app = App::start_with(db, &settings.workflows_dir, clock, mail).await?;
+        let files = FileStore {
+            dir: settings.documents_dir.clone(),
+            max_bytes: settings.max_upload_bytes,
+        };
+        let app = App::start_with(db, &settings.workflows_dir, clock, mail, files).await?;
         let mailer = Arc::new(Mailer::new(
             settings.mail.smtp_url.as_deref(),
             settings.mail.dir.clone(),
@@ -160,6 +166,13 @@ fn serve(
                     .route("/cases", web::get().to(cases::list))
                     .route("/cases/{id}", web::get().to(cases::get))
                     .route("/cases/{id}/history", web::get().to(cases::history))
+                    .route("/cases/{id}/timeline", web::get().to(cases::timeline))
+                    .route("/cases/{id}/documents", web::post().to(documents::upload))
+                    .route("/cases/{id}/documents", web::get().to(documents::list))
+                    .route(
+                        "/cases/{id}/documents/{doc}/content",
+                        web::get().to(documents::download),
+                    )
                     .route("/cases/{id}/actions/{action}", web::post().to(cases::fire))
                     .route("/calendars", web::get().to(admin::list_calendars))
                     .route(

@@ -23,6 +23,7 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
         payload: Set(row.payload),
         comment: Set(row.comment),
         at: Set(row.at),
+        documents: Set(row.documents),
         prev_hash: Set(row.prev_hash),
         hash: Set(row.hash),
     })

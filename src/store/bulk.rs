@@ -50,6 +50,7 @@ pub async fn audit(db: &impl ConnectionTrait, rows: Vec<AuditRow>) -> Result<(),
         payload: Set(r.payload),
         comment: Set(r.comment),
         at: Set(r.at),
+        documents: Set(r.documents),
         prev_hash: Set(r.prev_hash),
         hash: Set(r.hash),
     }))

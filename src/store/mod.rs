@@ -11,6 +11,7 @@ pub mod cases;
 pub mod clocks;
 pub mod counters;
 pub mod directory;
+pub mod documents;
 pub mod idempotency;
 pub mod outbox;
 pub mod plain;

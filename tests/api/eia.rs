@@ -450,3 +450,266 @@ async fn cases_can_be_found_by_name_organisation_and_submission_dates() {
     })
     .await;
 }
+
+async fn upload(
+    app: &TestApp,
+    who: &User,
+    id: &str,
+    name: Option<&str>,
+    filename: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> Reply {
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(filename.to_string())
+        .mime_str(mime)
+        .expect("mime");
+    let mut form = reqwest::multipart::Form::new().part("file", part);
+    if let Some(n) = name {
+        form = form.text("name", n.to_string());
+    }
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{id}/documents")))
+        .bearer_auth(&who.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let status = resp.status().as_u16();
+    Reply {
+        status,
+        body: resp.json().await.unwrap_or(Value::Null),
+    }
+}
+
+#[tokio::test]
+async fn documents_are_versioned_by_name_stored_by_hash_and_cited_by_the_actions_that_rely_on_them()
+{
+    on_every_database(|db| async move {
+        let mut s = settings_at(&db, "2026-03-02T01:00:00Z");
+        s.max_upload_bytes = 64 * 1024;
+        let app = spawn_app_with(s).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        let report_v1 = b"%PDF-1.7 report form, first draft".to_vec();
+        let r = upload(
+            &app,
+            &ann,
+            &id,
+            Some("report form"),
+            "rf.pdf",
+            "application/pdf",
+            report_v1.clone(),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["version"], 1);
+        use sha2::Digest;
+        assert_eq!(
+            r.body["sha256"],
+            hex::encode(sha2::Sha256::digest(&report_v1))
+        );
+        let report_v2 = b"%PDF-1.7 report form, with the noise survey".to_vec();
+        let r = upload(
+            &app,
+            &ann,
+            &id,
+            Some("report form"),
+            "rf2.pdf",
+            "application/pdf",
+            report_v2.clone(),
+        )
+        .await;
+        assert_eq!(r.body["version"], 2);
+        let v2_sha = r.body["sha256"].as_str().expect("sha").to_string();
+        let v2_id = r.body["id"].as_str().expect("id").to_string();
+        let r = upload(
+            &app,
+            &ann,
+            &id,
+            None,
+            "site.png",
+            "image/png",
+            vec![0x89, b'P', b'N', b'G'],
+        )
+        .await;
+        assert_eq!((r.status, r.body["name"].as_str()), (201, Some("site.png")));
+
+        // Refused: another type, too large, no right to change, another organisation.
+        assert_error(
+            &upload(&app, &ann, &id, None, "x.gif", "image/gif", vec![1, 2, 3]).await,
+            415,
+            "unsupported_type",
+        );
+        assert_error(
+            &upload(
+                &app,
+                &ann,
+                &id,
+                None,
+                "big.pdf",
+                "application/pdf",
+                vec![0; 70 * 1024],
+            )
+            .await,
+            413,
+            "too_large",
+        );
+        let auditor = user("audrey@audit.example", "AUDIT", &["auditor"]);
+        assert_error(
+            &upload(
+                &app,
+                &auditor,
+                &id,
+                None,
+                "a.pdf",
+                "application/pdf",
+                vec![1],
+            )
+            .await,
+            403,
+            "forbidden",
+        );
+        let b = user("bo@other.example", "OTHER", &["applicant"]);
+        assert_error(
+            &upload(&app, &b, &id, None, "a.pdf", "application/pdf", vec![1]).await,
+            404,
+            "not_found",
+        );
+
+        // Listed with every version; downloads obey the case's access rules.
+        let list = app
+            .get(&rui, &format!("/api/v1/cases/{id}/documents"))
+            .await;
+        assert_eq!(list.body["documents"].as_array().expect("docs").len(), 3);
+        let resp = app
+            .client
+            .get(app.url(&format!("/api/v1/cases/{id}/documents/{v2_id}/content")))
+            .bearer_auth(&rui.token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(
+            resp.headers()["x-content-sha256"].to_str().expect("hdr"),
+            v2_sha
+        );
+        assert_eq!(resp.bytes().await.expect("bytes").to_vec(), report_v2);
+        let resp = app
+            .client
+            .get(app.url(&format!("/api/v1/cases/{id}/documents/{v2_id}/content")))
+            .bearer_auth(&b.token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status().as_u16(), 404);
+
+        // Submitting relies on the latest version of each document: the audit entry says which.
+        let submitted = step(&app, &ann, &id, "submit", json!({})).await;
+        assert_eq!(submitted["version"], 5, "three uploads and the submission");
+        let timeline = app.get(&rui, &format!("/api/v1/cases/{id}/timeline")).await;
+        assert_eq!(timeline.status, 200, "{}", timeline.body);
+        let entries = timeline.body["entries"].as_array().expect("entries");
+        let actions: Vec<&str> = entries
+            .iter()
+            .map(|e| e["action"].as_str().expect("a"))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![
+                "create",
+                "upload_document",
+                "upload_document",
+                "upload_document",
+                "submit"
+            ]
+        );
+        let cited = &entries[4]["documents"];
+        assert_eq!(cited.as_array().expect("docs").len(), 2);
+        assert_eq!(
+            cited[0],
+            json!({"name": "report form", "version": 2, "sha256": v2_sha})
+        );
+        let clock = &entries[4]["clocks"][0];
+        assert_eq!(
+            (
+                clock["name"].as_str(),
+                clock["running"].as_bool(),
+                clock["due"].as_str()
+            ),
+            (Some("acceptance_check"), Some(true), Some("2026-03-09"))
+        );
+        let report = greenlane::app::audit::verify(&app.app.db)
+            .await
+            .expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        db
+    })
+    .await;
+}
+
+/// Takes a new report form to an announced approval.
+async fn approved_report_form(app: &TestApp, ann: &User) -> String {
+    let rui = reviewer();
+    let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+    let id = app.new_case(ann).await;
+    step(app, ann, &id, "submit", json!({})).await;
+    step(app, &rui, &id, "accept", json!({})).await;
+    app.set_clock("2026-03-10T01:00:00Z").await;
+    step(
+        app,
+        &rui,
+        &id,
+        "complete_evaluation",
+        json!({"conclusion": "ok"}),
+    )
+    .await;
+    step(
+        app,
+        &rui,
+        &id,
+        "propose_approval",
+        json!({"conditions": []}),
+    )
+    .await;
+    app.set_clock("2026-03-20T01:00:00Z").await;
+    step(app, &amy, &id, "approve", json!({"conditions": []})).await;
+    step(app, &rui, &id, "announce", json!({})).await;
+    id
+}
+
+#[tokio::test]
+async fn a_major_change_is_a_new_application_and_late_construction_needs_a_re_review() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let ann = applicant();
+        let approved = approved_report_form(&app, &ann).await;
+        assert_eq!(app.case(&ann, &approved).await["state"], "approval_announced");
+
+        // A major change: a new application that names the approval it supersedes.
+        let mut data = project();
+        data["supersedes"] = json!(approved);
+        assert_eq!(app.create_case(&ann, data).await.status, 201);
+        let withdrawn = app.new_case(&ann).await;
+        step(&app, &ann, &withdrawn, "withdraw", json!({})).await;
+        let mut data = project();
+        data["supersedes"] = json!(withdrawn);
+        assert_error(&app.create_case(&ann, data).await, 422, "validation_failed");
+
+        // Re-review: only for construction starting more than 5 years after approval.
+        let soon = json!({"approved_case": approved, "project_name": "Fuling paper mill expansion", "approved_on": "2026-03-20", "construction_start": "2030-01-01"});
+        let r = app.post(&ann, "/api/v1/cases", &json!({"workflow": "eia_rereview", "data": soon}), None).await;
+        assert_error(&r, 422, "validation_failed");
+        assert!(r.body["details"]["fields"]["construction_start"].is_array());
+        let late = json!({"approved_case": approved, "project_name": "Fuling paper mill expansion", "approved_on": "2026-03-20", "construction_start": "2031-06-01"});
+        let id = create(&app, &ann, "eia_rereview", late).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        // Silence for 10 days counts as approval.
+        app.set_clock("2026-04-01T01:00:00Z").await;
+        let case = app.case(&ann, &id).await;
+        assert_eq!(case["state"], "deemed_approved", "{case}");
+        db
+    })
+    .await;
+}

@@ -80,6 +80,14 @@ impl TestDb {
 
     async fn drop_it(self) {
         let _ = std::fs::remove_dir_all(self.mail_dir());
+        let docs = self.mail_dir().with_file_name(format!(
+            "{}-documents",
+            self.mail_dir()
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let _ = std::fs::remove_dir_all(docs);
         if let TestDb::Postgres { admin, name, .. } = self {
             admin::drop_database(&admin, &name)
                 .await
@@ -140,6 +148,14 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         clock: ClockMode::System,
         mail: MailConfig::files(db.mail_dir(), "http://greenlane.test"),
         worker: true,
+        documents_dir: db.mail_dir().with_file_name(format!(
+            "{}-documents",
+            db.mail_dir()
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        )),
+        max_upload_bytes: 1 << 20,
     }
 }
 

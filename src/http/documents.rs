@@ -1,0 +1,99 @@
+//! Documents: multipart upload, listing, download.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::app::documents::{self, Upload};
+use crate::app::{App, AppError};
+
+fn bad(e: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request(
+        "invalid_body",
+        format!("not a multipart form with a `file` part: {e}"),
+    )
+}
+
+/// `multipart/form-data` with a `file` part (its filename and content type are used) and an
+/// optional `name` part (a new version when the case already has a document of that name).
+pub async fn upload(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let case_id = path.into_inner();
+    let mut name: Option<String> = None;
+    let mut file: Option<(String, String, Vec<u8>)> = None;
+    while let Some(part) = form.next().await {
+        let mut part = part.map_err(bad)?;
+        let field = part.name().unwrap_or_default().to_string();
+        let filename = part
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or_default()
+            .to_string();
+        let content_type = part
+            .content_type()
+            .map(|m| m.essence_str().to_string())
+            .unwrap_or_default();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(bad)?;
+            if bytes.len() + chunk.len() > app.files.max_bytes {
+                return Err(AppError::TooLarge(app.files.max_bytes).into());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match field.as_str() {
+            "name" => name = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "file" => file = Some((filename, content_type, bytes)),
+            _ => {}
+        }
+    }
+    let Some((filename, content_type, bytes)) = file else {
+        return Err(bad("no `file` part"));
+    };
+    let upload = Upload {
+        name: name.unwrap_or(filename),
+        content_type,
+        bytes,
+    };
+    let doc = documents::upload(&app, &caller.0, case_id, upload).await?;
+    Ok(HttpResponse::Created().json(doc))
+}
+
+pub async fn list(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let docs = documents::list(&app, &caller.0, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({"documents": docs})))
+}
+
+pub async fn download(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (case_id, id) = path.into_inner();
+    let (doc, file) = documents::open(&app, &caller.0, case_id, id).await?;
+    let bytes = tokio::fs::read(&file)
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("{}: {e}", file.display())))?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        doc.name.replace(['"', '\r', '\n'], "_")
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, doc.content_type.clone()))
+        .insert_header((header::CONTENT_DISPOSITION, disposition))
+        .insert_header(("X-Content-SHA256", doc.sha256.clone()))
+        .body(bytes))
+}
