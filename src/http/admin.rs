@@ -2,6 +2,9 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::ErrorBody;
 use serde_json::{json, Value};
 
 use super::auth::Caller;
@@ -10,18 +13,20 @@ use crate::app::{calendars, deadlines, App};
 use crate::metrics;
 use crate::store;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClockBody {
     set: Option<chrono::DateTime<chrono::Utc>>,
     advance_seconds: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/clock", tag = "admin", security(("bearer" = [])), responses((status = 200, description = "The server's time and whether the clock is manual"), (status = 403, description = "Not an admin", body = ErrorBody)))]
 pub async fn get_clock(app: web::Data<App>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let now = deadlines::read_clock(&app, &caller.0)?;
     Ok(HttpResponse::Ok().json(json!({"now": now, "manual": app.clock.manual().is_some()})))
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/clock", tag = "admin", security(("bearer" = [])), request_body = ClockBody, responses((status = 200, description = "Moved; what fell due has fired"), (status = 409, description = "The server runs on the system clock", body = ErrorBody), (status = 422, description = "Backwards", body = ErrorBody)))]
 pub async fn move_clock(
     app: web::Data<App>,
     caller: Caller,
@@ -43,6 +48,7 @@ pub async fn move_clock(
         .json(json!({"now": now, "manual": true, "fired": fired.fired, "skipped": fired.skipped})))
 }
 
+#[utoipa::path(get, path = "/api/v1/calendars", tag = "admin", security(("bearer" = [])), responses((status = 200, description = "Calendar years in force and the calendar version")))]
 pub async fn list_calendars(
     app: web::Data<App>,
     _caller: Caller,
@@ -50,6 +56,7 @@ pub async fn list_calendars(
     Ok(HttpResponse::Ok().json(calendars::summary(&app).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/admin/calendars/{year}", tag = "admin", security(("bearer" = [])), params(("year" = i32, Path, description = "The year")), request_body(content = Object, description = "`{\"papers\": [...], \"days\": [{\"date\", \"name\", \"off\"}]}`"), responses((status = 200, description = "Stored; open deadlines recomputed"), (status = 422, description = "Invalid year", body = ErrorBody)))]
 pub async fn put_calendar(
     app: web::Data<App>,
     caller: Caller,
@@ -76,6 +83,7 @@ pub async fn put_calendar(
     Ok(HttpResponse::Ok().json(change))
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "service", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 /// Prometheus text format: request counts and latencies, timer firings and lag, and, read from
 /// the database now, open deadlines per clock and overdue cases.
 pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
@@ -126,13 +134,15 @@ pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError>
         .body(out))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     state: Option<String>,
     case_id: Option<uuid::Uuid>,
 }
 
+#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "admin", security(("bearer" = [])), params(OutboxQuery), responses((status = 200, description = "Outgoing e-mail"), (status = 403, description = "Not an admin", body = ErrorBody)))]
 /// The outbox, for admins: `?state=failed` shows what could not be delivered.
 pub async fn outbox(
     app: web::Data<App>,
@@ -144,6 +154,7 @@ pub async fn outbox(
     Ok(HttpResponse::Ok().json(json!({"messages": messages})))
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Message id")), responses((status = 200, description = "Queued again"), (status = 409, description = "Not a failed message", body = ErrorBody)))]
 pub async fn retry_mail(
     app: web::Data<App>,
     caller: Caller,

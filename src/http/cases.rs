@@ -2,7 +2,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::ErrorBody;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -12,28 +15,35 @@ use super::error::ApiError;
 use crate::app::cases::{self, CaseSnapshot, FireRequest, Idempotency, ListQuery};
 use crate::app::App;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub struct CreateBody {
+    /// A workflow key, e.g. `eia_report_form`.
     workflow: String,
+    /// The case data, validated against the workflow's schema.
     #[serde(default)]
+    #[schema(value_type = Object)]
     data: Value,
     /// For an agency: the enterprise it files for.
     #[serde(default)]
     organisation: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ActionBody {
+pub struct ActionBody {
+    /// The case version the caller saw (409 if it moved on).
     expected_version: i64,
     #[serde(default)]
     comment: Option<String>,
+    /// The action's payload.
     #[serde(default)]
+    #[schema(value_type = Object)]
     data: Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     workflow: Option<String>,
@@ -92,26 +102,103 @@ fn idempotency(req: &HttpRequest, body: &[u8]) -> Result<Option<Idempotency>, Ap
     }))
 }
 
-pub fn case_json(c: &CaseSnapshot) -> Value {
-    json!({
-        "id": c.id,
-        "workflow": c.workflow,
-        "workflow_version": c.workflow_version,
-        "state": c.state,
-        "terminal": c.terminal,
-        "version": c.version,
-        "organisation": c.org,
-        "data": c.data,
-        "created_by": c.created_by,
-        "created_at": c.created_at,
-        "updated_at": c.updated_at,
-        "submitted_at": c.submitted_at,
-        "reference": c.reference,
-        "allowed_actions": c.allowed_actions,
-        "clocks": c.clocks,
-    })
+/// One clock of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockBody {
+    name: String,
+    limit_days: u32,
+    /// `working` or `calendar`.
+    day_type: String,
+    used_days: i64,
+    remaining_days: i64,
+    /// The last day (Asia/Shanghai).
+    due: Option<chrono::NaiveDate>,
+    /// 24:00 Shanghai on `due`, in UTC.
+    due_at: Option<chrono::DateTime<chrono::Utc>>,
+    running: bool,
+    paused: bool,
+    provisional: bool,
+    overdue: bool,
+    calendar_version: Option<String>,
 }
 
+/// A case as its caller sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseBody {
+    id: Uuid,
+    workflow: String,
+    workflow_version: u32,
+    state: String,
+    terminal: bool,
+    version: i64,
+    organisation: String,
+    #[schema(value_type = Object)]
+    data: Value,
+    created_by: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// A reference number (a filing receipt), if issued.
+    reference: Option<String>,
+    /// What this caller may fire now (left out of list items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_actions: Option<Vec<String>>,
+    /// Every clock of the workflow (left out of list items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clocks: Option<Vec<ClockBody>>,
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    items: Vec<CaseBody>,
+    page: u64,
+    per_page: u64,
+    total: u64,
+}
+
+fn case_body(c: &CaseSnapshot, full: bool) -> CaseBody {
+    CaseBody {
+        id: c.id,
+        workflow: c.workflow.clone(),
+        workflow_version: c.workflow_version,
+        state: c.state.clone(),
+        terminal: c.terminal,
+        version: c.version,
+        organisation: c.org.clone(),
+        data: c.data.clone(),
+        created_by: c.created_by.clone(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        submitted_at: c.submitted_at,
+        reference: c.reference.clone(),
+        allowed_actions: full.then(|| c.allowed_actions.clone()),
+        clocks: full.then(|| {
+            c.clocks
+                .iter()
+                .map(|k| ClockBody {
+                    name: k.name.clone(),
+                    limit_days: k.limit_days,
+                    day_type: match k.day_type {
+                        crate::domain::calendar::DayType::Working => "working".into(),
+                        crate::domain::calendar::DayType::Calendar => "calendar".into(),
+                    },
+                    used_days: k.used_days,
+                    remaining_days: k.remaining_days,
+                    due: k.due,
+                    due_at: k.due_at,
+                    running: k.running,
+                    paused: k.paused,
+                    provisional: k.provisional,
+                    overdue: k.overdue,
+                    calendar_version: k.calendar_version.clone(),
+                })
+                .collect()
+        }),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), request_body = CreateBody, params(("Idempotency-Key" = Option<String>, Header, description = "Acts once per key")), responses((status = 201, description = "Created", body = CaseBody), (status = 403, description = "Role not allowed", body = ErrorBody), (status = 422, description = "Invalid data, with per-field details", body = ErrorBody)))]
 pub async fn create(
     app: web::Data<App>,
     caller: Caller,
@@ -131,9 +218,10 @@ pub async fn create(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}", case.id)))
-        .json(case_json(&case)))
+        .json(case_body(&case, true)))
 }
 
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions/{action}", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id"), ("action" = String, Path, description = "Action name"), ("Idempotency-Key" = Option<String>, Header, description = "Acts once per key")), request_body = ActionBody, responses((status = 200, description = "The case after the action", body = CaseBody), (status = 403, description = "`forbidden` (role) or `same_actor` (four eyes)", body = ErrorBody), (status = 404, description = "No such case for the caller", body = ErrorBody), (status = 409, description = "`version_conflict`", body = ErrorBody), (status = 422, description = "`action_not_allowed`, `validation_failed`, `not_yet`", body = ErrorBody)))]
 pub async fn fire(
     app: web::Data<App>,
     caller: Caller,
@@ -151,9 +239,10 @@ pub async fn fire(
         payload: input.data,
     };
     let case = cases::fire(&app, &caller.0, id, &action, request, idem.as_ref()).await?;
-    Ok(HttpResponse::Ok().json(case_json(&case)))
+    Ok(HttpResponse::Ok().json(case_body(&case, true)))
 }
 
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), responses((status = 200, description = "The case", body = CaseBody), (status = 404, description = "No such case for the caller", body = ErrorBody)))]
 pub async fn get(
     app: web::Data<App>,
     caller: Caller,
@@ -161,9 +250,10 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path.into_inner())?;
     let case = cases::get_case(&app, &caller.0, id).await?;
-    Ok(HttpResponse::Ok().json(case_json(&case)))
+    Ok(HttpResponse::Ok().json(case_body(&case, true)))
 }
 
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("bearer" = [])), params(ListParams), responses((status = 200, description = "A page of cases", body = CasePage), (status = 422, description = "Bad paging", body = ErrorBody)))]
 pub async fn list(
     app: web::Data<App>,
     caller: Caller,
@@ -185,26 +275,15 @@ pub async fn list(
         },
     )
     .await?;
-    let items: Vec<Value> = page
-        .items
-        .iter()
-        .map(|c| {
-            let mut v = case_json(c);
-            if let Some(map) = v.as_object_mut() {
-                map.remove("allowed_actions");
-                map.remove("clocks");
-            }
-            v
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "items": items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total,
-    })))
+    Ok(HttpResponse::Ok().json(CasePage {
+        items: page.items.iter().map(|c| case_body(c, false)).collect(),
+        page: page.page,
+        per_page: page.per_page,
+        total: page.total,
+    }))
 }
 
+#[utoipa::path(get, path = "/api/v1/cases/{id}/history", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), responses((status = 200, description = "Audit entries with their hash chain"), (status = 404, description = "No such case for the caller", body = ErrorBody)))]
 pub async fn history(
     app: web::Data<App>,
     caller: Caller,
@@ -215,16 +294,19 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(json!({ "case_id": id, "entries": entries })))
 }
 
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "cases", security(("bearer" = [])), responses((status = 200, description = "Deployed workflows: key, newest version, title, every version")))]
 pub async fn workflows(app: web::Data<App>, _caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "workflows": app.workflows.summaries() }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InboxParams {
     limit: Option<u64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "cases", security(("bearer" = [])), params(InboxParams), responses((status = 200, description = "Cases the caller can act on now, nearest deadline first")))]
 /// The cases on which the caller can act now, the nearest deadline first.
 pub async fn inbox(
     app: web::Data<App>,
@@ -235,7 +317,7 @@ pub async fn inbox(
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifyBody {
     industry_code: String,
@@ -247,11 +329,13 @@ pub struct ClassifyBody {
     features: Vec<String>,
     #[serde(default)]
     sensitive_area: Option<u8>,
-    /// Further activities of a project that spans industries.
+    /// Further activities of a project that spans industries (same fields).
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     also: Vec<crate::domain::catalogue::Activity>,
 }
 
+#[utoipa::path(post, path = "/api/v1/classify", tag = "cases", security(("bearer" = [])), request_body = ClassifyBody, responses((status = 200, description = "The category and workflow a project needs, and the row and condition that decided it"), (status = 422, description = "Invalid fields", body = ErrorBody)))]
 /// Which category and workflow a project needs, and the row and condition that decided it.
 pub async fn classify(
     app: web::Data<App>,
@@ -286,6 +370,7 @@ pub async fn classify(
     )))
 }
 
+#[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), responses((status = 200, description = "History with documents and clocks at each step"), (status = 404, description = "No such case for the caller", body = ErrorBody)))]
 /// The case's history with actors, comments, documents, and the clocks at each step.
 pub async fn timeline(
     app: web::Data<App>,

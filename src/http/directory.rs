@@ -2,6 +2,9 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::openapi::ErrorBody;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,13 +17,14 @@ use crate::settings::JwtSettings;
 /// How long a token from `POST /api/v1/auth/login` lives.
 pub const SESSION_HOURS: i64 = 8;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "directory", request_body = LoginBody, responses((status = 200, description = "A bearer token for 8 hours"), (status = 401, description = "Wrong e-mail or password", body = ErrorBody), (status = 429, description = "Too many failures; wait", body = ErrorBody)))]
 pub async fn login(
     app: web::Data<App>,
     jwt: web::Data<JwtSettings>,
@@ -41,7 +45,7 @@ pub async fn login(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgBody {
     code: String,
@@ -55,6 +59,7 @@ fn enterprise() -> String {
     "enterprise".into()
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/organisations", tag = "directory", security(("bearer" = [])), request_body = OrgBody, responses((status = 201, description = "Added"), (status = 403, description = "Not an admin", body = ErrorBody), (status = 409, description = "The code exists", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn add_org(
     app: web::Data<App>,
     caller: Caller,
@@ -75,11 +80,12 @@ pub async fn add_org(
     Ok(HttpResponse::Created().json(org))
 }
 
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "directory", security(("bearer" = [])), responses((status = 200, description = "Organisations")))]
 pub async fn orgs(app: web::Data<App>, _caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"organisations": directory::orgs(&app).await?})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     email: String,
@@ -90,6 +96,7 @@ pub struct UserBody {
     password: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "directory", security(("bearer" = [])), request_body = UserBody, responses((status = 201, description = "Added"), (status = 403, description = "Not an admin", body = ErrorBody), (status = 409, description = "The e-mail exists", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn add_user(
     app: web::Data<App>,
     caller: Caller,
@@ -112,12 +119,14 @@ pub async fn add_user(
     Ok(HttpResponse::Created().json(user))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UsersQuery {
     org: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "directory", security(("bearer" = [])), params(UsersQuery), responses((status = 200, description = "Users")))]
 pub async fn users(
     app: web::Data<App>,
     caller: Caller,
@@ -133,13 +142,14 @@ pub async fn users(
     Ok(HttpResponse::Ok().json(json!({"users": directory::users(&app, org.as_deref()).await?})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     agency: String,
     enterprise: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/grants", tag = "directory", security(("bearer" = [])), request_body = GrantBody, responses((status = 201, description = "Granted"), (status = 403, description = "Not the enterprise or an admin", body = ErrorBody), (status = 422, description = "Not an agency", body = ErrorBody)))]
 pub async fn grant(
     app: web::Data<App>,
     caller: Caller,
@@ -150,10 +160,12 @@ pub async fn grant(
     Ok(HttpResponse::Created().json(g))
 }
 
+#[utoipa::path(get, path = "/api/v1/grants", tag = "directory", security(("bearer" = [])), responses((status = 200, description = "Agency grants touching the caller's organisation")))]
 pub async fn grants(app: web::Data<App>, caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"grants": directory::grants(&app, &caller.0).await?})))
 }
 
+#[utoipa::path(delete, path = "/api/v1/grants/{id}", tag = "directory", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Grant id")), responses((status = 200, description = "Revoked"), (status = 404, description = "No such grant for the caller", body = ErrorBody)))]
 pub async fn revoke(
     app: web::Data<App>,
     caller: Caller,

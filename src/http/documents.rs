@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use crate::app::documents::{self, Upload};
 use crate::app::{App, AppError};
 
@@ -19,6 +20,7 @@ fn bad(e: impl std::fmt::Display) -> ApiError {
     )
 }
 
+#[utoipa::path(post, path = "/api/v1/cases/{id}/documents", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), request_body(content_type = "multipart/form-data", description = "`file` (required) and `name` (optional)"), responses((status = 201, description = "Stored"), (status = 413, description = "Too large", body = ErrorBody), (status = 415, description = "Type not accepted", body = ErrorBody)))]
 /// `multipart/form-data` with a `file` part (its filename and content type are used) and an
 /// optional `name` part (a new version when the case already has a document of that name).
 pub async fn upload(
@@ -68,6 +70,7 @@ pub async fn upload(
     Ok(HttpResponse::Created().json(doc))
 }
 
+#[utoipa::path(get, path = "/api/v1/cases/{id}/documents", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), responses((status = 200, description = "Every version of every document")))]
 pub async fn list(
     app: web::Data<App>,
     caller: Caller,
@@ -77,6 +80,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({"documents": docs})))
 }
 
+#[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{doc}/content", tag = "documents", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id"), ("doc" = Uuid, Path, description = "Document version id")), responses((status = 200, description = "The bytes, with X-Content-SHA256"), (status = 404, description = "Not found for the caller", body = ErrorBody)))]
 pub async fn download(
     app: web::Data<App>,
     caller: Caller,

@@ -6,6 +6,7 @@ pub mod cases;
 pub mod directory;
 pub mod documents;
 pub mod error;
+pub mod openapi;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use utoipa::OpenApi;
 
 use crate::app::documents::FileStore;
 use crate::app::{deadlines, App, Clock, MailSettings, ManualClock, SystemClock};
@@ -22,6 +24,7 @@ use crate::settings::{ClockMode, Settings};
 use crate::token::Verifier;
 use crate::{store, worker};
 use error::ApiError;
+use openapi::ErrorBody;
 
 /// A built server: bound to its port, not yet running; its worker already started.
 pub struct Application {
@@ -149,6 +152,11 @@ fn serve(
             .route("/health", web::get().to(health))
             .route("/ready", web::get().to(ready_check))
             .route("/metrics", web::get().to(admin::metrics_text))
+            .route("/api/openapi.json", web::get().to(openapi_json))
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                    .url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
+            )
             .service(
                 web::scope("/api/v1")
                     .route("/workflows", web::get().to(cases::workflows))
@@ -198,10 +206,19 @@ fn tracing_actix() -> actix_web::middleware::Logger {
     actix_web::middleware::Logger::new("%r %s %Dms")
 }
 
+/// The OpenAPI document.
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(openapi::json())
+}
+
+#[utoipa::path(get, path = "/health", tag = "service", responses((status = 200, description = "The process is up")))]
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(get, path = "/ready", tag = "service", responses((status = 200, description = "The database answers"), (status = 503, description = "It does not", body = ErrorBody)))]
 async fn ready_check(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     match store::ping(&app.db).await {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),

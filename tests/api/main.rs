@@ -11,5 +11,6 @@ mod helpers;
 mod idempotency;
 mod invariants;
 mod notifications;
+mod openapi;
 mod smtp;
 mod versions;
