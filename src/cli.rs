@@ -29,7 +29,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (settings: see README).
-    Serve,
+    Serve {
+        /// Seed demo organisations, users and cases first (once).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Seed demo organisations, users (password `greenlane-demo`) and cases, once.
+    Demo,
     /// Validate or draw workflow definitions.
     Workflows {
         #[command(subcommand)]
@@ -176,7 +182,12 @@ fn init_tracing() {
 
 async fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve => {
+        Command::Demo => {
+            let app = cli_app().await?;
+            print_demo(&app).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { demo } => {
             init_tracing();
             let settings = Settings::load()?;
             match settings.jwt()?.1 {
@@ -188,6 +199,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 SecretSource::Configured => {}
             }
             let application = Application::build(&settings).await?;
+            if demo {
+                print_demo(&application.app).await?;
+            }
             tracing::info!(
                 "listening on http://{}:{}",
                 settings
@@ -413,6 +427,25 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn print_demo(app: &App) -> anyhow::Result<()> {
+    let users = crate::app::demo::seed(app, &cli_admin())
+        .await
+        .map_err(explain)?;
+    if users.is_empty() {
+        println!("demo data already present");
+        return Ok(());
+    }
+    println!(
+        "demo data added; every user's password is `{}`:",
+        crate::app::demo::PASSWORD
+    );
+    for (email, roles) in users {
+        println!("  {email:<24} {roles}");
+    }
+    println!("sign in: POST /api/v1/auth/login {{\"email\": ..., \"password\": ...}}");
+    Ok(())
 }
 
 /// The app, for commands that change data directly (they run as an admin at the console).

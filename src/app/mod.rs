@@ -9,6 +9,7 @@ pub mod cases;
 pub mod classify;
 pub mod clocks;
 pub mod deadlines;
+pub mod demo;
 pub mod directory;
 pub mod documents;
 pub mod inbox;

@@ -175,3 +175,55 @@ async fn an_agency_acts_only_where_an_enterprise_granted_it_access() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_demo_gives_a_new_user_people_to_sign_in_as_and_work_to_do() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        let cli = greenlane::engine::Actor::person(
+            "cli:test",
+            "",
+            [greenlane::domain::Role::Admin].into_iter().collect(),
+        );
+        let users = greenlane::app::demo::seed(&app.app, &cli)
+            .await
+            .expect("seed");
+        assert_eq!(users.len(), 8);
+        assert!(
+            greenlane::app::demo::seed(&app.app, &cli)
+                .await
+                .expect("again")
+                .is_empty(),
+            "once only"
+        );
+
+        let r = login(&app, "rui@bureau.example", greenlane::app::demo::PASSWORD).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rui = User {
+            token: r.body["token"].as_str().expect("token").to_string(),
+        };
+        let inbox = app.get(&rui, "/api/v1/inbox").await;
+        let items = inbox.body["items"].as_array().expect("items");
+        assert_eq!(
+            items.len(),
+            2,
+            "a submission to check and a consultation to answer: {}",
+            inbox.body
+        );
+        let r = login(&app, "gus@green.example", greenlane::app::demo::PASSWORD).await;
+        let gus = User {
+            token: r.body["token"].as_str().expect("token").to_string(),
+        };
+        assert_eq!(
+            app.get(&gus, "/api/v1/cases").await.body["total"],
+            4,
+            "the agency sees what ACME granted"
+        );
+        let report = greenlane::app::audit::verify(&app.app.db)
+            .await
+            .expect("verify");
+        assert!(report.broken.is_none());
+        db
+    })
+    .await;
+}

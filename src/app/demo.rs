@@ -1,0 +1,215 @@
+//! Demo data: organisations, users who can sign in, a grant, and cases in several states, so
+//! that a new user can click through at once. Idempotent: it does nothing if it ran before.
+
+use serde_json::{json, Value};
+
+use super::cases::{self, FireRequest};
+use super::directory::{self, NewOrg, NewUser};
+use super::{App, AppError};
+use crate::domain::{Role, RoleSet};
+use crate::engine::Actor;
+use crate::store;
+
+/// Every demo user's password.
+pub const PASSWORD: &str = "greenlane-demo";
+
+fn person(email: &str, org: &str, roles: &[Role]) -> Actor {
+    Actor::person(email, org, roles.iter().copied().collect::<RoleSet>())
+}
+
+fn project(name: &str, code: &str, category: &str, industry: &str) -> Value {
+    json!({
+        "project_name": name,
+        "credit_code": code,
+        "industry_code": industry,
+        "location": {"type": "Point", "coordinates": [107.39, 29.70]},
+        "investment_fen": 1_250_000_000i64,
+        "category": category,
+    })
+}
+
+async fn act(
+    app: &App,
+    who: &Actor,
+    id: uuid::Uuid,
+    action: &str,
+    data: Value,
+) -> Result<(), AppError> {
+    let version = cases::get_case(app, who, id).await?.version;
+    cases::fire(
+        app,
+        who,
+        id,
+        action,
+        FireRequest {
+            expected_version: version,
+            comment: None,
+            payload: data,
+        },
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Seeds the demo; answers the users created (empty if the demo was already there).
+pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, AppError> {
+    if store::directory::find_org(&app.db, "CQEEB")
+        .await?
+        .is_some()
+    {
+        return Ok(Vec::new());
+    }
+    for (code, name, kind, credit) in [
+        (
+            "CQEEB",
+            "Chongqing Ecology and Environment Bureau (demo)",
+            "bureau",
+            None,
+        ),
+        (
+            "ACME",
+            "Acme Paper Co. (demo)",
+            "enterprise",
+            Some("91350100M000100Y43"),
+        ),
+        (
+            "YANGTZE",
+            "Yangtze Chemicals Ltd. (demo)",
+            "enterprise",
+            Some("91110000802100433B"),
+        ),
+        ("GREENAG", "Green EIA Agency (demo)", "agency", None),
+    ] {
+        let org = NewOrg {
+            code: code.into(),
+            name: name.into(),
+            kind: kind.into(),
+            credit_code: credit.map(str::to_string),
+        };
+        directory::add_org(app, admin, org).await?;
+    }
+    let people = [
+        (
+            "admin@bureau.example",
+            "Ada Admin",
+            "CQEEB",
+            vec!["admin"],
+            "en",
+        ),
+        (
+            "rui@bureau.example",
+            "芮审查",
+            "CQEEB",
+            vec!["reviewer"],
+            "zh",
+        ),
+        (
+            "ben@bureau.example",
+            "Ben Reviewer",
+            "CQEEB",
+            vec!["reviewer"],
+            "en",
+        ),
+        (
+            "amy@bureau.example",
+            "Amy Approver",
+            "CQEEB",
+            vec!["approver"],
+            "en",
+        ),
+        (
+            "audrey@bureau.example",
+            "Audrey Auditor",
+            "CQEEB",
+            vec!["auditor"],
+            "en",
+        ),
+        (
+            "ann@acme.example",
+            "Ann Applicant",
+            "ACME",
+            vec!["applicant"],
+            "en",
+        ),
+        (
+            "li@yangtze.example",
+            "李申请",
+            "YANGTZE",
+            vec!["applicant"],
+            "zh",
+        ),
+        (
+            "gus@green.example",
+            "Gus Agency",
+            "GREENAG",
+            vec!["agency"],
+            "zh",
+        ),
+    ];
+    let mut created = Vec::new();
+    for (email, name, org, roles, lang) in people {
+        let user = NewUser {
+            email: email.into(),
+            name: name.into(),
+            org: org.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            lang: Some(lang.into()),
+            password: Some(PASSWORD.into()),
+        };
+        directory::add_user(app, admin, user).await?;
+        created.push((email.to_string(), roles.join(",")));
+    }
+    let ann = person("ann@acme.example", "ACME", &[Role::Applicant]);
+    let li = person("li@yangtze.example", "YANGTZE", &[Role::Applicant]);
+    let rui = person("rui@bureau.example", "CQEEB", &[Role::Reviewer]);
+    directory::grant(app, &ann, "GREENAG", None).await?;
+
+    // A draft, a submission awaiting its acceptance check, an accepted case in publicity.
+    let paper = project(
+        "Fuling paper mill expansion",
+        "91350100M000100Y43",
+        "report_form",
+        "C2221",
+    );
+    cases::create_case(app, &ann, "eia_report_form", paper.clone(), None, None).await?;
+    let submitted =
+        cases::create_case(app, &ann, "eia_report_form", paper.clone(), None, None).await?;
+    act(app, &ann, submitted.id, "submit", json!({})).await?;
+    let accepted = cases::create_case(
+        app,
+        &li,
+        "eia_report_form",
+        project(
+            "Changshou boiler replacement",
+            "91110000802100433B",
+            "report_form",
+            "C2614",
+        ),
+        None,
+        None,
+    )
+    .await?;
+    act(app, &li, accepted.id, "submit", json!({})).await?;
+    act(app, &rui, accepted.id, "accept", json!({})).await?;
+    // A filed registration, and a pre-consultation question.
+    let mut warehouse = project(
+        "Wanzhou warehouse",
+        "91350100M000100Y43",
+        "registration",
+        "G5910",
+    );
+    warehouse["project_name"] = json!("Wanzhou warehouse");
+    let reg = cases::create_case(app, &ann, "eia_registration", warehouse, None, None).await?;
+    act(app, &ann, reg.id, "file", json!({})).await?;
+    let question = json!({
+        "project_name": "Fuling paper mill phase 3",
+        "credit_code": "91350100M000100Y43",
+        "industry_code": "C2221",
+        "location": {"type": "Point", "coordinates": [107.41, 29.71]},
+        "question": "Which category applies, and may we build 3 km from the Yangtze?"
+    });
+    let q = cases::create_case(app, &ann, "pre_consultation", question, None, None).await?;
+    act(app, &ann, q.id, "ask", json!({})).await?;
+    Ok(created)
+}
