@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;
+pub mod clearing;
 pub mod credit_code;
 pub mod directory;
 pub mod notice;

@@ -599,3 +599,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_panel_decides_by_its_rule() {
+    use super::definition::PanelRule;
+    let state = |members: usize, approvals: usize, rejections: usize| machine::PanelState {
+        members: (0..members).map(|i| format!("m{i}")).collect(),
+        approvals,
+        rejections,
+        voted: (0..approvals + rejections)
+            .map(|i| format!("m{i}"))
+            .collect(),
+    };
+    // Majority: decided as soon as more than half agree either way.
+    assert_eq!(state(3, 1, 0).outcome(PanelRule::Majority), None);
+    assert_eq!(state(3, 2, 0).outcome(PanelRule::Majority), Some(true));
+    assert_eq!(state(3, 1, 2).outcome(PanelRule::Majority), Some(false));
+    assert_eq!(
+        state(4, 2, 2).outcome(PanelRule::Majority),
+        Some(false),
+        "a tie does not pass"
+    );
+    assert_eq!(state(5, 2, 2).outcome(PanelRule::Majority), None);
+    // Unanimous: decided only when every member has voted; passes only if all approve.
+    assert_eq!(state(3, 2, 0).outcome(PanelRule::Unanimous), None);
+    assert_eq!(state(3, 2, 1).outcome(PanelRule::Unanimous), Some(false));
+    assert_eq!(state(3, 3, 0).outcome(PanelRule::Unanimous), Some(true));
+}

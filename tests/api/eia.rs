@@ -33,104 +33,125 @@ async fn create(app: &TestApp, who: &User, workflow: &str, data: Value) -> Strin
     r.body["id"].as_str().expect("id").to_string()
 }
 
+/// Both approval workflows, side by side: (workflow, data).
+fn both_workflows() -> Vec<(&'static str, Value)> {
+    vec![
+        ("eia_report_form", project()),
+        ("eia_report", report_project()),
+    ]
+}
+
 #[tokio::test]
-async fn a_report_form_through_revision_hearing_approval_and_announcement() {
+async fn reports_and_report_forms_through_supplement_revision_hearing_approval_and_announcement() {
     on_every_database(|db| async move {
         let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
         let ann = applicant();
         let rui = reviewer();
         let both = user("ben@bureau.example", "CQEEB", &["reviewer", "approver"]);
         let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
-        let id = app.new_case(&ann).await;
-        step(&app, &ann, &id, "submit", json!({})).await;
-        step(
-            &app,
-            &rui,
-            &id,
-            "request_supplement",
-            json!({"missing_items": ["site plan"]}),
-        )
-        .await;
-        step(&app, &ann, &id, "resubmit", json!({})).await;
-        step(&app, &rui, &id, "accept", json!({})).await;
-        app.set_clock("2026-03-10T01:00:00Z").await; // publicity over
-        assert_eq!(app.case(&rui, &id).await["state"], "evaluation");
-        step(
-            &app,
-            &rui,
-            &id,
-            "request_revision",
-            json!({"issues": ["stack height"]}),
-        )
-        .await;
-        step(
-            &app,
-            &ann,
-            &id,
-            "submit_revision",
-            json!({"project_name": "Fuling paper mill expansion, revised"}),
-        )
-        .await;
-        step(
-            &app,
-            &rui,
-            &id,
-            "complete_evaluation",
-            json!({"conclusion": "acceptable with conditions"}),
-        )
-        .await;
-        step(
-            &app,
-            &both,
-            &id,
-            "propose_approval",
-            json!({"conditions": ["noise barrier", "online COD monitor"]}),
-        )
-        .await;
-        step(&app, &ann, &id, "request_hearing", json!({})).await;
-        assert_eq!(
-            app.clock(&rui, &id, "statutory").await["paused"],
-            true,
-            "a hearing stops the clock"
-        );
-        step(
-            &app,
-            &rui,
-            &id,
-            "conclude_hearing",
-            json!({"record": "neighbours heard"}),
-        )
-        .await;
-        // Who proposed cannot decide.
-        let v = app.case(&both, &id).await["version"].as_i64().expect("v");
-        let r = app
-            .act(&both, &id, "approve", v, json!({"conditions": []}))
+        let mut ids = Vec::new();
+        for (workflow, data) in both_workflows() {
+            ids.push((workflow, create(&app, &ann, workflow, data).await));
+        }
+        for (_, id) in &ids {
+            step(&app, &ann, id, "submit", json!({})).await;
+            step(
+                &app,
+                &rui,
+                id,
+                "request_supplement",
+                json!({"missing_items": ["site plan"]}),
+            )
             .await;
-        assert_error(&r, 403, "same_actor");
-        let approved = step(
-            &app,
-            &amy,
-            &id,
-            "approve",
-            json!({"conditions": ["noise barrier", "online COD monitor"]}),
-        )
-        .await;
-        assert_eq!(approved["state"], "approved");
-        let done = step(&app, &rui, &id, "announce", json!({})).await;
-        assert_eq!(
-            (done["state"].as_str(), done["terminal"].as_bool()),
-            (Some("approval_announced"), Some(true))
-        );
-        let entries = app.history(&rui, &id).await;
-        let approve = entries
-            .iter()
-            .find(|e| e["action"] == "approve")
-            .expect("approve");
-        assert_eq!(
-            approve["payload"]["conditions"],
-            json!(["noise barrier", "online COD monitor"])
-        );
-        assert_eq!(approve["actor"], "amy@bureau.example");
+            step(&app, &ann, id, "resubmit", json!({})).await;
+            step(&app, &rui, id, "accept", json!({})).await;
+        }
+        // Publicity: 5 working days for a report form, 10 for a report; both over by the 17th.
+        app.set_clock("2026-03-17T01:00:00Z").await;
+        for (workflow, id) in &ids {
+            assert_eq!(
+                app.case(&rui, id).await["state"],
+                "evaluation",
+                "{workflow}"
+            );
+            step(
+                &app,
+                &rui,
+                id,
+                "request_revision",
+                json!({"issues": ["stack height"]}),
+            )
+            .await;
+            step(
+                &app,
+                &ann,
+                id,
+                "submit_revision",
+                json!({"project_name": "Fuling paper mill expansion, revised"}),
+            )
+            .await;
+            step(
+                &app,
+                &rui,
+                id,
+                "complete_evaluation",
+                json!({"conclusion": "acceptable with conditions"}),
+            )
+            .await;
+            step(
+                &app,
+                &both,
+                id,
+                "propose_approval",
+                json!({"conditions": ["noise barrier", "online COD monitor"]}),
+            )
+            .await;
+            step(&app, &ann, id, "request_hearing", json!({})).await;
+            assert_eq!(
+                app.clock(&rui, id, "statutory").await["paused"],
+                true,
+                "{workflow}: a hearing stops the clock"
+            );
+            step(
+                &app,
+                &rui,
+                id,
+                "conclude_hearing",
+                json!({"record": "neighbours heard"}),
+            )
+            .await;
+            // Who proposed cannot decide.
+            let v = app.case(&both, id).await["version"].as_i64().expect("v");
+            let r = app
+                .act(&both, id, "approve", v, json!({"conditions": []}))
+                .await;
+            assert_error(&r, 403, "same_actor");
+            let approved = step(
+                &app,
+                &amy,
+                id,
+                "approve",
+                json!({"conditions": ["noise barrier", "online COD monitor"]}),
+            )
+            .await;
+            assert_eq!(approved["state"], "approved", "{workflow}");
+            let done = step(&app, &rui, id, "announce", json!({})).await;
+            assert_eq!(
+                (done["state"].as_str(), done["terminal"].as_bool()),
+                (Some("approval_announced"), Some(true)),
+                "{workflow}"
+            );
+            let entries = app.history(&rui, id).await;
+            let approve = entries
+                .iter()
+                .find(|e| e["action"] == "approve")
+                .expect("approve");
+            assert_eq!(
+                approve["payload"]["conditions"],
+                json!(["noise barrier", "online COD monitor"])
+            );
+            assert_eq!(approve["actor"], "amy@bureau.example");
+        }
         db
     })
     .await;
@@ -142,62 +163,78 @@ async fn a_refusal_names_statutory_grounds_and_a_withdrawal_ends_the_case() {
         let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
         let (ann, rui) = (applicant(), reviewer());
         let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
-        let id = app.new_case(&ann).await;
-        step(&app, &ann, &id, "submit", json!({})).await;
-        step(&app, &rui, &id, "accept", json!({})).await;
-        app.set_clock("2026-03-10T01:00:00Z").await;
-        step(
-            &app,
-            &rui,
-            &id,
-            "complete_evaluation",
-            json!({"conclusion": "emissions exceed the standard"}),
-        )
-        .await;
-        let r = app
-            .act(
+        let mut ids = Vec::new();
+        for (workflow, data) in both_workflows() {
+            let id = create(&app, &ann, workflow, data).await;
+            step(&app, &ann, &id, "submit", json!({})).await;
+            step(&app, &rui, &id, "accept", json!({})).await;
+            ids.push((workflow, id));
+        }
+        app.set_clock("2026-03-17T01:00:00Z").await;
+        for (_, id) in &ids {
+            step(
+                &app,
                 &rui,
-                &id,
-                "propose_refusal",
-                app.case(&rui, &id).await["version"].as_i64().expect("v"),
-                json!({"grounds": []}),
+                id,
+                "complete_evaluation",
+                json!({"conclusion": "emissions exceed the standard"}),
             )
             .await;
-        assert_error(&r, 422, "validation_failed");
-        step(
-            &app,
-            &rui,
-            &id,
-            "propose_refusal",
-            json!({"grounds": ["emissions"]}),
-        )
-        .await;
-        app.set_clock("2026-03-20T01:00:00Z").await; // 5-day publicity of the proposal ends
-        assert_eq!(app.case(&rui, &id).await["state"], "decision");
-        let v = app.case(&amy, &id).await["version"].as_i64().expect("v");
-        let r = app.act(&amy, &id, "refuse", v, json!({})).await;
-        assert_error(&r, 422, "validation_failed");
-        assert_eq!(app.case(&amy, &id).await["version"], v, "nothing changed");
-        let refused = step(
-            &app,
-            &amy,
-            &id,
-            "refuse",
-            json!({"grounds": ["emissions", "data_defects"]}),
-        )
-        .await;
-        assert_eq!(refused["state"], "refused");
-        assert_eq!(
-            step(&app, &amy, &id, "announce", json!({})).await["state"],
-            "refusal_announced"
-        );
-
-        let other = app.new_case(&ann).await;
-        step(&app, &ann, &other, "submit", json!({})).await;
-        assert_eq!(
-            step(&app, &ann, &other, "withdraw", json!({})).await["state"],
-            "withdrawn"
-        );
+            let v = app.case(&rui, id).await["version"].as_i64().expect("v");
+            let r = app
+                .act(&rui, id, "propose_refusal", v, json!({"grounds": []}))
+                .await;
+            assert_error(&r, 422, "validation_failed");
+            step(
+                &app,
+                &rui,
+                id,
+                "propose_refusal",
+                json!({"grounds": ["emissions"]}),
+            )
+            .await;
+        }
+        app.set_clock("2026-03-25T01:00:00Z").await; // 5-day publicity of the proposals ends
+        for (workflow, id) in &ids {
+            assert_eq!(app.case(&rui, id).await["state"], "decision", "{workflow}");
+            let v = app.case(&amy, id).await["version"].as_i64().expect("v");
+            let entries_before = app.history(&amy, id).await.len();
+            let r = app.act(&amy, id, "refuse", v, json!({})).await;
+            assert_error(&r, 422, "validation_failed");
+            assert!(r.body["details"]["fields"]["grounds"].is_array());
+            let r = app
+                .act(&amy, id, "refuse", v, json!({"grounds": ["bad_weather"]}))
+                .await;
+            assert_error(&r, 422, "validation_failed");
+            assert_eq!(app.case(&amy, id).await["version"], v, "nothing changed");
+            assert_eq!(
+                app.history(&amy, id).await.len(),
+                entries_before,
+                "nothing audited"
+            );
+            let refused = step(
+                &app,
+                &amy,
+                id,
+                "refuse",
+                json!({"grounds": ["emissions", "data_defects"]}),
+            )
+            .await;
+            assert_eq!(refused["state"], "refused");
+            assert_eq!(
+                step(&app, &amy, id, "announce", json!({})).await["state"],
+                "refusal_announced"
+            );
+        }
+        for (workflow, data) in both_workflows() {
+            let other = create(&app, &ann, workflow, data).await;
+            step(&app, &ann, &other, "submit", json!({})).await;
+            assert_eq!(
+                step(&app, &ann, &other, "withdraw", json!({})).await["state"],
+                "withdrawn",
+                "{workflow}"
+            );
+        }
         db
     })
     .await;
