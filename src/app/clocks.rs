@@ -127,6 +127,7 @@ pub async fn apply(
     cal: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let mut new_timers = Vec::new();
     for effect in effects {
         let Effect::Clock {
             clock,
@@ -170,7 +171,7 @@ pub async fn apply(
         }
         let status = status_name(*to);
         let fresh = *from == ClockStatus::Stopped;
-        let row = schedule(
+        let (row, timers) = schedule(
             db,
             fresh,
             spec,
@@ -183,12 +184,15 @@ pub async fn apply(
         )
         .await?;
         clocks.rows.insert(clock.clone(), row);
+        new_timers.extend(timers);
     }
+    // One statement for every timer this transition schedules.
+    store::clocks::insert_timers(db, new_timers).await?;
     Ok(())
 }
 
-/// Computes a run's due date, stores it, and (for a running clock) schedules its expiry and the
-/// warnings still ahead. Pending timers of the clock must already be cancelled.
+/// Computes a run's due date and stores it; answers (for a running clock) the timers to schedule:
+/// its expiry and the warnings still ahead. Pending timers of the clock must already be cancelled.
 #[allow(clippy::too_many_arguments)]
 pub async fn schedule(
     db: &impl ConnectionTrait,
@@ -200,7 +204,7 @@ pub async fn schedule(
     segments: &[Segment],
     cal: &Calendar,
     now: DateTime<Utc>,
-) -> Result<ClockRow, AppError> {
+) -> Result<(ClockRow, Vec<TimerRow>), AppError> {
     let reading = calendar::read(cal, spec.limit_days, spec.day_type, segments, now);
     let row = ClockRow {
         case_id,
@@ -214,11 +218,12 @@ pub async fn schedule(
         updated_at: now,
     };
     store::clocks::upsert(db, row.clone()).await?;
-    if status == "running" {
-        let timers = timers_for(db, fresh, spec, &row, &reading, segments, cal, now).await?;
-        store::clocks::insert_timers(db, timers).await?;
-    }
-    Ok(row)
+    let timers = if status == "running" {
+        timers_for(db, fresh, spec, &row, &reading, segments, cal, now).await?
+    } else {
+        Vec::new()
+    };
+    Ok((row, timers))
 }
 
 /// Recomputes an open run with another calendar: its due date and its pending timers. Does

@@ -69,11 +69,18 @@ pub async fn recipients(
         .iter()
         .filter(|r| !matches!(r, Role::Applicant | Role::Agency))
         .collect();
-    if !bureau.is_empty() {
+    let mut holders_by_role = Vec::new();
+    for role in bureau {
+        let one: RoleSet = [role].into_iter().collect();
+        let holders = directory::users_with_roles(db, None, one).await?;
+        if !holders.is_empty() {
+            holders_by_role.push((role, holders));
+        }
+    }
+    if !holders_by_role.is_empty() {
+        // Who acted on the case in which role: only needed when someone holds the role.
         let history = store::audit::of_case(db, case.id).await?;
-        for role in bureau {
-            let one: RoleSet = [role].into_iter().collect();
-            let holders = directory::users_with_roles(db, None, one).await?;
+        for (role, holders) in holders_by_role {
             let acted: Vec<&User> = holders
                 .iter()
                 .filter(|u| {
