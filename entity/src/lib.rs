@@ -1,7 +1,9 @@
 //! sea-orm entities: plain data, one module per table. No business rules live here.
 
+pub mod account;
 pub mod agency_grant;
 pub mod audit_entry;
+pub mod balance;
 pub mod calendar_year;
 pub mod case;
 pub mod case_clock;
@@ -11,6 +13,8 @@ pub mod document;
 pub mod idempotency_key;
 pub mod organisation;
 pub mod outbox_message;
+pub mod payment;
+pub mod posting;
 pub mod timer;
 pub mod user;
 pub mod workflow_definition;

@@ -8,6 +8,7 @@ mod m20261128_000003_directory;
 mod m20261128_000004_outbox;
 mod m20261128_000005_eia;
 mod m20261128_000006_audit_documents;
+mod m20261128_000007_registry;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_outbox::Migration),
             Box::new(m20261128_000005_eia::Migration),
             Box::new(m20261128_000006_audit_documents::Migration),
+            Box::new(m20261128_000007_registry::Migration),
         ]
     }
 }

@@ -174,6 +174,9 @@ pub(crate) async fn append_installation(
     payload: serde_json::Value,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), super::AppError> {
+    // Serialise appends to this one stream across instances: the counter row stays locked until
+    // the transaction ends, so the next writer reads this entry as the last.
+    store::counters::next(tx, "installation-stream").await?;
     let last = store::audit::last_of(tx, INSTALLATION_STREAM).await?;
     let (seq, prev) = last.map_or((1, GENESIS.to_string()), |l| (l.seq + 1, l.hash));
     let record = AuditRecord {

@@ -16,6 +16,7 @@ pub mod inbox;
 pub mod links;
 pub mod notify;
 pub mod outbox;
+pub mod registry;
 pub mod timeline;
 pub mod workflows;
 
@@ -229,6 +230,8 @@ pub enum AppError {
     UnsupportedType(String),
     #[error("the file is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("insufficient holdings: {0}")]
+    Insufficient(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
     #[error("the e-mail address or the password is wrong")]

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod clearing;
 pub mod credit_code;
 pub mod directory;
+pub mod ledger;
 pub mod notice;
 pub mod project;
 pub mod role;

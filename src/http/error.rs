@@ -94,6 +94,9 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
                     .with_details(json!({"max_bytes": max}))
             }
+            AppError::Insufficient(_) => {
+                ApiError::new(StatusCode::CONFLICT, "insufficient_holdings", message)
+            }
             AppError::NotFailed(_) => ApiError::new(StatusCode::CONFLICT, "not_failed", message),
             AppError::AlreadyExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod documents;
 pub mod error;
 pub mod openapi;
+pub mod registry;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -182,6 +183,11 @@ fn serve(
                         web::get().to(documents::download),
                     )
                     .route("/cases/{id}/actions/{action}", web::post().to(cases::fire))
+                    .route("/accounts", web::get().to(registry::accounts))
+                    .route("/accounts/{id}/ledger", web::get().to(registry::ledger))
+                    .route("/reserve/issuance", web::post().to(registry::issue))
+                    .route("/allocations", web::post().to(registry::allocate))
+                    .route("/registry/totals", web::get().to(registry::totals))
                     .route("/calendars", web::get().to(admin::list_calendars))
                     .route(
                         "/admin/calendars/{year}",

@@ -57,6 +57,11 @@ impl Modify for Bearer {
         super::documents::upload,
         super::documents::list,
         super::documents::download,
+        super::registry::accounts,
+        super::registry::ledger,
+        super::registry::issue,
+        super::registry::allocate,
+        super::registry::totals,
         super::admin::list_calendars,
         super::admin::put_calendar,
         super::admin::get_clock,
@@ -71,6 +76,7 @@ impl Modify for Bearer {
         (name = "cases", description = "Cases moving through workflows"),
         (name = "documents", description = "Documents attached to cases"),
         (name = "directory", description = "Sign-in, organisations, users, agency grants"),
+        (name = "registry", description = "Pollution-rights accounts and the double-entry ledger"),
         (name = "admin", description = "Calendars, the manual clock, the outbox"),
     )
 )]

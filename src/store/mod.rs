@@ -15,6 +15,7 @@ pub mod documents;
 pub mod idempotency;
 pub mod outbox;
 pub mod plain;
+pub mod registry;
 pub mod workflows;
 
 use std::str::FromStr;

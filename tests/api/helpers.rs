@@ -189,6 +189,13 @@ pub async fn spawn_app_at(db: &TestDb, start: &str) -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: Settings) -> TestApp {
+    // `TEST_LOG=1 cargo test ...` shows the server's log, including the causes behind 5xx answers.
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("warn,greenlane=info")
+            .try_init();
+    }
     let application = Application::build(&settings).await.expect("the app builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let app = application.app.clone();

@@ -12,5 +12,6 @@ mod idempotency;
 mod invariants;
 mod notifications;
 mod openapi;
+mod registry;
 mod smtp;
 mod versions;

@@ -1,0 +1,380 @@
+//! The pollution-rights registry: accounts per organisation, the government reserve, and a
+//! double-entry ledger. Rights enter the reserve by issuance from the issuing authority (whose
+//! balance is the negative of all rights ever issued), and reach enterprises by allocation at a
+//! fixed price. No other balance goes below zero; every entry's postings sum to zero.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::audit::append_installation;
+use super::{App, AppError};
+use crate::domain::audit::to_micros;
+use crate::domain::ledger::{self, Asset};
+use crate::domain::{FieldErrors, Role};
+use crate::engine::Actor;
+use crate::store;
+use crate::store::registry::{AccountRow, BalanceRow, PaymentRow, PostingRow};
+
+pub const RESERVE: &str = "reserve";
+pub const AUTHORITY: &str = "authority";
+pub const ENTERPRISE: &str = "enterprise";
+
+fn require(actor: &Actor, role: Role) -> Result<(), AppError> {
+    if actor.roles.contains(role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("a {role}")))
+    }
+}
+
+fn sees_all(actor: &Actor) -> bool {
+    [Role::MarketOperator, Role::Auditor, Role::Admin]
+        .iter()
+        .any(|r| actor.roles.contains(*r))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Holding {
+    pub pollutant: String,
+    pub basin: String,
+    pub valid_to: String,
+    pub amount_kg: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub id: Uuid,
+    pub org: Option<String>,
+    pub kind: String,
+    pub label: String,
+    pub holdings: Vec<Holding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryView {
+    pub entry_id: Uuid,
+    pub kind: String,
+    pub from_account: Uuid,
+    pub to_account: Uuid,
+    pub pollutant: String,
+    pub basin: String,
+    pub valid_to: String,
+    pub amount_kg: i64,
+    pub payment_fen: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+struct Movement {
+    asset: Asset,
+    amount_kg: i64,
+}
+
+fn parse_movement(input: &Value, errors: &mut FieldErrors) -> Option<Movement> {
+    let Some(map) = input.as_object() else {
+        errors.add("body", "must be a JSON object");
+        return None;
+    };
+    let asset = ledger::asset(map, errors);
+    let amount = ledger::whole_positive(map.get("amount_kg"), "amount_kg", errors);
+    Some(Movement {
+        asset: asset?,
+        amount_kg: amount?,
+    })
+}
+
+fn key(account: &AccountRow, asset: &Asset) -> BalanceRow {
+    BalanceRow {
+        account_id: account.id,
+        pollutant: asset.pollutant.as_str().to_string(),
+        basin: asset.basin.clone(),
+        valid_to: asset.valid_to.to_string(),
+        amount_kg: 0,
+    }
+}
+
+/// Moves rights between two accounts inside the caller's transaction; refuses (with nothing
+/// changed by it) when the source does not hold them.
+#[allow(clippy::too_many_arguments)]
+async fn post(
+    tx: &impl ConnectionTrait,
+    entry_id: Uuid,
+    kind: &str,
+    from: &AccountRow,
+    to: &AccountRow,
+    m: &Movement,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let allow_negative = from.kind == AUTHORITY;
+    if !store::registry::debit(tx, &key(from, &m.asset), m.amount_kg, allow_negative).await? {
+        return Err(AppError::Insufficient(format!(
+            "{} holds less than {} kg of {} ({}, valid to {})",
+            from.label, m.amount_kg, m.asset.pollutant, m.asset.basin, m.asset.valid_to
+        )));
+    }
+    store::registry::credit(tx, &key(to, &m.asset), m.amount_kg).await?;
+    let rows = ledger::movement(from.id, to.id, &m.asset, m.amount_kg)
+        .into_iter()
+        .map(|p| PostingRow {
+            id: Uuid::now_v7(),
+            entry_id,
+            account_id: p.account,
+            pollutant: p.asset.pollutant.as_str().to_string(),
+            basin: p.asset.basin.clone(),
+            valid_to: p.asset.valid_to.to_string(),
+            amount_kg: p.amount_kg,
+            kind: kind.to_string(),
+            actor: actor.subject.clone(),
+            at,
+        })
+        .collect();
+    store::registry::insert_postings(tx, rows).await?;
+    Ok(())
+}
+
+/// Creates rights in the government reserve (market operator).
+pub async fn issue(app: &App, actor: &Actor, input: Value) -> Result<EntryView, AppError> {
+    require(actor, Role::MarketOperator)?;
+    let mut errors = FieldErrors::default();
+    let m = parse_movement(&input, &mut errors);
+    errors.into_result().map_err(AppError::Validation)?;
+    let Some(m) = m else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated movement missing"
+        )));
+    };
+    let now = to_micros(app.clock.now());
+    let entry_id = Uuid::now_v7();
+    let tx = app.db.begin().await?;
+    store::lock_for_write(&tx).await?;
+    let authority =
+        store::registry::account(&tx, AUTHORITY, None, "Issuing authority", now).await?;
+    let reserve = store::registry::account(&tx, RESERVE, None, "Government reserve", now).await?;
+    post(&tx, entry_id, "issue", &authority, &reserve, &m, actor, now).await?;
+    append_installation(
+        &tx,
+        actor,
+        "registry.issue",
+        json!({"entry": entry_id, "pollutant": m.asset.pollutant, "basin": m.asset.basin, "valid_to": m.asset.valid_to, "amount_kg": m.amount_kg}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry_view(
+        entry_id, "issue", &authority, &reserve, &m, None, now,
+    ))
+}
+
+fn entry_view(
+    entry_id: Uuid,
+    kind: &str,
+    from: &AccountRow,
+    to: &AccountRow,
+    m: &Movement,
+    payment: Option<i64>,
+    at: DateTime<Utc>,
+) -> EntryView {
+    EntryView {
+        entry_id,
+        kind: kind.to_string(),
+        from_account: from.id,
+        to_account: to.id,
+        pollutant: m.asset.pollutant.as_str().to_string(),
+        basin: m.asset.basin.clone(),
+        valid_to: m.asset.valid_to.to_string(),
+        amount_kg: m.amount_kg,
+        payment_fen: payment,
+        at,
+    }
+}
+
+/// Allocates rights from the reserve to an enterprise at a fixed price (market operator): the
+/// fee (amount x price) is recorded with the entry.
+pub async fn allocate(app: &App, actor: &Actor, input: Value) -> Result<EntryView, AppError> {
+    require(actor, Role::MarketOperator)?;
+    let mut errors = FieldErrors::default();
+    let m = parse_movement(&input, &mut errors);
+    let price = ledger::whole_positive(input.get("price_fen"), "price_fen", &mut errors);
+    let org = input.get("org").and_then(Value::as_str).map(str::to_string);
+    match &org {
+        None => errors.add("org", "required: the enterprise's code"),
+        Some(o) => match store::directory::find_org(&app.db, o).await? {
+            Some(row) if row.kind == "enterprise" => {}
+            Some(_) => errors.add("org", format!("`{o}` is not an enterprise")),
+            None => errors.add("org", format!("no organisation `{o}`")),
+        },
+    }
+    let fee = match (&m, price) {
+        (Some(m), Some(p)) => ledger::notional_fen(m.amount_kg, p).or_else(|| {
+            errors.add("price_fen", "amount x price does not fit the ledger");
+            None
+        }),
+        _ => None,
+    };
+    errors.into_result().map_err(AppError::Validation)?;
+    let (Some(m), Some(org), Some(fee)) = (m, org, fee) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated allocation missing"
+        )));
+    };
+    let now = to_micros(app.clock.now());
+    let entry_id = Uuid::now_v7();
+    let tx = app.db.begin().await?;
+    store::lock_for_write(&tx).await?;
+    let reserve = store::registry::account(&tx, RESERVE, None, "Government reserve", now).await?;
+    let holder =
+        store::registry::account(&tx, ENTERPRISE, Some(&org), &format!("{org} holdings"), now)
+            .await?;
+    post(&tx, entry_id, "allocate", &reserve, &holder, &m, actor, now).await?;
+    store::registry::insert_payment(
+        &tx,
+        PaymentRow {
+            id: Uuid::now_v7(),
+            entry_id,
+            payer_org: org.clone(),
+            payee: RESERVE.into(),
+            amount_fen: fee,
+            at: now,
+        },
+    )
+    .await?;
+    append_installation(
+        &tx,
+        actor,
+        "registry.allocate",
+        json!({"entry": entry_id, "org": org, "pollutant": m.asset.pollutant, "basin": m.asset.basin, "valid_to": m.asset.valid_to, "amount_kg": m.amount_kg, "price_fen": price, "fee_fen": fee}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(entry_view(
+        entry_id,
+        "allocate",
+        &reserve,
+        &holder,
+        &m,
+        Some(fee),
+        now,
+    ))
+}
+
+/// Accounts with their holdings: an enterprise sees its own; the market operator, auditors and
+/// admins see all.
+pub async fn accounts(app: &App, actor: &Actor) -> Result<Vec<AccountView>, AppError> {
+    let org = (!sees_all(actor)).then_some(actor.org.as_str());
+    let mut out = Vec::new();
+    for a in store::registry::accounts(&app.db, org).await? {
+        let holdings = store::registry::balances(&app.db, a.id)
+            .await?
+            .into_iter()
+            .filter(|b| b.amount_kg != 0)
+            .map(|b| Holding {
+                pollutant: b.pollutant,
+                basin: b.basin,
+                valid_to: b.valid_to,
+                amount_kg: b.amount_kg,
+            })
+            .collect();
+        out.push(AccountView {
+            id: a.id,
+            org: a.org.filter(|o| !o.is_empty()),
+            kind: a.kind,
+            label: a.label,
+            holdings,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerLine {
+    pub entry_id: Uuid,
+    pub kind: String,
+    pub pollutant: String,
+    pub basin: String,
+    pub valid_to: String,
+    pub amount_kg: i64,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn ledger(
+    app: &App,
+    actor: &Actor,
+    account_id: Uuid,
+) -> Result<Vec<LedgerLine>, AppError> {
+    let account = store::registry::find_account(&app.db, account_id).await?;
+    let visible = account
+        .as_ref()
+        .is_some_and(|a| sees_all(actor) || a.org.as_deref() == Some(actor.org.as_str()));
+    if !visible {
+        return Err(AppError::NotFound(format!("account {account_id}")));
+    }
+    Ok(store::registry::postings_of(&app.db, account_id)
+        .await?
+        .into_iter()
+        .map(|p| LedgerLine {
+            entry_id: p.entry_id,
+            kind: p.kind,
+            pollutant: p.pollutant,
+            basin: p.basin,
+            valid_to: p.valid_to,
+            amount_kg: p.amount_kg,
+            actor: p.actor,
+            at: p.at,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Total {
+    pub pollutant: String,
+    pub basin: String,
+    pub valid_to: String,
+    /// Ever issued (the negative of the authority's balance).
+    pub issued_kg: i64,
+    /// Held in the reserve and by enterprises.
+    pub held_kg: i64,
+    pub balanced: bool,
+}
+
+/// Per asset: what was issued against what is held. They are equal, always.
+pub async fn totals(app: &App, actor: &Actor) -> Result<Vec<Total>, AppError> {
+    if !sees_all(actor) {
+        return Err(AppError::Forbidden(
+            "the market operator, an auditor or an admin".into(),
+        ));
+    }
+    let kinds: BTreeMap<Uuid, String> = store::registry::accounts(&app.db, None)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.kind))
+        .collect();
+    let mut sums: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+    for b in store::registry::all_balances(&app.db).await? {
+        let e = sums.entry((b.pollutant, b.basin, b.valid_to)).or_default();
+        if kinds.get(&b.account_id).is_some_and(|k| k == AUTHORITY) {
+            e.0 -= b.amount_kg;
+        } else {
+            e.1 += b.amount_kg;
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(
+            |((pollutant, basin, valid_to), (issued_kg, held_kg))| Total {
+                pollutant,
+                basin,
+                valid_to,
+                issued_kg,
+                held_kg,
+                balanced: issued_kg == held_kg,
+            },
+        )
+        .collect())
+}

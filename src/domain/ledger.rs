@@ -1,0 +1,212 @@
+//! The pollution-rights registry as a double-entry ledger (TRADING.md, "Settlement and the
+//! ledger"). Pure: parsing amounts on the grid, and building balanced postings.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::FieldErrors;
+
+/// The four main pollutants Chongqing's market trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Pollutant {
+    #[serde(rename = "COD")]
+    Cod,
+    #[serde(rename = "NH3-N")]
+    Nh3N,
+    #[serde(rename = "SO2")]
+    So2,
+    #[serde(rename = "NOx")]
+    Nox,
+}
+
+impl Pollutant {
+    pub const ALL: [Pollutant; 4] = [
+        Pollutant::Cod,
+        Pollutant::Nh3N,
+        Pollutant::So2,
+        Pollutant::Nox,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pollutant::Cod => "COD",
+            Pollutant::Nh3N => "NH3-N",
+            Pollutant::So2 => "SO2",
+            Pollutant::Nox => "NOx",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Pollutant> {
+        Pollutant::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for Pollutant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a holding is of: a pollutant, in a river basin, valid until a date.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Asset {
+    pub pollutant: Pollutant,
+    pub basin: String,
+    /// The last day of validity (ISO date); rights are valid 5 years in principle.
+    pub valid_to: chrono::NaiveDate,
+}
+
+/// Parses a whole, positive number of kilograms or fen from JSON: off the grid is refused,
+/// never rounded.
+pub fn whole_positive(
+    value: Option<&serde_json::Value>,
+    field: &str,
+    errors: &mut FieldErrors,
+) -> Option<i64> {
+    match value {
+        None => {
+            errors.add(field, "required");
+            None
+        }
+        Some(v) => match v.as_i64() {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                errors.add(field, "must be a whole, positive number (no fractions: amounts are kilograms, prices fen)");
+                None
+            }
+        },
+    }
+}
+
+/// Parses an asset from `pollutant`, `basin` and `valid_to` fields.
+pub fn asset(
+    map: &serde_json::Map<String, serde_json::Value>,
+    errors: &mut FieldErrors,
+) -> Option<Asset> {
+    let pollutant = match map.get("pollutant").and_then(|v| v.as_str()) {
+        Some(p) => Pollutant::parse(p).or_else(|| {
+            errors.add("pollutant", "one of COD, NH3-N, SO2, NOx");
+            None
+        }),
+        None => {
+            errors.add("pollutant", "required: one of COD, NH3-N, SO2, NOx");
+            None
+        }
+    };
+    let basin = match map.get("basin").and_then(|v| v.as_str()) {
+        Some(b)
+            if (1..=40).contains(&b.len())
+                && b.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') =>
+        {
+            Some(b.to_string())
+        }
+        _ => {
+            errors.add(
+                "basin",
+                "a basin code: lower-case letters, digits and _ (e.g. yangtze_upper)",
+            );
+            None
+        }
+    };
+    let valid_to = match map.get("valid_to").and_then(|v| v.as_str()) {
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .ok()
+            .or_else(|| {
+                errors.add("valid_to", "an ISO date, YYYY-MM-DD");
+                None
+            }),
+        None => {
+            errors.add("valid_to", "required: the last day of validity");
+            None
+        }
+    };
+    Some(Asset {
+        pollutant: pollutant?,
+        basin: basin?,
+        valid_to: valid_to?,
+    })
+}
+
+/// One side of a movement: `amount_kg` is negative for the account it leaves, positive for the
+/// one it reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting<A> {
+    pub account: A,
+    pub asset: Asset,
+    pub amount_kg: i64,
+}
+
+/// The two postings of a movement of `amount_kg` from one account to another; they sum to zero.
+pub fn movement<A: Clone>(from: A, to: A, asset: &Asset, amount_kg: i64) -> [Posting<A>; 2] {
+    [
+        Posting {
+            account: from,
+            asset: asset.clone(),
+            amount_kg: -amount_kg,
+        },
+        Posting {
+            account: to,
+            asset: asset.clone(),
+            amount_kg,
+        },
+    ]
+}
+
+/// A price times an amount, in fen, refused if it does not fit the ledger's integers.
+pub fn notional_fen(amount_kg: i64, price_fen: i64) -> Option<i64> {
+    amount_kg.checked_mul(price_fen)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn amounts_off_the_grid_are_refused_not_rounded() {
+        let mut e = FieldErrors::default();
+        for bad in [json!(1.5), json!(0), json!(-3), json!("7"), json!(1e30)] {
+            assert_eq!(
+                whole_positive(Some(&bad), "amount_kg", &mut e),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            whole_positive(Some(&json!(4048)), "amount_kg", &mut e),
+            Some(4048)
+        );
+        assert_eq!(notional_fen(i64::MAX, 2), None, "no overflow");
+    }
+
+    #[test]
+    fn assets_parse_with_field_errors() {
+        let mut e = FieldErrors::default();
+        let ok = json!({"pollutant": "NH3-N", "basin": "yangtze_upper", "valid_to": "2031-12-31"});
+        assert!(asset(ok.as_object().expect("map"), &mut e).is_some());
+        let bad = json!({"pollutant": "CO2", "basin": "Yangtze!", "valid_to": "soon"});
+        assert!(asset(bad.as_object().expect("map"), &mut e).is_none());
+        assert_eq!(
+            e.0.keys().collect::<Vec<_>>(),
+            vec!["basin", "pollutant", "valid_to"]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn random_movements_conserve_every_total(moves in prop::collection::vec((0usize..5, 0usize..5, 1i64..1_000_000), 0..200)) {
+            let asset = Asset { pollutant: Pollutant::Cod, basin: "b".into(), valid_to: chrono::NaiveDate::MIN };
+            let mut balances = [0i64; 5];
+            for (from, to, amount) in moves {
+                for p in movement(from, to, &asset, amount) {
+                    balances[p.account] += p.amount_kg;
+                }
+            }
+            prop_assert_eq!(balances.iter().sum::<i64>(), 0);
+        }
+    }
+}
