@@ -198,6 +198,13 @@ mod tests {
             "overdue",
             "decision",
             "announcement",
+            "filed",
+            "answered",
+            "listing_approved",
+            "outbid",
+            "award",
+            "payment_due",
+            "settled",
         ] {
             assert!(t.has(kind), "{kind}");
         }
