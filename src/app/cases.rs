@@ -223,6 +223,26 @@ async fn remember(
     }
 }
 
+/// Records the response under the idempotency key and commits; if another request with the same
+/// key committed first, rolls back and answers with its response instead.
+async fn finish(
+    app: &App,
+    tx: sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    idem: Option<&Idempotency>,
+    response: CaseSnapshot,
+    now: DateTime<Utc>,
+) -> Result<CaseSnapshot, AppError> {
+    if !remember(&tx, actor, idem, &response, now).await? {
+        tx.rollback().await?;
+        return replay(app, actor, idem)
+            .await?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
+    }
+    tx.commit().await?;
+    Ok(response)
+}
+
 fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
     if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
         let mut e = FieldErrors::default();
@@ -320,14 +340,7 @@ pub async fn create_case(
     let tx = app.db.begin().await?;
     store::cases::insert(&tx, row).await?;
     store::audit::append(&tx, audit_row(&record, GENESIS, &hash)).await?;
-    if !remember(&tx, actor, idem, &response, now).await? {
-        tx.rollback().await?;
-        return replay(app, actor, idem)
-            .await?
-            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
-    }
-    tx.commit().await?;
-    Ok(response)
+    finish(app, tx, actor, idem, response, now).await
 }
 
 /// Loads a case the actor may see, or answers NotFound (also for another organisation's case,
@@ -415,14 +428,7 @@ pub async fn fire(
     };
     let readings = clocks::readings(&def, &case_clocks, &cal, now);
     let response = snapshot(&def, updated, &history, actor, readings);
-    if !remember(&tx, actor, idem, &response, now).await? {
-        tx.rollback().await?;
-        return replay(app, actor, idem)
-            .await?
-            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
-    }
-    tx.commit().await?;
-    Ok(response)
+    finish(app, tx, actor, idem, response, now).await
 }
 
 /// A decided transition, ready to be written.

@@ -167,7 +167,7 @@ pub async fn apply(
         }
         if *from != ClockStatus::Stopped {
             // A new run has no timers yet; a continuing one drops its old ones.
-            store::clocks::cancel_timers(db, case_id, clock).await?;
+            store::clocks::cancel_timers(db, case_id, clock, None).await?;
         }
         let status = status_name(*to);
         let fresh = *from == ClockStatus::Stopped;
@@ -248,7 +248,7 @@ pub async fn reschedule(
     if !store::clocks::update_if_unchanged(db, &new, row.run, &row.status).await? {
         return Ok(None);
     }
-    store::clocks::cancel_run_timers(db, row.case_id, &row.clock, row.run).await?;
+    store::clocks::cancel_timers(db, row.case_id, &row.clock, Some(row.run)).await?;
     if new.status == "running" {
         let timers = timers_for(db, false, spec, &new, &reading, segments, cal, now).await?;
         store::clocks::insert_timers(db, timers).await?;

@@ -181,37 +181,9 @@ impl ProjectData {
                 None
             }
         });
-        let credit_code =
-            text(map, "credit_code", &mut errors).and_then(|c| match CreditCode::parse(c) {
-                Ok(code) => Some(code),
-                Err(e) => {
-                    errors.add("credit_code", e.to_string());
-                    None
-                }
-            });
-        let industry_code = text(map, "industry_code", &mut errors).and_then(|c| {
-            let code = IndustryCode::parse(c);
-            if code.is_none() {
-                errors.add(
-                    "industry_code",
-                    "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
-                );
-            }
-            code
-        });
-        let location = match map.get("location") {
-            None => {
-                errors.add("location", "required");
-                None
-            }
-            Some(v) => match Location::parse(v) {
-                Ok(l) => Some(l),
-                Err(e) => {
-                    errors.add("location", e);
-                    None
-                }
-            },
-        };
+        let credit_code = credit_code_field(map, &mut errors);
+        let industry_code = industry_code_field(map, &mut errors);
+        let location = location_field(map, &mut errors);
         let investment_fen = match map.get("investment_fen") {
             None => {
                 errors.add("investment_fen", "required");
@@ -301,6 +273,40 @@ fn text<'a>(map: &'a Map<String, Value>, field: &str, errors: &mut FieldErrors) 
             errors.add(field, "must be a string");
             None
         }
+    }
+}
+
+/// The enterprise's credit code, check character verified.
+fn credit_code_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Option<CreditCode> {
+    text(map, "credit_code", errors).and_then(|c| {
+        CreditCode::parse(c)
+            .map_err(|e| errors.add("credit_code", e.to_string()))
+            .ok()
+    })
+}
+
+fn industry_code_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Option<IndustryCode> {
+    text(map, "industry_code", errors).and_then(|c| {
+        let code = IndustryCode::parse(c);
+        if code.is_none() {
+            errors.add(
+                "industry_code",
+                "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
+            );
+        }
+        code
+    })
+}
+
+fn location_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Option<Location> {
+    match map.get("location") {
+        None => {
+            errors.add("location", "required");
+            None
+        }
+        Some(v) => Location::parse(v)
+            .map_err(|e| errors.add("location", e))
+            .ok(),
     }
 }
 
@@ -513,30 +519,9 @@ impl ConsultationData {
             &mut errors,
         );
         let project_name = required_text(map, "project_name", 200, &mut errors);
-        let credit_code = required_text(map, "credit_code", 18, &mut errors).and_then(|c| {
-            CreditCode::parse(&c)
-                .map_err(|e| errors.add("credit_code", e.to_string()))
-                .ok()
-        });
-        let industry_code = required_text(map, "industry_code", 5, &mut errors).and_then(|c| {
-            let code = IndustryCode::parse(&c);
-            if code.is_none() {
-                errors.add(
-                    "industry_code",
-                    "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
-                );
-            }
-            code
-        });
-        let location = match map.get("location") {
-            None => {
-                errors.add("location", "required");
-                None
-            }
-            Some(v) => Location::parse(v)
-                .map_err(|e| errors.add("location", e))
-                .ok(),
-        };
+        let credit_code = credit_code_field(map, &mut errors);
+        let industry_code = industry_code_field(map, &mut errors);
+        let location = location_field(map, &mut errors);
         let question = required_text(map, "question", 4000, &mut errors);
         let _ = optional_text(map, "project_type", 100, &mut errors);
         match (project_name, credit_code, industry_code, location, question) {

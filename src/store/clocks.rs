@@ -6,8 +6,8 @@ use entity::clock_segment::{self, Entity as ClockSegment};
 use entity::timer::{self, Entity as Timer};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -237,37 +237,22 @@ pub async fn insert_timers(db: &impl ConnectionTrait, rows: Vec<TimerRow>) -> Re
     Ok(())
 }
 
-/// Cancels the pending timers of one clock of a case.
+/// Cancels the pending timers of one clock of a case (of one run of it, if given).
 pub async fn cancel_timers(
     db: &impl ConnectionTrait,
     case_id: Uuid,
     clock: &str,
+    run: Option<i32>,
 ) -> Result<(), DbErr> {
-    Timer::update_many()
+    let mut update = Timer::update_many()
         .col_expr(timer::Column::Status, Expr::value("cancelled"))
         .filter(timer::Column::CaseId.eq(case_id))
         .filter(timer::Column::Clock.eq(clock))
-        .filter(timer::Column::Status.eq("pending"))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Cancels the pending timers of one run of one clock.
-pub async fn cancel_run_timers(
-    db: &impl ConnectionTrait,
-    case_id: Uuid,
-    clock: &str,
-    run: i32,
-) -> Result<(), DbErr> {
-    Timer::update_many()
-        .col_expr(timer::Column::Status, Expr::value("cancelled"))
-        .filter(timer::Column::CaseId.eq(case_id))
-        .filter(timer::Column::Clock.eq(clock))
-        .filter(timer::Column::Run.eq(run))
-        .filter(timer::Column::Status.eq("pending"))
-        .exec(db)
-        .await?;
+        .filter(timer::Column::Status.eq("pending"));
+    if let Some(run) = run {
+        update = update.filter(timer::Column::Run.eq(run));
+    }
+    update.exec(db).await?;
     Ok(())
 }
 
@@ -303,7 +288,6 @@ pub async fn claim_due(
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<TimerRow>, DbErr> {
-    let backend = db.get_database_backend();
     let mut select = Query::select();
     select
         .column(timer::Column::Id)
@@ -312,23 +296,11 @@ pub async fn claim_due(
         .and_where(Expr::col(timer::Column::DueAt).lte(now))
         .order_by(timer::Column::DueAt, sea_orm::Order::Asc)
         .limit(limit);
-    if backend == DbBackend::Postgres {
-        select.lock_with_behavior(
-            sea_orm::sea_query::LockType::Update,
-            sea_orm::sea_query::LockBehavior::SkipLocked,
-        );
-    }
     let update = Query::update()
         .table(Timer)
         .value(timer::Column::Status, "claimed")
-        .and_where(Expr::col(timer::Column::Id).in_subquery(select))
         .to_owned();
-    let (sql, values) = match backend {
-        DbBackend::Postgres => update.build(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => update.build(sea_orm::sea_query::SqliteQueryBuilder),
-    };
-    db.execute(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    super::claim_rows(db, update, timer::Column::Id, select).await?;
     Timer::find()
         .filter(timer::Column::Status.eq("claimed"))
         .order_by_asc(timer::Column::DueAt)

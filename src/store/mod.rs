@@ -98,3 +98,31 @@ pub async fn lock_for_write(db: &impl ConnectionTrait) -> Result<(), sea_orm::Db
     }
     Ok(())
 }
+
+/// Runs `UPDATE ... WHERE id IN (select)`, where `select` picks the rows to claim. On PostgreSQL
+/// the select takes `FOR UPDATE SKIP LOCKED`, so that several instances claim disjoint rows;
+/// SQLite has a single writer and needs no lock clause.
+pub async fn claim_rows(
+    db: &impl ConnectionTrait,
+    mut update: sea_orm::sea_query::UpdateStatement,
+    id: impl sea_orm::sea_query::IntoColumnRef,
+    mut select: sea_orm::sea_query::SelectStatement,
+) -> Result<(), sea_orm::DbErr> {
+    use sea_orm::sea_query::{
+        Expr, LockBehavior, LockType, PostgresQueryBuilder, SqliteQueryBuilder,
+    };
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Postgres {
+        select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    update.and_where(Expr::col(id).in_subquery(select));
+    let (sql, values) = match backend {
+        DbBackend::Postgres => update.build(PostgresQueryBuilder),
+        _ => update.build(SqliteQueryBuilder),
+    };
+    db.execute(sea_orm::Statement::from_sql_and_values(
+        backend, sql, values,
+    ))
+    .await?;
+    Ok(())
+}

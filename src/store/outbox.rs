@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::outbox_message::{self, Entity as Outbox};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -48,7 +48,6 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<MailRow>, DbErr> {
-    let backend = db.get_database_backend();
     let mut select = Query::select();
     select
         .column(outbox_message::Column::Id)
@@ -68,12 +67,6 @@ pub async fn claim(
         )
         .order_by(outbox_message::Column::NextAttemptAt, sea_orm::Order::Asc)
         .limit(limit);
-    if backend == DbBackend::Postgres {
-        select.lock_with_behavior(
-            sea_orm::sea_query::LockType::Update,
-            sea_orm::sea_query::LockBehavior::SkipLocked,
-        );
-    }
     let claim_token = Uuid::now_v7().to_string();
     let update = Query::update()
         .table(Outbox)
@@ -84,14 +77,8 @@ pub async fn claim(
             outbox_message::Column::Attempts,
             Expr::col(outbox_message::Column::Attempts).add(1),
         )
-        .and_where(Expr::col(outbox_message::Column::Id).in_subquery(select))
         .to_owned();
-    let (sql, values) = match backend {
-        DbBackend::Postgres => update.build(sea_orm::sea_query::PostgresQueryBuilder),
-        _ => update.build(sea_orm::sea_query::SqliteQueryBuilder),
-    };
-    db.execute(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    super::claim_rows(db, update, outbox_message::Column::Id, select).await?;
     Outbox::find()
         .filter(outbox_message::Column::Status.eq("sending"))
         .filter(outbox_message::Column::Claim.eq(claim_token))
