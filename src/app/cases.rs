@@ -292,6 +292,9 @@ pub async fn create_case(
     };
     engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
     super::links::check(&app.db, &org, &data).await?;
+    if def.data == Some(crate::engine::DataSchema::Lot) {
+        super::registry::check_lot(&app.db, &org, &data).await?;
+    }
 
     let now = to_micros(app.clock.now());
     let id = Uuid::now_v7();
@@ -392,6 +395,9 @@ pub async fn fire(
         if let Effect::ReplaceData(data) = effect {
             super::links::check(&app.db, &row.org, data).await?;
             super::classify::check_category(app, &def, data)?;
+            if def.data == Some(crate::engine::DataSchema::Lot) {
+                super::registry::check_lot(&app.db, &row.org, data).await?;
+            }
         }
     }
     let cal = app.calendar.get();
@@ -517,6 +523,12 @@ pub(crate) async fn commit_transition(
         return Ok(None);
     }
     store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;
+    for effect in &transition.effects {
+        if let Effect::Ledger(op) = effect {
+            let data = new_data.as_ref().unwrap_or(&row.data);
+            super::registry::lot_movement(tx, row.id, &row.org, data, *op, actor, now).await?;
+        }
+    }
     let mut reference = None;
     for effect in &transition.effects {
         if let Effect::IssueReference { prefix } = effect {

@@ -378,3 +378,134 @@ pub async fn totals(app: &App, actor: &Actor) -> Result<Vec<Total>, AppError> {
         )
         .collect())
 }
+
+pub const ESCROW: &str = "escrow";
+
+/// Checks a lot's parties: the buyer (if named) is an enterprise other than the seller.
+pub async fn check_lot(
+    db: &impl ConnectionTrait,
+    seller: &str,
+    data: &Value,
+) -> Result<(), AppError> {
+    let Ok(lot) = crate::domain::ledger::LotData::parse(data) else {
+        return Ok(());
+    };
+    let mut errors = FieldErrors::default();
+    if let Some(buyer) = &lot.buyer {
+        if buyer == seller {
+            errors.add("buyer", "a seller cannot sell to itself");
+        } else {
+            match store::directory::find_org(db, buyer).await? {
+                Some(o) if o.kind == "enterprise" => {}
+                _ => errors.add(
+                    "buyer",
+                    format!("`{buyer}` is not an enterprise in the directory"),
+                ),
+            }
+        }
+    }
+    errors.into_result().map_err(AppError::Validation)
+}
+
+/// Carries out a lot's registry movement inside the transition's transaction: into escrow from
+/// the seller, from escrow to the buyer with the price recorded, or back to the seller.
+pub async fn lot_movement(
+    tx: &impl ConnectionTrait,
+    case_id: Uuid,
+    seller: &str,
+    data: &Value,
+    op: crate::engine::LedgerOp,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    use crate::engine::LedgerOp;
+    let lot = crate::domain::ledger::LotData::parse(data).map_err(AppError::Validation)?;
+    let m = Movement {
+        asset: lot.asset.clone(),
+        amount_kg: lot.amount_kg,
+    };
+    let escrow = store::registry::account(
+        tx,
+        ESCROW,
+        Some(&case_id.to_string()),
+        &format!("escrow of lot {case_id}"),
+        now,
+    )
+    .await?;
+    let seller_account = store::registry::account(
+        tx,
+        ENTERPRISE,
+        Some(seller),
+        &format!("{seller} holdings"),
+        now,
+    )
+    .await?;
+    let entry_id = Uuid::now_v7();
+    match op {
+        LedgerOp::Escrow => {
+            post(
+                tx,
+                entry_id,
+                "escrow",
+                &seller_account,
+                &escrow,
+                &m,
+                actor,
+                now,
+            )
+            .await?
+        }
+        LedgerOp::Release => {
+            post(
+                tx,
+                entry_id,
+                "release",
+                &escrow,
+                &seller_account,
+                &m,
+                actor,
+                now,
+            )
+            .await?
+        }
+        LedgerOp::Settle => {
+            let buyer = lot.buyer.clone().ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("lot {case_id} has no buyer to settle with"))
+            })?;
+            let buyer_account = store::registry::account(
+                tx,
+                ENTERPRISE,
+                Some(&buyer),
+                &format!("{buyer} holdings"),
+                now,
+            )
+            .await?;
+            post(
+                tx,
+                entry_id,
+                "transfer",
+                &escrow,
+                &buyer_account,
+                &m,
+                actor,
+                now,
+            )
+            .await?;
+            let price = crate::domain::ledger::notional_fen(lot.amount_kg, lot.price_fen)
+                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
+            store::registry::insert_payment(
+                tx,
+                PaymentRow {
+                    id: Uuid::now_v7(),
+                    entry_id,
+                    payer_org: buyer,
+                    payee: seller.to_string(),
+                    amount_fen: price,
+                    at: now,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}

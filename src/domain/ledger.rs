@@ -159,6 +159,71 @@ pub fn notional_fen(amount_kg: i64, price_fen: i64) -> Option<i64> {
     amount_kg.checked_mul(price_fen)
 }
 
+/// A lot on the market: what is sold, how much, at what price, and (for a negotiated transfer)
+/// to whom. The seller is the organisation that owns the case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LotData {
+    pub asset: Asset,
+    pub amount_kg: i64,
+    pub price_fen: i64,
+    pub buyer: Option<String>,
+}
+
+pub const LOT_FIELDS: [&str; 7] = [
+    "pollutant",
+    "basin",
+    "valid_to",
+    "amount_kg",
+    "price_fen",
+    "buyer",
+    "project_name",
+];
+
+impl LotData {
+    pub fn parse(value: &serde_json::Value) -> Result<LotData, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(map) = value.as_object() else {
+            errors.add("data", "must be a JSON object");
+            return Err(errors);
+        };
+        for k in map.keys() {
+            if !LOT_FIELDS.contains(&k.as_str()) {
+                errors.add(k.clone(), "unknown field");
+            }
+        }
+        let asset = asset(map, &mut errors);
+        let amount_kg = whole_positive(map.get("amount_kg"), "amount_kg", &mut errors);
+        let price_fen = whole_positive(map.get("price_fen"), "price_fen", &mut errors);
+        if let (Some(a), Some(p)) = (amount_kg, price_fen) {
+            if notional_fen(a, p).is_none() {
+                errors.add("price_fen", "amount x price does not fit the ledger");
+            }
+        }
+        let buyer = match map.get("buyer") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => match v
+                .as_str()
+                .and_then(|b| super::directory::OrgCode::parse(b).ok())
+            {
+                Some(code) => Some(code.as_str().to_string()),
+                None => {
+                    errors.add("buyer", "an organisation code");
+                    None
+                }
+            },
+        };
+        match (asset, amount_kg, price_fen) {
+            (Some(asset), Some(amount_kg), Some(price_fen)) if errors.is_empty() => Ok(LotData {
+                asset,
+                amount_kg,
+                price_fen,
+                buyer,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

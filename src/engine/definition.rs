@@ -69,6 +69,18 @@ pub struct Panel {
     pub min_members: usize,
 }
 
+/// A registry movement an action of a market workflow makes, in its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerOp {
+    /// The seller's rights move into the lot's escrow (they cannot be sold twice).
+    Escrow,
+    /// Escrow to the buyer, with the price recorded as paid.
+    Settle,
+    /// Escrow back to the seller.
+    Release,
+}
+
 /// A condition an action needs besides roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -116,6 +128,9 @@ struct RawAction {
     /// Issue a reference number with this prefix (a filing receipt).
     #[serde(default)]
     reference: Option<String>,
+    /// Move the lot's rights on the registry: `escrow`, `settle` or `release`.
+    #[serde(default)]
+    ledger: Option<LedgerOp>,
     #[serde(default)]
     payload: BTreeMap<String, FieldSpec>,
 }
@@ -191,6 +206,8 @@ pub enum DataSchema {
     Consultation,
     /// `domain::project::RereviewData`: re-review of an old approval.
     Rereview,
+    /// `domain::ledger::LotData`: a lot on the pollution-rights market.
+    Lot,
 }
 
 impl DataSchema {
@@ -200,6 +217,7 @@ impl DataSchema {
             "planning" => Some(DataSchema::Planning),
             "consultation" => Some(DataSchema::Consultation),
             "rereview" => Some(DataSchema::Rereview),
+            "lot" => Some(DataSchema::Lot),
             _ => None,
         }
     }
@@ -262,6 +280,7 @@ pub struct Action {
     pub guard: Option<Guard>,
     /// Prefix of the reference number this action issues (`REG` -> `REG-2026-000001`).
     pub reference: Option<String>,
+    pub ledger: Option<LedgerOp>,
     pub payload: Vec<(String, FieldSpec)>,
 }
 
@@ -511,6 +530,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             notify,
             guard: a.guard,
             reference: a.reference.clone(),
+            ledger: a.ledger,
             backdate: a.backdate.as_ref().map(|b| Backdate {
                 clocks: b.clocks.clone(),
                 to_latest_of: b.to_latest_of.clone(),
@@ -669,6 +689,13 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                     i + 1
                 ));
             }
+        }
+        if a.ledger.is_some() && raw.data.as_deref() != Some("lot") {
+            errors.push(format!(
+                "{file}: action `{}` (entry {}): ledger movements need `data = \"lot\"`",
+                a.name,
+                i + 1
+            ));
         }
         if a.guard.is_some() && raw.panel.is_none() {
             errors.push(format!(

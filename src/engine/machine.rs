@@ -74,6 +74,8 @@ pub enum Effect {
     Notify { kind: String, roles: RoleSet },
     /// Issue the case a reference number with this prefix (a filing receipt).
     IssueReference { prefix: String },
+    /// Move the lot's rights on the registry.
+    Ledger(super::definition::LedgerOp),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -329,6 +331,9 @@ pub fn decide(
             }
         }
     }
+    if let Some(op) = spec.ledger {
+        effects.push(Effect::Ledger(op));
+    }
     if let Some(prefix) = &spec.reference {
         effects.push(Effect::IssueReference {
             prefix: prefix.clone(),
@@ -393,6 +398,7 @@ fn validate_data(schema: DataSchema, data: &Value) -> Result<(), FieldErrors> {
         DataSchema::Planning => PlanData::parse(data).map(|_| ()),
         DataSchema::Consultation => ConsultationData::parse(data).map(|_| ()),
         DataSchema::Rereview => RereviewData::parse(data).map(|_| ()),
+        DataSchema::Lot => crate::domain::ledger::LotData::parse(data).map(|_| ()),
     }
 }
 

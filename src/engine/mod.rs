@@ -9,7 +9,7 @@ pub mod machine;
 
 pub use definition::{
     Action, Clock, ClockStatus, DataSchema, DayType, Definition, DefinitionError, FieldKind,
-    Notify, State,
+    LedgerOp, Notify, State,
 };
 pub use machine::{
     allowed_actions, decide, validate_new_case, Actor, CaseView, Effect, Step, Transition,

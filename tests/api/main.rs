@@ -14,4 +14,5 @@ mod notifications;
 mod openapi;
 mod registry;
 mod smtp;
+mod trading;
 mod versions;

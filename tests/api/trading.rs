@@ -1,0 +1,201 @@
+//! Negotiated transfers on the registry, over HTTP.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn operator() -> User {
+    user("mo@exchange.example", "CQEX", &["market_operator"])
+}
+
+fn asset() -> Value {
+    json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"})
+}
+
+/// The reserve gets 10,000 kg of COD; ACME is allocated 5,000 kg.
+async fn fund(app: &TestApp) {
+    let mo = operator();
+    let mut issue = asset();
+    issue["amount_kg"] = json!(10_000);
+    assert_eq!(
+        app.post(&mo, "/api/v1/reserve/issuance", &issue, None)
+            .await
+            .status,
+        201
+    );
+    let mut alloc = asset();
+    alloc["amount_kg"] = json!(5_000);
+    alloc["org"] = json!("ACME");
+    alloc["price_fen"] = json!(20);
+    assert_eq!(
+        app.post(&mo, "/api/v1/allocations", &alloc, None)
+            .await
+            .status,
+        201
+    );
+}
+
+async fn holding(app: &TestApp, who: &User) -> i64 {
+    let accounts = app.get(who, "/api/v1/accounts").await.body["accounts"].clone();
+    accounts
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .flat_map(|a| a["holdings"].as_array().cloned().unwrap_or_default())
+        .map(|h| h["amount_kg"].as_i64().expect("kg"))
+        .sum()
+}
+
+async fn transfer(app: &TestApp, who: &User, amount: i64) -> String {
+    let mut data = asset();
+    data["amount_kg"] = json!(amount);
+    data["price_fen"] = json!(25);
+    data["buyer"] = json!("OTHER");
+    let r = app
+        .post(
+            who,
+            "/api/v1/cases",
+            &json!({"workflow": "negotiated_transfer", "data": data}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().expect("id").to_string()
+}
+
+async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) -> Reply {
+    let v = app.case(&operator(), id).await["version"]
+        .as_i64()
+        .expect("version");
+    app.act(who, id, action, v, data).await
+}
+
+async fn balanced(app: &TestApp) {
+    let t = app.get(&operator(), "/api/v1/registry/totals").await;
+    for total in t.body["totals"].as_array().expect("totals") {
+        assert_eq!(total["balanced"], true, "{total}");
+    }
+}
+
+#[tokio::test]
+async fn a_negotiated_transfer_needs_two_representatives_escrows_and_settles_once() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        fund(&app).await;
+        let (ann, ann2) = (
+            applicant(),
+            user("abe@acme.example", "ACME", &["applicant"]),
+        );
+        let bo = user("bo@other.example", "OTHER", &["applicant"]);
+        let mo = operator();
+
+        // Selling to oneself, or to nobody the directory knows, is refused at once.
+        let mut data = asset();
+        data["amount_kg"] = json!(100);
+        data["price_fen"] = json!(25);
+        data["buyer"] = json!("ACME");
+        let r = app
+            .post(
+                &ann,
+                "/api/v1/cases",
+                &json!({"workflow": "negotiated_transfer", "data": data}),
+                None,
+            )
+            .await;
+        assert_error(&r, 422, "validation_failed");
+
+        let id = transfer(&app, &ann, 2_000).await;
+        assert_eq!(step(&app, &ann, &id, "submit", json!({})).await.status, 200);
+        // The two-person rule: the submitter cannot also approve the transfer out.
+        assert_error(
+            &step(&app, &ann, &id, "approve_transfer_out", json!({})).await,
+            403,
+            "same_actor",
+        );
+        assert_eq!(
+            step(&app, &ann2, &id, "approve_transfer_out", json!({}))
+                .await
+                .status,
+            200
+        );
+        // Eligibility: the rights move into the lot's escrow, so they cannot be sold twice.
+        assert_eq!(
+            step(&app, &mo, &id, "approve_listing", json!({}))
+                .await
+                .status,
+            200
+        );
+        assert_eq!(holding(&app, &ann).await, 3_000);
+        balanced(&app).await;
+        // Payment confirmed: escrow to the buyer and the price recorded, in one transaction.
+        let settled = step(&app, &mo, &id, "confirm_payment", json!({})).await;
+        assert_eq!(
+            (settled.status, settled.body["state"].as_str()),
+            (200, Some("registered")),
+            "{}",
+            settled.body
+        );
+        assert_eq!(holding(&app, &bo).await, 2_000);
+        assert_eq!(holding(&app, &ann).await, 3_000);
+        // A retried settlement moves nothing twice.
+        let again = app
+            .act(
+                &mo,
+                &id,
+                "confirm_payment",
+                settled.body["version"].as_i64().expect("v") - 1,
+                json!({}),
+            )
+            .await;
+        assert_error(&again, 409, "version_conflict");
+        let again = step(&app, &mo, &id, "confirm_payment", json!({})).await;
+        assert_error(&again, 422, "action_not_allowed");
+        assert_eq!(holding(&app, &bo).await, 2_000);
+        balanced(&app).await;
+        let report = greenlane::app::audit::verify(&app.app.db)
+            .await
+            .expect("verify");
+        assert!(report.broken.is_none());
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_seller_without_the_rights_is_refused_and_an_unpaid_transfer_returns_them() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        fund(&app).await;
+        let (ann, ann2, mo) = (
+            applicant(),
+            user("abe@acme.example", "ACME", &["applicant"]),
+            operator(),
+        );
+
+        // More than ACME holds: eligibility fails and nothing moves.
+        let too_much = transfer(&app, &ann, 9_000).await;
+        step(&app, &ann, &too_much, "submit", json!({})).await;
+        step(&app, &ann2, &too_much, "approve_transfer_out", json!({})).await;
+        let r = step(&app, &mo, &too_much, "approve_listing", json!({})).await;
+        assert_error(&r, 409, "insufficient_holdings");
+        assert_eq!(app.case(&mo, &too_much).await["state"], "review");
+        assert_eq!(holding(&app, &ann).await, 5_000);
+
+        // Approved but never paid: after 10 days the rights go back to the seller.
+        let id = transfer(&app, &ann, 1_500).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &ann2, &id, "approve_transfer_out", json!({})).await;
+        step(&app, &mo, &id, "approve_listing", json!({})).await;
+        assert_eq!(holding(&app, &ann).await, 3_500);
+        let payment = app.clock(&mo, &id, "payment").await;
+        assert_eq!(payment["due"], "2026-03-12");
+        app.set_clock("2026-03-13T01:00:00Z").await;
+        assert_eq!(app.case(&mo, &id).await["state"], "defaulted");
+        assert_eq!(holding(&app, &ann).await, 5_000);
+        balanced(&app).await;
+        db
+    })
+    .await;
+}
