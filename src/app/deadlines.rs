@@ -192,3 +192,17 @@ pub async fn move_clock(
     let fired = fire_due(app).await?;
     Ok((now, fired))
 }
+
+/// Running clocks per clock name, with how many are past due; and the cases with any clock past
+/// due. For the metrics.
+pub async fn open_deadlines(app: &App) -> Result<(Vec<(String, i64, i64)>, u64), AppError> {
+    let now = app.clock.now();
+    let counts = store::clocks::open_counts(&app.db, now).await?;
+    let overdue = store::clocks::overdue_cases(&app.db, now).await?;
+    Ok((counts, overdue))
+}
+
+/// Whether the database answers.
+pub async fn ready(app: &App) -> Result<(), AppError> {
+    store::ping(&app.db).await.map_err(AppError::from)
+}

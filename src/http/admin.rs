@@ -11,7 +11,6 @@ use super::auth::Caller;
 use super::error::ApiError;
 use crate::app::{calendars, deadlines, App};
 use crate::metrics;
-use crate::store;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -97,13 +96,7 @@ pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError>
             .map_err(|e| crate::app::AppError::Unexpected(e.into()))?;
         out.push_str(&String::from_utf8_lossy(&buf));
     }
-    let now = app.clock.now();
-    let counts = store::clocks::open_counts(&app.db, now)
-        .await
-        .map_err(crate::app::AppError::from)?;
-    let overdue = store::clocks::overdue_cases(&app.db, now)
-        .await
-        .map_err(crate::app::AppError::from)?;
+    let (counts, overdue) = deadlines::open_deadlines(&app).await?;
     let _ = writeln!(
         out,
         "# HELP greenlane_open_deadlines Running clocks, by clock."

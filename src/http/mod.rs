@@ -226,7 +226,7 @@ async fn health() -> HttpResponse {
 
 #[utoipa::path(get, path = "/ready", tag = "service", responses((status = 200, description = "The database answers"), (status = 503, description = "It does not", body = ErrorBody)))]
 async fn ready_check(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
-    match store::ping(&app.db).await {
+    match deadlines::ready(&app).await {
         Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "database not answering");

@@ -61,5 +61,13 @@ fn only_the_store_touches_entities_and_only_the_app_opens_transactions() {
         if !rel.starts_with("app") {
             assert!(!text.contains(".begin()"), "{rel} opens a transaction");
         }
+        if rel.starts_with("http") {
+            // The HTTP layer talks to the app layer; only building the application connects.
+            let uses: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains("store::") && !l.contains("store::connect"))
+                .collect();
+            assert!(uses.is_empty(), "{rel} reaches into the store: {uses:?}");
+        }
     }
 }
