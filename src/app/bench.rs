@@ -198,6 +198,93 @@ async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbF
     })
 }
 
+/// Settlements per second: negotiated transfers brought to the point of payment, then settled
+/// one after another (escrow to buyer and the payment record, with the case's transition and
+/// audit entry, in one transaction each).
+async fn settlements(db_url: &str, dir: &Path, n: u64) -> anyhow::Result<(u64, f64)> {
+    use super::directory::{self, NewOrg};
+    use super::registry;
+    let db = store::connect(db_url).await?;
+    let app = App::start(db, dir, Arc::new(SystemClock)).await?;
+    let admin = Actor::person("bench-admin", "", [Role::Admin].into_iter().collect());
+    for (code, credit) in [
+        ("SELLER", "91350100M000100Y43"),
+        ("BUYER", "91110000802100433B"),
+    ] {
+        let org = NewOrg {
+            code: code.into(),
+            name: code.into(),
+            kind: "enterprise".into(),
+            credit_code: Some(credit.into()),
+        };
+        directory::add_org(&app, &admin, org)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let operator = Actor::person(
+        "mo@bench",
+        "EX",
+        [Role::MarketOperator].into_iter().collect(),
+    );
+    let seller = Actor::person(
+        "s1@bench",
+        "SELLER",
+        [Role::Applicant].into_iter().collect(),
+    );
+    let second = Actor::person(
+        "s2@bench",
+        "SELLER",
+        [Role::Applicant].into_iter().collect(),
+    );
+    let asset = json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"});
+    let mut issue = asset.clone();
+    issue["amount_kg"] = json!(n * 10);
+    registry::issue(&app, &operator, issue)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut alloc = asset.clone();
+    alloc["amount_kg"] = json!(n * 10);
+    alloc["org"] = json!("SELLER");
+    alloc["price_fen"] = json!(20);
+    registry::allocate(&app, &operator, alloc)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let fire = |who: &Actor, id: Uuid, action: &'static str, version: i64| {
+        let (app, who) = (app.clone(), who.clone());
+        async move {
+            let request = FireRequest {
+                expected_version: version,
+                comment: None,
+                payload: json!({}),
+            };
+            cases::fire(&app, &who, id, action, request, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{action}: {e}"))
+        }
+    };
+    let mut ready = Vec::new();
+    for _ in 0..n {
+        let mut data = asset.clone();
+        data["amount_kg"] = json!(10);
+        data["price_fen"] = json!(25);
+        data["buyer"] = json!("BUYER");
+        let case = cases::create_case(&app, &seller, "negotiated_transfer", data, None, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = fire(&seller, case.id, "submit", case.version).await?;
+        let c = fire(&second, case.id, "approve_transfer_out", c.version).await?;
+        let c = fire(&operator, case.id, "approve_listing", c.version).await?;
+        ready.push((case.id, c.version));
+    }
+    let started = Instant::now();
+    for (id, version) in ready {
+        fire(&operator, id, "confirm_payment", version).await?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    app.db.close().await?;
+    Ok((n, secs))
+}
+
 fn report(name: &str, f: &DbFigures) {
     let action_rate = f.actions as f64 / f.action_secs;
     let plain_rate = f.plain as f64 / f.plain_secs;
@@ -273,6 +360,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             let result = persisted(&url, &opts.workflows_dir, opts.persisted_cases).await;
             store::admin::drop_database(admin, &name).await?;
             report("postgres", &result?);
+            let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
+            let url = store::admin::create_database(admin, &name).await?;
+            let result = settlements(&url, &opts.workflows_dir, opts.persisted_cases * 4).await;
+            store::admin::drop_database(admin, &name).await?;
+            let (n, secs) = result?;
+            println!("postgres   settlements: {n} in {secs:.2} s = {:.0}/s (negotiated transfers, escrow to buyer with the payment record)", n as f64 / secs);
         } else {
             println!("postgres   not reachable at the admin URL: skipped");
         }
