@@ -232,6 +232,15 @@ async fn recompute_open(
         let Some(spec) = def.clock(&row.clock) else {
             continue;
         };
+        if spec.hours_from.is_some() {
+            // Hours clocks do not depend on the calendar: only record the version seen.
+            let same = store::clocks::ClockRow {
+                calendar_version: cal.version().to_string(),
+                ..row.clone()
+            };
+            store::clocks::update_if_unchanged(db, &same, row.run, &row.status).await?;
+            continue;
+        }
         let segments: Vec<Segment> =
             store::clocks::segments_of_run(db, row.case_id, &row.clock, row.run)
                 .await?

@@ -123,6 +123,36 @@ fn snapshot(
     }
 }
 
+/// Appends an audit entry for an event on a case that does not change its state (a market take),
+/// to a case row whose version was already taken with `store::cases::bump_in_state`.
+pub(crate) async fn append_event(
+    tx: &impl sea_orm::ConnectionTrait,
+    bumped: &CaseRow,
+    actor: &Actor,
+    action: &str,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let record = AuditRecord {
+        case_id: bumped.id,
+        seq: bumped.version,
+        actor: actor.subject.clone(),
+        actor_org: actor.org.clone(),
+        roles: actor.roles.names(),
+        action: action.to_string(),
+        from_state: bumped.state.clone(),
+        to_state: bumped.state.clone(),
+        payload,
+        comment: None,
+        at: now,
+        documents: Vec::new(),
+    };
+    let hash = record.chain_hash(&bumped.audit_head);
+    store::audit::append(tx, audit_row(&record, &bumped.audit_head, &hash)).await?;
+    store::cases::set_head(tx, bumped.id, &hash).await?;
+    Ok(())
+}
+
 /// The name search looks in: a project's or a plan's.
 fn title_of(data: &Value) -> Option<String> {
     ["project_name", "plan_name"]
@@ -548,6 +578,7 @@ pub(crate) async fn commit_transition(
         &transition.to,
         case_clocks,
         &transition.effects,
+        new_data.as_ref().unwrap_or(&row.data),
         cal,
         now,
     )

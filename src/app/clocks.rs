@@ -93,9 +93,12 @@ pub fn readings(
     def.clocks
         .iter()
         .map(|c| {
+            let row = clocks.rows.get(&c.name);
+            if c.hours_from.is_some() {
+                return hours_view(c, row, now);
+            }
             let segments = clocks.domain_segments(&c.name);
             let r: Reading = calendar::read(cal, c.limit_days, c.day_type, &segments, now);
-            let row = clocks.rows.get(&c.name);
             ClockView {
                 name: c.name.clone(),
                 limit_days: c.limit_days,
@@ -114,6 +117,34 @@ pub fn readings(
         .collect()
 }
 
+/// A clock whose limit is hours from its start (a market window): read from its row.
+fn hours_view(c: &Clock, row: Option<&ClockRow>, now: DateTime<Utc>) -> ClockView {
+    let running = row.is_some_and(|r| r.status == "running");
+    let due_at = row.and_then(|r| r.due_at);
+    let remaining_days = due_at.map_or(0, |d| {
+        let secs = (d - now).num_seconds();
+        if secs > 0 {
+            (secs + 86_399) / 86_400
+        } else {
+            secs / 86_400
+        }
+    });
+    ClockView {
+        name: c.name.clone(),
+        limit_days: 0,
+        day_type: c.day_type,
+        used_days: 0,
+        remaining_days,
+        due: due_at.map(calendar::local_date),
+        due_at,
+        running,
+        paused: false,
+        provisional: false,
+        overdue: running && due_at.is_some_and(|d| now >= d),
+        calendar_version: row.map(|r| r.calendar_version.clone()),
+    }
+}
+
 /// Carries out the clock effects of a transition inside the caller's transaction:
 /// segments opened and closed, the run's row updated, old timers cancelled, new ones scheduled.
 #[allow(clippy::too_many_arguments)]
@@ -124,6 +155,7 @@ pub async fn apply(
     state_after: &str,
     clocks: &mut CaseClocks,
     effects: &[Effect],
+    data: &serde_json::Value,
     cal: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
@@ -171,24 +203,87 @@ pub async fn apply(
         }
         let status = status_name(*to);
         let fresh = *from == ClockStatus::Stopped;
-        let (row, timers) = schedule(
-            db,
-            fresh,
-            spec,
-            case_id,
-            run,
-            status,
-            &clocks.domain_segments(clock),
-            cal,
-            now,
-        )
-        .await?;
+        let (row, timers) = match &spec.hours_from {
+            Some(field) => {
+                schedule_hours(db, spec, field, data, case_id, run, status, *at, cal, now).await?
+            }
+            None => {
+                schedule(
+                    db,
+                    fresh,
+                    spec,
+                    case_id,
+                    run,
+                    status,
+                    &clocks.domain_segments(clock),
+                    cal,
+                    now,
+                )
+                .await?
+            }
+        };
         clocks.rows.insert(clock.clone(), row);
         new_timers.extend(timers);
     }
     // One statement for every timer this transition schedules.
     store::clocks::insert_timers(db, new_timers).await?;
     Ok(())
+}
+
+/// An hours clock: due `data[field]` hours after it starts; no calendar, no pause, no warnings.
+#[allow(clippy::too_many_arguments)]
+async fn schedule_hours(
+    db: &impl ConnectionTrait,
+    spec: &Clock,
+    field: &str,
+    data: &serde_json::Value,
+    case_id: Uuid,
+    run: i32,
+    status: &str,
+    start: DateTime<Utc>,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<(ClockRow, Vec<TimerRow>), AppError> {
+    let hours = data
+        .get(field)
+        .and_then(serde_json::Value::as_i64)
+        .filter(|h| *h > 0)
+        .ok_or_else(|| {
+            let mut e = crate::domain::FieldErrors::default();
+            e.add(field, "a whole, positive number of hours");
+            AppError::Validation(e)
+        })?;
+    let due_at = (status == "running").then(|| start + chrono::Duration::hours(hours));
+    let row = ClockRow {
+        case_id,
+        clock: spec.name.clone(),
+        run,
+        status: status.to_string(),
+        due_date: due_at.map(|d| calendar::local_date(d).to_string()),
+        due_at,
+        provisional: false,
+        calendar_version: cal.version().to_string(),
+        updated_at: now,
+    };
+    store::clocks::upsert(db, row.clone()).await?;
+    let timers = due_at
+        .map(|due_at| TimerRow {
+            id: Uuid::now_v7(),
+            case_id,
+            clock: spec.name.clone(),
+            run,
+            kind: "expiry".into(),
+            fraction: None,
+            due_at,
+            action: Some(spec.on_expiry.clone()),
+            status: "pending".into(),
+            fired_at: None,
+            note: None,
+            created_at: now,
+        })
+        .into_iter()
+        .collect();
+    Ok((row, timers))
 }
 
 /// Computes a run's due date and stores it; answers (for a running clock) the timers to schedule:

@@ -456,17 +456,34 @@ pub async fn lot_movement(
             .await?
         }
         LedgerOp::Release => {
-            post(
-                tx,
-                entry_id,
-                "release",
-                &escrow,
-                &seller_account,
-                &m,
-                actor,
-                now,
-            )
-            .await?
+            // Whatever the escrow still holds (a listing may be partly taken).
+            let left: i64 = store::registry::balances(tx, escrow.id)
+                .await?
+                .iter()
+                .filter(|b| {
+                    b.pollutant == m.asset.pollutant.as_str()
+                        && b.basin == m.asset.basin
+                        && b.valid_to == m.asset.valid_to.to_string()
+                })
+                .map(|b| b.amount_kg)
+                .sum();
+            if left > 0 {
+                let rest = Movement {
+                    asset: m.asset.clone(),
+                    amount_kg: left,
+                };
+                post(
+                    tx,
+                    entry_id,
+                    "release",
+                    &escrow,
+                    &seller_account,
+                    &rest,
+                    actor,
+                    now,
+                )
+                .await?;
+            }
         }
         LedgerOp::Settle => {
             let buyer = lot.buyer.clone().ok_or_else(|| {
@@ -508,4 +525,120 @@ pub async fn lot_movement(
         }
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Take {
+    pub entry_id: Uuid,
+    pub lot: Uuid,
+    pub buyer: String,
+    pub amount_kg: i64,
+    pub price_fen: i64,
+    pub paid_fen: i64,
+    pub left_kg: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// An eligible buyer takes part of an open listing at its price: escrow to buyer and the payment
+/// recorded, with an audit entry on the lot, in one transaction. The lot's row is locked first,
+/// so concurrent buyers queue; the escrow debit takes the amount only if it is still there, so a
+/// listing never over-fills.
+pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Result<Take, AppError> {
+    require(actor, Role::Applicant)?;
+    let mut errors = FieldErrors::default();
+    let amount = ledger::whole_positive(input.get("amount_kg"), "amount_kg", &mut errors);
+    errors.into_result().map_err(AppError::Validation)?;
+    let Some(amount) = amount else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated amount missing"
+        )));
+    };
+    let row = store::cases::find(&app.db, lot_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("lot {lot_id}")))?;
+    if row.workflow_key != "listing" {
+        return Err(AppError::NotFound(format!("lot {lot_id}")));
+    }
+    if row.org == actor.org {
+        return Err(AppError::Forbidden("a buyer other than the seller".into()));
+    }
+    match store::directory::find_org(&app.db, &actor.org).await? {
+        Some(o) if o.kind == "enterprise" => {}
+        _ => return Err(AppError::Forbidden("an enterprise in the directory".into())),
+    }
+    let lot = ledger::LotData::parse(&row.data).map_err(AppError::Validation)?;
+    let paid = ledger::notional_fen(amount, lot.price_fen).ok_or_else(|| {
+        let mut e = FieldErrors::default();
+        e.add("amount_kg", "amount x price does not fit the ledger");
+        AppError::Validation(e)
+    })?;
+    let now = to_micros(app.clock.now());
+    let entry_id = Uuid::now_v7();
+    let tx = app.db.begin().await?;
+    // Lock the lot (and check it is open) before anything else.
+    let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {
+        return Err(crate::engine::TransitionError::NotAllowed {
+            state: row.state,
+            action: "take".into(),
+        }
+        .into());
+    };
+    let escrow = store::registry::account(
+        &tx,
+        ESCROW,
+        Some(&lot_id.to_string()),
+        &format!("escrow of lot {lot_id}"),
+        now,
+    )
+    .await?;
+    let buyer = store::registry::account(
+        &tx,
+        ENTERPRISE,
+        Some(&actor.org),
+        &format!("{} holdings", actor.org),
+        now,
+    )
+    .await?;
+    let m = Movement {
+        asset: lot.asset.clone(),
+        amount_kg: amount,
+    };
+    post(&tx, entry_id, "transfer", &escrow, &buyer, &m, actor, now).await?;
+    store::registry::insert_payment(
+        &tx,
+        PaymentRow {
+            id: Uuid::now_v7(),
+            entry_id,
+            payer_org: actor.org.clone(),
+            payee: row.org.clone(),
+            amount_fen: paid,
+            at: now,
+        },
+    )
+    .await?;
+    let left: i64 = store::registry::balances(&tx, escrow.id)
+        .await?
+        .iter()
+        .map(|b| b.amount_kg)
+        .sum();
+    super::cases::append_event(
+        &tx,
+        &locked,
+        actor,
+        "take",
+        json!({"entry": entry_id, "buyer": actor.org, "amount_kg": amount, "price_fen": lot.price_fen, "paid_fen": paid}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Take {
+        entry_id,
+        lot: lot_id,
+        buyer: actor.org.clone(),
+        amount_kg: amount,
+        price_fen: lot.price_fen,
+        paid_fen: paid,
+        left_kg: left,
+        at: now,
+    })
 }

@@ -169,13 +169,14 @@ pub struct LotData {
     pub buyer: Option<String>,
 }
 
-pub const LOT_FIELDS: [&str; 7] = [
+pub const LOT_FIELDS: [&str; 8] = [
     "pollutant",
     "basin",
     "valid_to",
     "amount_kg",
     "price_fen",
     "buyer",
+    "window_hours",
     "project_name",
 ];
 
@@ -197,6 +198,11 @@ impl LotData {
         if let (Some(a), Some(p)) = (amount_kg, price_fen) {
             if notional_fen(a, p).is_none() {
                 errors.add("price_fen", "amount x price does not fit the ledger");
+            }
+        }
+        if let Some(w) = map.get("window_hours") {
+            if !w.as_i64().is_some_and(|h| (1..=24 * 90).contains(&h)) {
+                errors.add("window_hours", "a whole number of hours, 1 to 2160");
             }
         }
         let buyer = match map.get("buyer") {

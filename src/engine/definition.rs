@@ -154,7 +154,11 @@ struct RawBackdate {
 struct RawClock {
     #[serde(default)]
     title: Option<String>,
+    #[serde(default)]
     limit_days: u32,
+    /// A limit in hours, read from this case-data field (a market window), instead of days.
+    #[serde(default)]
+    hours_from: Option<String>,
     #[serde(default)]
     day_type: DayType,
     #[serde(default)]
@@ -306,6 +310,9 @@ pub struct Clock {
     pub limit_days: u32,
     pub day_type: DayType,
     pub warn_at: Vec<f64>,
+    /// When set, the limit is this case-data field's number of hours from the start (no
+    /// calendar, no pause); `limit_days` is then unused.
+    pub hours_from: Option<String>,
     /// Roles to warn at each fraction.
     pub notify: RoleSet,
     pub on_expiry: String,
@@ -569,7 +576,12 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
     // Clocks: each needs an expiry action that a deadline can fire wherever the clock runs.
     let mut clocks = Vec::new();
     for (ci, (name, c)) in raw.clocks.iter().enumerate() {
-        if c.limit_days == 0 {
+        if c.hours_from.is_some() && (c.limit_days != 0 || !c.warn_at.is_empty()) {
+            errors.push(format!(
+                "{file}: clock `{name}`: an hours clock takes neither limit_days nor warn_at"
+            ));
+        }
+        if c.hours_from.is_none() && c.limit_days == 0 {
             errors.push(format!(
                 "{file}: clock `{name}`: limit_days must be 1 or more"
             ));
@@ -636,6 +648,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             limit_days: c.limit_days,
             day_type: c.day_type,
             warn_at: c.warn_at.clone(),
+            hours_from: c.hours_from.clone(),
             notify,
             on_expiry,
         });

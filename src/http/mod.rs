@@ -187,6 +187,7 @@ fn serve(
                     .route("/accounts/{id}/ledger", web::get().to(registry::ledger))
                     .route("/reserve/issuance", web::post().to(registry::issue))
                     .route("/allocations", web::post().to(registry::allocate))
+                    .route("/lots/{id}/takes", web::post().to(registry::take))
                     .route("/registry/totals", web::get().to(registry::totals))
                     .route("/calendars", web::get().to(admin::list_calendars))
                     .route(

@@ -62,6 +62,7 @@ impl Modify for Bearer {
         super::registry::issue,
         super::registry::allocate,
         super::registry::totals,
+        super::registry::take,
         super::admin::list_calendars,
         super::admin::put_calendar,
         super::admin::get_clock,

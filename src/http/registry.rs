@@ -47,3 +47,14 @@ pub async fn allocate(
 pub async fn totals(app: web::Data<App>, caller: Caller) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"totals": registry::totals(&app, &caller.0).await?})))
 }
+
+#[utoipa::path(post, path = "/api/v1/lots/{id}/takes", tag = "registry", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An open listing")), request_body(content = Object, description = "`{\"amount_kg\": N}`: whole kilograms at the listed price"), responses((status = 201, description = "Taken: the rights moved and the payment is recorded"), (status = 403, description = "The seller, or not an enterprise", body = ErrorBody), (status = 409, description = "Less is left than asked", body = ErrorBody), (status = 422, description = "The listing is not open, or the amount is off the grid", body = ErrorBody)))]
+pub async fn take(
+    app: web::Data<App>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Created()
+        .json(registry::take(&app, &caller.0, path.into_inner(), body.into_inner()).await?))
+}

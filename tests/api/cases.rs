@@ -35,6 +35,7 @@ async fn health_and_ready() {
                 "eia_report",
                 "eia_report_form",
                 "eia_rereview",
+                "listing",
                 "negotiated_transfer",
                 "planning_eia",
                 "pre_consultation"

@@ -46,6 +46,7 @@ async fn the_openapi_document_is_served_snapshotted_and_complete() {
             "/api/v1/reserve/issuance",
             "/api/v1/allocations",
             "/api/v1/registry/totals",
+            "/api/v1/lots/{id}/takes",
         ] {
             assert!(paths.contains_key(p), "{p} is not documented");
         }

@@ -199,3 +199,77 @@ async fn a_seller_without_the_rights_is_refused_and_an_unpaid_transfer_returns_t
     })
     .await;
 }
+
+/// A valid unified social credit code for test enterprise `i`.
+fn credit_code(i: usize) -> String {
+    let first17 = format!("915000000000{i:05}");
+    let check = greenlane::domain::credit_code::check_character(first17.as_bytes())
+        .expect("valid characters");
+    format!("{first17}{check}")
+}
+
+#[tokio::test]
+async fn a_listing_taken_by_fifty_buyers_at_once_never_over_fills() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        fund(&app).await;
+        let (ann, ann2, mo) = (applicant(), user("abe@acme.example", "ACME", &["applicant"]), operator());
+        let mut buyers = Vec::new();
+        for i in 0..50 {
+            let code = format!("BUYER{i:02}");
+            let r = app
+                .post(&admin(), "/api/v1/admin/organisations", &json!({"code": code, "name": code, "kind": "enterprise", "credit_code": credit_code(i)}), None)
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            buyers.push(user(&format!("b{i}@buyers.example"), &code, &["applicant"]));
+        }
+        let mut data = asset();
+        data["amount_kg"] = json!(1_000);
+        data["price_fen"] = json!(25);
+        data["window_hours"] = json!(48);
+        let r = app.post(&ann, "/api/v1/cases", &json!({"workflow": "listing", "data": data}), None).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_str().expect("id").to_string();
+        // Not open yet: nobody can take.
+        assert_error(&app.post(&buyers[0], &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 30}), None).await, 422, "action_not_allowed");
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &ann2, &id, "approve_transfer_out", json!({})).await;
+        assert_eq!(step(&app, &mo, &id, "approve_listing", json!({})).await.status, 200);
+        assert_eq!(app.clock(&mo, &id, "window").await["due_at"], "2026-03-04T01:00:00Z", "48 hours");
+        assert_error(&app.post(&ann, &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 30}), None).await, 403, "forbidden");
+        assert_error(&app.post(&buyers[0], &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 2.5}), None).await, 422, "validation_failed");
+
+        // Fifty buyers take 30 kg each at the same moment: 1,000 kg cover 33 of them.
+        let mut tasks = Vec::new();
+        for b in &buyers {
+            let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/lots/{id}/takes")), b.token.clone());
+            tasks.push(tokio::spawn(async move {
+                client.post(url).bearer_auth(token).json(&json!({"amount_kg": 30})).send().await.expect("take").status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.expect("task"));
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 33, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 17, "{statuses:?}");
+        let mut bought = 0;
+        for b in &buyers {
+            bought += holding(&app, b).await;
+        }
+        assert_eq!(bought, 990);
+        balanced(&app).await;
+
+        // The window closes at the deadline: the 10 kg left go back to the seller.
+        app.set_clock("2026-03-04T01:00:00Z").await;
+        assert_eq!(app.case(&mo, &id).await["state"], "closed");
+        assert_eq!(holding(&app, &ann).await, 5_000 - 1_000 + 10);
+        assert_error(&app.post(&buyers[49], &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 1}), None).await, 422, "action_not_allowed");
+        balanced(&app).await;
+        let report = greenlane::app::audit::verify(&app.app.db).await.expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        db
+    })
+    .await;
+}
