@@ -167,9 +167,7 @@ pub struct YearChange {
 /// Adds or corrects one year (admin only), recording it in the installation's audit stream and
 /// recomputing every open deadline, all in one transaction.
 pub async fn put_year(app: &App, actor: &Actor, value: Value) -> Result<YearChange, AppError> {
-    if !actor.roles.contains(Role::Admin) {
-        return Err(AppError::Forbidden("an admin".into()));
-    }
+    super::require(actor, Role::Admin)?;
     let year = Year::parse(&value).map_err(AppError::Validation)?;
     let content =
         canonical_json(&serde_json::to_value(&year).map_err(|e| AppError::Unexpected(e.into()))?);

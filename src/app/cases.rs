@@ -89,7 +89,7 @@ fn snapshot(
     def: &Definition,
     row: CaseRow,
     history: &[Step],
-    actor: &Actor,
+    actor: Option<&Actor>,
     clocks: Vec<ClockView>,
 ) -> CaseSnapshot {
     let view = CaseView {
@@ -97,10 +97,13 @@ fn snapshot(
         data: &row.data,
         history,
     };
-    let allowed_actions = engine::allowed_actions(def, view, actor)
-        .into_iter()
-        .map(str::to_string)
-        .collect();
+    // List items have no caller's view: their allowed actions are left empty.
+    let allowed_actions = actor.map_or_else(Vec::new, |actor| {
+        engine::allowed_actions(def, view, actor)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    });
     let terminal = def
         .state_id(&row.state)
         .is_some_and(|s| def.state(s).terminal);
@@ -368,7 +371,7 @@ pub async fn create_case(
         payload: Value::Null,
     }];
     let readings = clocks::readings(&def, &CaseClocks::default(), &app.calendar.get(), now);
-    let response = snapshot(&def, row.clone(), &history, actor, readings);
+    let response = snapshot(&def, row.clone(), &history, Some(actor), readings);
 
     let tx = app.db.begin().await?;
     store::cases::insert(&tx, row).await?;
@@ -463,7 +466,7 @@ pub async fn fire(
         });
     };
     let readings = clocks::readings(&def, &case_clocks, &cal, now);
-    let response = snapshot(&def, updated, &history, actor, readings);
+    let response = snapshot(&def, updated, &history, Some(actor), readings);
     finish(app, tx, actor, idem, response, now).await
 }
 
@@ -631,7 +634,7 @@ pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot
     let history = history_steps(&app.db, id).await?;
     let case_clocks = CaseClocks::load(&app.db, id).await?;
     let readings = clocks::readings(&def, &case_clocks, &app.calendar.get(), app.clock.now());
-    Ok(snapshot(&def, row, &history, actor, readings))
+    Ok(snapshot(&def, row, &history, Some(actor), readings))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -685,9 +688,7 @@ pub async fn list_cases(
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let def = definition_of(app, &row)?;
-        let mut item = snapshot(&def, row, &[], &Actor::system(), Vec::new());
-        item.allowed_actions.clear();
-        items.push(item);
+        items.push(snapshot(&def, row, &[], None, Vec::new()));
     }
     Ok(Page {
         items,

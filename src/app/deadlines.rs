@@ -155,16 +155,8 @@ async fn fire_one(
     }
 }
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
-    if actor.roles.contains(Role::Admin) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("an admin".into()))
-    }
-}
-
 pub fn read_clock(app: &App, actor: &Actor) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
-    require_admin(actor)?;
+    super::require(actor, Role::Admin)?;
     Ok(app.clock.now())
 }
 
@@ -179,7 +171,7 @@ pub async fn move_clock(
     actor: &Actor,
     step: ClockMove,
 ) -> Result<(chrono::DateTime<chrono::Utc>, Fired), AppError> {
-    require_admin(actor)?;
+    super::require(actor, Role::Admin)?;
     let manual = app.clock.manual().ok_or_else(|| {
         AppError::ClockNotManual(
             "the server runs on the system clock; start it with GREENLANE_CLOCK=manual".into(),

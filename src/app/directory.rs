@@ -21,14 +21,6 @@ use crate::store::directory::{GrantRow, OrgRow, UserRow};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
-    if actor.roles.contains(Role::Admin) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("an admin".into()))
-    }
-}
-
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Organisation {
     pub code: String,
@@ -59,7 +51,7 @@ pub struct NewOrg {
 }
 
 pub async fn add_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Organisation, AppError> {
-    require_admin(actor)?;
+    super::require(actor, Role::Admin)?;
     let mut errors = FieldErrors::default();
     let code = OrgCode::parse(&input.code)
         .map_err(|e| errors.add("code", e))
@@ -161,7 +153,7 @@ fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 pub async fn add_user(app: &App, actor: &Actor, input: NewUser) -> Result<User, AppError> {
-    require_admin(actor)?;
+    super::require(actor, Role::Admin)?;
     let mut errors = FieldErrors::default();
     let email = Email::parse(&input.email)
         .map_err(|e| errors.add("email", e))

@@ -101,6 +101,23 @@ impl Clock for ManualClock {
     }
 }
 
+/// Refuses an actor who does not hold `role`.
+pub(crate) fn require(
+    actor: &crate::engine::Actor,
+    role: crate::domain::Role,
+) -> Result<(), AppError> {
+    if actor.roles.contains(role) {
+        return Ok(());
+    }
+    let name = role.as_str();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    Err(AppError::Forbidden(format!("{article} {name}")))
+}
+
 /// Everything a use case needs. Cheap to clone; stateless apart from the database and caches
 /// that are reloaded from it.
 #[derive(Clone)]

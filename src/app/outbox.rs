@@ -146,21 +146,13 @@ fn view(m: MailRow) -> MailView {
     }
 }
 
-fn require_admin(actor: &Actor) -> Result<(), AppError> {
-    if actor.roles.contains(Role::Admin) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("an admin".into()))
-    }
-}
-
 pub async fn list(
     app: &App,
     actor: &Actor,
     state: Option<&str>,
     case_id: Option<Uuid>,
 ) -> Result<Vec<MailView>, AppError> {
-    require_admin(actor)?;
+    super::require(actor, Role::Admin)?;
     if let Some(s) = state {
         if !["pending", "sending", "sent", "failed"].contains(&s) {
             let mut e = crate::domain::FieldErrors::default();
@@ -177,7 +169,7 @@ pub async fn list(
 
 /// Puts a failed message back in the queue (admin).
 pub async fn retry(app: &App, actor: &Actor, id: Uuid) -> Result<MailView, AppError> {
-    require_admin(actor)?;
+    super::require(actor, Role::Admin)?;
     let now = app.clock.now();
     if !store::outbox::requeue(&app.db, id, now).await? {
         return match store::outbox::find(&app.db, id).await? {

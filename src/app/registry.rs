@@ -24,14 +24,6 @@ pub const RESERVE: &str = "reserve";
 pub const AUTHORITY: &str = "authority";
 pub const ENTERPRISE: &str = "enterprise";
 
-fn require(actor: &Actor, role: Role) -> Result<(), AppError> {
-    if actor.roles.contains(role) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!("a {role}")))
-    }
-}
-
 fn sees_all(actor: &Actor) -> bool {
     [Role::MarketOperator, Role::Auditor, Role::Admin]
         .iter()
@@ -139,7 +131,7 @@ async fn post(
 
 /// Creates rights in the government reserve (market operator).
 pub async fn issue(app: &App, actor: &Actor, input: Value) -> Result<EntryView, AppError> {
-    require(actor, Role::MarketOperator)?;
+    super::require(actor, Role::MarketOperator)?;
     let mut errors = FieldErrors::default();
     let m = parse_movement(&input, &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
@@ -196,7 +188,7 @@ fn entry_view(
 /// Allocates rights from the reserve to an enterprise at a fixed price (market operator): the
 /// fee (amount x price) is recorded with the entry.
 pub async fn allocate(app: &App, actor: &Actor, input: Value) -> Result<EntryView, AppError> {
-    require(actor, Role::MarketOperator)?;
+    super::require(actor, Role::MarketOperator)?;
     let mut errors = FieldErrors::default();
     let m = parse_movement(&input, &mut errors);
     let price = ledger::whole_positive(input.get("price_fen"), "price_fen", &mut errors);
@@ -544,7 +536,7 @@ pub struct Take {
 /// so concurrent buyers queue; the escrow debit takes the amount only if it is still there, so a
 /// listing never over-fills.
 pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Result<Take, AppError> {
-    require(actor, Role::Applicant)?;
+    super::require(actor, Role::Applicant)?;
     let mut errors = FieldErrors::default();
     let amount = ledger::whole_positive(input.get("amount_kg"), "amount_kg", &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
