@@ -2,15 +2,20 @@
 
 pub mod account;
 pub mod agency_grant;
+pub mod auction;
 pub mod audit_entry;
+pub mod award;
 pub mod balance;
+pub mod bid;
 pub mod calendar_year;
 pub mod case;
 pub mod case_clock;
 pub mod clock_segment;
 pub mod counter;
+pub mod deposit;
 pub mod document;
 pub mod idempotency_key;
+pub mod market_participant;
 pub mod organisation;
 pub mod outbox_message;
 pub mod payment;

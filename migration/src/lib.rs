@@ -9,6 +9,7 @@ mod m20261128_000004_outbox;
 mod m20261128_000005_eia;
 mod m20261128_000006_audit_documents;
 mod m20261128_000007_registry;
+mod m20261128_000008_market;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_eia::Migration),
             Box::new(m20261128_000006_audit_documents::Migration),
             Box::new(m20261128_000007_registry::Migration),
+            Box::new(m20261128_000008_market::Migration),
         ]
     }
 }

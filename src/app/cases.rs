@@ -514,7 +514,7 @@ pub(crate) async fn commit_transition(
         Effect::ReplaceData(d) => Some(d.clone()),
         _ => None,
     });
-    let record = AuditRecord {
+    let mut record = AuditRecord {
         case_id: row.id,
         seq: row.version + 1,
         actor: actor.subject.clone(),
@@ -532,7 +532,7 @@ pub(crate) async fn commit_transition(
         at: now,
         documents: relied_on,
     };
-    let hash = record.chain_hash(&row.audit_head);
+    let mut hash = record.chain_hash(&row.audit_head);
     let new_title = new_data.as_ref().and_then(title_of);
     let leaves_initial =
         transition.from == def.states[def.initial].name && transition.to != transition.from;
@@ -555,13 +555,32 @@ pub(crate) async fn commit_transition(
     if !moved {
         return Ok(None);
     }
-    store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;
+    // Registry effects run before the audit entry is written, so that what they did (a seed's
+    // hash, a clearing result, a settlement's entry) is part of the hashed entry.
+    let mut after = super::market::LedgerOutcome::default();
     for effect in &transition.effects {
         if let Effect::Ledger(op) = effect {
             let data = new_data.as_ref().unwrap_or(&row.data);
-            super::registry::lot_movement(tx, row.id, &row.org, data, *op, actor, now).await?;
+            let outcome =
+                super::market::ledger_effect(tx, row, data, *op, &notice_payload, actor, now)
+                    .await?;
+            if let Some(facts) = outcome.facts {
+                if let Value::Object(p) = &mut record.payload {
+                    p.insert("registry".into(), facts);
+                } else {
+                    record.payload = serde_json::json!({"registry": facts});
+                }
+            }
+            after.notices.extend(outcome.notices);
+            after.follow_up = after.follow_up.or(outcome.follow_up);
         }
     }
+    let rehashed = record.chain_hash(&row.audit_head);
+    if rehashed != hash {
+        hash = rehashed;
+        store::cases::set_head(tx, row.id, &hash).await?;
+    }
+    store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;
     let mut reference = None;
     for effect in &transition.effects {
         if let Effect::IssueReference { prefix } = effect {
@@ -624,6 +643,50 @@ pub(crate) async fn commit_transition(
             };
             super::notify::enqueue(app, tx, kind, *roles, about, now).await?;
         }
+    }
+    if !after.notices.is_empty() {
+        let readings = clocks::readings(def, case_clocks, cal, now);
+        for n in &after.notices {
+            let about = super::notify::About {
+                def,
+                case: &updated,
+                actor: &actor.subject,
+                comment: None,
+                payload: Some(&n.details),
+                clocks: &readings,
+                clock: None,
+            };
+            super::notify::enqueue_orgs(app, tx, n.kind, std::slice::from_ref(&n.org), about, now)
+                .await?;
+        }
+    }
+    if let Some(next) = after.follow_up {
+        // An automatic action the registry called for, in the same transaction.
+        let system = Actor::system();
+        let view = CaseView {
+            state: &updated.state,
+            data: &updated.data,
+            history: &history,
+        };
+        let follow = engine::decide(def, view, &system, next, &serde_json::json!({}), now)?;
+        return Box::pin(commit_transition(
+            app,
+            tx,
+            Pending {
+                relied_on: Vec::new(),
+                def,
+                row: &updated,
+                history: history.clone(),
+                actor: &system,
+                transition: &follow,
+                audit_payload: serde_json::json!({"after": transition.action}),
+                comment: None,
+                now,
+                clocks: case_clocks,
+                cal,
+            },
+        ))
+        .await;
     }
     Ok(Some((updated, history)))
 }

@@ -102,6 +102,23 @@ async fn fire_one(
             };
             notify::enqueue(app, tx, "deadline_warning", spec.notify, about, now).await?;
         }
+        if def.data == Some(crate::engine::DataSchema::AuctionLot) {
+            // The winners who have not paid yet are told too.
+            let orgs = super::market::unpaid_awardees(tx, row.id).await?;
+            if !orgs.is_empty() {
+                let readings = clocks::readings(&def, &case_clocks, cal, now);
+                let about = notify::About {
+                    def: &def,
+                    case: &row,
+                    actor: "system",
+                    comment: None,
+                    payload: None,
+                    clocks: &readings,
+                    clock: Some((&timer.clock, current.due_date.clone().unwrap_or_default())),
+                };
+                notify::enqueue_orgs(app, tx, "payment_due", &orgs, about, now).await?;
+            }
+        }
         return Ok(("fired", None));
     }
     if current.due_at != Some(timer.due_at) {

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod documents;
 pub mod inbox;
 pub mod links;
+pub mod market;
 pub mod notify;
 pub mod outbox;
 pub mod registry;
@@ -251,6 +252,11 @@ pub enum AppError {
     Insufficient(String),
     #[error("{0} already exists")]
     AlreadyExists(String),
+    /// A market rule refuses this party (`code`: not_eligible, self_dealing, deposit_missing).
+    #[error("{1}")]
+    Refused(&'static str, String),
+    #[error("{0}")]
+    AlreadySettled(String),
     #[error("the e-mail address or the password is wrong")]
     InvalidCredentials,
     #[error("too many failed attempts; try again in {retry_after_seconds} s")]

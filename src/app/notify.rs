@@ -114,6 +114,38 @@ pub async fn enqueue(
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let people = recipients(db, about.case, roles).await?;
+    enqueue_to(app, db, kind, people, about, now).await
+}
+
+/// Tells the applicants of other organisations about a case they take part in (the bidders on
+/// an auction lot).
+pub async fn enqueue_orgs(
+    app: &App,
+    db: &impl ConnectionTrait,
+    kind: &str,
+    orgs: &[String],
+    about: About<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut people = Vec::new();
+    for org in orgs {
+        people.extend(
+            directory::users_with_roles(db, Some(org), [Role::Applicant].into_iter().collect())
+                .await?,
+        );
+    }
+    enqueue_to(app, db, kind, people, about, now).await
+}
+
+/// Writes one outbox row per person, rendered in each one's language.
+async fn enqueue_to(
+    app: &App,
+    db: &impl ConnectionTrait,
+    kind: &str,
+    people: Vec<User>,
+    about: About<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
     if people.is_empty() {
         return Ok(0);
     }

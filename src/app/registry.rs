@@ -411,11 +411,8 @@ pub async fn lot_movement(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     use crate::engine::LedgerOp;
-    let lot = crate::domain::ledger::LotData::parse(data).map_err(AppError::Validation)?;
-    let m = Movement {
-        asset: lot.asset.clone(),
-        amount_kg: lot.amount_kg,
-    };
+    let (asset, amount_kg) = ledger::holding(data).map_err(AppError::Validation)?;
+    let m = Movement { asset, amount_kg };
     let escrow = store::registry::account(
         tx,
         ESCROW,
@@ -477,7 +474,13 @@ pub async fn lot_movement(
                 .await?;
             }
         }
+        LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default => {
+            return Err(AppError::Unexpected(anyhow::anyhow!(
+                "{op:?} is an auction's effect, not a plain movement"
+            )))
+        }
         LedgerOp::Settle => {
+            let lot = ledger::LotData::parse(data).map_err(AppError::Validation)?;
             let buyer = lot.buyer.clone().ok_or_else(|| {
                 AppError::Unexpected(anyhow::anyhow!("lot {case_id} has no buyer to settle with"))
             })?;
@@ -500,7 +503,7 @@ pub async fn lot_movement(
                 now,
             )
             .await?;
-            let price = crate::domain::ledger::notional_fen(lot.amount_kg, lot.price_fen)
+            let price = ledger::notional_fen(lot.amount_kg, lot.price_fen)
                 .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
             store::registry::insert_payment(
                 tx,
@@ -516,6 +519,57 @@ pub async fn lot_movement(
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Moves part of a lot from its escrow to a buyer and records the payment to the seller, inside
+/// the caller's transaction (an auction's award being settled).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn transfer_from_escrow(
+    tx: &impl ConnectionTrait,
+    lot: Uuid,
+    seller: &str,
+    buyer: &str,
+    asset: &Asset,
+    amount_kg: i64,
+    paid_fen: i64,
+    entry_id: Uuid,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let escrow = store::registry::account(
+        tx,
+        ESCROW,
+        Some(&lot.to_string()),
+        &format!("escrow of lot {lot}"),
+        now,
+    )
+    .await?;
+    let to = store::registry::account(
+        tx,
+        ENTERPRISE,
+        Some(buyer),
+        &format!("{buyer} holdings"),
+        now,
+    )
+    .await?;
+    let m = Movement {
+        asset: asset.clone(),
+        amount_kg,
+    };
+    post(tx, entry_id, "transfer", &escrow, &to, &m, actor, now).await?;
+    store::registry::insert_payment(
+        tx,
+        PaymentRow {
+            id: Uuid::now_v7(),
+            entry_id,
+            payer_org: buyer.to_string(),
+            payee: seller.to_string(),
+            amount_fen: paid_fen,
+            at: now,
+        },
+    )
+    .await?;
     Ok(())
 }
 

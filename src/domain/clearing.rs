@@ -82,10 +82,10 @@ fn cap_for(lot: &Lot) -> u64 {
 
 /// Allocates down an ordered list, honouring the per-bidder cap; answers the awards (at the
 /// bid's own price) and the price of the last bid that got anything.
-fn allocate(lot: &Lot, ordered: &[&Bid]) -> (Vec<Award>, u64, Option<u64>) {
+fn allocate(lot: &Lot, ordered: &[&Bid], volume_kg: u64) -> (Vec<Award>, u64, Option<u64>) {
     let cap = cap_for(lot);
     let mut won: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-    let mut left = lot.volume_kg;
+    let mut left = volume_kg;
     let mut awards = Vec::new();
     let mut last_price = None;
     for bid in ordered {
@@ -108,15 +108,12 @@ fn allocate(lot: &Lot, ordered: &[&Bid]) -> (Vec<Award>, u64, Option<u64>) {
             price_fen: bid.price_fen,
         });
     }
-    (awards, lot.volume_kg - left, last_price)
+    (awards, volume_kg - left, last_price)
 }
 
-pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
-    if lot.volume_kg == 0 {
-        return Outcome::Failed {
-            reason: "nothing offered".into(),
-        };
-    }
+/// The bids in the order the lot's rule ranks them: price first, then time (pay as bid) or the
+/// seeded draw (uniform price). Pay as bid leaves out bids below the reserve price.
+pub fn ranked<'a>(lot: &Lot, bids: &'a [Bid]) -> Vec<&'a Bid> {
     match lot.rule {
         Rule::PayAsBid => {
             let mut eligible: Vec<&Bid> = bids
@@ -129,17 +126,7 @@ pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
                     .then(a.at.cmp(&b.at))
                     .then(a.id.cmp(&b.id))
             });
-            let (awards, allocated, _) = allocate(lot, &eligible);
-            if allocated == 0 {
-                return Outcome::Failed {
-                    reason: "no eligible bid at or above the reserve price".into(),
-                };
-            }
-            Outcome::Cleared {
-                clearing_price_fen: None,
-                allocated_kg: allocated,
-                awards,
-            }
+            eligible
         }
         Rule::Uniform => {
             // Draw a tie-break key per bid from the seed, in bid-id order so that the draw does
@@ -157,8 +144,45 @@ pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
                     .then(ka.cmp(kb))
                     .then(a.id.cmp(&b.id))
             });
-            let ordered: Vec<&Bid> = keyed.into_iter().map(|(_, b)| b).collect();
-            let (mut awards, allocated, last_price) = allocate(lot, &ordered);
+            keyed.into_iter().map(|(_, b)| b).collect()
+        }
+    }
+}
+
+/// After winners default: offers `volume_kg` to the next bidders in the lot's ranking, leaving out
+/// `excluded` bidders (those already awarded, and those who defaulted) and bids below the reserve
+/// price; each pays its own price; the per-bidder cap still holds.
+pub fn next_bidders(lot: &Lot, bids: &[Bid], excluded: &[String], volume_kg: u64) -> Vec<Award> {
+    let ordered: Vec<&Bid> = ranked(lot, bids)
+        .into_iter()
+        .filter(|b| b.price_fen >= lot.reserve_price_fen && !excluded.contains(&b.bidder))
+        .collect();
+    allocate(lot, &ordered, volume_kg).0
+}
+
+pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
+    if lot.volume_kg == 0 {
+        return Outcome::Failed {
+            reason: "nothing offered".into(),
+        };
+    }
+    let ordered = ranked(lot, bids);
+    match lot.rule {
+        Rule::PayAsBid => {
+            let (awards, allocated, _) = allocate(lot, &ordered, lot.volume_kg);
+            if allocated == 0 {
+                return Outcome::Failed {
+                    reason: "no eligible bid at or above the reserve price".into(),
+                };
+            }
+            Outcome::Cleared {
+                clearing_price_fen: None,
+                allocated_kg: allocated,
+                awards,
+            }
+        }
+        Rule::Uniform => {
+            let (mut awards, allocated, last_price) = allocate(lot, &ordered, lot.volume_kg);
             if allocated < lot.volume_kg {
                 return Outcome::Failed {
                     reason: format!("bids cover {allocated} kg of {} kg offered", lot.volume_kg),
@@ -243,6 +267,36 @@ mod tests {
             vec![("a", 2000, 25), ("b", 1500, 25), ("c", 548, 25)],
             "the last gets the remainder"
         );
+    }
+
+    #[test]
+    fn defaulted_volume_goes_to_the_next_bidders_at_their_own_price() {
+        let bids = vec![
+            bid(1, "a", 600, 30),
+            bid(2, "b", 600, 28),
+            bid(3, "c", 300, 26),
+            bid(4, "d", 300, 24),
+            bid(5, "e", 300, 10),
+        ];
+        let l = lot(1000, 20, Rule::Uniform);
+        // a won 600, b won 400 and defaulted: 400 kg go down the ranking past a and b.
+        let next = next_bidders(&l, &bids, &["a".into(), "b".into()], 400);
+        let got: Vec<(&str, u64, u64)> = next
+            .iter()
+            .map(|a| (a.bidder.as_str(), a.amount_kg, a.price_fen))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("c", 300, 26), ("d", 100, 24)],
+            "e is below the reserve"
+        );
+        assert!(next_bidders(
+            &l,
+            &bids,
+            &["a".into(), "b".into(), "c".into(), "d".into()],
+            400
+        )
+        .is_empty());
     }
 
     #[test]

@@ -230,6 +230,153 @@ impl LotData {
     }
 }
 
+/// A lot sold by auction: what is offered and the terms of the sale (TRADING.md, "Auction").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuctionTerms {
+    pub asset: Asset,
+    pub amount_kg: i64,
+    /// The start price; no bid below it counts.
+    pub reserve_price_fen: i64,
+    /// Bids are the reserve price plus a whole number of increments.
+    pub increment_fen: i64,
+    pub clearing: super::clearing::Rule,
+    /// The most one bidder (related accounts counted as one) may bid for and win, in percent.
+    pub max_share_pct: Option<u8>,
+    pub window_hours: i64,
+    /// What each bidder deposits before bidding; forfeited by a winner who does not pay.
+    pub deposit_fen: i64,
+}
+
+pub const AUCTION_FIELDS: [&str; 11] = [
+    "pollutant",
+    "basin",
+    "valid_to",
+    "amount_kg",
+    "reserve_price_fen",
+    "increment_fen",
+    "clearing",
+    "max_share_pct",
+    "window_hours",
+    "deposit_fen",
+    "project_name",
+];
+
+impl AuctionTerms {
+    pub fn parse(value: &serde_json::Value) -> Result<AuctionTerms, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(map) = value.as_object() else {
+            errors.add("data", "must be a JSON object");
+            return Err(errors);
+        };
+        for k in map.keys() {
+            if !AUCTION_FIELDS.contains(&k.as_str()) {
+                errors.add(k.clone(), "unknown field");
+            }
+        }
+        let asset = asset(map, &mut errors);
+        let amount_kg = whole_positive(map.get("amount_kg"), "amount_kg", &mut errors);
+        let reserve = whole_positive(
+            map.get("reserve_price_fen"),
+            "reserve_price_fen",
+            &mut errors,
+        );
+        let increment = whole_positive(map.get("increment_fen"), "increment_fen", &mut errors);
+        let deposit = whole_positive(map.get("deposit_fen"), "deposit_fen", &mut errors);
+        let window = map.get("window_hours").and_then(|w| w.as_i64());
+        if !window.is_some_and(|h| (1..=24 * 90).contains(&h)) {
+            errors.add(
+                "window_hours",
+                "required: a whole number of hours, 1 to 2160",
+            );
+        }
+        let clearing = match map.get("clearing").and_then(|v| v.as_str()) {
+            Some("uniform") => Some(super::clearing::Rule::Uniform),
+            Some("pay_as_bid") => Some(super::clearing::Rule::PayAsBid),
+            _ => {
+                errors.add("clearing", "required: `uniform` or `pay_as_bid`");
+                None
+            }
+        };
+        let max_share_pct = match map.get("max_share_pct") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => match v.as_u64() {
+                Some(p) if (1..=100).contains(&p) => Some(p as u8),
+                _ => {
+                    errors.add("max_share_pct", "a whole percentage, 1 to 100");
+                    None
+                }
+            },
+        };
+        if let (Some(a), Some(r)) = (amount_kg, reserve) {
+            if notional_fen(a, r).is_none() {
+                errors.add(
+                    "reserve_price_fen",
+                    "amount x price does not fit the ledger",
+                );
+            }
+        }
+        match (
+            asset, amount_kg, reserve, increment, clearing, window, deposit,
+        ) {
+            (Some(asset), Some(amount_kg), Some(r), Some(i), Some(c), Some(w), Some(d))
+                if errors.is_empty() =>
+            {
+                Ok(AuctionTerms {
+                    asset,
+                    amount_kg,
+                    reserve_price_fen: r,
+                    increment_fen: i,
+                    clearing: c,
+                    max_share_pct,
+                    window_hours: w,
+                    deposit_fen: d,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// The most one bidder may bid for or win, in kilograms.
+    pub fn cap_kg(&self) -> i64 {
+        match self.max_share_pct {
+            Some(p) => self.amount_kg * i64::from(p) / 100,
+            None => self.amount_kg,
+        }
+    }
+
+    /// Checks a bid's price against the grid: the reserve plus whole increments.
+    pub fn check_price(&self, price_fen: i64) -> Result<(), String> {
+        if price_fen < self.reserve_price_fen {
+            return Err(format!(
+                "below the reserve price of {} fen",
+                self.reserve_price_fen
+            ));
+        }
+        if (price_fen - self.reserve_price_fen) % self.increment_fen != 0 {
+            return Err(format!(
+                "must be the reserve price {} plus a whole number of increments of {} fen",
+                self.reserve_price_fen, self.increment_fen
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a lot of any kind holds: its asset and amount (listing, transfer or auction).
+pub fn holding(value: &serde_json::Value) -> Result<(Asset, i64), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let Some(map) = value.as_object() else {
+        errors.add("data", "must be a JSON object");
+        return Err(errors);
+    };
+    let asset = asset(map, &mut errors);
+    let amount = whole_positive(map.get("amount_kg"), "amount_kg", &mut errors);
+    match (asset, amount) {
+        (Some(a), Some(n)) => Ok((a, n)),
+        _ => Err(errors),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -265,6 +412,32 @@ mod tests {
             e.0.keys().collect::<Vec<_>>(),
             vec!["basin", "pollutant", "valid_to"]
         );
+    }
+
+    #[test]
+    fn auction_terms_check_the_grid_and_the_share() {
+        let terms = AuctionTerms::parse(&json!({
+            "pollutant": "NOx", "basin": "yangtze_upper", "valid_to": "2031-12-31",
+            "amount_kg": 4048, "reserve_price_fen": 2100, "increment_fen": 50,
+            "clearing": "uniform", "max_share_pct": 50, "window_hours": 24, "deposit_fen": 100000
+        }))
+        .expect("valid terms");
+        assert_eq!(terms.cap_kg(), 2024);
+        assert!(terms.check_price(2100).is_ok());
+        assert!(terms.check_price(2250).is_ok());
+        assert!(terms.check_price(2120).is_err(), "off the increment grid");
+        assert!(terms.check_price(2050).is_err(), "below the reserve");
+        let bad = AuctionTerms::parse(&json!({"clearing": "dutch", "max_share_pct": 0}))
+            .expect_err("invalid");
+        for field in [
+            "clearing",
+            "max_share_pct",
+            "reserve_price_fen",
+            "window_hours",
+            "deposit_fen",
+        ] {
+            assert!(bad.0.contains_key(field), "{field}: {bad:?}");
+        }
     }
 
     proptest! {

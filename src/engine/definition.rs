@@ -79,6 +79,13 @@ pub enum LedgerOp {
     Settle,
     /// Escrow back to the seller.
     Release,
+    /// An auction's window has closed: clear the sealed bids and award (or fail).
+    Clear,
+    /// One award of an auction is paid: escrow to the winner, the price recorded.
+    SettleAward,
+    /// Awards not paid by the deadline default: deposits forfeited, the volume offered to the
+    /// next bidders or returned to the seller.
+    Default,
 }
 
 /// A condition an action needs besides roles.
@@ -115,6 +122,10 @@ struct RawAction {
     roles: Vec<String>,
     #[serde(default)]
     by_deadline: bool,
+    #[serde(default)]
+    automatic: bool,
+    #[serde(default)]
+    restarts: Vec<String>,
     #[serde(default)]
     distinct_from: Vec<String>,
     #[serde(default)]
@@ -212,6 +223,8 @@ pub enum DataSchema {
     Rereview,
     /// `domain::ledger::LotData`: a lot on the pollution-rights market.
     Lot,
+    /// `domain::ledger::AuctionTerms`: a lot sold by auction.
+    AuctionLot,
 }
 
 impl DataSchema {
@@ -222,6 +235,7 @@ impl DataSchema {
             "consultation" => Some(DataSchema::Consultation),
             "rereview" => Some(DataSchema::Rereview),
             "lot" => Some(DataSchema::Lot),
+            "auction_lot" => Some(DataSchema::AuctionLot),
             _ => None,
         }
     }
@@ -274,6 +288,11 @@ pub struct Action {
     pub to: Option<StateId>,
     pub roles: RoleSet,
     pub by_deadline: bool,
+    /// Fired by the system inside the transaction of another action, when the registry calls
+    /// for it (an auction with nothing left to pay for completes).
+    pub automatic: bool,
+    /// Clocks that start a new run although they run before and after (a new payment period).
+    pub restarts: Vec<String>,
     pub distinct_from: Vec<String>,
     pub edits_data: bool,
     /// Clocks this action starts that count from an earlier action, not from now
@@ -472,10 +491,15 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 roles: parse_roles(&format!("{element}: notify"), &n.roles, &mut err),
             }
         });
-        if roles.is_empty() && !a.by_deadline {
+        if roles.is_empty() && !a.by_deadline && !a.automatic {
             err(format!(
-                "{element}: nobody can fire it (no roles and not by_deadline)"
+                "{element}: nobody can fire it (no roles, not by_deadline, not automatic)"
             ));
+        }
+        for clock in &a.restarts {
+            if !clock_names.contains(clock) {
+                err(format!("{element}: restarts unknown clock `{clock}`"));
+            }
         }
         let mut from = Vec::new();
         if a.from.is_empty() {
@@ -532,6 +556,8 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             to,
             roles,
             by_deadline: a.by_deadline,
+            automatic: a.automatic,
+            restarts: a.restarts.clone(),
             distinct_from: a.distinct_from.clone(),
             edits_data: a.edits_data,
             notify,
@@ -703,12 +729,23 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 ));
             }
         }
-        if a.ledger.is_some() && raw.data.as_deref() != Some("lot") {
-            errors.push(format!(
-                "{file}: action `{}` (entry {}): ledger movements need `data = \"lot\"`",
+        let auction_op = matches!(
+            a.ledger,
+            Some(LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default)
+        );
+        match (a.ledger, raw.data.as_deref()) {
+            (None, _) | (Some(_), Some("auction_lot")) => {}
+            (Some(_), Some("lot")) if !auction_op => {}
+            (Some(_), _) => errors.push(format!(
+                "{file}: action `{}` (entry {}): this ledger effect needs `data = \"{}\"`",
                 a.name,
-                i + 1
-            ));
+                i + 1,
+                if auction_op {
+                    "auction_lot"
+                } else {
+                    "lot\" or \"auction_lot"
+                }
+            )),
         }
         if a.guard.is_some() && raw.panel.is_none() {
             errors.push(format!(

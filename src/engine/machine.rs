@@ -121,7 +121,7 @@ fn current_state(def: &Definition, state: &str) -> Result<StateId, TransitionErr
 /// Checks who may fire `action`: the role, or the system for a deadline, and the four-eyes rule.
 fn check_actor(action: &Action, actor: &Actor, history: &[Step]) -> Result<(), TransitionError> {
     let permitted = if actor.system {
-        action.by_deadline
+        action.by_deadline || action.automatic
     } else {
         action.roles.intersects(actor.roles)
     };
@@ -331,6 +331,26 @@ pub fn decide(
             }
         }
     }
+    // A restarted clock ends its run and starts a new one (it runs before and after).
+    for name in &spec.restarts {
+        if let Some(i) = def.clocks.iter().position(|c| &c.name == name) {
+            let (b, a) = (def.states[from].clocks[i], def.states[to].clocks[i]);
+            if b == a && a != ClockStatus::Stopped {
+                effects.push(Effect::Clock {
+                    clock: name.clone(),
+                    from: b,
+                    to: ClockStatus::Stopped,
+                    at: now,
+                });
+                effects.push(Effect::Clock {
+                    clock: name.clone(),
+                    from: ClockStatus::Stopped,
+                    to: a,
+                    at: now,
+                });
+            }
+        }
+    }
     if let Some(op) = spec.ledger {
         effects.push(Effect::Ledger(op));
     }
@@ -399,6 +419,7 @@ fn validate_data(schema: DataSchema, data: &Value) -> Result<(), FieldErrors> {
         DataSchema::Consultation => ConsultationData::parse(data).map(|_| ()),
         DataSchema::Rereview => RereviewData::parse(data).map(|_| ()),
         DataSchema::Lot => crate::domain::ledger::LotData::parse(data).map(|_| ()),
+        DataSchema::AuctionLot => crate::domain::ledger::AuctionTerms::parse(data).map(|_| ()),
     }
 }
 

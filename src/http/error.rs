@@ -98,6 +98,10 @@ impl From<AppError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "insufficient_holdings", message)
             }
             AppError::NotFailed(_) => ApiError::new(StatusCode::CONFLICT, "not_failed", message),
+            AppError::Refused(code, _) => ApiError::new(StatusCode::FORBIDDEN, code, message),
+            AppError::AlreadySettled(_) => {
+                ApiError::new(StatusCode::CONFLICT, "already_settled", message)
+            }
             AppError::AlreadyExists(_) => {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }

@@ -3,9 +3,11 @@
 pub mod admin;
 pub mod auth;
 pub mod cases;
+pub mod csv;
 pub mod directory;
 pub mod documents;
 pub mod error;
+pub mod market;
 pub mod openapi;
 pub mod registry;
 
@@ -189,6 +191,25 @@ fn serve(
                     .route("/allocations", web::post().to(registry::allocate))
                     .route("/lots/{id}/takes", web::post().to(registry::take))
                     .route("/registry/totals", web::get().to(registry::totals))
+                    .route("/lots", web::get().to(market::lots))
+                    .route("/lots/{id}/deposits", web::post().to(market::deposit))
+                    .route("/lots/{id}/bids", web::post().to(market::place_bid))
+                    .route("/lots/{id}/bids", web::get().to(market::bids))
+                    .route(
+                        "/lots/{id}/bids/{bid_id}",
+                        web::put().to(market::change_bid),
+                    )
+                    .route(
+                        "/lots/{id}/bids/{bid_id}",
+                        web::delete().to(market::withdraw_bid),
+                    )
+                    .route("/lots/{id}/result", web::get().to(market::result))
+                    .route("/market/stats", web::get().to(market::stats))
+                    .route("/market/participants", web::get().to(market::participants))
+                    .route(
+                        "/market/participants/{org}",
+                        web::put().to(market::set_participant),
+                    )
                     .route("/calendars", web::get().to(admin::list_calendars))
                     .route(
                         "/admin/calendars/{year}",

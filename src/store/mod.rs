@@ -13,6 +13,7 @@ pub mod counters;
 pub mod directory;
 pub mod documents;
 pub mod idempotency;
+pub mod market;
 pub mod outbox;
 pub mod plain;
 pub mod registry;

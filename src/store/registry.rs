@@ -200,3 +200,20 @@ pub async fn payments_of_entry(
         .all(db)
         .await
 }
+
+/// The receiving side of every movement of these kinds (market statistics).
+pub async fn credits_of_kinds(
+    db: &impl ConnectionTrait,
+    kinds: &[&str],
+) -> Result<Vec<PostingRow>, DbErr> {
+    Posting::find()
+        .filter(posting::Column::Kind.is_in(kinds.iter().copied()))
+        .filter(posting::Column::AmountKg.gt(0))
+        .order_by_asc(posting::Column::At)
+        .all(db)
+        .await
+}
+
+pub async fn all_payments(db: &impl ConnectionTrait) -> Result<Vec<PaymentRow>, DbErr> {
+    Payment::find().all(db).await
+}

@@ -31,6 +31,7 @@ async fn health_and_ready() {
         assert_eq!(
             keys,
             vec![
+                "auction",
                 "eia_registration",
                 "eia_report",
                 "eia_report_form",

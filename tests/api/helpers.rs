@@ -270,6 +270,29 @@ impl TestApp {
         Reply { status, body }
     }
 
+    pub async fn put(&self, who: &User, path: &str, body: &Value) -> Reply {
+        let resp = self
+            .client
+            .put(self.url(path))
+            .bearer_auth(&who.token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        Self::reply(resp).await
+    }
+
+    pub async fn delete(&self, who: &User, path: &str) -> Reply {
+        let resp = self
+            .client
+            .delete(self.url(path))
+            .bearer_auth(&who.token)
+            .send()
+            .await
+            .expect("request");
+        Self::reply(resp).await
+    }
+
     pub async fn get(&self, who: &User, path: &str) -> Reply {
         let resp = self
             .client
@@ -421,4 +444,12 @@ pub async fn seed_directory(app: &TestApp) {
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
+}
+
+/// A valid unified social credit code for test enterprise `i`.
+pub fn credit_code(i: usize) -> String {
+    let first17 = format!("915000000000{i:05}");
+    let check = greenlane::domain::credit_code::check_character(first17.as_bytes())
+        .expect("valid characters");
+    format!("{first17}{check}")
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real HTTP app on port 0 against real databases.
 
+mod auction;
 mod audit;
 mod auth;
 mod cases;

@@ -200,14 +200,6 @@ async fn a_seller_without_the_rights_is_refused_and_an_unpaid_transfer_returns_t
     .await;
 }
 
-/// A valid unified social credit code for test enterprise `i`.
-fn credit_code(i: usize) -> String {
-    let first17 = format!("915000000000{i:05}");
-    let check = greenlane::domain::credit_code::check_character(first17.as_bytes())
-        .expect("valid characters");
-    format!("{first17}{check}")
-}
-
 #[tokio::test]
 async fn a_listing_taken_by_fifty_buyers_at_once_never_over_fills() {
     on_every_database(|db| async move {

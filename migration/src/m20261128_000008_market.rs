@@ -1,0 +1,236 @@
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum MarketParticipants {
+    Table,
+    Org,
+    PermitNo,
+    PermitBasin,
+    PermitValidTo,
+    GroupCode,
+    UpdatedBy,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Auctions {
+    Table,
+    LotId,
+    Seed,
+    Rule,
+    OpenedAt,
+    ClosedAt,
+    Outcome,
+    ClearingPriceFen,
+    Round,
+}
+
+#[derive(DeriveIden)]
+enum Bids {
+    Table,
+    Id,
+    LotId,
+    Org,
+    Bidder,
+    AmountKg,
+    PriceFen,
+    Status,
+    PlacedBy,
+    PlacedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden)]
+enum Awards {
+    Table,
+    Id,
+    LotId,
+    BidId,
+    Org,
+    AmountKg,
+    PriceFen,
+    Round,
+    Status,
+    EntryId,
+    CreatedAt,
+    ClosedAt,
+}
+
+#[derive(DeriveIden)]
+enum Deposits {
+    Table,
+    LotId,
+    Org,
+    AmountFen,
+    Reference,
+    Status,
+    RecordedBy,
+    RecordedAt,
+}
+
+fn at(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col)
+        .timestamp_with_time_zone()
+        .not_null()
+        .to_owned()
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(MarketParticipants::Table)
+                    .col(
+                        ColumnDef::new(MarketParticipants::Org)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(MarketParticipants::PermitNo).string().null())
+                    .col(
+                        ColumnDef::new(MarketParticipants::PermitBasin)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(MarketParticipants::PermitValidTo)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(MarketParticipants::GroupCode)
+                            .string()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(MarketParticipants::UpdatedBy)
+                            .string()
+                            .not_null(),
+                    )
+                    .col(at(MarketParticipants::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Auctions::Table)
+                    .col(
+                        ColumnDef::new(Auctions::LotId)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Auctions::Seed).string().not_null())
+                    .col(ColumnDef::new(Auctions::Rule).string().not_null())
+                    .col(at(Auctions::OpenedAt))
+                    .col(
+                        ColumnDef::new(Auctions::ClosedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Auctions::Outcome).text().null())
+                    .col(
+                        ColumnDef::new(Auctions::ClearingPriceFen)
+                            .big_integer()
+                            .null(),
+                    )
+                    .col(ColumnDef::new(Auctions::Round).integer().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Bids::Table)
+                    .col(ColumnDef::new(Bids::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Bids::LotId).uuid().not_null())
+                    .col(ColumnDef::new(Bids::Org).string().not_null())
+                    .col(ColumnDef::new(Bids::Bidder).string().not_null())
+                    .col(ColumnDef::new(Bids::AmountKg).big_integer().not_null())
+                    .col(ColumnDef::new(Bids::PriceFen).big_integer().not_null())
+                    .col(ColumnDef::new(Bids::Status).string().not_null())
+                    .col(ColumnDef::new(Bids::PlacedBy).string().not_null())
+                    .col(at(Bids::PlacedAt))
+                    .col(at(Bids::UpdatedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_bids_lot")
+                    .table(Bids::Table)
+                    .col(Bids::LotId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Awards::Table)
+                    .col(ColumnDef::new(Awards::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(Awards::LotId).uuid().not_null())
+                    .col(ColumnDef::new(Awards::BidId).uuid().not_null())
+                    .col(ColumnDef::new(Awards::Org).string().not_null())
+                    .col(ColumnDef::new(Awards::AmountKg).big_integer().not_null())
+                    .col(ColumnDef::new(Awards::PriceFen).big_integer().not_null())
+                    .col(ColumnDef::new(Awards::Round).integer().not_null())
+                    .col(ColumnDef::new(Awards::Status).string().not_null())
+                    .col(ColumnDef::new(Awards::EntryId).uuid().null())
+                    .col(at(Awards::CreatedAt))
+                    .col(
+                        ColumnDef::new(Awards::ClosedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_awards_lot")
+                    .table(Awards::Table)
+                    .col(Awards::LotId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(Deposits::Table)
+                    .col(ColumnDef::new(Deposits::LotId).uuid().not_null())
+                    .col(ColumnDef::new(Deposits::Org).string().not_null())
+                    .col(ColumnDef::new(Deposits::AmountFen).big_integer().not_null())
+                    .col(ColumnDef::new(Deposits::Reference).string().not_null())
+                    .col(ColumnDef::new(Deposits::Status).string().not_null())
+                    .col(ColumnDef::new(Deposits::RecordedBy).string().not_null())
+                    .col(at(Deposits::RecordedAt))
+                    .primary_key(Index::create().col(Deposits::LotId).col(Deposits::Org))
+                    .to_owned(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for t in [
+            Deposits::Table.into_iden(),
+            Awards::Table.into_iden(),
+            Bids::Table.into_iden(),
+            Auctions::Table.into_iden(),
+            MarketParticipants::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(t).to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1309 @@
+//! Auctions of pollution rights (TRADING.md): market participants (discharge permits, related
+//! groups), deposits, sealed bids, clearing at the window's deadline, awards, payment per award
+//! and default to the next bidders; the market board and market statistics.
+//!
+//! The registry movements of an auction run as ledger effects of the `auction` workflow's
+//! actions, inside the transaction of the transition (see `ledger_effect`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, TransactionTrait};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::append_installation;
+use super::{App, AppError};
+use crate::domain::audit::to_micros;
+use crate::domain::clearing::{self, Outcome};
+use crate::domain::ledger::{self, AuctionTerms};
+use crate::domain::{FieldErrors, Role};
+use crate::engine::{Actor, LedgerOp, TransitionError};
+use crate::store;
+use crate::store::cases::CaseRow;
+use crate::store::market::{AuctionRow, AwardRow, BidRow, DepositRow, ParticipantRow};
+
+pub const AUCTION: &str = "auction";
+
+fn sees_all(actor: &Actor) -> bool {
+    [Role::MarketOperator, Role::Auditor, Role::Admin]
+        .iter()
+        .any(|r| actor.roles.contains(*r))
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    let mut e = FieldErrors::default();
+    e.add(field, message);
+    AppError::Validation(e)
+}
+
+// ------------------------------------------------------------------ participants
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Participant {
+    pub org: String,
+    pub permit_no: Option<String>,
+    pub permit_basin: Option<String>,
+    pub permit_valid_to: Option<String>,
+    /// Related accounts share a group and bid as one.
+    pub group: Option<String>,
+    pub updated_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<ParticipantRow> for Participant {
+    fn from(r: ParticipantRow) -> Self {
+        Participant {
+            org: r.org,
+            permit_no: r.permit_no,
+            permit_basin: r.permit_basin,
+            permit_valid_to: r.permit_valid_to,
+            group: r.group_code,
+            updated_by: r.updated_by,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+fn optional_text(input: &Value, field: &str, errors: &mut FieldErrors) -> Option<String> {
+    match input.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 100 => {
+            Some(s.trim().to_string())
+        }
+        Some(_) => {
+            errors.add(
+                field,
+                "a non-empty string of at most 100 characters, or null",
+            );
+            None
+        }
+    }
+}
+
+/// Records what the market knows of an enterprise (market operator): its discharge permit
+/// (number, basin, last day of validity) and its group of related accounts.
+pub async fn set_participant(
+    app: &App,
+    actor: &Actor,
+    org: &str,
+    input: Value,
+) -> Result<Participant, AppError> {
+    super::require(actor, Role::MarketOperator)?;
+    let mut errors = FieldErrors::default();
+    if !input.is_object() {
+        errors.add("body", "must be a JSON object");
+    }
+    for k in input.as_object().map(|m| m.keys()).into_iter().flatten() {
+        if !["permit_no", "permit_basin", "permit_valid_to", "group"].contains(&k.as_str()) {
+            errors.add(k.clone(), "unknown field");
+        }
+    }
+    let permit_no = optional_text(&input, "permit_no", &mut errors);
+    let basin = optional_text(&input, "permit_basin", &mut errors);
+    if let Some(b) = &basin {
+        let mut probe = serde_json::Map::new();
+        probe.insert("basin".into(), Value::String(b.clone()));
+        let mut e = FieldErrors::default();
+        ledger::asset(&probe, &mut e);
+        if e.0.contains_key("basin") {
+            errors.add(
+                "permit_basin",
+                "a basin code: lower-case letters, digits and _",
+            );
+        }
+    }
+    let valid_to = optional_text(&input, "permit_valid_to", &mut errors);
+    if let Some(v) = &valid_to {
+        if chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
+            errors.add("permit_valid_to", "an ISO date, YYYY-MM-DD");
+        }
+    }
+    if permit_no.is_some() != valid_to.is_some() || permit_no.is_some() != basin.is_some() {
+        errors.add(
+            "permit_no",
+            "a permit needs its number, basin and last day of validity together",
+        );
+    }
+    let group = optional_text(&input, "group", &mut errors);
+    match store::directory::find_org(&app.db, org).await? {
+        Some(o) if o.kind == "enterprise" => {}
+        Some(_) => errors.add("org", format!("`{org}` is not an enterprise")),
+        None => return Err(AppError::NotFound(format!("organisation {org}"))),
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let now = to_micros(app.clock.now());
+    let row = ParticipantRow {
+        org: org.to_string(),
+        permit_no,
+        permit_basin: basin,
+        permit_valid_to: valid_to,
+        group_code: group,
+        updated_by: actor.subject.clone(),
+        updated_at: now,
+    };
+    let tx = app.db.begin().await?;
+    store::market::upsert_participant(&tx, row.clone()).await?;
+    append_installation(
+        &tx,
+        actor,
+        "market.participant",
+        json!({"org": row.org, "permit_no": row.permit_no, "permit_basin": row.permit_basin, "permit_valid_to": row.permit_valid_to, "group": row.group_code}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+/// Market participants: an enterprise sees its own record; the market operator, auditors and
+/// admins see all.
+pub async fn participants(app: &App, actor: &Actor) -> Result<Vec<Participant>, AppError> {
+    let all = store::market::participants(&app.db).await?;
+    Ok(all
+        .into_iter()
+        .filter(|p| sees_all(actor) || p.org == actor.org)
+        .map(Participant::from)
+        .collect())
+}
+
+// ------------------------------------------------------------------ lots
+
+/// An auction lot, checked: its case row and terms.
+struct AuctionLot {
+    row: CaseRow,
+    terms: AuctionTerms,
+}
+
+async fn auction_lot(app: &App, lot_id: Uuid) -> Result<AuctionLot, AppError> {
+    let row = store::cases::find(&app.db, lot_id)
+        .await?
+        .filter(|r| r.workflow_key == AUCTION)
+        .ok_or_else(|| AppError::NotFound(format!("auction lot {lot_id}")))?;
+    let terms = AuctionTerms::parse(&row.data).map_err(AppError::Validation)?;
+    Ok(AuctionLot { row, terms })
+}
+
+/// The lot must be open, and its window not past (a deadline not fired yet still closes it).
+async fn check_window(app: &App, lot: &AuctionLot, action: &str) -> Result<(), AppError> {
+    let not_open = || {
+        AppError::Transition(TransitionError::NotAllowed {
+            state: lot.row.state.clone(),
+            action: action.into(),
+        })
+    };
+    if lot.row.state != "open" {
+        return Err(not_open());
+    }
+    let clocks = super::clocks::CaseClocks::load(&app.db, lot.row.id).await?;
+    let due = clocks.row("window").and_then(|c| c.due_at);
+    if due.is_some_and(|d| app.clock.now() >= d) {
+        return Err(AppError::Transition(TransitionError::NotYet {
+            action: action.into(),
+            reason: "the bidding window has closed; the result follows".into(),
+        }));
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ deposits
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deposit {
+    pub lot: Uuid,
+    pub org: String,
+    pub amount_fen: i64,
+    pub reference: String,
+    /// held, refunded or forfeited.
+    pub status: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<DepositRow> for Deposit {
+    fn from(d: DepositRow) -> Self {
+        Deposit {
+            lot: d.lot_id,
+            org: d.org,
+            amount_fen: d.amount_fen,
+            reference: d.reference,
+            status: d.status,
+            recorded_by: d.recorded_by,
+            recorded_at: d.recorded_at,
+        }
+    }
+}
+
+/// Records that a bidder paid the lot's deposit (market operator), while the window is open.
+pub async fn record_deposit(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+    input: Value,
+) -> Result<Deposit, AppError> {
+    super::require(actor, Role::MarketOperator)?;
+    let lot = auction_lot(app, lot_id).await?;
+    let mut errors = FieldErrors::default();
+    let org = input.get("org").and_then(Value::as_str).map(str::to_string);
+    let reference = input
+        .get("reference")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && r.len() <= 100)
+        .map(str::to_string);
+    if reference.is_none() {
+        errors.add(
+            "reference",
+            "required: the payment's reference (at most 100 characters)",
+        );
+    }
+    match &org {
+        None => errors.add("org", "required: the bidder's organisation code"),
+        Some(o) => match store::directory::find_org(&app.db, o).await? {
+            Some(row) if row.kind == "enterprise" => {}
+            _ => errors.add(
+                "org",
+                format!("`{o}` is not an enterprise in the directory"),
+            ),
+        },
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let (Some(org), Some(reference)) = (org, reference) else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated deposit missing"
+        )));
+    };
+    check_window(app, &lot, "deposit").await?;
+    let now = to_micros(app.clock.now());
+    let row = DepositRow {
+        lot_id,
+        org: org.clone(),
+        amount_fen: lot.terms.deposit_fen,
+        reference,
+        status: "held".into(),
+        recorded_by: actor.subject.clone(),
+        recorded_at: now,
+    };
+    let tx = app.db.begin().await?;
+    let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {
+        return Err(AppError::Transition(TransitionError::NotAllowed {
+            state: lot.row.state,
+            action: "deposit".into(),
+        }));
+    };
+    if !store::market::insert_deposit(&tx, row.clone()).await? {
+        return Err(AppError::AlreadyExists(format!(
+            "a deposit of {org} on lot {lot_id}"
+        )));
+    }
+    super::cases::append_event(
+        &tx,
+        &locked,
+        actor,
+        "deposit",
+        json!({"org": org, "amount_fen": row.amount_fen, "reference": row.reference}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+// ------------------------------------------------------------------ bids
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BidView {
+    pub id: Uuid,
+    pub lot: Uuid,
+    pub org: String,
+    pub amount_kg: i64,
+    pub price_fen: i64,
+    /// open or withdrawn.
+    pub status: String,
+    pub placed_by: String,
+    /// When the bid was placed or last changed (its place among equal prices).
+    pub placed_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<BidRow> for BidView {
+    fn from(b: BidRow) -> Self {
+        BidView {
+            id: b.id,
+            lot: b.lot_id,
+            org: b.org,
+            amount_kg: b.amount_kg,
+            price_fen: b.price_fen,
+            status: b.status,
+            placed_by: b.placed_by,
+            placed_at: b.placed_at,
+            updated_at: b.updated_at,
+        }
+    }
+}
+
+/// The bid's content, hashed into the audit log while the bids are sealed.
+fn sealed(id: Uuid, amount_kg: i64, price_fen: i64, at: DateTime<Utc>) -> String {
+    let mut h = Sha256::new();
+    h.update(format!(
+        "{id}|{amount_kg}|{price_fen}|{}",
+        at.timestamp_micros()
+    ));
+    hex::encode(h.finalize())
+}
+
+/// Who may bid: an enterprise with a discharge permit valid today (in the lot's basin when the
+/// lot keeps the basin rule), not the seller nor related to it, with its deposit held. Answers
+/// the bidder as clearing counts it: the group of related accounts, or the organisation.
+async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<String, AppError> {
+    super::require(actor, Role::Applicant)?;
+    match store::directory::find_org(&app.db, &actor.org).await? {
+        Some(o) if o.kind == "enterprise" => {}
+        _ => {
+            return Err(AppError::Refused(
+                "not_eligible",
+                "only an enterprise in the directory may bid".into(),
+            ))
+        }
+    }
+    if actor.org == lot.row.org {
+        return Err(AppError::Refused(
+            "self_dealing",
+            "a seller cannot bid on its own lot".into(),
+        ));
+    }
+    let today = crate::domain::calendar::local_date(app.clock.now()).to_string();
+    let me = store::market::participant(&app.db, &actor.org).await?;
+    let permit = me.as_ref().and_then(|p| {
+        Some((
+            p.permit_no.clone()?,
+            p.permit_basin.clone()?,
+            p.permit_valid_to.clone()?,
+        ))
+    });
+    let Some((number, basin, valid_to)) = permit else {
+        return Err(AppError::Refused(
+            "not_eligible",
+            "no discharge permit is on record for this enterprise".into(),
+        ));
+    };
+    if valid_to < today {
+        return Err(AppError::Refused(
+            "not_eligible",
+            format!("discharge permit {number} expired on {valid_to}"),
+        ));
+    }
+    if lot.basin_rule() && basin != lot.terms.asset.basin {
+        return Err(AppError::Refused(
+            "not_eligible",
+            format!(
+                "discharge permit {number} is for basin `{basin}`; this lot is in `{}` and keeps the basin rule",
+                lot.terms.asset.basin
+            ),
+        ));
+    }
+    let group = me.and_then(|p| p.group_code);
+    if let Some(g) = &group {
+        let seller = store::market::participant(&app.db, &lot.row.org).await?;
+        if seller.and_then(|s| s.group_code).as_ref() == Some(g) {
+            return Err(AppError::Refused(
+                "self_dealing",
+                format!("related to the seller (group `{g}`): related accounts count as one"),
+            ));
+        }
+    }
+    let held = store::market::deposits(&app.db, lot.row.id)
+        .await?
+        .into_iter()
+        .any(|d| d.org == actor.org && d.status == "held");
+    if !held {
+        return Err(AppError::Refused(
+            "deposit_missing",
+            format!(
+                "no deposit of {} fen is recorded for this enterprise on this lot",
+                lot.terms.deposit_fen
+            ),
+        ));
+    }
+    Ok(group.unwrap_or_else(|| actor.org.clone()))
+}
+
+impl AuctionLot {
+    /// Only permits of the lot's basin may bid, unless the lot says `basin_rule: false`.
+    fn basin_rule(&self) -> bool {
+        self.row
+            .data
+            .get("basin_rule")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+}
+
+fn parse_bid(lot: &AuctionLot, input: &Value) -> Result<(i64, i64), AppError> {
+    let mut errors = FieldErrors::default();
+    if let Some(map) = input.as_object() {
+        for k in map.keys() {
+            if !["amount_kg", "price_fen"].contains(&k.as_str()) {
+                errors.add(k.clone(), "unknown field");
+            }
+        }
+    }
+    let amount = ledger::whole_positive(input.get("amount_kg"), "amount_kg", &mut errors);
+    let price = ledger::whole_positive(input.get("price_fen"), "price_fen", &mut errors);
+    if let Some(p) = price {
+        if let Err(m) = lot.terms.check_price(p) {
+            errors.add("price_fen", m);
+        }
+    }
+    if let Some(a) = amount {
+        if a > lot.terms.cap_kg() {
+            errors.add(
+                "amount_kg",
+                format!(
+                    "more than one bidder's share of this lot ({} kg)",
+                    lot.terms.cap_kg()
+                ),
+            );
+        }
+    }
+    if let (Some(a), Some(p)) = (amount, price) {
+        if ledger::notional_fen(a, p).is_none() {
+            errors.add("price_fen", "amount x price does not fit the ledger");
+        }
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    match (amount, price) {
+        (Some(a), Some(p)) => Ok((a, p)),
+        _ => Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated bid missing"
+        ))),
+    }
+}
+
+/// Checks, with the lot locked, that the bidder's open bids (related accounts together) stay
+/// within one bidder's share.
+async fn check_share(
+    tx: &impl ConnectionTrait,
+    lot: &AuctionLot,
+    bidder: &str,
+    amount: i64,
+    replacing: Option<Uuid>,
+) -> Result<(), AppError> {
+    let others: i64 = store::market::bids(tx, lot.row.id, None)
+        .await?
+        .iter()
+        .filter(|b| b.status == "open" && b.bidder == bidder && Some(b.id) != replacing)
+        .map(|b| b.amount_kg)
+        .sum();
+    if others + amount > lot.terms.cap_kg() {
+        return Err(invalid(
+            "amount_kg",
+            format!(
+                "with the {others} kg this bidder (related accounts counted as one) already bids, more than one bidder's share of this lot ({} kg)",
+                lot.terms.cap_kg()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Places a sealed bid on an open auction lot.
+pub async fn place_bid(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+    input: Value,
+) -> Result<BidView, AppError> {
+    let lot = auction_lot(app, lot_id).await?;
+    let bidder = check_bidder(app, actor, &lot).await?;
+    let (amount, price) = parse_bid(&lot, &input)?;
+    check_window(app, &lot, "bid").await?;
+    let now = to_micros(app.clock.now());
+    let tx = app.db.begin().await?;
+    let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {
+        return Err(AppError::Transition(TransitionError::NotAllowed {
+            state: lot.row.state.clone(),
+            action: "bid".into(),
+        }));
+    };
+    check_share(&tx, &lot, &bidder, amount, None).await?;
+    let row = BidRow {
+        id: Uuid::now_v7(),
+        lot_id,
+        org: actor.org.clone(),
+        bidder,
+        amount_kg: amount,
+        price_fen: price,
+        status: "open".into(),
+        placed_by: actor.subject.clone(),
+        placed_at: now,
+        updated_at: now,
+    };
+    store::market::insert_bid(&tx, row.clone()).await?;
+    super::cases::append_event(
+        &tx,
+        &locked,
+        actor,
+        "bid",
+        json!({"bid": row.id, "org": row.org, "sealed": sealed(row.id, amount, price, now)}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+async fn own_open_bid(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+    bid_id: Uuid,
+) -> Result<BidRow, AppError> {
+    let bid = store::market::bid(&app.db, bid_id)
+        .await?
+        .filter(|b| b.lot_id == lot_id && b.org == actor.org)
+        .ok_or_else(|| AppError::NotFound(format!("bid {bid_id}")))?;
+    if bid.status != "open" {
+        return Err(AppError::Transition(TransitionError::NotAllowed {
+            state: bid.status,
+            action: "change".into(),
+        }));
+    }
+    Ok(bid)
+}
+
+/// Changes one's own bid while the window is open (it takes a new place in time) or, with
+/// `None`, withdraws it.
+pub async fn change_bid(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+    bid_id: Uuid,
+    input: Option<Value>,
+) -> Result<BidView, AppError> {
+    let lot = auction_lot(app, lot_id).await?;
+    let bidder = check_bidder(app, actor, &lot).await?;
+    let bid = own_open_bid(app, actor, lot_id, bid_id).await?;
+    let change = match &input {
+        Some(i) => Some(parse_bid(&lot, i)?),
+        None => None,
+    };
+    let action = if change.is_some() {
+        "bid_changed"
+    } else {
+        "bid_withdrawn"
+    };
+    check_window(app, &lot, action).await?;
+    let now = to_micros(app.clock.now());
+    let tx = app.db.begin().await?;
+    let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {
+        return Err(AppError::Transition(TransitionError::NotAllowed {
+            state: lot.row.state.clone(),
+            action: action.into(),
+        }));
+    };
+    if let Some((amount, _)) = change {
+        check_share(&tx, &lot, &bidder, amount, Some(bid_id)).await?;
+    }
+    let status = if change.is_some() {
+        "open"
+    } else {
+        "withdrawn"
+    };
+    if !store::market::update_open_bid(&tx, bid_id, change, status, now).await? {
+        return Err(AppError::Transition(TransitionError::NotAllowed {
+            state: "withdrawn".into(),
+            action: action.into(),
+        }));
+    }
+    let payload = match change {
+        Some((a, p)) => {
+            json!({"bid": bid_id, "org": actor.org, "sealed": sealed(bid_id, a, p, now)})
+        }
+        None => json!({"bid": bid_id, "org": actor.org}),
+    };
+    super::cases::append_event(&tx, &locked, actor, action, payload, now).await?;
+    tx.commit().await?;
+    let mut view = BidView::from(bid);
+    view.status = status.into();
+    view.updated_at = now;
+    if let Some((a, p)) = change {
+        view.amount_kg = a;
+        view.price_fen = p;
+        view.placed_at = now;
+    }
+    Ok(view)
+}
+
+/// The caller's own bids on a lot. Bids are sealed: until the window closes nobody sees
+/// another's; after it, the market operator, auditors and admins see all.
+pub async fn bids(app: &App, actor: &Actor, lot_id: Uuid) -> Result<Vec<BidView>, AppError> {
+    let lot = auction_lot(app, lot_id).await?;
+    let closed = store::market::auction(&app.db, lot_id)
+        .await?
+        .is_some_and(|a| a.closed_at.is_some());
+    let org = (!(closed && sees_all(actor))).then_some(actor.org.as_str());
+    Ok(store::market::bids(&app.db, lot.row.id, org)
+        .await?
+        .into_iter()
+        .map(BidView::from)
+        .collect())
+}
+
+// ------------------------------------------------------------------ result
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AwardView {
+    pub id: Uuid,
+    pub bid: Uuid,
+    pub org: String,
+    pub amount_kg: i64,
+    pub price_fen: i64,
+    pub value_fen: i64,
+    /// 1 at clearing; higher when the volume of a defaulting winner passed on.
+    pub round: i32,
+    /// awarded (waiting for payment), settled or defaulted.
+    pub status: String,
+    /// The ledger entry that settled it.
+    pub entry_id: Option<Uuid>,
+}
+
+impl From<AwardRow> for AwardView {
+    fn from(a: AwardRow) -> Self {
+        AwardView {
+            id: a.id,
+            bid: a.bid_id,
+            org: a.org,
+            amount_kg: a.amount_kg,
+            price_fen: a.price_fen,
+            value_fen: a.amount_kg.saturating_mul(a.price_fen),
+            round: a.round,
+            status: a.status,
+            entry_id: a.entry_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuctionResult {
+    pub lot: Uuid,
+    pub state: String,
+    pub clearing: clearing::Rule,
+    /// The tie-break seed, fixed when the window opened (its SHA-256 is in that audit entry).
+    pub seed: String,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// cleared or failed.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub clearing_price_fen: Option<i64>,
+    pub allocated_kg: i64,
+    pub round: i32,
+    pub awards: Vec<AwardView>,
+    /// Deposits and their fate (market operator, auditors, admins).
+    pub deposits: Option<Vec<Deposit>>,
+}
+
+/// The result of a cleared auction: public to every signed-in user once the window closed.
+pub async fn result(app: &App, actor: &Actor, lot_id: Uuid) -> Result<AuctionResult, AppError> {
+    let lot = auction_lot(app, lot_id).await?;
+    let auction = store::market::auction(&app.db, lot_id)
+        .await?
+        .filter(|a| a.closed_at.is_some())
+        .ok_or_else(|| {
+            AppError::Transition(TransitionError::NotYet {
+                action: "result".into(),
+                reason: "the lot has not been cleared yet".into(),
+            })
+        })?;
+    let outcome: Value = auction
+        .outcome
+        .as_deref()
+        .and_then(|o| serde_json::from_str(o).ok())
+        .unwrap_or(Value::Null);
+    let awards = store::market::awards(&app.db, lot_id).await?;
+    let deposits = if sees_all(actor) {
+        Some(
+            store::market::deposits(&app.db, lot_id)
+                .await?
+                .into_iter()
+                .map(Deposit::from)
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(AuctionResult {
+        lot: lot_id,
+        state: lot.row.state,
+        clearing: lot.terms.clearing,
+        seed: auction.seed,
+        opened_at: auction.opened_at,
+        closed_at: auction.closed_at,
+        outcome: outcome
+            .get("outcome")
+            .and_then(Value::as_str)
+            .unwrap_or("failed")
+            .to_string(),
+        reason: outcome
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        clearing_price_fen: auction.clearing_price_fen,
+        allocated_kg: outcome
+            .get("allocated_kg")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        round: auction.round,
+        awards: awards.into_iter().map(AwardView::from).collect(),
+        deposits,
+    })
+}
+
+// ------------------------------------------------------------------ ledger effects
+
+/// A message to the applicants of another organisation, with its own details.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub kind: &'static str,
+    pub org: String,
+    pub details: Value,
+}
+
+/// What a ledger effect did, for the transition that caused it: facts for its audit entry,
+/// notices to bidders, and an automatic action to fire next.
+#[derive(Debug, Default)]
+pub(crate) struct LedgerOutcome {
+    pub facts: Option<Value>,
+    pub notices: Vec<Notice>,
+    pub follow_up: Option<&'static str>,
+}
+
+/// Carries out a ledger effect inside the transition's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn ledger_effect(
+    tx: &impl ConnectionTrait,
+    case: &CaseRow,
+    data: &Value,
+    op: LedgerOp,
+    payload: &Value,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<LedgerOutcome, AppError> {
+    match op {
+        LedgerOp::Escrow | LedgerOp::Release | LedgerOp::Settle => {
+            super::registry::lot_movement(tx, case.id, &case.org, data, op, actor, now).await?;
+            if case.workflow_key == AUCTION {
+                match op {
+                    LedgerOp::Escrow => return open_auction(tx, case, data, now).await,
+                    LedgerOp::Release => {
+                        // The lot is done: every deposit still held goes back.
+                        for d in store::market::deposits(tx, case.id).await? {
+                            store::market::settle_deposit(tx, case.id, &d.org, "refunded").await?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(LedgerOutcome::default())
+        }
+        LedgerOp::Clear => clear(tx, case, data, now).await,
+        LedgerOp::SettleAward => settle_award(tx, case, data, payload, actor, now).await,
+        LedgerOp::Default => default_awards(tx, case, data, now).await,
+    }
+}
+
+/// The window opens: the tie-break seed is drawn and stored; its SHA-256 goes into the audit
+/// entry, so that the seed published at clearing can be checked against it.
+async fn open_auction(
+    tx: &impl ConnectionTrait,
+    case: &CaseRow,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<LedgerOutcome, AppError> {
+    let terms = AuctionTerms::parse(data).map_err(AppError::Validation)?;
+    let seed = Uuid::new_v4().as_u64_pair().0;
+    let seed_text = seed.to_string();
+    store::market::insert_auction(
+        tx,
+        AuctionRow {
+            lot_id: case.id,
+            seed: seed_text.clone(),
+            rule: serde_json::to_value(terms.clearing)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            opened_at: now,
+            closed_at: None,
+            outcome: None,
+            clearing_price_fen: None,
+            round: 0,
+        },
+    )
+    .await?;
+    Ok(LedgerOutcome {
+        facts: Some(json!({"seed_sha256": hex::encode(Sha256::digest(seed_text.as_bytes()))})),
+        ..LedgerOutcome::default()
+    })
+}
+
+struct Book {
+    auction: AuctionRow,
+    bids: Vec<BidRow>,
+    lot: clearing::Lot,
+    /// The open bids as clearing sees them; `id` is the index into `bids` plus one.
+    ranked_input: Vec<clearing::Bid>,
+}
+
+async fn book(tx: &impl ConnectionTrait, case: &CaseRow, data: &Value) -> Result<Book, AppError> {
+    let terms = AuctionTerms::parse(data).map_err(AppError::Validation)?;
+    let auction = store::market::auction(tx, case.id)
+        .await?
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("lot {} has no auction", case.id)))?;
+    let seed: u64 = auction
+        .seed
+        .parse()
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("bad seed on lot {}", case.id)))?;
+    let bids: Vec<BidRow> = store::market::bids(tx, case.id, None)
+        .await?
+        .into_iter()
+        .filter(|b| b.status == "open")
+        .collect();
+    let ranked_input = bids
+        .iter()
+        .enumerate()
+        .map(|(i, b)| clearing::Bid {
+            id: i as u64 + 1,
+            bidder: b.bidder.clone(),
+            amount_kg: b.amount_kg.max(0) as u64,
+            price_fen: b.price_fen.max(0) as u64,
+            at: b.placed_at.timestamp_micros(),
+        })
+        .collect();
+    let lot = clearing::Lot {
+        volume_kg: terms.amount_kg as u64,
+        reserve_price_fen: terms.reserve_price_fen as u64,
+        max_share_pct: terms.max_share_pct,
+        rule: terms.clearing,
+        seed,
+    };
+    Ok(Book {
+        auction,
+        bids,
+        lot,
+        ranked_input,
+    })
+}
+
+fn award_rows(
+    book: &Book,
+    awards: &[clearing::Award],
+    round: i32,
+    now: DateTime<Utc>,
+    lot: Uuid,
+) -> Vec<AwardRow> {
+    awards
+        .iter()
+        .filter_map(|a| {
+            let bid = book
+                .bids
+                .get(usize::try_from(a.bid_id).ok()?.checked_sub(1)?)?;
+            Some(AwardRow {
+                id: Uuid::now_v7(),
+                lot_id: lot,
+                bid_id: bid.id,
+                org: bid.org.clone(),
+                amount_kg: a.amount_kg as i64,
+                price_fen: a.price_fen as i64,
+                round,
+                status: "awarded".into(),
+                entry_id: None,
+                created_at: now,
+                closed_at: None,
+            })
+        })
+        .collect()
+}
+
+fn award_notice(a: &AwardRow) -> Notice {
+    Notice {
+        kind: "award",
+        org: a.org.clone(),
+        details: json!({"award": a.id, "amount_kg": a.amount_kg, "price_fen": a.price_fen, "value_fen": a.amount_kg.saturating_mul(a.price_fen)}),
+    }
+}
+
+/// The window closed: clear the open bids by the lot's rule with the recorded seed; award, or
+/// fail (everything returns to the seller).
+async fn clear(
+    tx: &impl ConnectionTrait,
+    case: &CaseRow,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<LedgerOutcome, AppError> {
+    let book = book(tx, case, data).await?;
+    let outcome = clearing::clear(&book.lot, &book.ranked_input);
+    let mut auction = book.auction.clone();
+    auction.closed_at = Some(now);
+    auction.round = 1;
+    let mut out = LedgerOutcome::default();
+    let bidders: BTreeSet<String> = book.bids.iter().map(|b| b.org.clone()).collect();
+    let (rows, summary) = match &outcome {
+        Outcome::Cleared {
+            clearing_price_fen,
+            allocated_kg,
+            awards,
+        } => {
+            auction.clearing_price_fen = clearing_price_fen.map(|p| p as i64);
+            let rows = award_rows(&book, awards, 1, now, case.id);
+            (
+                rows,
+                json!({"outcome": "cleared", "clearing_price_fen": clearing_price_fen, "allocated_kg": allocated_kg}),
+            )
+        }
+        Outcome::Failed { reason } => {
+            out.follow_up = Some("fail");
+            (
+                Vec::new(),
+                json!({"outcome": "failed", "reason": reason, "allocated_kg": 0}),
+            )
+        }
+    };
+    auction.outcome = Some(summary.to_string());
+    store::market::update_auction(tx, auction).await?;
+    // Deposits stay held until the lot is done: a loser may yet be offered a defaulter's volume.
+    let winners: BTreeSet<String> = rows.iter().map(|a| a.org.clone()).collect();
+    for org in bidders.difference(&winners) {
+        out.notices.push(Notice {
+            kind: "outbid",
+            org: org.clone(),
+            details: json!({"outcome": summary["outcome"], "clearing_price_fen": summary.get("clearing_price_fen")}),
+        });
+    }
+    out.notices.extend(rows.iter().map(award_notice));
+    let mut facts = summary;
+    facts["seed"] = json!(book.auction.seed);
+    facts["bids"] = json!(book.bids.len());
+    facts["awards"] = json!(rows
+        .iter()
+        .map(|a| json!({"award": a.id, "bid": a.bid_id, "org": a.org, "amount_kg": a.amount_kg, "price_fen": a.price_fen}))
+        .collect::<Vec<_>>());
+    store::market::insert_awards(tx, rows).await?;
+    out.facts = Some(facts);
+    Ok(out)
+}
+
+/// One award is paid (market operator): the rights move from escrow to the winner and the
+/// payment is recorded, once. A retried settlement of a settled award moves nothing.
+async fn settle_award(
+    tx: &impl ConnectionTrait,
+    case: &CaseRow,
+    data: &Value,
+    payload: &Value,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<LedgerOutcome, AppError> {
+    let award_id = payload
+        .get("award")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| invalid("award", "required: the award's id"))?;
+    let awards = store::market::awards(tx, case.id).await?;
+    let award = awards
+        .iter()
+        .find(|a| a.id == award_id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("award {award_id} on lot {}", case.id)))?;
+    if award.status != "awarded" {
+        return Err(AppError::AlreadySettled(format!(
+            "award {award_id} is {}{}; nothing was moved",
+            award.status,
+            award
+                .entry_id
+                .map(|e| format!(" (ledger entry {e})"))
+                .unwrap_or_default()
+        )));
+    }
+    let (asset, _) = ledger::holding(data).map_err(AppError::Validation)?;
+    let entry_id = Uuid::now_v7();
+    if !store::market::close_award(tx, award_id, "awarded", "settled", Some(entry_id), now).await? {
+        return Err(AppError::AlreadySettled(format!(
+            "award {award_id} was settled meanwhile; nothing was moved"
+        )));
+    }
+    let paid = ledger::notional_fen(award.amount_kg, award.price_fen)
+        .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
+    super::registry::transfer_from_escrow(
+        tx,
+        case.id,
+        &case.org,
+        &award.org,
+        &asset,
+        award.amount_kg,
+        paid,
+        entry_id,
+        actor,
+        now,
+    )
+    .await?;
+    let still_awarded: Vec<&AwardRow> = awards
+        .iter()
+        .filter(|a| a.status == "awarded" && a.id != award_id)
+        .collect();
+    if !still_awarded.iter().any(|a| a.org == award.org) {
+        store::market::settle_deposit(tx, case.id, &award.org, "refunded").await?;
+    }
+    Ok(LedgerOutcome {
+        facts: Some(
+            json!({"award": award_id, "org": award.org, "entry": entry_id, "amount_kg": award.amount_kg, "paid_fen": paid}),
+        ),
+        notices: vec![Notice {
+            kind: "settled",
+            org: award.org.clone(),
+            details: json!({"award": award_id, "amount_kg": award.amount_kg, "paid_fen": paid}),
+        }],
+        follow_up: still_awarded.is_empty().then_some("complete"),
+    })
+}
+
+/// The payment deadline passed: unpaid awards default (their deposits are forfeited) and their
+/// volume goes to the next bidders in the ranking, each at its own price, with a new payment
+/// period; with nobody left, the lot completes (or fails) and the rest returns to the seller.
+async fn default_awards(
+    tx: &impl ConnectionTrait,
+    case: &CaseRow,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<LedgerOutcome, AppError> {
+    let book = book(tx, case, data).await?;
+    let awards = store::market::awards(tx, case.id).await?;
+    let mut out = LedgerOutcome::default();
+    let mut volume = 0i64;
+    let mut defaulted = Vec::new();
+    for a in awards.iter().filter(|a| a.status == "awarded") {
+        if store::market::close_award(tx, a.id, "awarded", "defaulted", None, now).await? {
+            volume += a.amount_kg;
+            store::market::settle_deposit(tx, case.id, &a.org, "forfeited").await?;
+            defaulted.push(json!({"award": a.id, "org": a.org, "amount_kg": a.amount_kg}));
+            out.notices.push(Notice {
+                kind: "decision",
+                org: a.org.clone(),
+                details: json!({"award": a.id, "status": "defaulted", "deposit": "forfeited"}),
+            });
+        }
+    }
+    let bidder_of: BTreeMap<Uuid, &str> = book
+        .bids
+        .iter()
+        .map(|b| (b.id, b.bidder.as_str()))
+        .collect();
+    let excluded: Vec<String> = awards
+        .iter()
+        .filter_map(|a| bidder_of.get(&a.bid_id).map(|b| b.to_string()))
+        .collect();
+    let round = book.auction.round + 1;
+    let next = clearing::next_bidders(
+        &book.lot,
+        &book.ranked_input,
+        &excluded,
+        volume.max(0) as u64,
+    );
+    let rows = award_rows(&book, &next, round, now, case.id);
+    let mut auction = book.auction.clone();
+    if !rows.is_empty() {
+        auction.round = round;
+        store::market::update_auction(tx, auction).await?;
+    }
+    let any_settled = awards.iter().any(|a| a.status == "settled");
+    if rows.is_empty() {
+        out.follow_up = Some(if any_settled { "complete" } else { "fail" });
+    }
+    out.notices.extend(rows.iter().map(award_notice));
+    out.facts = Some(json!({
+        "defaulted": defaulted,
+        "reawarded": rows.iter().map(|a| json!({"award": a.id, "bid": a.bid_id, "org": a.org, "amount_kg": a.amount_kg, "price_fen": a.price_fen})).collect::<Vec<_>>(),
+        "round": round,
+        "volume_kg": volume,
+    }));
+    store::market::insert_awards(tx, rows).await?;
+    Ok(out)
+}
+
+/// The holders of unpaid awards on an auction lot (told when the payment deadline nears).
+pub(crate) async fn unpaid_awardees(
+    db: &impl ConnectionTrait,
+    lot: Uuid,
+) -> Result<Vec<String>, AppError> {
+    let orgs: BTreeSet<String> = store::market::awards(db, lot)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == "awarded")
+        .map(|a| a.org)
+        .collect();
+    Ok(orgs.into_iter().collect())
+}
+
+// ------------------------------------------------------------------ the market board
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LotView {
+    pub id: Uuid,
+    pub workflow: String,
+    pub state: String,
+    pub seller: String,
+    pub data: Value,
+    /// When the window closes (listings and auctions that are open).
+    pub window_closes_at: Option<DateTime<Utc>>,
+}
+
+/// Lots on the market, public to every signed-in user: fixed-price listings and auctions, in
+/// `state` (default `open`), oldest first.
+pub async fn lots(
+    app: &App,
+    workflow: Option<String>,
+    state: Option<String>,
+) -> Result<Vec<LotView>, AppError> {
+    let kinds: Vec<String> = match workflow {
+        Some(w) if w == "listing" || w == AUCTION => vec![w],
+        Some(w) => {
+            return Err(invalid(
+                "workflow",
+                format!("`{w}`: lots are of `listing` or `auction`"),
+            ))
+        }
+        None => vec!["listing".into(), AUCTION.into()],
+    };
+    let mut out = Vec::new();
+    for w in kinds {
+        let filter = store::cases::Filter {
+            workflow: Some(w),
+            state: Some(state.clone().unwrap_or_else(|| "open".into())),
+            orgs: None,
+            org: None,
+            text: None,
+            submitted_from: None,
+            submitted_to: None,
+        };
+        let (rows, _) = store::cases::list(&app.db, &filter, 1, 500).await?;
+        for row in rows {
+            let clocks = super::clocks::CaseClocks::load(&app.db, row.id).await?;
+            let window = clocks
+                .row("window")
+                .filter(|c| c.status == "running")
+                .and_then(|c| c.due_at);
+            out.push(LotView {
+                id: row.id,
+                workflow: row.workflow_key,
+                state: row.state,
+                seller: row.org,
+                data: row.data,
+                window_closes_at: window,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ statistics
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StatsRow {
+    pub period: String,
+    pub pollutant: String,
+    /// primary (allocation from the reserve) or secondary (trades between enterprises).
+    pub market: String,
+    pub volume_kg: i64,
+    pub value_fen: i64,
+    pub trades: i64,
+    /// Enterprises that bought or sold in this period, pollutant and market.
+    pub enterprises: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MarketStats {
+    pub period: String,
+    pub rows: Vec<StatsRow>,
+    /// Enterprises that took part at all (bought or sold).
+    pub enterprises: i64,
+    pub volume_kg: i64,
+    pub value_fen: i64,
+}
+
+/// The label of the period `at` falls in (Beijing time): `2026-11`, `2026-Q4` or `2026`.
+pub fn period_of(at: DateTime<Utc>, period: &str) -> String {
+    use chrono::Datelike;
+    let d = crate::domain::calendar::local_date(at);
+    match period {
+        "year" => format!("{}", d.year()),
+        "quarter" => format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1),
+        _ => format!("{}-{:02}", d.year(), d.month()),
+    }
+}
+
+/// Volume and value per pollutant per period, and the enterprises taking part, from the
+/// ledger: allocations from the reserve (primary) and trades settled between enterprises
+/// (listings, negotiated transfers, auctions: secondary). Public to every signed-in user.
+pub async fn stats(app: &App, period: Option<String>) -> Result<MarketStats, AppError> {
+    let period = period.unwrap_or_else(|| "month".into());
+    if !["month", "quarter", "year"].contains(&period.as_str()) {
+        return Err(invalid("period", "one of month, quarter, year"));
+    }
+    let credits = store::registry::credits_of_kinds(&app.db, &["allocate", "transfer"]).await?;
+    let mut paid: BTreeMap<Uuid, (i64, String, String)> = BTreeMap::new();
+    for p in store::registry::all_payments(&app.db).await? {
+        let e = paid
+            .entry(p.entry_id)
+            .or_insert((0, p.payer_org.clone(), p.payee.clone()));
+        e.0 += p.amount_fen;
+    }
+    type Key = (String, String, String);
+    let mut acc: BTreeMap<Key, (i64, i64, i64, BTreeSet<String>)> = BTreeMap::new();
+    let mut everyone: BTreeSet<String> = BTreeSet::new();
+    for c in credits {
+        let market = if c.kind == "allocate" {
+            "primary"
+        } else {
+            "secondary"
+        };
+        let key = (
+            period_of(c.at, &period),
+            c.pollutant.clone(),
+            market.to_string(),
+        );
+        let e = acc.entry(key).or_default();
+        e.0 += c.amount_kg;
+        e.2 += 1;
+        if let Some((fen, payer, payee)) = paid.get(&c.entry_id) {
+            e.1 += fen;
+            for org in [payer, payee] {
+                if org != super::registry::RESERVE {
+                    e.3.insert(org.clone());
+                    everyone.insert(org.clone());
+                }
+            }
+        }
+    }
+    let rows: Vec<StatsRow> = acc
+        .into_iter()
+        .map(
+            |((period, pollutant, market), (volume, value, trades, orgs))| StatsRow {
+                period,
+                pollutant,
+                market,
+                volume_kg: volume,
+                value_fen: value,
+                trades,
+                enterprises: orgs.len() as i64,
+            },
+        )
+        .collect();
+    Ok(MarketStats {
+        volume_kg: rows.iter().map(|r| r.volume_kg).sum(),
+        value_fen: rows.iter().map(|r| r.value_fen).sum(),
+        enterprises: everyone.len() as i64,
+        period,
+        rows,
+    })
+}

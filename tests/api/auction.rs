@@ -1,0 +1,381 @@
+//! Auctions of pollution rights over HTTP: eligibility, deposits, sealed bids, clearing with a
+//! recorded seed, awards, payment, default to the next bidder, settlement that cannot repeat.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::*;
+
+fn operator() -> User {
+    user("mo@exchange.example", "CQEX", &["market_operator"])
+}
+
+fn asset() -> Value {
+    json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"})
+}
+
+async fn holding(app: &TestApp, org: &str) -> i64 {
+    let accounts = app.get(&operator(), "/api/v1/accounts").await.body["accounts"].clone();
+    accounts
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .filter(|a| a["kind"] == "enterprise" && a["org"] == org)
+        .flat_map(|a| a["holdings"].as_array().cloned().unwrap_or_default())
+        .map(|h| h["amount_kg"].as_i64().expect("kg"))
+        .sum()
+}
+
+async fn balanced(app: &TestApp) {
+    let t = app.get(&operator(), "/api/v1/registry/totals").await;
+    for total in t.body["totals"].as_array().expect("totals") {
+        assert_eq!(total["balanced"], true, "{total}");
+    }
+}
+
+async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) -> Reply {
+    let v = app.case(&operator(), id).await["version"]
+        .as_i64()
+        .expect("version");
+    app.act(who, id, action, v, data).await
+}
+
+/// ACME holds 5,000 kg of COD; `n` bidder enterprises, each with a user who reads e-mail.
+async fn market(app: &TestApp, bidders: &[&str]) {
+    seed_directory(app).await;
+    let mo = operator();
+    let mut issue = asset();
+    issue["amount_kg"] = json!(10_000);
+    assert_eq!(
+        app.post(&mo, "/api/v1/reserve/issuance", &issue, None)
+            .await
+            .status,
+        201
+    );
+    let mut alloc = asset();
+    alloc["amount_kg"] = json!(5_000);
+    alloc["org"] = json!("ACME");
+    alloc["price_fen"] = json!(20);
+    assert_eq!(
+        app.post(&mo, "/api/v1/allocations", &alloc, None)
+            .await
+            .status,
+        201
+    );
+    for (i, code) in bidders.iter().enumerate() {
+        let r = app
+            .post(&admin(), "/api/v1/admin/organisations", &json!({"code": code, "name": code, "kind": "enterprise", "credit_code": credit_code(100 + i)}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app
+            .post(&admin(), "/api/v1/admin/users", &json!({"email": format!("{}@bidders.example", code.to_lowercase()), "name": code, "org": code, "roles": ["applicant"], "lang": "en", "password": "correct horse battery"}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+}
+
+fn bidder(code: &str) -> User {
+    user(
+        &format!("{}@bidders.example", code.to_lowercase()),
+        code,
+        &["applicant"],
+    )
+}
+
+async fn permit(app: &TestApp, org: &str, basin: &str, valid_to: &str, group: Option<&str>) {
+    let r = app
+        .put(
+            &operator(),
+            &format!("/api/v1/market/participants/{org}"),
+            &json!({"permit_no": format!("P-{org}"), "permit_basin": basin, "permit_valid_to": valid_to, "group": group}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+async fn deposit(app: &TestApp, lot: &str, org: &str) {
+    let r = app
+        .post(
+            &operator(),
+            &format!("/api/v1/lots/{lot}/deposits"),
+            &json!({"org": org, "reference": format!("DEP-{org}")}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+/// Creates an auction lot of ACME and opens it.
+async fn open_lot(app: &TestApp, terms: Value) -> String {
+    let (ann, ann2, mo) = (
+        applicant(),
+        user("abe@acme.example", "ACME", &["applicant"]),
+        operator(),
+    );
+    let mut data = asset();
+    for (k, v) in terms.as_object().expect("terms") {
+        data[k] = v.clone();
+    }
+    let r = app
+        .post(
+            &ann,
+            "/api/v1/cases",
+            &json!({"workflow": "auction", "data": data}),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_str().expect("id").to_string();
+    assert_eq!(step(app, &ann, &id, "submit", json!({})).await.status, 200);
+    assert_eq!(
+        step(app, &ann2, &id, "approve_transfer_out", json!({}))
+            .await
+            .status,
+        200
+    );
+    let r = step(app, &mo, &id, "approve_listing", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    id
+}
+
+async fn bid(app: &TestApp, lot: &str, who: &str, amount: i64, price: i64) -> Reply {
+    app.post(
+        &bidder(who),
+        &format!("/api/v1/lots/{lot}/bids"),
+        &json!({"amount_kg": amount, "price_fen": price}),
+        None,
+    )
+    .await
+}
+
+async fn mail_kinds(app: &TestApp, lot: &str) -> Vec<(String, String)> {
+    let r = app
+        .get(&admin(), &format!("/api/v1/admin/outbox?case_id={lot}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap_or_default().to_string(),
+                m["recipient"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
+    on_every_database(|db| async move {
+        // A Monday morning in Beijing.
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let names: Vec<String> = (0..10).map(|i| format!("BID{i}")).collect();
+        let mut codes: Vec<&str> = names.iter().map(String::as_str).collect();
+        codes.extend(["SISTER", "FAR", "EXPIRED", "LATE"]);
+        market(&app, &codes).await;
+        let mo = operator();
+        for b in &names {
+            permit(&app, b, "yangtze_upper", "2030-12-31", None).await;
+        }
+        permit(&app, "SISTER", "yangtze_upper", "2030-12-31", Some("acme_group")).await;
+        permit(&app, "ACME", "yangtze_upper", "2030-12-31", Some("acme_group")).await;
+        permit(&app, "FAR", "pearl", "2030-12-31", None).await;
+        permit(&app, "EXPIRED", "yangtze_upper", "2025-12-31", None).await;
+        permit(&app, "LATE", "yangtze_upper", "2030-12-31", None).await;
+
+        // Terms are checked when the lot is created.
+        let r = app
+            .post(&applicant(), "/api/v1/cases", &json!({"workflow": "auction", "data": {"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31", "amount_kg": 1000, "reserve_price_fen": 20, "increment_fen": 5, "clearing": "dutch", "window_hours": 24, "deposit_fen": 100000}}), None)
+            .await;
+        assert_error(&r, 422, "validation_failed");
+        assert!(r.body["details"]["fields"]["clearing"].is_array(), "{}", r.body);
+
+        let lot = open_lot(&app, json!({"amount_kg": 1000, "reserve_price_fen": 20, "increment_fen": 5, "clearing": "uniform", "max_share_pct": 50, "window_hours": 24, "deposit_fen": 100000})).await;
+        assert_eq!(holding(&app, "ACME").await, 4_000, "in escrow");
+        balanced(&app).await;
+        // The lot is on the board for every enterprise.
+        let board = app.get(&bidder("BID0"), "/api/v1/lots?workflow=auction").await;
+        assert_eq!(board.body["lots"][0]["id"], lot.as_str(), "{}", board.body);
+        assert_eq!(board.body["lots"][0]["window_closes_at"], "2026-03-03T01:00:00Z");
+        // The opening entry holds the SHA-256 of the seed, not the seed.
+        let opened = app.history(&mo, &lot).await.into_iter().find(|e| e["action"] == "approve_listing").expect("opened");
+        let seed_hash = opened["payload"]["registry"]["seed_sha256"].as_str().expect("seed hash").to_string();
+
+        for b in names.iter().map(String::as_str).chain(["SISTER", "FAR", "EXPIRED"]) {
+            deposit(&app, &lot, b).await;
+        }
+        let again = app.post(&mo, &format!("/api/v1/lots/{lot}/deposits"), &json!({"org": "BID0", "reference": "x"}), None).await;
+        assert_error(&again, 409, "already_exists");
+
+        // Who may not bid.
+        assert_error(&app.post(&applicant(), &format!("/api/v1/lots/{lot}/bids"), &json!({"amount_kg": 100, "price_fen": 30}), None).await, 403, "self_dealing");
+        assert_error(&bid(&app, &lot, "SISTER", 100, 30).await, 403, "self_dealing");
+        assert_error(&bid(&app, &lot, "FAR", 100, 30).await, 403, "not_eligible");
+        assert_error(&bid(&app, &lot, "EXPIRED", 100, 30).await, 403, "not_eligible");
+        assert_error(&bid(&app, &lot, "LATE", 100, 30).await, 403, "deposit_missing");
+        // What may not be bid: off the grid, below the reserve, more than half the lot.
+        for (amount, price) in [(100, 22), (100, 15), (501, 30)] {
+            assert_error(&bid(&app, &lot, "BID0", amount, price).await, 422, "validation_failed");
+        }
+        let r = app.post(&bidder("BID0"), &format!("/api/v1/lots/{lot}/bids"), &json!({"amount_kg": 10.5, "price_fen": 30}), None).await;
+        assert_error(&r, 422, "validation_failed");
+        assert_eq!(app.get(&mo, &format!("/api/v1/lots/{lot}/bids")).await.body["bids"], json!([]), "nothing was placed");
+
+        // Ten bidders. Three tie at 35 for the last 700 kg: the seed decides who gets only 200.
+        let first = bid(&app, &lot, "BID0", 300, 30).await;
+        assert_eq!(first.status, 201, "{}", first.body);
+        let plan = [("BID1", 250, 35), ("BID2", 250, 35), ("BID3", 250, 35), ("BID4", 200, 30), ("BID5", 100, 25), ("BID6", 100, 25), ("BID7", 100, 25), ("BID8", 100, 20), ("BID9", 100, 20)];
+        for (who, amount, price) in plan {
+            let r = bid(&app, &lot, who, amount, price).await;
+            assert_eq!(r.status, 201, "{who}: {}", r.body);
+        }
+        // A second bid of BID0 may not take it past half the lot.
+        assert_error(&bid(&app, &lot, "BID0", 201, 40).await, 422, "validation_failed");
+        // BID0 raises its bid; BID9 withdraws and cannot withdraw twice.
+        let changed = app.put(&bidder("BID0"), &format!("/api/v1/lots/{lot}/bids/{}", first.body["id"].as_str().expect("id")), &json!({"amount_kg": 300, "price_fen": 40})).await;
+        assert_eq!((changed.status, changed.body["price_fen"].as_i64()), (200, Some(40)), "{}", changed.body);
+        let nine = app.get(&bidder("BID9"), &format!("/api/v1/lots/{lot}/bids")).await.body["bids"][0]["id"].as_str().expect("bid").to_string();
+        assert_eq!(app.delete(&bidder("BID9"), &format!("/api/v1/lots/{lot}/bids/{nine}")).await.status, 200);
+        assert_error(&app.delete(&bidder("BID9"), &format!("/api/v1/lots/{lot}/bids/{nine}")).await, 422, "action_not_allowed");
+        // Sealed: each sees its own; another's bid is not found; nobody sees the rest.
+        let own = app.get(&bidder("BID1"), &format!("/api/v1/lots/{lot}/bids")).await;
+        assert_eq!(own.body["bids"].as_array().map(Vec::len), Some(1));
+        assert_eq!(own.body["bids"][0]["org"], "BID1");
+        assert_eq!(app.get(&mo, &format!("/api/v1/lots/{lot}/bids")).await.body["bids"], json!([]));
+        assert_error(&app.delete(&bidder("BID1"), &format!("/api/v1/lots/{lot}/bids/{nine}")).await, 404, "not_found");
+        assert_error(&app.get(&bidder("BID1"), &format!("/api/v1/lots/{lot}/result")).await, 422, "not_yet");
+
+        // The window closes at its deadline: clearing.
+        app.set_clock("2026-03-03T01:00:00Z").await;
+        assert_eq!(app.case(&mo, &lot).await["state"], "awarded");
+        assert_error(&bid(&app, &lot, "BID5", 100, 50).await, 422, "action_not_allowed");
+        let result = app.get(&bidder("BID5"), &format!("/api/v1/lots/{lot}/result")).await;
+        assert_eq!(result.status, 200, "{}", result.body);
+        let res = result.body;
+        assert_eq!((res["outcome"].as_str(), res["clearing_price_fen"].as_i64()), (Some("cleared"), Some(35)), "{res}");
+        let seed = res["seed"].as_str().expect("seed");
+        assert_eq!(hex::encode(Sha256::digest(seed.as_bytes())), seed_hash, "the seed is the one committed at opening");
+        let awards = res["awards"].as_array().expect("awards").clone();
+        let won = |org: &str| awards.iter().filter(|a| a["org"] == org).map(|a| a["amount_kg"].as_i64().unwrap_or(0)).sum::<i64>();
+        assert_eq!(won("BID0"), 300);
+        let mut tied: Vec<i64> = ["BID1", "BID2", "BID3"].iter().map(|b| won(b)).collect();
+        tied.sort_unstable();
+        assert_eq!(tied, vec![200, 250, 250], "one of the tied bidders gets the remainder");
+        assert!(awards.iter().all(|a| a["price_fen"] == 35), "every winner pays the clearing price");
+        assert_eq!(awards.iter().map(|a| a["amount_kg"].as_i64().unwrap_or(0)).sum::<i64>(), 1000);
+        // The same seed and bids give the same result.
+        let all_bids = app.get(&mo, &format!("/api/v1/lots/{lot}/bids")).await.body["bids"].as_array().expect("all bids after close").clone();
+        assert_eq!(all_bids.len(), 10);
+        let open: Vec<&Value> = all_bids.iter().filter(|b| b["status"] == "open").collect();
+        let input: Vec<greenlane::domain::clearing::Bid> = open.iter().enumerate().map(|(i, b)| greenlane::domain::clearing::Bid {
+            id: i as u64 + 1,
+            bidder: b["org"].as_str().expect("org").to_string(),
+            amount_kg: b["amount_kg"].as_u64().expect("kg"),
+            price_fen: b["price_fen"].as_u64().expect("fen"),
+            at: chrono::DateTime::parse_from_rfc3339(b["placed_at"].as_str().expect("at")).expect("time").timestamp_micros(),
+        }).collect();
+        let replay = greenlane::domain::clearing::clear(&greenlane::domain::clearing::Lot { volume_kg: 1000, reserve_price_fen: 20, max_share_pct: Some(50), rule: greenlane::domain::clearing::Rule::Uniform, seed: seed.parse().expect("u64") }, &input);
+        let greenlane::domain::clearing::Outcome::Cleared { awards: again, .. } = replay else { panic!("clears") };
+        let mut a1: Vec<(String, u64)> = again.iter().map(|a| (a.bidder.clone(), a.amount_kg)).collect();
+        let mut a2: Vec<(String, u64)> = awards.iter().map(|a| (a["org"].as_str().unwrap_or_default().to_string(), a["amount_kg"].as_u64().unwrap_or(0))).collect();
+        a1.sort();
+        a2.sort();
+        assert_eq!(a1, a2);
+        // Winners were told of their award, the others that they did not win.
+        let mails = mail_kinds(&app, &lot).await;
+        assert!(mails.contains(&("award".into(), "bid0@bidders.example".into())), "{mails:?}");
+        assert!(mails.contains(&("outbid".into(), "bid5@bidders.example".into())), "{mails:?}");
+
+        // Everyone pays except the tied bidder left with the remainder.
+        let defaulter = awards.iter().find(|a| a["amount_kg"] == 200).expect("remainder")["org"].as_str().expect("org").to_string();
+        for a in awards.iter().filter(|a| a["org"] != defaulter.as_str()) {
+            let r = step(&app, &mo, &lot, "confirm_payment", json!({"award": a["id"]})).await;
+            assert_eq!((r.status, r.body["state"].as_str()), (200, Some("awarded")), "{}", r.body);
+        }
+        assert_eq!(holding(&app, "BID0").await, 300);
+        // A settlement retried (after a lost response, say) moves nothing twice.
+        let paid = awards.iter().find(|a| a["org"] == "BID0").expect("BID0")["id"].clone();
+        let retry = step(&app, &mo, &lot, "confirm_payment", json!({"award": paid})).await;
+        assert_error(&retry, 409, "already_settled");
+        assert_eq!(holding(&app, "BID0").await, 300);
+        balanced(&app).await;
+        // Only the market operator confirms payments; to a bidder the seller's case is not there.
+        let r = step(&app, &applicant(), &lot, "confirm_payment", json!({"award": awards[0]["id"]})).await;
+        assert_error(&r, 403, "forbidden");
+        let r = step(&app, &bidder(&defaulter), &lot, "confirm_payment", json!({"award": awards[0]["id"]})).await;
+        assert_error(&r, 404, "not_found");
+
+        // Five working days pass without the defaulter paying: its deposit is forfeited and
+        // its 200 kg go to the next bidder, BID4 at its own price, with a new payment period.
+        let due = app.clock(&mo, &lot, "payment").await;
+        assert_eq!(due["due"], "2026-03-10", "{due}");
+        app.set_clock("2026-03-11T01:00:00Z").await;
+        assert_eq!(app.case(&mo, &lot).await["state"], "awarded");
+        let res = app.get(&mo, &format!("/api/v1/lots/{lot}/result")).await.body;
+        let second: Vec<&Value> = res["awards"].as_array().expect("awards").iter().filter(|a| a["round"] == 2).collect();
+        assert_eq!(second.len(), 1, "{res}");
+        assert_eq!((second[0]["org"].as_str(), second[0]["amount_kg"].as_i64(), second[0]["price_fen"].as_i64()), (Some("BID4"), Some(200), Some(30)));
+        let deposits = res["deposits"].as_array().expect("deposits").clone();
+        let fate = |org: &str| deposits.iter().find(|d| d["org"] == org).map(|d| d["status"].as_str().unwrap_or_default().to_string());
+        assert_eq!(fate(&defaulter).as_deref(), Some("forfeited"));
+        assert_eq!(fate("BID4").as_deref(), Some("held"));
+        assert_eq!(app.clock(&mo, &lot, "payment").await["due"], "2026-03-18", "a new payment period");
+        let mails = mail_kinds(&app, &lot).await;
+        assert!(mails.contains(&("payment_due".into(), format!("{}@bidders.example", defaulter.to_lowercase()))), "{mails:?}");
+        assert!(mails.contains(&("award".into(), "bid4@bidders.example".into())), "{mails:?}");
+
+        // BID4 pays: every award is settled or passed on, and the lot is registered.
+        let r = step(&app, &mo, &lot, "confirm_payment", json!({"award": second[0]["id"]})).await;
+        assert_eq!((r.status, r.body["state"].as_str()), (200, Some("registered")), "{}", r.body);
+        assert_eq!(holding(&app, "BID4").await, 200);
+        assert_eq!(holding(&app, &defaulter).await, 0);
+        assert_eq!(holding(&app, "ACME").await, 4_000);
+        let res = app.get(&mo, &format!("/api/v1/lots/{lot}/result")).await.body;
+        let deposits = res["deposits"].as_array().expect("deposits");
+        assert!(deposits.iter().all(|d| d["status"] == if d["org"] == defaulter.as_str() { "forfeited" } else { "refunded" }), "{deposits:?}");
+        balanced(&app).await;
+
+        // Market statistics: 1,000 kg of COD traded; value = 800 kg x 35 + 200 kg x 30.
+        let stats = app.get(&bidder("BID1"), "/api/v1/market/stats").await.body;
+        let row = stats["rows"].as_array().expect("rows").iter().find(|r| r["market"] == "secondary").expect("secondary").clone();
+        assert_eq!((row["period"].as_str(), row["pollutant"].as_str(), row["volume_kg"].as_i64(), row["value_fen"].as_i64()), (Some("2026-03"), Some("COD"), Some(1000), Some(800 * 35 + 200 * 30)), "{stats}");
+        assert_eq!(row["enterprises"], 5, "ACME and the four buyers who paid: {stats}");
+        let csv = app.client.get(app.url("/api/v1/market/stats")).bearer_auth(&mo.token).header("Accept", "text/csv").send().await.expect("csv").text().await.expect("text");
+        assert!(csv.starts_with("period,pollutant,market,volume_kg,value_fen,trades,enterprises\r\n"), "{csv}");
+        assert!(csv.contains("2026-03,COD,secondary,1000,34000,4,5"), "{csv}");
+        let report = greenlane::app::audit::verify(&app.app.db).await.expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_auction_short_of_bids_fails_and_returns_the_rights() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        market(&app, &["BID0", "BID1"]).await;
+        for b in ["BID0", "BID1"] {
+            permit(&app, b, "yangtze_upper", "2030-12-31", None).await;
+        }
+        let lot = open_lot(&app, json!({"amount_kg": 1000, "reserve_price_fen": 20, "increment_fen": 1, "clearing": "uniform", "window_hours": 2, "deposit_fen": 5000})).await;
+        for b in ["BID0", "BID1"] {
+            deposit(&app, &lot, b).await;
+        }
+        assert_eq!(bid(&app, &lot, "BID0", 400, 30).await.status, 201);
+        assert_eq!(bid(&app, &lot, "BID1", 300, 25).await.status, 201);
+        assert_eq!(holding(&app, "ACME").await, 4_000);
+        app.set_clock("2026-03-02T03:00:00Z").await;
+        assert_eq!(app.case(&operator(), &lot).await["state"], "unsold");
+        let res = app.get(&bidder("BID0"), &format!("/api/v1/lots/{lot}/result")).await.body;
+        assert_eq!(res["outcome"], "failed", "{res}");
+        assert!(res["reason"].as_str().unwrap_or_default().contains("700 kg of 1000 kg"), "{res}");
+        assert_eq!(holding(&app, "ACME").await, 5_000, "back to the seller");
+        assert_eq!(holding(&app, "BID0").await, 0);
+        balanced(&app).await;
+        db
+    })
+    .await;
+}
