@@ -288,11 +288,21 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         assert!(mails.contains(&("award".into(), "bid0@bidders.example".into())), "{mails:?}");
         assert!(mails.contains(&("outbid".into(), "bid5@bidders.example".into())), "{mails:?}");
 
-        // Everyone pays except the tied bidder left with the remainder.
+        // Everyone pays except the tied bidder left with the remainder. The operator's client
+        // sends each confirmation with an Idempotency-Key and, as after a crash that lost the
+        // answer, sends the first one again: the retry gets the first answer and moves nothing.
         let defaulter = awards.iter().find(|a| a["amount_kg"] == 200).expect("remainder")["org"].as_str().expect("org").to_string();
         for a in awards.iter().filter(|a| a["org"] != defaulter.as_str()) {
-            let r = step(&app, &mo, &lot, "confirm_payment", json!({"award": a["id"]})).await;
+            let v = app.case(&mo, &lot).await["version"].as_i64().expect("version");
+            let body = json!({"expected_version": v, "data": {"award": a["id"]}});
+            let key = format!("pay-{}", a["id"].as_str().expect("id"));
+            let path = format!("/api/v1/cases/{lot}/actions/confirm_payment");
+            let r = app.post(&mo, &path, &body, Some(&key)).await;
             assert_eq!((r.status, r.body["state"].as_str()), (200, Some("awarded")), "{}", r.body);
+            if a["org"] == "BID0" {
+                let retry = app.post(&mo, &path, &body, Some(&key)).await;
+                assert_eq!((retry.status, &retry.body), (200, &r.body), "the first answer, again");
+            }
         }
         assert_eq!(holding(&app, "BID0").await, 300);
         // A settlement retried (after a lost response, say) moves nothing twice.
