@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 
 use std::sync::Arc;
 
-use crate::app::{audit, bench, calendars, directory, workflows, App, SystemClock};
+use crate::app::{audit, bench, calendars, directory, licence, workflows, App, SystemClock};
 use crate::domain::Role;
 use crate::engine::graph;
 use crate::engine::Actor;
@@ -55,6 +55,11 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
+    },
+    /// The pre-licence approval catalogue.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
     },
     /// Audit log tools.
     Audit {
@@ -158,6 +163,20 @@ enum CalendarCommand {
 }
 
 #[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Import items and status changes from a CSV file (all rows or none); re-importing the
+    /// same file changes nothing.
+    Import { file: PathBuf },
+    /// The pre-licence items in force on a date (default today), for a kind of business.
+    Items {
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long)]
+        business: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute every hash chain; exit 1 naming the first broken entry.
     Verify,
@@ -184,7 +203,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo => {
             let app = cli_app().await?;
-            print_demo(&app).await?;
+            print_demo(&app, &Settings::load()?.workflows_dir).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { demo } => {
@@ -200,7 +219,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             }
             let application = Application::build(&settings).await?;
             if demo {
-                print_demo(&application.app).await?;
+                print_demo(&application.app, &settings.workflows_dir).await?;
             }
             tracing::info!(
                 "listening on http://{}:{}",
@@ -372,6 +391,52 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Catalogue { command } => {
+            let app = cli_app().await?;
+            match command {
+                CatalogueCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)?;
+                    let report = licence::import_csv(&app, &cli_admin(), &text)
+                        .await
+                        .map_err(|e| match e {
+                            crate::app::AppError::Validation(fields) => anyhow::anyhow!(
+                                "{}: nothing imported:\n{}",
+                                file.display(),
+                                fields
+                                    .0
+                                    .iter()
+                                    .map(|(k, v)| format!("  {k}: {}", v.join("; ")))
+                                    .collect::<Vec<_>>()
+                                    .join("\n")
+                            ),
+                            other => anyhow::anyhow!("{}: {other}", file.display()),
+                        })?;
+                    println!(
+                        "{}: {} rows; {} items added, {} updated; {} changes added, {} updated; {} unchanged (sha256 {})",
+                        file.display(),
+                        report.rows,
+                        report.items_added,
+                        report.items_updated,
+                        report.changes_added,
+                        report.changes_updated,
+                        report.unchanged,
+                        report.sha256
+                    );
+                }
+                CatalogueCommand::Items { on, business } => {
+                    let on = licence::parse_date("on", on.as_deref())
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let list = licence::items_on(&app, on, business)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    for i in &list.items {
+                        println!("{:<10} {:<30} {}", i.code, i.authority, i.name);
+                    }
+                    println!("{} pre-licence items on {}", list.count, list.on);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -429,13 +494,25 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn print_demo(app: &App) -> anyhow::Result<()> {
+async fn print_demo(app: &App, workflows_dir: &std::path::Path) -> anyhow::Result<()> {
     let users = crate::app::demo::seed(app, &cli_admin())
         .await
         .map_err(explain)?;
     if users.is_empty() {
         println!("demo data already present");
         return Ok(());
+    }
+    let catalogue = workflows_dir
+        .join("catalogue")
+        .join("pre_licence_illustrative.csv");
+    if let Ok(text) = std::fs::read_to_string(&catalogue) {
+        let report = licence::import_csv(app, &cli_admin(), &text)
+            .await
+            .map_err(explain)?;
+        println!(
+            "illustrative pre-licence catalogue imported ({} items; placeholders, not the official list)",
+            report.items_added
+        );
     }
     println!(
         "demo data added; every user's password is `{}`:",

@@ -10,6 +10,7 @@ mod m20261128_000005_eia;
 mod m20261128_000006_audit_documents;
 mod m20261128_000007_registry;
 mod m20261128_000008_market;
+mod m20261128_000009_reform;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_audit_documents::Migration),
             Box::new(m20261128_000007_registry::Migration),
             Box::new(m20261128_000008_market::Migration),
+            Box::new(m20261128_000009_reform::Migration),
         ]
     }
 }

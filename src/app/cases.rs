@@ -39,6 +39,9 @@ pub struct CaseSnapshot {
     pub allowed_actions: Vec<String>,
     /// Every clock the workflow declares, read now.
     pub clocks: Vec<ClockView>,
+    /// The waterfront siting check made when an EIA case was submitted (read one case for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub siting: Option<crate::domain::siting::Check>,
 }
 
 /// One audit entry as shown in a case's history.
@@ -123,6 +126,7 @@ fn snapshot(
         submitted_at: row.submitted_at,
         allowed_actions,
         clocks,
+        siting: None,
     }
 }
 
@@ -324,6 +328,9 @@ pub async fn create_case(
         }
     };
     engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
+    if def.data == Some(crate::engine::DataSchema::BusinessLicence) {
+        super::licence::refuse_checklist_input(&data)?;
+    }
     super::links::check(&app.db, &org, &data).await?;
     if def.data == Some(crate::engine::DataSchema::Lot) {
         super::registry::check_lot(&app.db, &org, &data).await?;
@@ -423,7 +430,12 @@ pub async fn fire(
         data: &row.data,
         history: &history,
     };
-    let transition = engine::decide(&def, view, actor, action, &payload, now)?;
+    let mut transition = engine::decide(&def, view, actor, action, &payload, now)?;
+    if def.data == Some(crate::engine::DataSchema::BusinessLicence) && spec_edits(&def, action) {
+        super::licence::refuse_checklist_input(&payload)?;
+    }
+    super::licence::prepare(&app.db, &row, &mut transition, &payload, actor, now).await?;
+    super::siting::check_refusal(&app.db, case_id, &payload).await?;
     for effect in &transition.effects {
         if let Effect::ReplaceData(data) = effect {
             super::links::check(&app.db, &row.org, data).await?;
@@ -575,6 +587,22 @@ pub(crate) async fn commit_transition(
             after.follow_up = after.follow_up.or(outcome.follow_up);
         }
     }
+    // An EIA case leaving its draft is checked against the waterfront siting rules; the result
+    // is kept with the case and in this entry.
+    if leaves_initial
+        && matches!(
+            def.data,
+            Some(crate::engine::DataSchema::EiaProject | crate::engine::DataSchema::Planning)
+        )
+    {
+        if let Some(check) = super::siting::check_case(app, new_data.as_ref().unwrap_or(&row.data))
+        {
+            super::siting::save(tx, row.id, &check, now).await?;
+            if let Value::Object(p) = &mut record.payload {
+                p.insert("siting".into(), super::siting::facts(&check));
+            }
+        }
+    }
     let rehashed = record.chain_hash(&row.audit_head);
     if rehashed != hash {
         hash = rehashed;
@@ -697,7 +725,9 @@ pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot
     let history = history_steps(&app.db, id).await?;
     let case_clocks = CaseClocks::load(&app.db, id).await?;
     let readings = clocks::readings(&def, &case_clocks, &app.calendar.get(), app.clock.now());
-    Ok(snapshot(&def, row, &history, Some(actor), readings))
+    let mut snap = snapshot(&def, row, &history, Some(actor), readings);
+    snap.siting = super::siting::of_case(&app.db, id).await?;
+    Ok(snap)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -784,4 +814,9 @@ pub async fn history(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<HistoryEn
             })
         })
         .collect()
+}
+
+/// True if `action` edits the case data (its payload's free fields go into the data).
+fn spec_edits(def: &Definition, action: &str) -> bool {
+    def.actions.iter().any(|a| a.name == action && a.edits_data)
 }

@@ -13,11 +13,14 @@ pub mod demo;
 pub mod directory;
 pub mod documents;
 pub mod inbox;
+pub mod licence;
 pub mod links;
 pub mod market;
 pub mod notify;
 pub mod outbox;
 pub mod registry;
+pub mod siting;
+pub mod stats;
 pub mod timeline;
 pub mod workflows;
 
@@ -134,6 +137,8 @@ pub struct App {
     pub templates: Arc<Templates>,
     /// The EIA classification catalogue (`workflows/catalogue/classification.toml`).
     pub catalogue: Arc<Catalogue>,
+    /// River lines and waterfront siting rules (`workflows/geo/`).
+    pub siting: Arc<siting::Siting>,
     pub mail: Arc<MailSettings>,
     /// Where document bytes are kept.
     pub files: Arc<documents::FileStore>,
@@ -208,6 +213,7 @@ impl App {
                 Catalogue::default()
             }
         };
+        let siting = siting::Siting::load(&workflows_dir.join("geo"))?;
         calendars::seed(&db, &workflows_dir.join("calendars"), clock.now()).await?;
         let calendar = calendars::load(&db).await?;
         Ok(App {
@@ -218,6 +224,7 @@ impl App {
             timer_lock: Arc::new(tokio::sync::Mutex::new(())),
             templates: Arc::new(templates),
             catalogue: Arc::new(catalogue),
+            siting: Arc::new(siting),
             mail: Arc::new(mail),
             files: Arc::new(files),
         })

@@ -6,10 +6,13 @@ pub mod catalogue;
 pub mod clearing;
 pub mod credit_code;
 pub mod directory;
+pub mod figures;
 pub mod ledger;
+pub mod licence;
 pub mod notice;
 pub mod project;
 pub mod role;
+pub mod siting;
 
 use std::collections::BTreeMap;
 

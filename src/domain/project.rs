@@ -681,3 +681,86 @@ mod tests {
         }
     }
 }
+
+/// An application for a business licence: who applies, for what kind of business. The checklist
+/// of pre-licence items is written by the system when it is submitted, never by the applicant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenceData {
+    pub business_name: String,
+    /// The kind of business, as the pre-licence catalogue names kinds (`chemical`, `catering`).
+    pub business_kind: String,
+    pub credit_code: Option<CreditCode>,
+}
+
+const LICENCE_FIELDS: [&str; 4] = ["business_name", "business_kind", "credit_code", "checklist"];
+
+impl LicenceData {
+    pub fn parse(value: &Value) -> Result<LicenceData, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let Some(map) = value.as_object() else {
+            errors.add("data", "must be a JSON object");
+            return Err(errors);
+        };
+        for key in map.keys() {
+            if !LICENCE_FIELDS.contains(&key.as_str()) {
+                errors.add(key.clone(), "unknown field");
+            }
+        }
+        let name = text(map, "business_name", &mut errors)
+            .map(str::trim)
+            .filter(|n| {
+                let ok = n.validate_length(Some(1), Some(200), None);
+                if !ok {
+                    errors.add("business_name", "must be 1 to 200 characters");
+                }
+                ok
+            })
+            .map(str::to_string);
+        let kind = text(map, "business_kind", &mut errors)
+            .filter(|k| {
+                let ok = (1..=40).contains(&k.len())
+                    && k.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                if !ok {
+                    errors.add(
+                        "business_kind",
+                        "a kind of business: lower-case letters, digits and _ (e.g. chemical)",
+                    );
+                }
+                ok
+            })
+            .map(str::to_string);
+        let credit_code = match map.get("credit_code") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_str().map(CreditCode::parse) {
+                Some(Ok(c)) => Some(c),
+                Some(Err(e)) => {
+                    errors.add("credit_code", e.to_string());
+                    None
+                }
+                None => {
+                    errors.add("credit_code", "must be a string");
+                    None
+                }
+            },
+        };
+        if let Some(list) = map.get("checklist") {
+            let ok = list.as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .all(|i| i.get("code").and_then(Value::as_str).is_some())
+            });
+            if !ok {
+                errors.add("checklist", "a list of items with a `code`");
+            }
+        }
+        match (name, kind) {
+            (Some(business_name), Some(business_kind)) if errors.is_empty() => Ok(LicenceData {
+                business_name,
+                business_kind,
+                credit_code,
+            }),
+            _ => Err(errors),
+        }
+    }
+}

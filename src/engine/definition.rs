@@ -94,6 +94,18 @@ pub enum LedgerOp {
 pub enum Guard {
     PanelPassed,
     PanelFailed,
+    /// Every item of the case's checklist (`data.checklist`) is satisfied.
+    ChecklistComplete,
+}
+
+/// What an action does to a business licence's checklist (kept in `data.checklist`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChecklistOp {
+    /// Build it from the pre-licence items in force today for the business's kind.
+    Build,
+    /// Satisfy one item (payload `item`) by an approval case or an external reference.
+    Satisfy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +136,8 @@ struct RawAction {
     by_deadline: bool,
     #[serde(default)]
     automatic: bool,
+    #[serde(default)]
+    checklist: Option<ChecklistOp>,
     #[serde(default)]
     restarts: Vec<String>,
     #[serde(default)]
@@ -225,6 +239,8 @@ pub enum DataSchema {
     Lot,
     /// `domain::ledger::AuctionTerms`: a lot sold by auction.
     AuctionLot,
+    /// `domain::project::LicenceData`: an application for a business licence.
+    BusinessLicence,
 }
 
 impl DataSchema {
@@ -236,6 +252,7 @@ impl DataSchema {
             "rereview" => Some(DataSchema::Rereview),
             "lot" => Some(DataSchema::Lot),
             "auction_lot" => Some(DataSchema::AuctionLot),
+            "business_licence" => Some(DataSchema::BusinessLicence),
             _ => None,
         }
     }
@@ -291,6 +308,8 @@ pub struct Action {
     /// Fired by the system inside the transaction of another action, when the registry calls
     /// for it (an auction with nothing left to pay for completes).
     pub automatic: bool,
+    /// What it does to a business licence's checklist.
+    pub checklist: Option<ChecklistOp>,
     /// Clocks that start a new run although they run before and after (a new payment period).
     pub restarts: Vec<String>,
     pub distinct_from: Vec<String>,
@@ -557,6 +576,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             roles,
             by_deadline: a.by_deadline,
             automatic: a.automatic,
+            checklist: a.checklist,
             restarts: a.restarts.clone(),
             distinct_from: a.distinct_from.clone(),
             edits_data: a.edits_data,
@@ -747,7 +767,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 }
             )),
         }
-        if a.guard.is_some() && raw.panel.is_none() {
+        if matches!(a.guard, Some(Guard::PanelPassed | Guard::PanelFailed)) && raw.panel.is_none() {
             errors.push(format!(
                 "{file}: action `{}` (entry {}): a panel guard needs a [panel]",
                 a.name,

@@ -76,6 +76,8 @@ pub enum Effect {
     IssueReference { prefix: String },
     /// Move the lot's rights on the registry.
     Ledger(super::definition::LedgerOp),
+    /// Build or update a business licence's checklist (the app layer fills it in).
+    Checklist(super::definition::ChecklistOp),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -210,12 +212,34 @@ fn check_conditions(
     def: &Definition,
     action: &Action,
     actor: &Actor,
-    history: &[Step],
+    case: CaseView<'_>,
 ) -> Result<(), TransitionError> {
+    let history = case.history;
     let not_yet = |reason: &str| TransitionError::NotYet {
         action: action.name.clone(),
         reason: reason.to_string(),
     };
+    if action.guard == Some(Guard::ChecklistComplete) {
+        let open: Vec<&str> = case
+            .data
+            .get("checklist")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|i| i.get("satisfied_by").is_none_or(Value::is_null))
+                    .filter_map(|i| i.get("code").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !open.is_empty() {
+            return Err(not_yet(&format!(
+                "{} pre-licence item(s) still open: {}",
+                open.len(),
+                open.join(", ")
+            )));
+        }
+    }
     if let Some(panel) = &def.panel {
         if action.name == panel.vote {
             let state =
@@ -230,7 +254,7 @@ fn check_conditions(
                 return Err(not_yet("this member has already voted"));
             }
         }
-        if let Some(guard) = action.guard {
+        if let Some(guard) = action.guard.filter(|g| *g != Guard::ChecklistComplete) {
             let state =
                 panel_state(def, history).ok_or_else(|| not_yet("no panel has been appointed"))?;
             let wanted = guard == Guard::PanelPassed;
@@ -271,7 +295,7 @@ pub fn decide(
     };
     check_actor(spec, actor, case.history)?;
     let data_patch = check_payload(spec, payload).map_err(TransitionError::InvalidPayload)?;
-    check_conditions(def, spec, actor, case.history)?;
+    check_conditions(def, spec, actor, case)?;
     if let Some(panel) = &def.panel {
         if spec.name == panel.appoint {
             let n = payload
@@ -354,6 +378,9 @@ pub fn decide(
     if let Some(op) = spec.ledger {
         effects.push(Effect::Ledger(op));
     }
+    if let Some(op) = spec.checklist {
+        effects.push(Effect::Checklist(op));
+    }
     if let Some(prefix) = &spec.reference {
         effects.push(Effect::IssueReference {
             prefix: prefix.clone(),
@@ -383,7 +410,7 @@ pub fn allowed_actions<'d>(def: &'d Definition, case: CaseView<'_>, actor: &Acto
         .iter()
         .map(|id| &def.actions[*id])
         .filter(|a| check_actor(a, actor, case.history).is_ok())
-        .filter(|a| check_conditions(def, a, actor, case.history).is_ok())
+        .filter(|a| check_conditions(def, a, actor, case).is_ok())
         .map(|a| a.name.as_str())
         .collect()
 }
@@ -420,6 +447,7 @@ fn validate_data(schema: DataSchema, data: &Value) -> Result<(), FieldErrors> {
         DataSchema::Rereview => RereviewData::parse(data).map(|_| ()),
         DataSchema::Lot => crate::domain::ledger::LotData::parse(data).map(|_| ()),
         DataSchema::AuctionLot => crate::domain::ledger::AuctionTerms::parse(data).map(|_| ()),
+        DataSchema::BusinessLicence => crate::domain::project::LicenceData::parse(data).map(|_| ()),
     }
 }
 

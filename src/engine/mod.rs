@@ -8,8 +8,8 @@ pub mod graph;
 pub mod machine;
 
 pub use definition::{
-    Action, Clock, ClockStatus, DataSchema, DayType, Definition, DefinitionError, FieldKind,
-    LedgerOp, Notify, State,
+    Action, ChecklistOp, Clock, ClockStatus, DataSchema, DayType, Definition, DefinitionError,
+    FieldKind, LedgerOp, Notify, State,
 };
 pub use machine::{
     allowed_actions, decide, validate_new_case, Actor, CaseView, Effect, Step, Transition,

@@ -146,6 +146,11 @@ pub struct CaseBody {
     /// Every clock of the workflow (left out of list items).
     #[serde(skip_serializing_if = "Option::is_none")]
     clocks: Option<Vec<ClockBody>>,
+    /// The waterfront siting check made when an EIA case was submitted: the nearest river line
+    /// with its distance in metres, and the rules the site breaks (`flags`). One case only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    siting: Option<crate::domain::siting::Check>,
 }
 
 /// A page of cases.
@@ -195,6 +200,7 @@ fn case_body(c: &CaseSnapshot, full: bool) -> CaseBody {
                 })
                 .collect()
         }),
+        siting: c.siting.clone(),
     }
 }
 

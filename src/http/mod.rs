@@ -9,6 +9,7 @@ pub mod documents;
 pub mod error;
 pub mod market;
 pub mod openapi;
+pub mod reform;
 pub mod registry;
 
 use std::net::TcpListener;
@@ -205,6 +206,19 @@ fn serve(
                     )
                     .route("/lots/{id}/result", web::get().to(market::result))
                     .route("/market/stats", web::get().to(market::stats))
+                    .route("/admin/catalogue/import", web::post().to(reform::import))
+                    .route("/catalogue/items", web::get().to(reform::items))
+                    .route("/catalogue/reduction", web::get().to(reform::reduction))
+                    .route("/siting/check", web::post().to(reform::siting_check))
+                    .route("/stats/cases", web::get().to(reform::stats_cases))
+                    .route("/stats/durations", web::get().to(reform::stats_durations))
+                    .route("/stats/investment", web::get().to(reform::stats_investment))
+                    .route("/stats/planning", web::get().to(reform::stats_planning))
+                    .route(
+                        "/stats/pre_licence",
+                        web::get().to(reform::stats_pre_licence),
+                    )
+                    .route("/stats/trading", web::get().to(reform::stats_trading))
                     .route("/market/participants", web::get().to(market::participants))
                     .route(
                         "/market/participants/{org}",

@@ -217,3 +217,13 @@ pub async fn set_head(db: &impl ConnectionTrait, id: Uuid, head: &str) -> Result
         .await?;
     Ok(())
 }
+
+/// Every case that has been submitted, oldest first (reform figures).
+pub async fn submitted(db: &impl ConnectionTrait) -> Result<Vec<CaseRow>, DbErr> {
+    Case::find()
+        .filter(case::Column::SubmittedAt.is_not_null())
+        .order_by_asc(case::Column::SubmittedAt)
+        .order_by_asc(case::Column::Id)
+        .all(db)
+        .await
+}

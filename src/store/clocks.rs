@@ -369,3 +369,17 @@ pub async fn next_due(
     }
     Ok(out)
 }
+
+/// Every segment of the clocks of these names, across all cases (reform figures).
+pub async fn segments_named(
+    db: &impl ConnectionTrait,
+    clocks: &[&str],
+) -> Result<Vec<SegmentRow>, DbErr> {
+    ClockSegment::find()
+        .filter(clock_segment::Column::Clock.is_in(clocks.iter().copied()))
+        .order_by_asc(clock_segment::Column::CaseId)
+        .order_by_asc(clock_segment::Column::StartedAt)
+        .order_by_asc(clock_segment::Column::Id)
+        .all(db)
+        .await
+}

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod market;
 pub mod outbox;
 pub mod plain;
+pub mod reform;
 pub mod registry;
 pub mod workflows;
 

@@ -32,6 +32,7 @@ async fn health_and_ready() {
             keys,
             vec![
                 "auction",
+                "business_licence",
                 "eia_registration",
                 "eia_report",
                 "eia_report_form",
@@ -42,11 +43,17 @@ async fn health_and_ready() {
                 "pre_consultation"
             ]
         );
-        assert!(wf.body["workflows"]
-            .as_array()
-            .expect("workflows")
-            .iter()
-            .all(|w| w["version"] == 1));
+        // The two approval workflows are at version 2 (refusals may cite a siting flag).
+        for w in wf.body["workflows"].as_array().expect("workflows") {
+            let want = if ["eia_report", "eia_report_form"]
+                .contains(&w["key"].as_str().unwrap_or_default())
+            {
+                2
+            } else {
+                1
+            };
+            assert_eq!(w["version"], want, "{w}");
+        }
         db
     })
     .await;
@@ -62,7 +69,7 @@ async fn a_report_form_moves_through_supplement_to_publicity_and_its_history_is_
         assert_eq!(created.status, 201, "{}", created.body);
         let c = &created.body;
         assert_eq!(c["workflow"], "eia_report_form");
-        assert_eq!(c["workflow_version"], 1);
+        assert_eq!(c["workflow_version"], 2);
         assert_eq!(c["state"], "draft");
         assert_eq!(c["version"], 1);
         assert_eq!(c["organisation"], "ACME");

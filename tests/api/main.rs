@@ -13,6 +13,7 @@ mod idempotency;
 mod invariants;
 mod notifications;
 mod openapi;
+mod reform;
 mod registry;
 mod smtp;
 mod trading;

@@ -8,7 +8,7 @@ fn copy_workflows(to: &Path, version: u32, title_suffix: &str) {
     let source = std::fs::read_to_string(workflows_dir().join("eia_report_form.toml"))
         .expect("shipped definition");
     let changed = source
-        .replacen("version = 1", &format!("version = {version}"), 1)
+        .replacen("version = 2", &format!("version = {version}"), 1)
         .replacen(
             "(环境影响报告表审批)\"",
             &format!("(环境影响报告表审批){title_suffix}\""),

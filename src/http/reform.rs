@@ -1,0 +1,205 @@
+//! Reform tracking: the pre-licence catalogue, waterfront siting checks and the reform figures.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::openapi::ErrorBody;
+use crate::app::{licence, stats, App};
+
+#[utoipa::path(post, path = "/api/v1/admin/catalogue/import", tag = "reform", security(("bearer" = [])), request_body(content = String, content_type = "text/csv", description = "CSV with the header `code,name,authority,legal_basis,business_kinds,status,effective_from,merged_into`; one row per status change; `#` starts a comment line"), responses((status = 200, description = "Imported (or nothing changed): counts and the file's SHA-256"), (status = 403, description = "Not an admin", body = ErrorBody), (status = 422, description = "Bad rows, each named by line and column; nothing was imported", body = ErrorBody)))]
+pub async fn import(
+    app: web::Data<App>,
+    caller: Caller,
+    body: String,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(licence::import_csv(&app, &caller.0, &body).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ItemsQuery {
+    /// The date (default today, Beijing time).
+    pub on: Option<String>,
+    /// A kind of business (`chemical`, `catering`...); all items if absent.
+    pub business: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/catalogue/items", tag = "reform", security(("bearer" = [])), params(ItemsQuery), responses((status = 200, description = "The pre-licence items in force on the date (for the kind of business), and their count; `Accept: text/csv` for CSV"), (status = 422, description = "Bad date", body = ErrorBody)))]
+pub async fn items(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<ItemsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let on = licence::parse_date("on", q.on.as_deref())?;
+    let result = licence::items_on(&app, on, q.business).await?;
+    if super::csv::wanted(&req) {
+        let rows: Vec<Vec<String>> = result
+            .items
+            .iter()
+            .map(|i| {
+                vec![
+                    i.code.clone(),
+                    i.name.clone(),
+                    i.authority.clone(),
+                    i.legal_basis.clone(),
+                    i.business_kinds.join(";"),
+                    i.since.to_string(),
+                ]
+            })
+            .collect();
+        return super::csv::table(
+            &[
+                "code",
+                "name",
+                "authority",
+                "legal_basis",
+                "business_kinds",
+                "since",
+            ],
+            &rows,
+        );
+    }
+    Ok(HttpResponse::Ok().json(result))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReductionQuery {
+    /// The baseline date (required).
+    pub baseline: Option<String>,
+    /// The date compared with it (default today, Beijing time).
+    pub on: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/catalogue/reduction", tag = "reform", security(("bearer" = [])), params(ReductionQuery), responses((status = 200, description = "Per authority, then in total (`*`): pre-licence items at the baseline and on the date, how many were moved after the licence, abolished or merged; `Accept: text/csv` for CSV"), (status = 422, description = "Missing or bad dates", body = ErrorBody)))]
+pub async fn reduction(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<ReductionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let baseline = licence::parse_date("baseline", q.baseline.as_deref())?.ok_or_else(|| {
+        let mut e = crate::domain::FieldErrors::default();
+        e.add("baseline", "required: the baseline date, YYYY-MM-DD");
+        ApiError::from(crate::app::AppError::Validation(e))
+    })?;
+    let on = licence::parse_date("on", q.on.as_deref())?;
+    let report = licence::reduction(&app, baseline, on).await?;
+    if super::csv::wanted(&req) {
+        return super::csv::response(&report.rows);
+    }
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[utoipa::path(post, path = "/api/v1/siting/check", tag = "reform", security(("bearer" = [])), request_body(content = Object, description = "`{\"geometry\": GeoJSON Point or Polygon (WGS84), \"industry_code\": \"C2614\", \"industrial_park\": false}`"), responses((status = 200, description = "The nearest trunk or major-tributary line with its geodesic distance in metres, the restricted industry if any, and the rules broken (`flags`: rule, river, distance, limit)"), (status = 422, description = "Bad geometry or industry code", body = ErrorBody)))]
+pub async fn siting_check(
+    app: web::Data<App>,
+    _caller: Caller,
+    body: web::Json<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(crate::app::siting::check_request(&app, &body.into_inner())?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StatsQuery {
+    /// `month` (default), `quarter` or `year`, in Beijing time.
+    pub period: Option<String>,
+    /// From this date (YYYY-MM-DD), inclusive.
+    pub from: Option<String>,
+    /// To this date (YYYY-MM-DD), inclusive.
+    pub to: Option<String>,
+}
+
+fn range(q: StatsQuery) -> Result<stats::Range, ApiError> {
+    Ok(stats::Range {
+        period: q.period,
+        from: licence::parse_date("from", q.from.as_deref())?,
+        to: licence::parse_date("to", q.to.as_deref())?,
+    })
+}
+
+/// JSON `{"rows": [...]}`, or CSV rows with `Accept: text/csv`.
+fn rows<T: serde::Serialize>(req: &HttpRequest, rows: Vec<T>) -> Result<HttpResponse, ApiError> {
+    if super::csv::wanted(req) {
+        return super::csv::response(&rows);
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "rows": rows })))
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/cases", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Submitted cases per period of submission, workflow and outcome (the final state, or `open`); CSV with `Accept: text/csv`"), (status = 422, description = "Bad period or date", body = ErrorBody)))]
+pub async fn stats_cases(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    rows(&req, stats::cases(&app, &range(query.into_inner())?).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/durations", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Decided cases per period of decision and workflow: working days on the statutory clock with stopped-clock time excluded (median, p90, max), the share on time against the statutory and promised limits and against one third of the statutory limit; CSV with `Accept: text/csv`"), (status = 422, description = "Bad period or date", body = ErrorBody)))]
+pub async fn stats_durations(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    rows(
+        &req,
+        stats::durations(&app, &range(query.into_inner())?).await?,
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/investment", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Approved (or filed) project EIAs and their total investment in fen, per period of approval and workflow; CSV with `Accept: text/csv`"), (status = 422, description = "Bad period or date", body = ErrorBody)))]
+pub async fn stats_investment(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    rows(
+        &req,
+        stats::investment(&app, &range(query.into_inner())?).await?,
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/planning", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Planning EIAs against project EIAs submitted, per period; CSV with `Accept: text/csv`"), (status = 422, description = "Bad period or date", body = ErrorBody)))]
+pub async fn stats_planning(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    rows(
+        &req,
+        stats::planning(&app, &range(query.into_inner())?).await?,
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/pre_licence", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "The number of pre-licence items on the first day of each month from `from` (default 2014-01-01) to `to` (default today); CSV with `Accept: text/csv`"), (status = 422, description = "Bad dates", body = ErrorBody)))]
+pub async fn stats_pre_licence(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let from = licence::parse_date("from", q.from.as_deref())?
+        .unwrap_or(chrono::NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default());
+    let to = licence::parse_date("to", q.to.as_deref())?
+        .unwrap_or_else(|| crate::domain::calendar::local_date(app.clock.now()));
+    rows(&req, licence::counts(&app, from, to).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/trading", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Trading volume (kg) and value (fen) per period, pollutant and market, with the enterprises taking part (as `/api/v1/market/stats`); CSV with `Accept: text/csv`"), (status = 422, description = "Bad period", body = ErrorBody)))]
+pub async fn stats_trading(
+    app: web::Data<App>,
+    _caller: Caller,
+    req: HttpRequest,
+    query: web::Query<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    rows(&req, crate::app::market::stats(&app, q.period).await?.rows)
+}
