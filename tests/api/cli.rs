@@ -162,3 +162,52 @@ async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
     );
     assert!(!out.status.success(), "unknown roles are refused");
 }
+
+/// `greenlane catalogue import FILE`: all rows or none; the count is then answered.
+#[test]
+fn the_catalogue_imports_from_the_command_line_all_or_nothing() {
+    let here = tempfile::tempdir().expect("dir");
+    let shipped = workflows_dir();
+    let file = shipped
+        .join("catalogue")
+        .join("pre_licence_illustrative.csv");
+    let with_workflows = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_greenlane"))
+            .args(args)
+            .current_dir(here.path())
+            .env_remove("GREENLANE_JWT_SECRET")
+            .env_remove("DATABASE_URL")
+            .env_remove("GREENLANE_CONFIG")
+            .env("GREENLANE_WORKFLOWS", &shipped)
+            .output()
+            .expect("run greenlane")
+    };
+    let bad = here.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "code,name,authority,legal_basis,business_kinds,status,effective_from,merged_into\nA-1,n,a,b,*,pre_licence,2014-01-01,\nA-2,n,a,b,*,gone,2014-01-01,\n",
+    )
+    .expect("write");
+    let out = with_workflows(&["catalogue", "import", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nothing imported") && err.contains("line 3: status"),
+        "{err}"
+    );
+
+    let out = with_workflows(&["catalogue", "import", file.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("190 items added"));
+    let out = with_workflows(&["catalogue", "items", "--on", "2019-01-01"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("32 pre-licence items on 2019-01-01"));
+    let out = with_workflows(&["catalogue", "items", "--on", "2014-01-01"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("190 pre-licence items on 2014-01-01"),
+        "A-1 was never imported"
+    );
+}
