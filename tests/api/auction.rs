@@ -6,14 +6,6 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
 
-fn operator() -> User {
-    user("mo@exchange.example", "CQEX", &["market_operator"])
-}
-
-fn asset() -> Value {
-    json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"})
-}
-
 async fn holding(app: &TestApp, org: &str) -> i64 {
     let accounts = app.get(&operator(), "/api/v1/accounts").await.body["accounts"].clone();
     accounts
@@ -24,13 +16,6 @@ async fn holding(app: &TestApp, org: &str) -> i64 {
         .flat_map(|a| a["holdings"].as_array().cloned().unwrap_or_default())
         .map(|h| h["amount_kg"].as_i64().expect("kg"))
         .sum()
-}
-
-async fn balanced(app: &TestApp) {
-    let t = app.get(&operator(), "/api/v1/registry/totals").await;
-    for total in t.body["totals"].as_array().expect("totals") {
-        assert_eq!(total["balanced"], true, "{total}");
-    }
 }
 
 async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) -> Reply {

@@ -453,3 +453,21 @@ pub fn credit_code(i: usize) -> String {
         .expect("valid characters");
     format!("{first17}{check}")
 }
+
+/// The market operator of the exchange.
+pub fn operator() -> User {
+    user("mo@exchange.example", "CQEX", &["market_operator"])
+}
+
+/// COD rights in the upper Yangtze basin, valid to the end of 2031.
+pub fn asset() -> Value {
+    json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"})
+}
+
+/// Asserts the registry's totals: for every asset, what was issued is what is held.
+pub async fn balanced(app: &TestApp) {
+    let t = app.get(&operator(), "/api/v1/registry/totals").await;
+    for total in t.body["totals"].as_array().expect("totals") {
+        assert_eq!(total["balanced"], true, "{total}");
+    }
+}

@@ -2,10 +2,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn operator() -> User {
-    user("mo@exchange.example", "CQEX", &["market_operator"])
-}
-
 fn cod(amount: Value) -> Value {
     json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31", "amount_kg": amount})
 }

@@ -4,14 +4,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn operator() -> User {
-    user("mo@exchange.example", "CQEX", &["market_operator"])
-}
-
-fn asset() -> Value {
-    json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"})
-}
-
 /// The reserve gets 10,000 kg of COD; ACME is allocated 5,000 kg.
 async fn fund(app: &TestApp) {
     let mo = operator();
@@ -68,13 +60,6 @@ async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) ->
         .as_i64()
         .expect("version");
     app.act(who, id, action, v, data).await
-}
-
-async fn balanced(app: &TestApp) {
-    let t = app.get(&operator(), "/api/v1/registry/totals").await;
-    for total in t.body["totals"].as_array().expect("totals") {
-        assert_eq!(total["balanced"], true, "{total}");
-    }
 }
 
 #[tokio::test]
