@@ -187,22 +187,19 @@ async fn auction_lot(app: &App, lot_id: Uuid) -> Result<AuctionLot, AppError> {
 }
 
 /// The lot must be open, and its window not past (a deadline not fired yet still closes it).
-async fn check_window(app: &App, lot: &AuctionLot, action: &str) -> Result<(), AppError> {
-    let not_open = || {
-        AppError::Transition(TransitionError::NotAllowed {
-            state: lot.row.state.clone(),
+pub(crate) async fn check_window(app: &App, row: &CaseRow, action: &str) -> Result<(), AppError> {
+    if row.state != "open" {
+        return Err(AppError::Transition(TransitionError::NotAllowed {
+            state: row.state.clone(),
             action: action.into(),
-        })
-    };
-    if lot.row.state != "open" {
-        return Err(not_open());
+        }));
     }
-    let clocks = super::clocks::CaseClocks::load(&app.db, lot.row.id).await?;
+    let clocks = super::clocks::CaseClocks::load(&app.db, row.id).await?;
     let due = clocks.row("window").and_then(|c| c.due_at);
     if due.is_some_and(|d| app.clock.now() >= d) {
         return Err(AppError::Transition(TransitionError::NotYet {
             action: action.into(),
-            reason: "the bidding window has closed; the result follows".into(),
+            reason: "the window has closed; the lot is being closed".into(),
         }));
     }
     Ok(())
@@ -275,7 +272,7 @@ pub async fn record_deposit(
             "validated deposit missing"
         )));
     };
-    check_window(app, &lot, "deposit").await?;
+    check_window(app, &lot.row, "deposit").await?;
     let now = to_micros(app.clock.now());
     let row = DepositRow {
         lot_id,
@@ -519,7 +516,7 @@ pub async fn place_bid(
     let lot = auction_lot(app, lot_id).await?;
     let bidder = check_bidder(app, actor, &lot).await?;
     let (amount, price) = parse_bid(&lot, &input)?;
-    check_window(app, &lot, "bid").await?;
+    check_window(app, &lot.row, "bid").await?;
     let now = to_micros(app.clock.now());
     let tx = app.db.begin().await?;
     let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {
@@ -595,7 +592,7 @@ pub async fn change_bid(
     } else {
         "bid_withdrawn"
     };
-    check_window(app, &lot, action).await?;
+    check_window(app, &lot.row, action).await?;
     let now = to_micros(app.clock.now());
     let tx = app.db.begin().await?;
     let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {

@@ -612,6 +612,7 @@ pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Resul
         Some(o) if o.kind == "enterprise" => {}
         _ => return Err(AppError::Forbidden("an enterprise in the directory".into())),
     }
+    super::market::check_window(app, &row, "take").await?;
     let lot = ledger::LotData::parse(&row.data).map_err(AppError::Validation)?;
     let paid = ledger::notional_fen(amount, lot.price_fen).ok_or_else(|| {
         let mut e = FieldErrors::default();
