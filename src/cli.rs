@@ -424,9 +424,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                     );
                 }
                 CatalogueCommand::Items { on, business } => {
-                    let on = licence::parse_date("on", on.as_deref())
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let list = licence::items_on(&app, on, business)
+                    let list = licence::items_on(&app, on.as_deref(), business)
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     for i in &list.items {

@@ -570,18 +570,15 @@ pub(crate) async fn commit_transition(
     // Registry effects run before the audit entry is written, so that what they did (a seed's
     // hash, a clearing result, a settlement's entry) is part of the hashed entry.
     let mut after = super::market::LedgerOutcome::default();
+    let mut facts = serde_json::Map::new();
     for effect in &transition.effects {
         if let Effect::Ledger(op) = effect {
             let data = new_data.as_ref().unwrap_or(&row.data);
             let outcome =
                 super::market::ledger_effect(tx, row, data, *op, &notice_payload, actor, now)
                     .await?;
-            if let Some(facts) = outcome.facts {
-                if let Value::Object(p) = &mut record.payload {
-                    p.insert("registry".into(), facts);
-                } else {
-                    record.payload = serde_json::json!({"registry": facts});
-                }
+            if let Some(f) = outcome.facts {
+                facts.insert("registry".into(), f);
             }
             after.notices.extend(outcome.notices);
             after.follow_up = after.follow_up.or(outcome.follow_up);
@@ -598,14 +595,17 @@ pub(crate) async fn commit_transition(
         if let Some(check) = super::siting::check_case(app, new_data.as_ref().unwrap_or(&row.data))
         {
             super::siting::save(tx, row.id, &check, now).await?;
-            if let Value::Object(p) = &mut record.payload {
-                p.insert("siting".into(), super::siting::facts(&check));
-            }
+            let f = serde_json::to_value(&check).map_err(|e| AppError::Unexpected(e.into()))?;
+            facts.insert("siting".into(), f);
         }
     }
-    let rehashed = record.chain_hash(&row.audit_head);
-    if rehashed != hash {
-        hash = rehashed;
+    if !facts.is_empty() {
+        // The entry records what the effects did; its hash (already the case's head) changes.
+        match &mut record.payload {
+            Value::Object(p) => p.extend(facts),
+            other => *other = Value::Object(facts),
+        }
+        hash = record.chain_hash(&row.audit_head);
         store::cases::set_head(tx, row.id, &hash).await?;
     }
     store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;

@@ -112,35 +112,30 @@ async fn fire_once(
         return skipped("the clock is no longer in this run or not running".into());
     };
     if timer.kind == "warning" {
-        if let Some(spec) = def.clock(&timer.clock).filter(|c| !c.notify.is_empty()) {
-            let readings = clocks::readings(&def, &case_clocks, cal, now);
-            let due = current.due_date.clone().unwrap_or_default();
-            let about = notify::About {
-                def: &def,
-                case: &row,
-                actor: "system",
-                comment: None,
-                payload: None,
-                clocks: &readings,
-                clock: Some((spec.title.as_deref().unwrap_or(&spec.name), due)),
-            };
-            notify::enqueue(app, tx, "deadline_warning", spec.notify, about, now).await?;
+        let readings = clocks::readings(&def, &case_clocks, cal, now);
+        let due = current.due_date.clone().unwrap_or_default();
+        let spec = def.clock(&timer.clock);
+        let about = || notify::About {
+            def: &def,
+            case: &row,
+            actor: "system",
+            comment: None,
+            payload: None,
+            clocks: &readings,
+            clock: Some((
+                spec.and_then(|c| c.title.as_deref())
+                    .unwrap_or(&timer.clock),
+                due.clone(),
+            )),
+        };
+        if let Some(spec) = spec.filter(|c| !c.notify.is_empty()) {
+            notify::enqueue(app, tx, "deadline_warning", spec.notify, about(), now).await?;
         }
         if def.data == Some(crate::engine::DataSchema::AuctionLot) {
             // The winners who have not paid yet are told too.
             let orgs = super::market::unpaid_awardees(tx, row.id).await?;
             if !orgs.is_empty() {
-                let readings = clocks::readings(&def, &case_clocks, cal, now);
-                let about = notify::About {
-                    def: &def,
-                    case: &row,
-                    actor: "system",
-                    comment: None,
-                    payload: None,
-                    clocks: &readings,
-                    clock: Some((&timer.clock, current.due_date.clone().unwrap_or_default())),
-                };
-                notify::enqueue_orgs(app, tx, "payment_due", &orgs, about, now).await?;
+                notify::enqueue_orgs(app, tx, "payment_due", &orgs, about(), now).await?;
             }
         }
         return Ok(("fired", None));

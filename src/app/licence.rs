@@ -246,16 +246,12 @@ fn view(i: &Item, on: NaiveDate) -> ItemView {
     }
 }
 
-pub fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
+pub(crate) fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
     match value {
         None => Ok(None),
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| {
-                let mut e = FieldErrors::default();
-                e.add(field, "an ISO date, YYYY-MM-DD");
-                AppError::Validation(e)
-            }),
+            .map_err(|_| AppError::invalid(field, "an ISO date, YYYY-MM-DD")),
     }
 }
 
@@ -263,10 +259,10 @@ pub fn parse_date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>,
 /// business if given.
 pub async fn items_on(
     app: &App,
-    on: Option<NaiveDate>,
+    on: Option<&str>,
     business: Option<String>,
 ) -> Result<ItemsOn, AppError> {
-    let on = on.unwrap_or_else(|| crate::domain::calendar::local_date(app.clock.now()));
+    let on = parse_date("on", on)?.unwrap_or_else(|| today(app));
     let items = load(&app.db).await?;
     let list: Vec<ItemView> = licence::pre_licence_on(&items, on, business.as_deref())
         .into_iter()
@@ -280,6 +276,11 @@ pub async fn items_on(
     })
 }
 
+/// Today in Beijing, by the app's clock.
+fn today(app: &App) -> NaiveDate {
+    crate::domain::calendar::local_date(app.clock.now())
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReductionReport {
     pub baseline: NaiveDate,
@@ -290,10 +291,12 @@ pub struct ReductionReport {
 
 pub async fn reduction(
     app: &App,
-    baseline: NaiveDate,
-    on: Option<NaiveDate>,
+    baseline: Option<&str>,
+    on: Option<&str>,
 ) -> Result<ReductionReport, AppError> {
-    let on = on.unwrap_or_else(|| crate::domain::calendar::local_date(app.clock.now()));
+    let baseline = parse_date("baseline", baseline)?
+        .ok_or_else(|| AppError::invalid("baseline", "required: the baseline date, YYYY-MM-DD"))?;
+    let on = parse_date("on", on)?.unwrap_or_else(|| today(app));
     let items = load(&app.db).await?;
     Ok(ReductionReport {
         baseline,
@@ -308,13 +311,22 @@ pub struct CountOn {
     pub pre_licence: usize,
 }
 
-/// The number of pre-licence items on the first day of every month from `from` to `to`.
-pub async fn counts(app: &App, from: NaiveDate, to: NaiveDate) -> Result<Vec<CountOn>, AppError> {
+/// The number of pre-licence items on the first day of every month from `from` (default
+/// 2014-01-01) to `to` (default today).
+pub async fn counts(
+    app: &App,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<CountOn>, AppError> {
     use chrono::Datelike;
+    let from = parse_date("from", from)?
+        .unwrap_or(NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default());
+    let to = parse_date("to", to)?.unwrap_or_else(|| today(app));
     if to < from || (to - from).num_days() > 366 * 50 {
-        let mut e = FieldErrors::default();
-        e.add("to", "on or after `from`, within 50 years");
-        return Err(AppError::Validation(e));
+        return Err(AppError::invalid(
+            "to",
+            "on or after `from`, within 50 years",
+        ));
     }
     let items = load(&app.db).await?;
     let mut out = Vec::new();
@@ -365,16 +377,10 @@ const APPROVALS: [(&str, &[&str]); 5] = [
     ("planning_eia", &["opinion_passed"]),
 ];
 
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    let mut e = FieldErrors::default();
-    e.add(field, message);
-    AppError::Validation(e)
-}
-
 /// Applicants never write the checklist: only the system does.
 pub fn refuse_checklist_input(data: &Value) -> Result<(), AppError> {
     if data.get("checklist").is_some() {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "checklist",
             "is built by the system from the pre-licence catalogue",
         ));
@@ -454,8 +460,8 @@ async fn satisfy(
         .filter(|r| !r.is_empty());
     let by = match (approval, external) {
         (Some(id), None) => {
-            let id =
-                uuid::Uuid::parse_str(id).map_err(|_| invalid("approval_case", "a case id"))?;
+            let id = uuid::Uuid::parse_str(id)
+                .map_err(|_| AppError::invalid("approval_case", "a case id"))?;
             let approved = match store::cases::find(db, id).await? {
                 Some(c) => {
                     c.org == row.org
@@ -466,7 +472,7 @@ async fn satisfy(
                 None => false,
             };
             if !approved {
-                return Err(invalid(
+                return Err(AppError::invalid(
                     "approval_case",
                     "must name an approved (or filed) EIA case of the same organisation",
                 ));
@@ -477,10 +483,13 @@ async fn satisfy(
             json!({"external_reference": reference})
         }
         (None, Some(_)) => {
-            return Err(invalid("external_reference", "at most 200 characters"));
+            return Err(AppError::invalid(
+                "external_reference",
+                "at most 200 characters",
+            ));
         }
         _ => {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "approval_case",
                 "name either an approval case or an external reference",
             ))
@@ -489,13 +498,18 @@ async fn satisfy(
     let items = data
         .get_mut("checklist")
         .and_then(Value::as_array_mut)
-        .ok_or_else(|| invalid("item", "this case has no checklist yet"))?;
+        .ok_or_else(|| AppError::invalid("item", "this case has no checklist yet"))?;
     let item = items
         .iter_mut()
         .find(|i| i.get("code").and_then(Value::as_str) == Some(code.as_str()))
-        .ok_or_else(|| invalid("item", format!("`{code}` is not on this case's checklist")))?;
+        .ok_or_else(|| {
+            AppError::invalid("item", format!("`{code}` is not on this case's checklist"))
+        })?;
     if !item.get("satisfied_by").is_none_or(Value::is_null) {
-        return Err(invalid("item", format!("`{code}` is already satisfied")));
+        return Err(AppError::invalid(
+            "item",
+            format!("`{code}` is already satisfied"),
+        ));
     }
     item["satisfied_by"] = by;
     item["satisfied_at"] = json!(now);

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::append_installation;
+use super::registry::sees_all;
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::clearing::{self, Outcome};
@@ -26,18 +27,6 @@ use crate::store::cases::CaseRow;
 use crate::store::market::{AuctionRow, AwardRow, BidRow, DepositRow, ParticipantRow};
 
 pub const AUCTION: &str = "auction";
-
-fn sees_all(actor: &Actor) -> bool {
-    [Role::MarketOperator, Role::Auditor, Role::Admin]
-        .iter()
-        .any(|r| actor.roles.contains(*r))
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    let mut e = FieldErrors::default();
-    e.add(field, message);
-    AppError::Validation(e)
-}
 
 // ------------------------------------------------------------------ participants
 
@@ -495,7 +484,7 @@ async fn check_share(
         .map(|b| b.amount_kg)
         .sum();
     if others + amount > lot.terms.cap_kg() {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "amount_kg",
             format!(
                 "with the {others} kg this bidder (related accounts counted as one) already bids, more than one bidder's share of this lot ({} kg)",
@@ -1006,7 +995,7 @@ async fn settle_award(
         .get("award")
         .and_then(Value::as_str)
         .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| invalid("award", "required: the award's id"))?;
+        .ok_or_else(|| AppError::invalid("award", "required: the award's id"))?;
     let awards = store::market::awards(tx, case.id).await?;
     let award = awards
         .iter()
@@ -1032,19 +1021,15 @@ async fn settle_award(
     }
     let paid = ledger::notional_fen(award.amount_kg, award.price_fen)
         .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
-    super::registry::transfer_from_escrow(
-        tx,
-        case.id,
-        &case.org,
-        &award.org,
-        &asset,
-        award.amount_kg,
-        paid,
-        entry_id,
-        actor,
-        now,
-    )
-    .await?;
+    let escrow = super::registry::escrow_account(tx, case.id, now).await?;
+    let sale = super::registry::Sale {
+        seller: &case.org,
+        buyer: &award.org,
+        asset: &asset,
+        amount_kg: award.amount_kg,
+        paid_fen: paid,
+    };
+    super::registry::transfer_from_escrow(tx, &escrow, sale, entry_id, actor, now).await?;
     let still_awarded: Vec<&AwardRow> = awards
         .iter()
         .filter(|a| a.status == "awarded" && a.id != award_id)
@@ -1165,7 +1150,7 @@ pub async fn lots(
     let kinds: Vec<String> = match workflow {
         Some(w) if w == "listing" || w == AUCTION => vec![w],
         Some(w) => {
-            return Err(invalid(
+            return Err(AppError::invalid(
                 "workflow",
                 format!("`{w}`: lots are of `listing` or `auction`"),
             ))
@@ -1245,7 +1230,7 @@ pub fn period_of(at: DateTime<Utc>, period: &str) -> String {
 pub async fn stats(app: &App, period: Option<String>) -> Result<MarketStats, AppError> {
     let period = period.unwrap_or_else(|| "month".into());
     if !["month", "quarter", "year"].contains(&period.as_str()) {
-        return Err(invalid("period", "one of month, quarter, year"));
+        return Err(AppError::invalid("period", "one of month, quarter, year"));
     }
     let credits = store::registry::credits_of_kinds(&app.db, &["allocate", "transfer"]).await?;
     let mut paid: BTreeMap<Uuid, (i64, String, String)> = BTreeMap::new();

@@ -272,6 +272,15 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl AppError {
+    /// A validation error on one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+        let mut e = FieldErrors::default();
+        e.add(field, message);
+        AppError::Validation(e)
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
         AppError::Unexpected(e.into())

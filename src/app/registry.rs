@@ -24,7 +24,8 @@ pub const RESERVE: &str = "reserve";
 pub const AUTHORITY: &str = "authority";
 pub const ENTERPRISE: &str = "enterprise";
 
-fn sees_all(actor: &Actor) -> bool {
+/// The market operator, auditors and admins see every account, bid and deposit.
+pub(crate) fn sees_all(actor: &Actor) -> bool {
     [Role::MarketOperator, Role::Auditor, Role::Admin]
         .iter()
         .any(|r| actor.roles.contains(*r))
@@ -399,6 +400,31 @@ pub async fn check_lot(
     errors.into_result().map_err(AppError::Validation)
 }
 
+/// The escrow account of a lot, created on first use.
+pub(crate) async fn escrow_account(
+    tx: &impl ConnectionTrait,
+    lot: Uuid,
+    now: DateTime<Utc>,
+) -> Result<AccountRow, AppError> {
+    let key = lot.to_string();
+    Ok(
+        store::registry::account(tx, ESCROW, Some(&key), &format!("escrow of lot {lot}"), now)
+            .await?,
+    )
+}
+
+/// An enterprise's holdings account, created on first use.
+async fn holdings_account(
+    tx: &impl ConnectionTrait,
+    org: &str,
+    now: DateTime<Utc>,
+) -> Result<AccountRow, AppError> {
+    Ok(
+        store::registry::account(tx, ENTERPRISE, Some(org), &format!("{org} holdings"), now)
+            .await?,
+    )
+}
+
 /// Carries out a lot's registry movement inside the transition's transaction: into escrow from
 /// the seller, from escrow to the buyer with the price recorded, or back to the seller.
 pub async fn lot_movement(
@@ -413,36 +439,12 @@ pub async fn lot_movement(
     use crate::engine::LedgerOp;
     let (asset, amount_kg) = ledger::holding(data).map_err(AppError::Validation)?;
     let m = Movement { asset, amount_kg };
-    let escrow = store::registry::account(
-        tx,
-        ESCROW,
-        Some(&case_id.to_string()),
-        &format!("escrow of lot {case_id}"),
-        now,
-    )
-    .await?;
-    let seller_account = store::registry::account(
-        tx,
-        ENTERPRISE,
-        Some(seller),
-        &format!("{seller} holdings"),
-        now,
-    )
-    .await?;
+    let escrow = escrow_account(tx, case_id, now).await?;
     let entry_id = Uuid::now_v7();
     match op {
         LedgerOp::Escrow => {
-            post(
-                tx,
-                entry_id,
-                "escrow",
-                &seller_account,
-                &escrow,
-                &m,
-                actor,
-                now,
-            )
-            .await?
+            let from = holdings_account(tx, seller, now).await?;
+            post(tx, entry_id, "escrow", &from, &escrow, &m, actor, now).await
         }
         LedgerOp::Release => {
             // Whatever the escrow still holds (a listing may be partly taken).
@@ -456,116 +458,72 @@ pub async fn lot_movement(
                 })
                 .map(|b| b.amount_kg)
                 .sum();
-            if left > 0 {
-                let rest = Movement {
-                    asset: m.asset.clone(),
-                    amount_kg: left,
-                };
-                post(
-                    tx,
-                    entry_id,
-                    "release",
-                    &escrow,
-                    &seller_account,
-                    &rest,
-                    actor,
-                    now,
-                )
-                .await?;
+            if left == 0 {
+                return Ok(());
             }
-        }
-        LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default => {
-            return Err(AppError::Unexpected(anyhow::anyhow!(
-                "{op:?} is an auction's effect, not a plain movement"
-            )))
+            let to = holdings_account(tx, seller, now).await?;
+            let rest = Movement {
+                asset: m.asset.clone(),
+                amount_kg: left,
+            };
+            post(tx, entry_id, "release", &escrow, &to, &rest, actor, now).await
         }
         LedgerOp::Settle => {
             let lot = ledger::LotData::parse(data).map_err(AppError::Validation)?;
             let buyer = lot.buyer.clone().ok_or_else(|| {
                 AppError::Unexpected(anyhow::anyhow!("lot {case_id} has no buyer to settle with"))
             })?;
-            let buyer_account = store::registry::account(
-                tx,
-                ENTERPRISE,
-                Some(&buyer),
-                &format!("{buyer} holdings"),
-                now,
-            )
-            .await?;
-            post(
-                tx,
-                entry_id,
-                "transfer",
-                &escrow,
-                &buyer_account,
-                &m,
-                actor,
-                now,
-            )
-            .await?;
             let price = ledger::notional_fen(lot.amount_kg, lot.price_fen)
                 .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
-            store::registry::insert_payment(
-                tx,
-                PaymentRow {
-                    id: Uuid::now_v7(),
-                    entry_id,
-                    payer_org: buyer,
-                    payee: seller.to_string(),
-                    amount_fen: price,
-                    at: now,
-                },
-            )
-            .await?;
+            let sale = Sale {
+                seller,
+                buyer: &buyer,
+                asset: &m.asset,
+                amount_kg: m.amount_kg,
+                paid_fen: price,
+            };
+            transfer_from_escrow(tx, &escrow, sale, entry_id, actor, now).await
         }
+        LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default => Err(AppError::Unexpected(
+            anyhow::anyhow!("{op:?} is an auction's effect, not a plain movement"),
+        )),
     }
-    Ok(())
+}
+
+/// What moves from a lot's escrow to a buyer, and what the buyer pays the seller.
+pub(crate) struct Sale<'a> {
+    pub seller: &'a str,
+    pub buyer: &'a str,
+    pub asset: &'a Asset,
+    pub amount_kg: i64,
+    pub paid_fen: i64,
 }
 
 /// Moves part of a lot from its escrow to a buyer and records the payment to the seller, inside
-/// the caller's transaction (an auction's award being settled).
-#[allow(clippy::too_many_arguments)]
+/// the caller's transaction: a negotiated transfer settled, a listing taken, an auction's award
+/// paid.
 pub(crate) async fn transfer_from_escrow(
     tx: &impl ConnectionTrait,
-    lot: Uuid,
-    seller: &str,
-    buyer: &str,
-    asset: &Asset,
-    amount_kg: i64,
-    paid_fen: i64,
+    escrow: &AccountRow,
+    sale: Sale<'_>,
     entry_id: Uuid,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let escrow = store::registry::account(
-        tx,
-        ESCROW,
-        Some(&lot.to_string()),
-        &format!("escrow of lot {lot}"),
-        now,
-    )
-    .await?;
-    let to = store::registry::account(
-        tx,
-        ENTERPRISE,
-        Some(buyer),
-        &format!("{buyer} holdings"),
-        now,
-    )
-    .await?;
+    let to = holdings_account(tx, sale.buyer, now).await?;
     let m = Movement {
-        asset: asset.clone(),
-        amount_kg,
+        asset: sale.asset.clone(),
+        amount_kg: sale.amount_kg,
     };
-    post(tx, entry_id, "transfer", &escrow, &to, &m, actor, now).await?;
+    post(tx, entry_id, "transfer", escrow, &to, &m, actor, now).await?;
     store::registry::insert_payment(
         tx,
         PaymentRow {
             id: Uuid::now_v7(),
             entry_id,
-            payer_org: buyer.to_string(),
-            payee: seller.to_string(),
-            amount_fen: paid_fen,
+            payer_org: sale.buyer.to_string(),
+            payee: sale.seller.to_string(),
+            amount_fen: sale.paid_fen,
             at: now,
         },
     )
@@ -614,11 +572,8 @@ pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Resul
     }
     super::market::check_window(app, &row, "take").await?;
     let lot = ledger::LotData::parse(&row.data).map_err(AppError::Validation)?;
-    let paid = ledger::notional_fen(amount, lot.price_fen).ok_or_else(|| {
-        let mut e = FieldErrors::default();
-        e.add("amount_kg", "amount x price does not fit the ledger");
-        AppError::Validation(e)
-    })?;
+    let paid = ledger::notional_fen(amount, lot.price_fen)
+        .ok_or_else(|| AppError::invalid("amount_kg", "amount x price does not fit the ledger"))?;
     let now = to_micros(app.clock.now());
     let entry_id = Uuid::now_v7();
     let tx = app.db.begin().await?;
@@ -630,39 +585,15 @@ pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Resul
         }
         .into());
     };
-    let escrow = store::registry::account(
-        &tx,
-        ESCROW,
-        Some(&lot_id.to_string()),
-        &format!("escrow of lot {lot_id}"),
-        now,
-    )
-    .await?;
-    let buyer = store::registry::account(
-        &tx,
-        ENTERPRISE,
-        Some(&actor.org),
-        &format!("{} holdings", actor.org),
-        now,
-    )
-    .await?;
-    let m = Movement {
-        asset: lot.asset.clone(),
+    let escrow = escrow_account(&tx, lot_id, now).await?;
+    let sale = Sale {
+        seller: &row.org,
+        buyer: &actor.org,
+        asset: &lot.asset,
         amount_kg: amount,
+        paid_fen: paid,
     };
-    post(&tx, entry_id, "transfer", &escrow, &buyer, &m, actor, now).await?;
-    store::registry::insert_payment(
-        &tx,
-        PaymentRow {
-            id: Uuid::now_v7(),
-            entry_id,
-            payer_org: actor.org.clone(),
-            payee: row.org.clone(),
-            amount_fen: paid,
-            at: now,
-        },
-    )
-    .await?;
+    transfer_from_escrow(&tx, &escrow, sale, entry_id, actor, now).await?;
     let left: i64 = store::registry::balances(&tx, escrow.id)
         .await?
         .iter()

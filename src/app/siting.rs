@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{App, AppError};
@@ -51,12 +51,6 @@ impl Siting {
         let rules = self.rules.as_ref()?;
         Some(siting::check(&self.rivers, rules, site, industry, park))
     }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    let mut e = FieldErrors::default();
-    e.add(field, message);
-    AppError::Validation(e)
 }
 
 /// `POST /siting/check`: `{"geometry": GeoJSON Point or Polygon, "industry_code"?, "industrial_park"?}`.
@@ -106,7 +100,7 @@ pub fn check_request(app: &App, input: &Value) -> Result<Check, AppError> {
         }
     };
     errors.into_result().map_err(AppError::Validation)?;
-    let site = site.ok_or_else(|| invalid("geometry", "required"))?;
+    let site = site.ok_or_else(|| AppError::invalid("geometry", "required"))?;
     app.siting
         .check(&site, industry.as_deref(), park)
         .ok_or_else(|| AppError::NotFound("waterfront rules (workflows/geo)".into()))
@@ -161,7 +155,7 @@ pub async fn check_refusal(
         .and_then(Value::as_array)
         .is_some_and(|g| g.iter().any(|x| x == "plan_or_law"));
     if !grounds_ok {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "grounds",
             "a refusal citing a siting rule cites ground (1), `plan_or_law`",
         ));
@@ -170,14 +164,10 @@ pub async fn check_refusal(
         .await?
         .is_some_and(|c| c.flags.iter().any(|f| f.rule == rule));
     if !flagged {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "siting_rule",
             format!("rule `{rule}` was not flagged for this case's site"),
         ));
     }
     Ok(())
-}
-
-pub fn facts(check: &Check) -> Value {
-    json!(check)
 }

@@ -12,7 +12,6 @@ use super::market::period_of;
 use super::{App, AppError};
 use crate::domain::calendar::{self, Segment};
 use crate::domain::figures;
-use crate::domain::FieldErrors;
 use crate::store;
 use crate::store::cases::CaseRow;
 
@@ -25,14 +24,25 @@ pub struct Range {
 }
 
 impl Range {
+    /// From a request's `period`, `from` and `to` (ISO dates).
+    pub fn parse(
+        period: Option<String>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Range, AppError> {
+        Ok(Range {
+            period,
+            from: super::licence::parse_date("from", from)?,
+            to: super::licence::parse_date("to", to)?,
+        })
+    }
+
     fn period(&self) -> Result<String, AppError> {
         let p = self.period.clone().unwrap_or_else(|| "month".into());
         if ["month", "quarter", "year"].contains(&p.as_str()) {
             Ok(p)
         } else {
-            let mut e = FieldErrors::default();
-            e.add("period", "one of month, quarter, year");
-            Err(AppError::Validation(e))
+            Err(AppError::invalid("period", "one of month, quarter, year"))
         }
     }
 

@@ -33,8 +33,7 @@ pub async fn items(
     query: web::Query<ItemsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let on = licence::parse_date("on", q.on.as_deref())?;
-    let result = licence::items_on(&app, on, q.business).await?;
+    let result = licence::items_on(&app, q.on.as_deref(), q.business).await?;
     if super::csv::wanted(&req) {
         let rows: Vec<Vec<String>> = result
             .items
@@ -81,13 +80,7 @@ pub async fn reduction(
     query: web::Query<ReductionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let baseline = licence::parse_date("baseline", q.baseline.as_deref())?.ok_or_else(|| {
-        let mut e = crate::domain::FieldErrors::default();
-        e.add("baseline", "required: the baseline date, YYYY-MM-DD");
-        ApiError::from(crate::app::AppError::Validation(e))
-    })?;
-    let on = licence::parse_date("on", q.on.as_deref())?;
-    let report = licence::reduction(&app, baseline, on).await?;
+    let report = licence::reduction(&app, q.baseline.as_deref(), q.on.as_deref()).await?;
     if super::csv::wanted(&req) {
         return super::csv::response(&report.rows);
     }
@@ -114,11 +107,11 @@ pub struct StatsQuery {
 }
 
 fn range(q: StatsQuery) -> Result<stats::Range, ApiError> {
-    Ok(stats::Range {
-        period: q.period,
-        from: licence::parse_date("from", q.from.as_deref())?,
-        to: licence::parse_date("to", q.to.as_deref())?,
-    })
+    Ok(stats::Range::parse(
+        q.period,
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )?)
 }
 
 /// JSON `{"rows": [...]}`, or CSV rows with `Accept: text/csv`.
@@ -186,11 +179,10 @@ pub async fn stats_pre_licence(
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let from = licence::parse_date("from", q.from.as_deref())?
-        .unwrap_or(chrono::NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default());
-    let to = licence::parse_date("to", q.to.as_deref())?
-        .unwrap_or_else(|| crate::domain::calendar::local_date(app.clock.now()));
-    rows(&req, licence::counts(&app, from, to).await?)
+    rows(
+        &req,
+        licence::counts(&app, q.from.as_deref(), q.to.as_deref()).await?,
+    )
 }
 
 #[utoipa::path(get, path = "/api/v1/stats/trading", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Trading volume (kg) and value (fen) per period, pollutant and market, with the enterprises taking part (as `/api/v1/market/stats`); CSV with `Accept: text/csv`"), (status = 422, description = "Bad period", body = ErrorBody)))]
