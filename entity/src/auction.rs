@@ -8,7 +8,6 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub lot_id: Uuid,
     pub seed: String,
-    pub rule: String,
     pub opened_at: DateTimeUtc,
     pub closed_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]

@@ -20,7 +20,6 @@ enum Auctions {
     Table,
     LotId,
     Seed,
-    Rule,
     OpenedAt,
     ClosedAt,
     Outcome,
@@ -127,7 +126,6 @@ impl MigrationTrait for Migration {
                             .primary_key(),
                     )
                     .col(ColumnDef::new(Auctions::Seed).string().not_null())
-                    .col(ColumnDef::new(Auctions::Rule).string().not_null())
                     .col(at(Auctions::OpenedAt))
                     .col(
                         ColumnDef::new(Auctions::ClosedAt)

@@ -809,7 +809,7 @@ async fn open_auction(
     data: &Value,
     now: DateTime<Utc>,
 ) -> Result<LedgerOutcome, AppError> {
-    let terms = AuctionTerms::parse(data).map_err(AppError::Validation)?;
+    AuctionTerms::parse(data).map_err(AppError::Validation)?;
     let seed = Uuid::new_v4().as_u64_pair().0;
     let seed_text = seed.to_string();
     store::market::insert_auction(
@@ -817,10 +817,6 @@ async fn open_auction(
         AuctionRow {
             lot_id: case.id,
             seed: seed_text.clone(),
-            rule: serde_json::to_value(terms.clearing)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
             opened_at: now,
             closed_at: None,
             outcome: None,
