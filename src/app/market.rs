@@ -381,7 +381,7 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
             format!("discharge permit {number} expired on {valid_to}"),
         ));
     }
-    if lot.basin_rule() && basin != lot.terms.asset.basin {
+    if lot.terms.basin_rule && basin != lot.terms.asset.basin {
         return Err(AppError::Refused(
             "not_eligible",
             format!(
@@ -414,17 +414,6 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
         ));
     }
     Ok(group.unwrap_or_else(|| actor.org.clone()))
-}
-
-impl AuctionLot {
-    /// Only permits of the lot's basin may bid, unless the lot says `basin_rule: false`.
-    fn basin_rule(&self) -> bool {
-        self.row
-            .data
-            .get("basin_rule")
-            .and_then(Value::as_bool)
-            .unwrap_or(true)
-    }
 }
 
 fn parse_bid(lot: &AuctionLot, input: &Value) -> Result<(i64, i64), AppError> {

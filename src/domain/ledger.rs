@@ -245,9 +245,11 @@ pub struct AuctionTerms {
     pub window_hours: i64,
     /// What each bidder deposits before bidding; forfeited by a winner who does not pay.
     pub deposit_fen: i64,
+    /// Only discharge permits of the lot's basin may bid (default true).
+    pub basin_rule: bool,
 }
 
-pub const AUCTION_FIELDS: [&str; 11] = [
+pub const AUCTION_FIELDS: [&str; 12] = [
     "pollutant",
     "basin",
     "valid_to",
@@ -258,6 +260,7 @@ pub const AUCTION_FIELDS: [&str; 11] = [
     "max_share_pct",
     "window_hours",
     "deposit_fen",
+    "basin_rule",
     "project_name",
 ];
 
@@ -289,6 +292,14 @@ impl AuctionTerms {
                 "required: a whole number of hours, 1 to 2160",
             );
         }
+        let basin_rule = match map.get("basin_rule") {
+            None | Some(serde_json::Value::Null) => true,
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(_) => {
+                errors.add("basin_rule", "true or false");
+                true
+            }
+        };
         let clearing = match map.get("clearing").and_then(|v| v.as_str()) {
             Some("uniform") => Some(super::clearing::Rule::Uniform),
             Some("pay_as_bid") => Some(super::clearing::Rule::PayAsBid),
@@ -330,6 +341,7 @@ impl AuctionTerms {
                     max_share_pct,
                     window_hours: w,
                     deposit_fen: d,
+                    basin_rule,
                 })
             }
             _ => Err(errors),
@@ -427,8 +439,11 @@ mod tests {
         assert!(terms.check_price(2250).is_ok());
         assert!(terms.check_price(2120).is_err(), "off the increment grid");
         assert!(terms.check_price(2050).is_err(), "below the reserve");
-        let bad = AuctionTerms::parse(&json!({"clearing": "dutch", "max_share_pct": 0}))
-            .expect_err("invalid");
+        assert!(terms.basin_rule, "on unless the lot says otherwise");
+        let bad = AuctionTerms::parse(
+            &json!({"clearing": "dutch", "max_share_pct": 0, "basin_rule": "no"}),
+        )
+        .expect_err("invalid");
         for field in [
             "clearing",
             "max_share_pct",

@@ -352,10 +352,10 @@ async fn an_auction_short_of_bids_fails_and_returns_the_rights() {
     on_every_database(|db| async move {
         let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
         market(&app, &["BID0", "BID1"]).await;
-        for b in ["BID0", "BID1"] {
-            permit(&app, b, "yangtze_upper", "2030-12-31", None).await;
-        }
-        let lot = open_lot(&app, json!({"amount_kg": 1000, "reserve_price_fen": 20, "increment_fen": 1, "clearing": "uniform", "window_hours": 2, "deposit_fen": 5000})).await;
+        // BID1's permit is for another basin: this lot lets it bid (`basin_rule: false`).
+        permit(&app, "BID0", "yangtze_upper", "2030-12-31", None).await;
+        permit(&app, "BID1", "pearl", "2030-12-31", None).await;
+        let lot = open_lot(&app, json!({"amount_kg": 1000, "reserve_price_fen": 20, "increment_fen": 1, "clearing": "uniform", "window_hours": 2, "deposit_fen": 5000, "basin_rule": false})).await;
         for b in ["BID0", "BID1"] {
             deposit(&app, &lot, b).await;
         }
