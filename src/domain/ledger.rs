@@ -450,6 +450,7 @@ mod tests {
             "reserve_price_fen",
             "window_hours",
             "deposit_fen",
+            "basin_rule",
         ] {
             assert!(bad.0.contains_key(field), "{field}: {bad:?}");
         }
