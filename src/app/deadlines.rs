@@ -122,11 +122,7 @@ async fn fire_once(
             comment: None,
             payload: None,
             clocks: &readings,
-            clock: Some((
-                spec.and_then(|c| c.title.as_deref())
-                    .unwrap_or(&timer.clock),
-                due.clone(),
-            )),
+            clock: Some((&timer.clock, due.clone())),
         };
         if let Some(spec) = spec.filter(|c| !c.notify.is_empty()) {
             notify::enqueue(app, tx, "deadline_warning", spec.notify, about(), now).await?;

@@ -26,7 +26,7 @@ pub struct About<'a> {
     /// The action's payload, listed in the message.
     pub payload: Option<&'a serde_json::Value>,
     pub clocks: &'a [ClockView],
-    /// For deadline warnings: the clock and its last day.
+    /// For deadline warnings: the clock's name and its last day.
     pub clock: Option<(&'a str, String)>,
 }
 
@@ -137,30 +137,17 @@ pub async fn enqueue_orgs(
     enqueue_to(app, db, kind, people, about, now).await
 }
 
-/// Writes one outbox row per person, rendered in each one's language.
-async fn enqueue_to(
-    app: &App,
-    db: &impl ConnectionTrait,
-    kind: &str,
-    people: Vec<User>,
-    about: About<'_>,
-    now: DateTime<Utc>,
-) -> Result<usize, AppError> {
-    if people.is_empty() {
-        return Ok(0);
-    }
-    let state_title = about
-        .def
-        .state_id(&about.case.state)
-        .and_then(|s| about.def.state(s).title.clone())
-        .unwrap_or_else(|| about.case.state.clone());
+/// What the templates fill in, in one language: the workflow's, the state's and the clock's titles
+/// and the payload's field titles come from the definition in that language.
+fn variables<'a>(app: &App, about: &About<'_>, lang: Lang) -> HashMap<&'a str, String> {
+    let def = about.def;
     let deadline = about
         .clocks
         .iter()
         .filter(|c| c.running)
         .filter_map(|c| c.due.map(|d| (d, c.name.clone())))
         .min()
-        .map(|(d, name)| format!("{d} ({name})"))
+        .map(|(d, name)| format!("{d} ({})", def.clock_title(&name, lang)))
         .unwrap_or_else(|| "-".into());
     let project = about
         .case
@@ -179,8 +166,8 @@ async fn enqueue_to(
             },
         ),
         ("case_id", about.case.id.to_string()),
-        ("workflow", about.def.title.clone()),
-        ("stage", state_title),
+        ("workflow", def.title.get(lang).to_string()),
+        ("stage", def.state_title(&about.case.state, lang)),
         ("state", about.case.state.clone()),
         ("actor", about.actor.to_string()),
         ("comment", about.comment.unwrap_or("").to_string()),
@@ -188,54 +175,68 @@ async fn enqueue_to(
             "details",
             about
                 .payload
-                .map(crate::domain::notice::details)
+                .map(|p| crate::domain::notice::details(p, |field| def.field_title(field, lang)))
                 .unwrap_or_default(),
         ),
         ("deadline", deadline),
         (
             "link",
             format!(
-                "{}/api/v1/cases/{}",
+                "{}/cases/{}",
                 app.mail.public_url.trim_end_matches('/'),
                 about.case.id
             ),
         ),
     ]);
     if let Some((clock, due)) = &about.clock {
-        vars.insert("clock", (*clock).to_string());
+        vars.insert("clock", def.clock_title(clock, lang));
         vars.insert("due", due.clone());
     }
+    vars
+}
+
+/// Writes one outbox row per person, rendered in each one's language.
+async fn enqueue_to(
+    app: &App,
+    db: &impl ConnectionTrait,
+    kind: &str,
+    people: Vec<User>,
+    about: About<'_>,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    if people.is_empty() {
+        return Ok(0);
+    }
     let mut rows = Vec::new();
-    for person in people {
-        let lang = person.lang;
-        let Some(r) = app.templates.render(kind, lang, &vars) else {
-            return Err(AppError::Unexpected(anyhow::anyhow!(
-                "no notification template `{kind}`"
-            )));
-        };
-        let id = Uuid::now_v7();
-        rows.push(MailRow {
-            id,
-            message_id: format!("<{id}@{}>", app.mail.message_id_domain),
-            case_id: Some(about.case.id),
-            kind: kind.to_string(),
-            recipient: person.email,
-            lang: match lang {
-                Lang::En => "en".into(),
-                Lang::Zh => "zh".into(),
-            },
-            subject: r.subject,
-            body_text: r.text,
-            body_html: r.html,
-            status: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now,
-            lease_until: None,
-            claim: None,
-            last_error: None,
-            created_at: now,
-            sent_at: None,
-        });
+    for lang in [Lang::Zh, Lang::En] {
+        let vars = variables(app, &about, lang);
+        for person in people.iter().filter(|p| p.lang == lang) {
+            let Some(r) = app.templates.render(kind, lang, &vars) else {
+                return Err(AppError::Unexpected(anyhow::anyhow!(
+                    "no notification template `{kind}`"
+                )));
+            };
+            let id = Uuid::now_v7();
+            rows.push(MailRow {
+                id,
+                message_id: format!("<{id}@{}>", app.mail.message_id_domain),
+                case_id: Some(about.case.id),
+                kind: kind.to_string(),
+                recipient: person.email.clone(),
+                lang: lang.as_str().to_string(),
+                subject: r.subject,
+                body_text: r.text,
+                body_html: r.html,
+                status: "pending".into(),
+                attempts: 0,
+                next_attempt_at: now,
+                lease_until: None,
+                claim: None,
+                last_error: None,
+                created_at: now,
+                sent_at: None,
+            });
+        }
     }
     let n = rows.len();
     store::outbox::insert_many(db, rows).await?;

@@ -94,7 +94,9 @@ pub struct Registry {
 pub struct Summary {
     pub key: String,
     pub version: u32,
+    /// The English title (`titles` has both).
     pub title: String,
+    pub titles: crate::engine::Title,
     pub versions: Vec<u32>,
 }
 
@@ -116,7 +118,8 @@ impl Registry {
                 Some(Summary {
                     key: key.clone(),
                     version: newest.version,
-                    title: newest.title.clone(),
+                    title: newest.title.en().to_string(),
+                    titles: newest.title.clone(),
                     versions: versions.keys().copied().collect(),
                 })
             })
@@ -208,7 +211,7 @@ pub async fn deploy(
     let mut registry = Registry::default();
     for d in store::workflows::all(db).await? {
         let name = format!("{} (stored {} v{})", d.file, d.key, d.version);
-        let def = Definition::parse(&name, &d.source)?;
+        let def = Definition::parse_stored(&name, &d.source)?;
         registry.insert(def);
     }
     Ok(registry)

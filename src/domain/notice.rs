@@ -11,14 +11,15 @@ pub const PLACEHOLDERS: [&str; 12] = [
     "link", "clock", "due",
 ];
 
-/// The payload of an action as lines a person can read: `- missing items: site plan; noise survey`.
-pub fn details(payload: &serde_json::Value) -> String {
+/// The payload of an action as lines a person can read: `- Missing items: site plan; noise survey`.
+/// `label` names a field in the reader's language (the field's name with spaces if it has no title).
+pub fn details(payload: &serde_json::Value, label: impl Fn(&str) -> Option<String>) -> String {
     let Some(map) = payload.as_object() else {
         return String::new();
     };
     let mut lines = Vec::new();
     for (key, value) in map {
-        let label = key.replace('_', " ");
+        let label = label(key).unwrap_or_else(|| key.replace('_', " "));
         let text = match value {
             serde_json::Value::Array(items) => items
                 .iter()

@@ -4,9 +4,40 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::Deserialize;
 
+use crate::domain::directory::Lang;
 use crate::domain::{Role, RoleSet};
 
 pub type StateId = usize;
+
+/// A title a person reads, in both languages: `title = { en = "...", zh = "..." }`.
+/// Versions deployed before titles had two languages hold a plain string, which is shown in
+/// both; a definition read from the workflows folder must give both (see [`Definition::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(untagged)]
+pub enum Title {
+    Both { en: String, zh: String },
+    Plain(String),
+}
+
+impl Title {
+    /// The title in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match (self, lang) {
+            (Title::Both { en, .. }, Lang::En) => en,
+            (Title::Both { zh, .. }, Lang::Zh) => zh,
+            (Title::Plain(s), _) => s,
+        }
+    }
+
+    pub fn en(&self) -> &str {
+        self.get(Lang::En)
+    }
+
+    /// True when both languages are given and neither is blank.
+    fn is_bilingual(&self) -> bool {
+        matches!(self, Title::Both { en, zh } if !en.trim().is_empty() && !zh.trim().is_empty())
+    }
+}
 pub type ActionId = usize;
 
 // ------------------------------------------------------------------ the file format
@@ -16,7 +47,7 @@ pub type ActionId = usize;
 struct RawDefinition {
     key: String,
     version: u32,
-    title: String,
+    title: Title,
     initial: String,
     #[serde(default)]
     data: Option<String>,
@@ -112,7 +143,7 @@ pub enum ChecklistOp {
 #[serde(deny_unknown_fields)]
 struct RawState {
     #[serde(default)]
-    title: Option<String>,
+    title: Option<Title>,
     #[serde(default)]
     terminal: bool,
     #[serde(default)]
@@ -126,7 +157,7 @@ struct RawState {
 struct RawAction {
     name: String,
     #[serde(default)]
-    title: Option<String>,
+    title: Option<Title>,
     from: Vec<String>,
     #[serde(default)]
     to: Option<String>,
@@ -178,7 +209,10 @@ struct RawBackdate {
 #[serde(deny_unknown_fields)]
 struct RawClock {
     #[serde(default)]
-    title: Option<String>,
+    title: Option<Title>,
+    /// What the limit is and where the law sets it.
+    #[serde(default)]
+    basis: Option<Title>,
     #[serde(default)]
     limit_days: u32,
     /// A limit in hours, read from this case-data field (a market window), instead of days.
@@ -198,6 +232,12 @@ struct RawClock {
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     pub kind: FieldKind,
+    /// What a form calls the field.
+    #[serde(default)]
+    pub title: Option<Title>,
+    /// A title for each allowed value (`labels.emissions = { en = "...", zh = "..." }`).
+    #[serde(default)]
+    pub labels: BTreeMap<String, Title>,
     #[serde(default = "yes")]
     pub required: bool,
     #[serde(default)]
@@ -264,7 +304,7 @@ impl DataSchema {
 pub struct Definition {
     pub key: String,
     pub version: u32,
-    pub title: String,
+    pub title: Title,
     pub initial: StateId,
     pub data: Option<DataSchema>,
     pub create_roles: RoleSet,
@@ -279,7 +319,7 @@ pub struct Definition {
 #[derive(Debug, Clone)]
 pub struct State {
     pub name: String,
-    pub title: Option<String>,
+    pub title: Option<Title>,
     pub terminal: bool,
     /// Per clock (indexed like `Definition::clocks`): what it does in this state.
     pub clocks: Vec<ClockStatus>,
@@ -299,7 +339,7 @@ pub enum ClockStatus {
 #[derive(Debug, Clone)]
 pub struct Action {
     pub name: String,
-    pub title: Option<String>,
+    pub title: Option<Title>,
     pub from: Vec<StateId>,
     /// `None`: the case stays where it is (e.g. an escalation).
     pub to: Option<StateId>,
@@ -344,7 +384,9 @@ pub struct Backdate {
 #[derive(Debug, Clone)]
 pub struct Clock {
     pub name: String,
-    pub title: Option<String>,
+    pub title: Option<Title>,
+    /// What the limit is and where the law sets it (`basis = { en, zh }`).
+    pub basis: Option<Title>,
     pub limit_days: u32,
     pub day_type: DayType,
     pub warn_at: Vec<f64>,
@@ -364,12 +406,71 @@ pub struct DefinitionError {
 }
 
 impl Definition {
-    /// Parses and validates one definition. `file` is only used to name the source in messages.
+    /// Parses and validates one definition file. `file` is only used to name the source in
+    /// messages. Every title a person reads (the workflow's, each state's, action's, clock's and
+    /// payload field's, and each allowed value's) must be given in English and Chinese.
     pub fn parse(file: &str, source: &str) -> Result<Definition, DefinitionError> {
+        Self::parse_with(file, source, true)
+    }
+
+    /// Parses a version stored when it was deployed. Versions from before titles had two
+    /// languages are still read (a plain title is shown in both), so their cases go on.
+    pub fn parse_stored(file: &str, source: &str) -> Result<Definition, DefinitionError> {
+        Self::parse_with(file, source, false)
+    }
+
+    fn parse_with(file: &str, source: &str, strict: bool) -> Result<Definition, DefinitionError> {
         let raw: RawDefinition = toml::from_str(source).map_err(|e| DefinitionError {
             messages: vec![format!("{file}: {}", e.to_string().trim_end())],
         })?;
-        compile(file, raw)
+        let mut missing = Vec::new();
+        if strict {
+            missing = missing_titles(&raw);
+        }
+        match compile(file, raw) {
+            Ok(def) if missing.is_empty() => Ok(def),
+            Ok(_) => Err(DefinitionError {
+                messages: missing.into_iter().map(|m| format!("{file}: {m}")).collect(),
+            }),
+            Err(mut e) => {
+                e.messages
+                    .extend(missing.into_iter().map(|m| format!("{file}: {m}")));
+                Err(e)
+            }
+        }
+    }
+
+    /// The title of a state, or its name.
+    pub fn state_title(&self, name: &str, lang: Lang) -> String {
+        self.state_id(name)
+            .and_then(|s| self.states[s].title.as_ref())
+            .map_or_else(|| name.to_string(), |t| t.get(lang).to_string())
+    }
+
+    /// The title of an action (from any state), or its name.
+    pub fn action_title(&self, name: &str, lang: Lang) -> String {
+        self.actions
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.title.as_ref())
+            .map_or_else(|| name.to_string(), |t| t.get(lang).to_string())
+    }
+
+    /// The title of a payload field of any action, if one declares it.
+    pub fn field_title(&self, field: &str, lang: Lang) -> Option<String> {
+        self.actions
+            .iter()
+            .flat_map(|a| a.payload.iter())
+            .find(|(name, _)| name == field)
+            .and_then(|(_, spec)| spec.title.as_ref())
+            .map(|t| t.get(lang).to_string())
+    }
+
+    /// The title of a clock, or its name.
+    pub fn clock_title(&self, name: &str, lang: Lang) -> String {
+        self.clock(name)
+            .and_then(|c| c.title.as_ref())
+            .map_or_else(|| name.to_string(), |t| t.get(lang).to_string())
     }
 
     pub fn state_id(&self, name: &str) -> Option<StateId> {
@@ -392,6 +493,47 @@ impl Definition {
     pub fn clock(&self, name: &str) -> Option<&Clock> {
         self.clocks.iter().find(|c| c.name == name)
     }
+}
+
+/// Every title that is missing or lacks a language.
+fn missing_titles(raw: &RawDefinition) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |element: String, title: Option<&Title>| match title {
+        None => out.push(format!(
+            "{element}: title is missing (give `title = {{ en = \"...\", zh = \"...\" }}`)"
+        )),
+        Some(t) if !t.is_bilingual() => out.push(format!(
+            "{element}: title needs both languages (`title = {{ en = \"...\", zh = \"...\" }}`)"
+        )),
+        Some(_) => {}
+    };
+    check("workflow".into(), Some(&raw.title));
+    for (name, s) in &raw.states {
+        check(format!("state `{name}`"), s.title.as_ref());
+    }
+    for (name, c) in &raw.clocks {
+        check(format!("clock `{name}`"), c.title.as_ref());
+        if let Some(basis) = &c.basis {
+            check(format!("clock `{name}`: basis"), Some(basis));
+        }
+    }
+    for (i, a) in raw.actions.iter().enumerate() {
+        let element = format!("action `{}` (entry {})", a.name, i + 1);
+        check(element.clone(), a.title.as_ref());
+        for (field, spec) in &a.payload {
+            check(
+                format!("{element}: payload field `{field}`"),
+                spec.title.as_ref(),
+            );
+            for value in &spec.allowed {
+                check(
+                    format!("{element}: payload field `{field}`: allowed value `{value}`"),
+                    spec.labels.get(value),
+                );
+            }
+        }
+    }
+    out
 }
 
 fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError> {
@@ -562,6 +704,13 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             }
         }
         for (field, spec) in &a.payload {
+            for value in spec.labels.keys() {
+                if !spec.allowed.contains(value) {
+                    err(format!(
+                        "{element}: payload field `{field}`: a label for `{value}`, which is not an allowed value"
+                    ));
+                }
+            }
             if !spec.allowed.is_empty() && !matches!(spec.kind, FieldKind::Text | FieldKind::List) {
                 err(format!(
                     "{element}: payload field `{field}`: `allowed` needs kind text or list"
@@ -691,6 +840,7 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
         clocks.push(Clock {
             name: name.clone(),
             title: c.title.clone(),
+            basis: c.basis.clone(),
             limit_days: c.limit_days,
             day_type: c.day_type,
             warn_at: c.warn_at.clone(),

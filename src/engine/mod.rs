@@ -9,7 +9,7 @@ pub mod machine;
 
 pub use definition::{
     Action, ChecklistOp, Clock, ClockStatus, DataSchema, DayType, Definition, DefinitionError,
-    FieldKind, LedgerOp, Notify, State,
+    FieldKind, LedgerOp, Notify, State, Title,
 };
 pub use machine::{
     allowed_actions, decide, validate_new_case, Actor, CaseView, Effect, Step, Transition,

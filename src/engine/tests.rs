@@ -38,15 +38,18 @@ fn minimal(extra: &str) -> Result<Definition, DefinitionError> {
         r#"
 key = "mini"
 version = 1
-title = "Minimal"
+title = {{ en = "Minimal", zh = "最简" }}
 initial = "open"
 {extra}
 [states.open]
+title = {{ en = "Open", zh = "办理中" }}
 [states.done]
+title = {{ en = "Done", zh = "办结" }}
 terminal = true
 
 [[actions]]
 name = "close"
+title = {{ en = "Close", zh = "办结" }}
 from = ["open"]
 to = "done"
 roles = ["reviewer"]
@@ -60,6 +63,51 @@ roles = ["reviewer"]
 #[test]
 fn the_minimal_definition_is_valid() {
     assert!(minimal("").is_ok());
+}
+
+#[test]
+fn refuses_a_title_missing_a_language_and_names_each_one() {
+    let source = r#"
+key = "w"
+version = 1
+title = "Only English"
+initial = "a"
+[states.a]
+title = { en = "A", zh = "" }
+[states.end]
+title = { en = "End", zh = "结束" }
+terminal = true
+[[actions]]
+name = "go"
+title = { en = "Go", zh = "办理" }
+from = ["a"]
+to = "end"
+roles = ["reviewer"]
+payload.grounds = { kind = "list", title = { en = "Grounds", zh = "理由" }, allowed = ["x", "y"], labels.x = { en = "X", zh = "甲" } }
+"#;
+    let err = Definition::parse("w.toml", source).expect_err("must be refused");
+    let all = err.messages.join("\n");
+    for expected in [
+        "w.toml: workflow: title needs both languages",
+        "w.toml: state `a`: title needs both languages",
+        "w.toml: action `go` (entry 1): payload field `grounds`: allowed value `y`: title is missing",
+    ] {
+        assert!(all.contains(expected), "expected `{expected}` in:\n{all}");
+    }
+    assert!(!all.contains("state `end`"), "{all}");
+    // A version stored before titles had two languages is still read, its title in both.
+    let stored = Definition::parse_stored("w.toml", source).expect("stored versions are read");
+    assert_eq!(stored.title.get(crate::domain::directory::Lang::Zh), "Only English");
+}
+
+#[test]
+fn titles_come_in_the_asked_language() {
+    let def = report_form();
+    use crate::domain::directory::Lang;
+    assert_eq!(def.state_title("submitted", Lang::En), "Submitted: acceptance check");
+    assert_eq!(def.state_title("submitted", Lang::Zh), "已提交：受理审查");
+    assert_eq!(def.action_title("accept", Lang::Zh), "予以受理");
+    assert_eq!(def.state_title("nowhere", Lang::Zh), "nowhere");
 }
 
 fn refused(source: &str, expected: &str) {

@@ -43,16 +43,18 @@ async fn health_and_ready() {
                 "pre_consultation"
             ]
         );
-        // The two approval workflows are at version 2 (refusals may cite a siting flag).
+        // The two approval workflows are at version 3 (refusals may cite a siting flag; titles in
+        // both languages), the others at version 2 (titles in both languages).
         for w in wf.body["workflows"].as_array().expect("workflows") {
             let want = if ["eia_report", "eia_report_form"]
                 .contains(&w["key"].as_str().unwrap_or_default())
             {
-                2
+                3
             } else {
-                1
+                2
             };
             assert_eq!(w["version"], want, "{w}");
+            assert!(w["titles"]["zh"].as_str().is_some_and(|t| !t.is_empty()), "{w}");
         }
         db
     })
@@ -69,7 +71,7 @@ async fn a_report_form_moves_through_supplement_to_publicity_and_its_history_is_
         assert_eq!(created.status, 201, "{}", created.body);
         let c = &created.body;
         assert_eq!(c["workflow"], "eia_report_form");
-        assert_eq!(c["workflow_version"], 2);
+        assert_eq!(c["workflow_version"], 3);
         assert_eq!(c["state"], "draft");
         assert_eq!(c["version"], 1);
         assert_eq!(c["organisation"], "ACME");

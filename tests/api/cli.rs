@@ -28,7 +28,7 @@ fn workflows_check_accepts_the_shipped_folder_and_names_every_problem_otherwise(
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v2")
+        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v3")
     );
 
     let bad = tempfile::tempdir().expect("dir");
@@ -65,6 +65,8 @@ roles = ["inspector"]
         "broken.toml: clock `limit` has no expiry action",
         "broken.toml: state `orphan` is unreachable from `start`",
         "broken.toml: state `orphan` is not terminal but has no way out",
+        "broken.toml: workflow: title needs both languages",
+        "broken.toml: clock `limit`: title is missing",
     ] {
         assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
     }

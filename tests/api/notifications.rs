@@ -56,16 +56,20 @@ async fn each_person_gets_the_notice_in_their_language_over_smtp() {
         assert_eq!(to_ann.header("Subject"), "Materials needed: Fuling paper mill expansion");
         assert_eq!(to_ann.header("Content-Language"), "en");
         let (text, html) = to_ann.bodies();
-        assert!(text.contains("- missing items: site plan; noise survey"), "{text}");
+        assert!(text.contains("- Missing items: site plan; noise survey"), "{text}");
         assert!(text.contains("All in one notice."), "{text}");
-        assert!(text.contains(&format!("http://greenlane.test/api/v1/cases/{id}")), "{text}");
+        assert!(text.contains(&format!("http://greenlane.test/cases/{id}")), "{text}");
         assert!(html.contains("<p>") && html.contains("site plan; noise survey"), "{html}");
 
         // The reviewer (Chinese) is told of the submission.
         let to_rui = &got[1];
         assert_eq!(to_rui.to, vec!["rui@bureau.example"]);
         assert_eq!(to_rui.header("Subject"), "已提交：Fuling paper mill expansion");
-        assert!(to_rui.bodies().0.contains("下一期限：2026-03-09 (acceptance_check)"), "{}", to_rui.bodies().0);
+        // In Chinese throughout: the workflow, the stage and the clock by their Chinese titles.
+        let body = to_rui.bodies().0;
+        assert!(body.contains("（环境影响报告表审批）"), "{body}");
+        assert!(body.contains("当前环节：已提交：受理审查"), "{body}");
+        assert!(body.contains("下一期限：2026-03-09 (受理审查)"), "{body}");
 
         // Each message carries the outbox row's stable Message-ID.
         let rows = outbox_rows(&app, "sent").await;

@@ -8,10 +8,10 @@ fn copy_workflows(to: &Path, version: u32, title_suffix: &str) {
     let source = std::fs::read_to_string(workflows_dir().join("eia_report_form.toml"))
         .expect("shipped definition");
     let changed = source
-        .replacen("version = 2", &format!("version = {version}"), 1)
+        .replacen("version = 3", &format!("version = {version}"), 1)
         .replacen(
-            "(环境影响报告表审批)\"",
-            &format!("(环境影响报告表审批){title_suffix}\""),
+            "zh = \"环境影响报告表审批\"",
+            &format!("zh = \"环境影响报告表审批{title_suffix}\""),
             1,
         );
     std::fs::write(to.join("eia_report_form.toml"), changed).expect("write");
