@@ -11,6 +11,8 @@
 //! - [`app`]: one async function per use case; loads, calls the engine, and writes the new state
 //!   with its audit entry in one transaction. The only layer that opens transactions.
 //! - [`http`]: actix-web handlers, the bearer-token extractor, and the error-to-status mapping.
+//! - [`web`]: the web interface, beside `http`: server-rendered pages in Chinese and English that
+//!   call the same `app` use cases, with cookie sessions and CSRF-checked forms.
 //! - [`cli`]: the `greenlane` command.
 //! - [`settings`] and [`token`]: configuration and JWTs.
 
@@ -24,4 +26,5 @@ pub mod metrics;
 pub mod settings;
 pub mod store;
 pub mod token;
+pub mod web;
 pub mod worker;

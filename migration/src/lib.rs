@@ -11,6 +11,7 @@ mod m20261128_000006_audit_documents;
 mod m20261128_000007_registry;
 mod m20261128_000008_market;
 mod m20261128_000009_reform;
+mod m20261201_000010_web;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000007_registry::Migration),
             Box::new(m20261128_000008_market::Migration),
             Box::new(m20261128_000009_reform::Migration),
+            Box::new(m20261201_000010_web::Migration),
         ]
     }
 }

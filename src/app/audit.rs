@@ -197,3 +197,18 @@ pub(crate) async fn append_installation(
     store::audit::append(tx, super::cases::audit_row(&record, &prev, &hash)).await?;
     Ok(())
 }
+
+/// The chain verification, for an auditor or an admin.
+pub async fn verify_for(
+    app: &super::App,
+    actor: &crate::engine::Actor,
+) -> Result<Report, super::AppError> {
+    if !actor
+        .roles
+        .iter()
+        .any(|r| matches!(r, crate::domain::Role::Auditor | crate::domain::Role::Admin))
+    {
+        return Err(super::AppError::Forbidden("an auditor or an admin".into()));
+    }
+    Ok(verify(&app.db).await?)
+}

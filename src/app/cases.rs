@@ -289,6 +289,16 @@ fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Checks case data for a new case of `workflow` without opening it (a form that could not
+/// even be read reports the rest of its problems with this).
+pub fn check_new_case(app: &App, workflow: &str, data: &Value) -> Result<(), AppError> {
+    let def = app
+        .workflows
+        .newest(workflow)
+        .ok_or_else(|| AppError::UnknownWorkflow(workflow.to_string()))?;
+    engine::validate_new_case(&def, data).map_err(AppError::Validation)
+}
+
 /// Opens a case on the newest version of `workflow`, owned by the actor's organisation, or by
 /// `on_behalf_of` for an agency that enterprise has granted access.
 pub async fn create_case(

@@ -43,6 +43,32 @@ pub fn classify(app: &App, activities: &[Activity], sensitive_area: Option<u8>) 
     }
 }
 
+/// What a person asks to classify: one activity, a sensitive-area class, and more activities.
+#[derive(Debug, Clone, Default)]
+pub struct Question {
+    pub activity: Activity,
+    pub sensitive_area: Option<u8>,
+    pub also: Vec<Activity>,
+}
+
+/// Checks the question (a GB/T 4754 code, a sensitive-area class of 1 to 3) and classifies it.
+pub fn answer(app: &App, q: Question) -> Result<Answer, AppError> {
+    let mut errors = FieldErrors::default();
+    if crate::domain::project::IndustryCode::parse(&q.activity.industry_code).is_none() {
+        errors.add(
+            "industry_code",
+            "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
+        );
+    }
+    if q.sensitive_area.is_some_and(|c| !(1..=3).contains(&c)) {
+        errors.add("sensitive_area", "1, 2 or 3");
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let mut activities = vec![q.activity];
+    activities.extend(q.also);
+    Ok(classify(app, &activities, q.sensitive_area))
+}
+
 /// Refuses EIA project data filed under a lower category than the catalogue demands.
 pub fn check_category(app: &App, def: &Definition, data: &Value) -> Result<(), AppError> {
     if def.data != Some(DataSchema::EiaProject) {

@@ -223,6 +223,108 @@ pub async fn add_user(app: &App, actor: &Actor, input: NewUser) -> Result<User, 
     Ok(user_of(row))
 }
 
+/// What an admin changes about a user: name, roles, language (of e-mail), or a new password.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub name: Option<String>,
+    pub roles: Option<Vec<String>>,
+    pub lang: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Changes a user, audited in the installation's stream (a new password is recorded as reset,
+/// never its value). A new password ends the user's web sessions.
+pub async fn update_user(
+    app: &App,
+    actor: &Actor,
+    email: &str,
+    input: UserUpdate,
+) -> Result<User, AppError> {
+    super::require(actor, Role::Admin)?;
+    let mut errors = FieldErrors::default();
+    if let Some(name) = &input.name {
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            errors.add("name", "1 to 200 characters");
+        }
+    }
+    let roles = match &input.roles {
+        Some(r) if r.is_empty() => {
+            errors.add("roles", "at least one role");
+            None
+        }
+        Some(r) => RoleSet::parse(r)
+            .map_err(|e| errors.add("roles", e.to_string()))
+            .ok(),
+        None => None,
+    };
+    let lang = match &input.lang {
+        Some(l) => Lang::parse(l).map_err(|e| errors.add("lang", e)).ok(),
+        None => None,
+    };
+    if let Some(p) = &input.password {
+        if p.chars().count() < MIN_PASSWORD_CHARS {
+            errors.add(
+                "password",
+                format!("at least {MIN_PASSWORD_CHARS} characters"),
+            );
+        }
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let password_hash = input.password.as_deref().map(hash_password).transpose()?;
+    let roles_json = roles
+        .map(|r| serde_json::to_string(&r.names()))
+        .transpose()
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let mut audit = serde_json::Map::new();
+    audit.insert("email".into(), json!(email));
+    if let Some(n) = &input.name {
+        audit.insert("name".into(), json!(n.trim()));
+    }
+    if let Some(r) = roles {
+        audit.insert("roles".into(), json!(r.names()));
+    }
+    if let Some(l) = lang {
+        audit.insert("lang".into(), json!(l.as_str()));
+    }
+    if password_hash.is_some() {
+        audit.insert("password_reset".into(), json!(true));
+    }
+    let change = store::directory::UserChange {
+        name: input.name.map(|n| n.trim().to_string()),
+        roles: roles_json,
+        lang: lang.map(|l| l.as_str().to_string()),
+        password_hash: password_hash.clone(),
+    };
+    let now = to_micros(app.clock.now());
+    let tx = app.db.begin().await?;
+    if !store::directory::update_user(&tx, email, change).await? {
+        return Err(AppError::NotFound(format!("user {email}")));
+    }
+    if password_hash.is_some() {
+        store::web::delete_sessions_of(&tx, email).await?;
+    }
+    append_installation(
+        &tx,
+        actor,
+        "user.update",
+        serde_json::Value::Object(audit),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let row = store::directory::find_user(&app.db, email)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
+    Ok(user_of(row))
+}
+
+/// One user, for the person themselves or an admin.
+pub async fn user(app: &App, email: &str) -> Result<Option<User>, AppError> {
+    Ok(store::directory::find_user(&app.db, email)
+        .await?
+        .map(user_of))
+}
+
 pub async fn users(app: &App, org: Option<&str>) -> Result<Vec<User>, AppError> {
     Ok(store::directory::users(&app.db, org)
         .await?

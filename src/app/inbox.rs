@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -27,7 +27,64 @@ pub struct InboxItem {
     /// The nearest due moment of the case's running clocks, and which clock.
     pub next_due_at: Option<DateTime<Utc>>,
     pub next_clock: Option<String>,
+    /// That clock's last day (Asia/Shanghai), and the days left until it ends (working or
+    /// calendar days, as the clock counts; negative once overdue).
+    pub next_due: Option<NaiveDate>,
+    pub days_left: Option<i64>,
+    /// The clock's last day has passed.
+    pub overdue: bool,
+    /// The clock has reached its first warning (`warn_at`) and is not yet overdue.
+    pub warning: bool,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What the inbox shows: every filter narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub workflow: Option<String>,
+    pub state: Option<String>,
+    pub org: Option<String>,
+    /// Only cases whose nearest deadline has passed.
+    pub overdue: bool,
+    /// Only cases whose nearest deadline ends within this many days (overdue ones included).
+    pub due_within: Option<i64>,
+    /// Text in the project or plan name, or the case id.
+    pub text: Option<String>,
+}
+
+impl InboxFilter {
+    fn keeps(&self, item: &InboxItem, title: &str) -> bool {
+        let text_ok = self.text.as_deref().is_none_or(|t| {
+            let t = t.to_lowercase();
+            title.to_lowercase().contains(&t) || item.id.to_string().starts_with(&t)
+        });
+        self.workflow.as_deref().is_none_or(|w| w == item.workflow)
+            && self.state.as_deref().is_none_or(|s| s == item.state)
+            && self.org.as_deref().is_none_or(|o| o == item.organisation)
+            && (!self.overdue || item.overdue)
+            && self
+                .due_within
+                .is_none_or(|n| item.overdue || item.days_left.is_some_and(|d| d <= n))
+            && text_ok
+    }
+}
+
+/// The days left on a clock from today to its last day (`due_at` is 24:00 Shanghai on it),
+/// counted as the clock counts them; negative when the day has passed.
+fn days_left(
+    cal: &crate::domain::calendar::Calendar,
+    day_type: crate::domain::calendar::DayType,
+    due_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (NaiveDate, i64) {
+    use crate::domain::calendar::local_date;
+    let due = local_date(due_at - chrono::Duration::seconds(1));
+    let today = local_date(now);
+    if today <= due {
+        (due, i64::from(cal.count(today, due, day_type).0))
+    } else {
+        (due, -i64::from(cal.count(due, today, day_type).0.max(1)))
+    }
 }
 
 /// Cases where the caller may fire an action now, nearest due first (cases without a running
@@ -37,7 +94,19 @@ pub async fn inbox(
     actor: &Actor,
     limit: Option<u64>,
 ) -> Result<Vec<InboxItem>, AppError> {
+    inbox_filtered(app, actor, limit, &InboxFilter::default()).await
+}
+
+/// The inbox narrowed by `filter`.
+pub async fn inbox_filtered(
+    app: &App,
+    actor: &Actor,
+    limit: Option<u64>,
+    filter: &InboxFilter,
+) -> Result<Vec<InboxItem>, AppError> {
     let limit = limit.unwrap_or(50).clamp(1, MAX_ITEMS) as usize;
+    let cal = app.calendar.get();
+    let now = app.clock.now();
     // The states in which some action is open to one of the caller's roles.
     let mut wanted: BTreeSet<(String, u32, String)> = BTreeSet::new();
     for summary in app.workflows.summaries() {
@@ -69,6 +138,14 @@ pub async fn inbox(
     let rows: Vec<_> = rows
         .into_iter()
         .filter(|r| {
+            filter
+                .workflow
+                .as_deref()
+                .is_none_or(|w| w == r.workflow_key)
+                && filter.state.as_deref().is_none_or(|s| s == r.state)
+                && filter.org.as_deref().is_none_or(|o| o == r.org)
+        })
+        .filter(|r| {
             wanted.contains(&(
                 r.workflow_key.clone(),
                 u32::try_from(r.workflow_version).unwrap_or_default(),
@@ -99,23 +176,50 @@ pub async fn inbox(
             continue;
         }
         let due = dues.get(&row.id).cloned();
-        items.push(InboxItem {
+        let mut reading = (None, None, false, false);
+        if let Some((at, clock)) = &due {
+            if let Some(spec) = def.clock(clock).filter(|c| c.hours_from.is_none()) {
+                let (day, left) = days_left(&cal, spec.day_type, *at, now);
+                let used = i64::from(spec.limit_days) - left;
+                let warned = spec
+                    .warn_at
+                    .iter()
+                    .copied()
+                    .reduce(f64::min)
+                    .is_some_and(|f| used >= (f * f64::from(spec.limit_days)).ceil() as i64);
+                reading = (Some(day), Some(left), left < 0, warned && left >= 0);
+            } else {
+                reading.2 = *at <= now;
+            }
+        }
+        let title = row
+            .data
+            .get("project_name")
+            .or_else(|| row.data.get("plan_name"))
+            .or_else(|| row.data.get("business_name"))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let item = InboxItem {
             id: row.id,
             workflow: row.workflow_key,
             workflow_version: version,
             state: row.state,
             version: row.version,
             organisation: row.org,
-            project_name: row
-                .data
-                .get("project_name")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
+            project_name: (!title.is_empty()).then(|| title.clone()),
             allowed_actions: allowed,
             next_due_at: due.as_ref().map(|d| d.0),
             next_clock: due.map(|d| d.1),
+            next_due: reading.0,
+            days_left: reading.1,
+            overdue: reading.2,
+            warning: reading.3,
             updated_at: row.updated_at,
-        });
+        };
+        if filter.keeps(&item, &title) {
+            items.push(item);
+        }
     }
     items.sort_by(|a, b| match (a.next_due_at, b.next_due_at) {
         (Some(x), Some(y)) => x.cmp(&y).then(a.id.cmp(&b.id)),

@@ -19,6 +19,7 @@ pub mod market;
 pub mod notify;
 pub mod outbox;
 pub mod registry;
+pub mod sessions;
 pub mod siting;
 pub mod stats;
 pub mod timeline;

@@ -430,7 +430,10 @@ impl Definition {
         match compile(file, raw) {
             Ok(def) if missing.is_empty() => Ok(def),
             Ok(_) => Err(DefinitionError {
-                messages: missing.into_iter().map(|m| format!("{file}: {m}")).collect(),
+                messages: missing
+                    .into_iter()
+                    .map(|m| format!("{file}: {m}"))
+                    .collect(),
             }),
             Err(mut e) => {
                 e.messages
@@ -438,6 +441,38 @@ impl Definition {
                 Err(e)
             }
         }
+    }
+
+    /// True when `action` is a way out of the procedure that is open from many stages (a
+    /// withdrawal): it ends the case rather than moving it on, so a person's pages show it apart.
+    pub fn is_exit(&self, action: &Action) -> bool {
+        action.from.len() > 3 && action.to.is_some_and(|t| self.states[t].terminal)
+    }
+
+    /// The states in the order a case meets them: breadth first from the initial state along the
+    /// actions in file order, terminal states last.
+    pub fn states_in_flow(&self) -> Vec<StateId> {
+        let mut order = vec![self.initial];
+        let mut seen = vec![false; self.states.len()];
+        seen[self.initial] = true;
+        let mut i = 0;
+        while i < order.len() {
+            let s = order[i];
+            for a in &self.states[s].actions {
+                if let Some(to) = self.actions[*a].to {
+                    if !seen[to] {
+                        seen[to] = true;
+                        order.push(to);
+                    }
+                }
+            }
+            i += 1;
+        }
+        order.extend((0..self.states.len()).filter(|s| !seen[*s]));
+        let (mut open, terminal): (Vec<StateId>, Vec<StateId>) =
+            order.into_iter().partition(|s| !self.states[*s].terminal);
+        open.extend(terminal);
+        open
     }
 
     /// The title of a state, or its name.

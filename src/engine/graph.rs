@@ -6,7 +6,13 @@ use super::definition::Definition;
 
 pub fn mermaid(def: &Definition) -> String {
     let mut out = String::from("stateDiagram-v2\n");
-    let _ = writeln!(out, "    %% {} v{}: {}", def.key, def.version, def.title.en());
+    let _ = writeln!(
+        out,
+        "    %% {} v{}: {}",
+        def.key,
+        def.version,
+        def.title.en()
+    );
     let _ = writeln!(out, "    [*] --> {}", def.states[def.initial].name);
     for action in &def.actions {
         let label = if action.by_deadline && action.roles.is_empty() {

@@ -432,7 +432,7 @@ pub fn validate_new_case(def: &Definition, data: &Value) -> Result<(), FieldErro
         if data.get(field).and_then(Value::as_str) != Some(wanted.as_str()) {
             errors.add(
                 field.clone(),
-                format!("workflow {} takes only `{wanted}`", def.key),
+                format!("workflow `{}` takes only `{wanted}`", def.key),
             );
         }
     }

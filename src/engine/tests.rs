@@ -97,14 +97,20 @@ payload.grounds = { kind = "list", title = { en = "Grounds", zh = "理由" }, al
     assert!(!all.contains("state `end`"), "{all}");
     // A version stored before titles had two languages is still read, its title in both.
     let stored = Definition::parse_stored("w.toml", source).expect("stored versions are read");
-    assert_eq!(stored.title.get(crate::domain::directory::Lang::Zh), "Only English");
+    assert_eq!(
+        stored.title.get(crate::domain::directory::Lang::Zh),
+        "Only English"
+    );
 }
 
 #[test]
 fn titles_come_in_the_asked_language() {
     let def = report_form();
     use crate::domain::directory::Lang;
-    assert_eq!(def.state_title("submitted", Lang::En), "Submitted: acceptance check");
+    assert_eq!(
+        def.state_title("submitted", Lang::En),
+        "Submitted: acceptance check"
+    );
     assert_eq!(def.state_title("submitted", Lang::Zh), "已提交：受理审查");
     assert_eq!(def.action_title("accept", Lang::Zh), "予以受理");
     assert_eq!(def.state_title("nowhere", Lang::Zh), "nowhere");

@@ -349,31 +349,20 @@ pub async fn classify(
     body: web::Json<ClassifyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let mut errors = crate::domain::FieldErrors::default();
-    if crate::domain::project::IndustryCode::parse(&b.industry_code).is_none() {
-        errors.add(
-            "industry_code",
-            "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
-        );
-    }
-    if b.sensitive_area.is_some_and(|c| !(1..=3).contains(&c)) {
-        errors.add("sensitive_area", "1, 2 or 3");
-    }
-    errors
-        .into_result()
-        .map_err(crate::app::AppError::Validation)?;
-    let mut activities = vec![crate::domain::catalogue::Activity {
-        industry_code: b.industry_code,
-        project_type: b.project_type,
-        quantities: b.quantities,
-        features: b.features,
-    }];
-    activities.extend(b.also);
-    Ok(HttpResponse::Ok().json(crate::app::classify::classify(
+    let answer = crate::app::classify::answer(
         &app,
-        &activities,
-        b.sensitive_area,
-    )))
+        crate::app::classify::Question {
+            activity: crate::domain::catalogue::Activity {
+                industry_code: b.industry_code,
+                project_type: b.project_type,
+                quantities: b.quantities,
+                features: b.features,
+            },
+            sensitive_area: b.sensitive_area,
+            also: b.also,
+        },
+    )?;
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), responses((status = 200, description = "History with documents and clocks at each step"), (status = 404, description = "No such case for the caller", body = ErrorBody)))]

@@ -237,6 +237,7 @@ fn serve(
                     .route("/admin/clock", web::get().to(admin::get_clock))
                     .route("/admin/clock", web::post().to(admin::move_clock)),
             )
+            .configure(crate::web::routes)
             .default_service(web::to(not_found))
     })
     .listen(listener)?
@@ -275,10 +276,14 @@ async fn ready_check(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
     }
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such endpoint",
-    ))
+/// No such route: the API answers in JSON, anything else with the web interface's 404 page.
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    if req.path().starts_with("/api/") || req.path() == "/api" {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such endpoint",
+        ));
+    }
+    Ok(crate::web::error::not_found_page(req).await)
 }

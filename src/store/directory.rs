@@ -148,3 +148,40 @@ pub async fn granting_enterprises(
         .map(|g| g.enterprise_org)
         .collect())
 }
+
+/// What an admin changes about a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub roles: Option<String>,
+    pub lang: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+/// Changes a user; false if there is none. A new password also clears failed sign-ins.
+pub async fn update_user(
+    db: &impl ConnectionTrait,
+    email: &str,
+    change: UserChange,
+) -> Result<bool, DbErr> {
+    let mut q = User::update_many().filter(user::Column::Email.eq(email));
+    if let Some(name) = change.name {
+        q = q.col_expr(user::Column::Name, Expr::value(name));
+    }
+    if let Some(roles) = change.roles {
+        q = q.col_expr(user::Column::Roles, Expr::value(roles));
+    }
+    if let Some(lang) = change.lang {
+        q = q.col_expr(user::Column::Lang, Expr::value(lang));
+    }
+    if let Some(hash) = change.password_hash {
+        q = q
+            .col_expr(user::Column::PasswordHash, Expr::value(hash))
+            .col_expr(user::Column::FailedLogins, Expr::value(0))
+            .col_expr(
+                user::Column::NextLoginAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
+    }
+    Ok(q.exec(db).await?.rows_affected == 1)
+}

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod plain;
 pub mod reform;
 pub mod registry;
+pub mod web;
 pub mod workflows;
 
 use std::str::FromStr;

@@ -54,7 +54,10 @@ async fn health_and_ready() {
                 2
             };
             assert_eq!(w["version"], want, "{w}");
-            assert!(w["titles"]["zh"].as_str().is_some_and(|t| !t.is_empty()), "{w}");
+            assert!(
+                w["titles"]["zh"].as_str().is_some_and(|t| !t.is_empty()),
+                "{w}"
+            );
         }
         db
     })

@@ -69,5 +69,14 @@ fn only_the_store_touches_entities_and_only_the_app_opens_transactions() {
                 .collect();
             assert!(uses.is_empty(), "{rel} reaches into the store: {uses:?}");
         }
+        if rel.starts_with("web") {
+            // Pages call the same use cases as the API: no store, no SQL, no audit of their own.
+            for word in ["store::", "sea_orm", "audit::append", "validate_new_case"] {
+                assert!(
+                    !text.contains(word),
+                    "{rel} uses `{word}`: pages go through the app layer"
+                );
+            }
+        }
     }
 }

@@ -18,3 +18,4 @@ mod registry;
 mod smtp;
 mod trading;
 mod versions;
+mod web;

@@ -1,0 +1,192 @@
+//! Web sign-in sessions and the views people save.
+//!
+//! A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256, the
+//! person's e-mail, the token forms must carry (CSRF) and the expiry. Each request reads the person
+//! afresh, so a change of roles takes effect at once and a new password ends every session.
+//! Sessions live in real time, as API tokens do, even when cases run on a manual clock.
+//!
+//! Decision: sessions and saved views are a person's own, not the installation's state; like the
+//! issuing of API tokens they are not written to the audit log.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::TransactionTrait;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::directory::{self, User};
+use super::{App, AppError};
+use crate::domain::{FieldErrors, RoleSet};
+use crate::engine::Actor;
+use crate::store;
+
+/// How long a session lasts.
+pub const LIFETIME_HOURS: i64 = 8;
+/// At most this many saved views per person.
+pub const MAX_VIEWS: usize = 30;
+
+/// A session just opened: the token goes into the cookie, once.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A signed-in person, as a request sees them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+    token_hash: String,
+}
+
+impl Session {
+    /// The person as the use cases know them.
+    pub fn actor(&self) -> Actor {
+        let roles = RoleSet::parse(&self.user.roles).unwrap_or_default();
+        Actor::person(&self.user.email, &self.user.organisation, roles)
+    }
+
+    /// The stored hash of the session's token.
+    pub fn token_hash(&self) -> &str {
+        &self.token_hash
+    }
+
+    /// True if `token` is this session's form token (compared in constant time).
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        let (a, b) = (self.csrf.as_bytes(), token.as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// A random token, hex-encoded.
+pub fn random_token() -> Result<String, AppError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("no randomness: {e}")))?;
+    Ok(hex::encode(bytes))
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks the e-mail and password (the same check and slow-down as the API's sign-in) and opens
+/// a session.
+pub async fn sign_in(
+    app: &App,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Opened, AppError> {
+    let who = directory::login(app, email, password).await?;
+    let token = random_token()?;
+    let expires_at = now + Duration::hours(LIFETIME_HOURS);
+    let row = store::web::SessionRow {
+        token_hash: hash_token(&token),
+        email: who.email,
+        csrf: random_token()?,
+        created_at: now,
+        expires_at,
+    };
+    let tx = app.db.begin().await?;
+    store::web::insert_session(&tx, row).await?;
+    store::web::delete_expired(&tx, now).await?;
+    tx.commit().await?;
+    Ok(Opened { token, expires_at })
+}
+
+/// The live session a cookie's token belongs to, with the person as they are now.
+pub async fn resolve(
+    app: &App,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, AppError> {
+    let hash = hash_token(token);
+    let Some(row) = store::web::live_session(&app.db, &hash, now).await? else {
+        return Ok(None);
+    };
+    let Some(user) = directory::user(app, &row.email).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Session {
+        user,
+        csrf: row.csrf,
+        expires_at: row.expires_at,
+        token_hash: hash,
+    }))
+}
+
+pub async fn sign_out(app: &App, session: &Session) -> Result<(), AppError> {
+    let tx = app.db.begin().await?;
+    store::web::delete_session(&tx, &session.token_hash).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A view a person saved: a name and the query string of a page's filters.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SavedView {
+    pub id: Uuid,
+    pub name: String,
+    pub query: String,
+}
+
+pub async fn views(app: &App, actor: &Actor) -> Result<Vec<SavedView>, AppError> {
+    Ok(store::web::views_of(&app.db, &actor.subject)
+        .await?
+        .into_iter()
+        .map(|v| SavedView {
+            id: v.id,
+            name: v.name,
+            query: v.query,
+        })
+        .collect())
+}
+
+/// Saves the filters of the inbox under a name (replacing a view of that name).
+pub async fn save_view(
+    app: &App,
+    actor: &Actor,
+    name: &str,
+    query: &str,
+) -> Result<SavedView, AppError> {
+    let name = name.trim();
+    let mut errors = FieldErrors::default();
+    if name.is_empty() || name.chars().count() > 60 {
+        errors.add("name", "1 to 60 characters");
+    }
+    if query.len() > 2000 {
+        errors.add("query", "at most 2000 characters");
+    }
+    let existing = views(app, actor).await?;
+    if existing.len() >= MAX_VIEWS && !existing.iter().any(|v| v.name == name) {
+        errors.add("name", format!("at most {MAX_VIEWS} saved views"));
+    }
+    errors.into_result().map_err(AppError::Validation)?;
+    let row = store::web::ViewRow {
+        id: Uuid::now_v7(),
+        email: actor.subject.clone(),
+        name: name.to_string(),
+        query: query.to_string(),
+        created_at: app.clock.now(),
+    };
+    let view = SavedView {
+        id: row.id,
+        name: row.name.clone(),
+        query: row.query.clone(),
+    };
+    let tx = app.db.begin().await?;
+    store::web::upsert_view(&tx, row).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+pub async fn delete_view(app: &App, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    let tx = app.db.begin().await?;
+    if !store::web::delete_view(&tx, &actor.subject, id).await? {
+        return Err(AppError::NotFound(format!("saved view {id}")));
+    }
+    tx.commit().await?;
+    Ok(())
+}
