@@ -23,6 +23,17 @@ pub fn shanghai() -> FixedOffset {
 }
 
 /// The Shanghai date of an instant.
+/// The last day a stretch ending at `t` touched: the day of `t`, or the day before when `t` is
+/// exactly midnight in Shanghai (24:00 of that day).
+pub fn last_day_of(t: DateTime<Utc>) -> NaiveDate {
+    let day = local_date(t);
+    if t == start_of(day) {
+        day.pred_opt().unwrap_or(day)
+    } else {
+        day
+    }
+}
+
 pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&shanghai()).date_naive()
 }
@@ -265,7 +276,9 @@ pub fn read(
         let from = local_date(s.start);
         let open = s.end.is_none();
         running |= open;
-        let through = s.end.map_or(today, local_date).max(from);
+        // A run stopped by its own expiry stops at 24:00 of its last day, which is 00:00 of the
+        // next: that next day is not one it used.
+        let through = s.end.map_or(today, last_day_of).max(from);
         if due.is_none() {
             let left = i64::from(limit_days) - used;
             if left >= 1 {
@@ -368,6 +381,30 @@ mod tests {
 
     fn official() -> Calendar {
         Calendar::new(&(2019..=2026).map(year).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_run_stopped_by_its_expiry_at_24_00_has_used_its_limit_and_no_more() {
+        let cal = official();
+        // Started Monday 2 March 2026, five working days: its last day is Monday 9 March, and
+        // its expiry stops it at 24:00 that day (00:00 on the 10th, 16:00 UTC on the 9th).
+        let run = [Segment {
+            start: at("2026-03-02T01:00:00Z"),
+            end: Some(at("2026-03-09T16:00:00Z")),
+            running: true,
+        }];
+        let r = read(&cal, 5, DayType::Working, &run, at("2026-03-20T01:00:00Z"));
+        assert_eq!((r.used_days, r.remaining_days, r.overdue), (5, 0, false));
+        assert_eq!(last_day_of(at("2026-03-09T16:00:00Z")), d("2026-03-09"));
+        assert_eq!(last_day_of(at("2026-03-09T16:00:01Z")), d("2026-03-10"));
+        // Stopped by an action during the 10th, it used the 10th too.
+        let late = [Segment {
+            start: at("2026-03-02T01:00:00Z"),
+            end: Some(at("2026-03-10T01:00:00Z")),
+            running: true,
+        }];
+        let r = read(&cal, 5, DayType::Working, &late, at("2026-03-20T01:00:00Z"));
+        assert_eq!((r.used_days, r.overdue), (6, true));
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl TestDb {
         }
     }
 
-    async fn sqlite() -> TestDb {
+    pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         TestDb::Sqlite { _dir: dir, url }
@@ -78,7 +78,7 @@ impl TestDb {
         }
     }
 
-    async fn drop_it(self) {
+    pub async fn drop_it(self) {
         let _ = std::fs::remove_dir_all(self.mail_dir());
         let docs = self.mail_dir().with_file_name(format!(
             "{}-documents",

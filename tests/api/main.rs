@@ -3,6 +3,7 @@
 mod auction;
 mod audit;
 mod auth;
+mod browser;
 mod cases;
 mod cli;
 mod deadlines;

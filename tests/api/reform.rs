@@ -298,9 +298,9 @@ async fn reform_figures_on_cases_with_known_durations() {
         all(&app, &rui, &[a, b, c], "announce", json!({})).await;
         let used = |case: Value| case["clocks"].as_array().expect("clocks").iter().find(|c| c["name"] == "statutory").expect("statutory")["used_days"].as_i64().expect("used");
         let (ua, ub, uc) = (used(app.case(&admin(), a).await), used(app.case(&admin(), b).await), used(app.case(&admin(), c).await));
-        // 5 days of publicity, the day the clock stopped (it counts as used), 5 days of proposal
-        // publicity, the decision day.
-        assert_eq!(ua, 12);
+        // 5 days of publicity (its expiry at 24:00 on the 9th stops the clock: the 10th is not
+        // used), 5 days of proposal publicity, the decision day.
+        assert_eq!(ua, 11);
         assert_eq!(ub, ua, "the longer evaluation is stopped-clock time");
         assert_eq!(uc, ua + 5);
         // D is still open; E was withdrawn.
@@ -323,7 +323,7 @@ async fn reform_figures_on_cases_with_known_durations() {
         assert_eq!(rows.len(), 1, "{}", r.body);
         let row = &rows[0];
         assert_eq!((row["period"].as_str(), row["cases"].as_i64()), (Some("2026"), Some(3)));
-        assert_eq!((row["median_days"].as_f64(), row["p90_days"].as_f64(), row["max_days"].as_i64()), (Some(12.0), Some(17.0), Some(17)));
+        assert_eq!((row["median_days"].as_f64(), row["p90_days"].as_f64(), row["max_days"].as_i64()), (Some(11.0), Some(16.0), Some(16)));
         assert_eq!((row["statutory_limit_days"].as_i64(), row["on_time_statutory_pct"].as_f64()), (Some(30), Some(100.0)));
         assert_eq!((row["promised_limit_days"].as_i64(), row["on_time_promised_pct"].as_f64()), (Some(10), Some(0.0)));
         assert_eq!((row["one_third_target_days"].as_f64(), row["within_one_third_pct"].as_f64()), (Some(10.0), Some(0.0)));
@@ -334,7 +334,7 @@ async fn reform_figures_on_cases_with_known_durations() {
         assert_eq!(r.body["rows"], json!([{"period": "2026-Q1", "planning_eias": 0, "project_eias": 3}, {"period": "2026-Q2", "planning_eias": 0, "project_eias": 2}]));
         let text = csv(&app, "/api/v1/stats/durations?period=year").await;
         assert!(text.starts_with("period,workflow,cases,median_days,p90_days,max_days,statutory_limit_days,on_time_statutory_pct,promised_limit_days,on_time_promised_pct,one_third_target_days,within_one_third_pct\r\n"), "{text}");
-        assert!(text.contains("2026,eia_report_form,3,12.0,17.0,17,30,100.0,10,0.0,10.0,0.0"), "{text}");
+        assert!(text.contains("2026,eia_report_form,3,11.0,16.0,16,30,100.0,10,0.0,10.0,0.0"), "{text}");
         let r = app.get(&admin(), "/api/v1/stats/cases?from=2026-04-01").await;
         assert_eq!(r.body["rows"].as_array().map(Vec::len), Some(2));
         assert_error(&app.get(&admin(), "/api/v1/stats/cases?period=week").await, 422, "validation_failed");

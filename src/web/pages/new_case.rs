@@ -205,14 +205,17 @@ pub async fn start(
             match classify::answer(&app, question) {
                 Ok(a) => {
                     let workflow = a.workflow.unwrap_or_default().to_string();
-                    let next = serde_urlencoded::to_string([
+                    let carried: Vec<(&str, String)> = [
                         ("industry_code", opt(&q.industry_code)),
                         ("project_type", project_type.unwrap_or_default()),
                         ("quantities", quantities_text.clone()),
                         ("features", opt(&q.features)),
                         ("sensitive_area", sensitive.clone()),
-                    ])
-                    .unwrap_or_default();
+                    ]
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .collect();
+                    let next = serde_urlencoded::to_string(carried).unwrap_or_default();
                     let d = a.decided_by.as_ref();
                     result = Some(Classified {
                         covered: a.covered,

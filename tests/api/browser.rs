@@ -1,0 +1,563 @@
+//! Browser tests: people do their work in a real Chromium, driven through chromedriver. Each
+//! page a person meets is checked with axe-core (WCAG 2 A and AA) in both languages, and a
+//! screenshot of it is saved under `target/ui-shots/ROLE-PAGE-LANG.png` to look at.
+//!
+//! Without Chromium and chromedriver these tests say so and skip; with
+//! `GREENLANE_REQUIRE_BROWSER=1` (as in CI) a missing browser fails them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::smtp::free_port;
+
+const AXE: &str = include_str!("../browser/axe.min.js");
+const PASSWORD: &str = "greenlane-demo";
+
+fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Ok(p) = std::env::var(env) {
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    for name in names {
+        for dir in path.split(':').chain(["/usr/bin", "/usr/lib/chromium"]) {
+            let p = Path::new(dir).join(name);
+            if p.exists() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// chromedriver on a free port, stopped when dropped.
+pub struct Driver {
+    child: Child,
+    pub url: String,
+    pub chromium: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts chromedriver, or says why not and answers `None` (a failure when the browser is
+/// required).
+pub async fn driver() -> Option<Driver> {
+    let required = std::env::var("GREENLANE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
+    let chromium = find_program("GREENLANE_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = find_program("GREENLANE_CHROMEDRIVER", &["chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        if required {
+            panic!("GREENLANE_REQUIRE_BROWSER=1 but Chromium or chromedriver is missing (Debian: chromium chromium-driver)");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTE: Chromium or chromedriver not found: browser tests skipped"
+        );
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some(Driver {
+        child,
+        url,
+        chromium,
+    })
+}
+
+/// The folder screenshots go to.
+pub fn shots_dir() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("ui-shots");
+    std::fs::create_dir_all(&dir).expect("shots dir");
+    dir
+}
+
+/// A browser window on the app.
+pub struct Tab {
+    pub client: Client,
+    pub base: String,
+    pub role: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Tab {
+    pub async fn open(driver: &Driver, base: &str) -> Tab {
+        let profile = tempfile::tempdir().expect("profile");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": driver.chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-extensions", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .expect("a browser session");
+        Tab {
+            client,
+            base: base.to_string(),
+            role: "guest".into(),
+            _profile: profile,
+        }
+    }
+
+    pub async fn go(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("navigate");
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => {
+                let body = self.body_text().await;
+                panic!("no `{css}` on {}: {e}\n{body}", self.path().await)
+            }
+        }
+    }
+
+    async fn body_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(b) => b.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        e.clear().await.expect("clear");
+        e.send_keys(text).await.expect("type");
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.expect("click");
+    }
+
+    /// Clicks and waits for the next page.
+    pub async fn submit(&self, css: &str) {
+        let before = self.client.find(Locator::Css("html")).await.expect("html");
+        self.click(css).await;
+        for _ in 0..200 {
+            if before.tag_name().await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("`{css}` did not lead to a new page");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.expect("text")
+    }
+
+    pub async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    /// Signs in (out of any earlier session) and chooses the language.
+    pub async fn sign_in(&mut self, email: &str, role: &str, lang: &str) {
+        self.role = role.to_string();
+        self.go("/login").await;
+        if self.client.find(Locator::Css("form[action='/logout']")).await.is_ok() {
+            self.submit("form[action='/logout'] button").await;
+        }
+        self.fill("#f-email", email).await;
+        self.fill("#f-password", PASSWORD).await;
+        self.submit("form[action='/login'] button").await;
+        assert_eq!(self.path().await, "/", "signed in as {email}");
+        self.set_lang(lang).await;
+    }
+
+    pub async fn set_lang(&self, lang: &str) {
+        let here = self.path().await;
+        let next: String = url_escape(&here);
+        self.go(&format!("/lang/{lang}?next={next}")).await;
+    }
+
+    /// Runs axe-core on the page; panics naming each violation.
+    pub async fn axe(&self, what: &str) {
+        self.client.execute(AXE, vec![]).await.expect("axe loads");
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+              .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                  nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))}))))
+              .catch(e => done([{id: 'axe-error', help: String(e)}]));"#;
+        let violations = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .expect("axe runs");
+        let list = violations.as_array().cloned().unwrap_or_default();
+        assert!(
+            list.is_empty(),
+            "axe-core on {what} ({}): {}",
+            self.path().await,
+            serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default()
+        );
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        // The whole page, not only the window.
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(900)
+            .clamp(600, 8000) as u32;
+        let width = self
+            .client
+            .execute("return window.innerWidth", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(1280) as u32;
+        let _ = self.client.set_window_size(width, height).await;
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(shots_dir().join(format!("{name}.png")), png).expect("write shot");
+        let _ = self.client.set_window_size(width, 900).await;
+    }
+
+    /// axe-core and a screenshot of the page as it is now (a form shown again with its errors,
+    /// which a language switch would reload empty).
+    pub async fn check_here(&self, page: &str, lang: &str) {
+        self.axe(&format!("{} {page} ({lang})", self.role)).await;
+        self.screenshot(&format!("{}-{page}-{lang}", self.role)).await;
+    }
+
+    /// What a person meets on this page: axe-core and a screenshot in both languages, and at
+    /// 375 px wide for the pages people open on a phone. Leaves the page in `lang`.
+    pub async fn check(&self, page: &str, lang: &str, narrow: bool) {
+        let other = if lang == "zh" { "en" } else { "zh" };
+        for l in [other, lang] {
+            self.set_lang(l).await;
+            self.axe(&format!("{} {page} ({l})", self.role)).await;
+            self.screenshot(&format!("{}-{page}-{l}", self.role)).await;
+        }
+        if narrow {
+            self.client.set_window_size(375, 800).await.expect("narrow");
+            self.axe(&format!("{} {page} at 375 px", self.role)).await;
+            self.screenshot(&format!("{}-{page}-{lang}-375", self.role)).await;
+            self.client.set_window_size(1280, 900).await.expect("wide");
+        }
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The data form of a new project, with `credit_code`.
+async fn fill_project(tab: &Tab, credit_code: &str) {
+    tab.fill("#f-project-name", "涪陵纸业扩建项目").await;
+    tab.fill("#f-credit-code", credit_code).await;
+    tab.fill("#f-industry-code", "C2221").await;
+    tab.fill("#f-location-lon", "107.39").await;
+    tab.fill("#f-location-lat", "29.70").await;
+    tab.fill("#f-investment-fen", "12,500,000").await;
+}
+
+/// The id of the case a case page shows.
+async fn case_id(tab: &Tab) -> String {
+    let path = tab.path().await;
+    path.trim_start_matches("/cases/")
+        .split(['?', '#', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Opens an action's form on the case page (a disclosure) and sends it.
+async fn act(tab: &Tab, action: &str, fields: &[(&str, &str)]) {
+    let open = tab
+        .find(&format!("#act-{action}"))
+        .await
+        .attr("open")
+        .await
+        .expect("attr");
+    if open.is_none() {
+        tab.click(&format!("#act-{action} > summary")).await;
+    }
+    for (name, value) in fields {
+        tab.fill(&format!("#act-{action} [name='{name}']"), value).await;
+    }
+    tab.submit(&format!("#act-{action} button[type=submit]")).await;
+}
+
+async fn state(tab: &Tab) -> String {
+    tab.text(".case-head .tag-state").await
+}
+
+#[tokio::test]
+async fn every_role_does_its_work_in_a_browser() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    // Monday 2 March 2026, 09:00 in Shanghai.
+    let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+    let admin_actor = greenlane::engine::Actor::person(
+        "setup@bureau.example",
+        "CQEEB",
+        [greenlane::domain::Role::Admin].into_iter().collect(),
+    );
+    greenlane::app::demo::seed(&app.app, &admin_actor)
+        .await
+        .expect("demo people");
+    let mut tab = Tab::open(&driver, &app.address).await;
+
+    // Anyone: the sign-in page, and a page that does not exist.
+    tab.go("/login").await;
+    tab.check("sign-in", "zh", true).await;
+    tab.go("/no-such-page").await;
+    tab.check("not-found", "zh", false).await;
+
+    // ---- The applicant starts a report form through the classification step (in Chinese).
+    tab.sign_in("ann@acme.example", "applicant", "zh").await;
+    tab.check("home", "zh", true).await;
+    tab.go("/cases/new").await;
+    tab.check("new", "zh", false).await;
+    tab.fill("#f-industry_code", "C2221").await;
+    tab.fill("#f-project_type", "paper").await;
+    tab.submit("form[action='/cases/new'] button[type=submit]").await;
+    let result = tab.text("#classification").await;
+    assert!(result.contains("评价类别：环境影响报告表"), "{result}");
+    assert!(result.contains("paper"), "the deciding row: {result}");
+    tab.check("new-classified", "zh", false).await;
+    tab.submit("#classification a.button").await;
+    assert!(tab.path().await.starts_with("/cases/new/eia_report_form?"));
+    // One deliberate error: a credit code whose check character is wrong. Shown in both
+    // languages, the form as it came back each time.
+    for lang in ["en", "zh"] {
+        tab.set_lang(lang).await;
+        assert!(tab.path().await.starts_with("/cases/new/eia_report_form"));
+        fill_project(&tab, "91350100M000100Y44").await;
+        tab.submit("button[name=intent][value=create]").await;
+        tab.check_here("new-form-error", lang).await;
+    }
+    let summary = tab.text("#error-summary").await;
+    assert!(summary.contains("统一社会信用代码：校验码应为 3，实为 4"), "{summary}");
+    let next_to_field = tab.text("#f-credit-code-error").await;
+    assert!(next_to_field.contains("校验码应为 3，实为 4"), "{next_to_field}");
+    // Corrected; the site checked against the waterfront rules before saving.
+    tab.fill("#f-credit-code", "91350100M000100Y43").await;
+    tab.submit("button[name=intent][value=siting]").await;
+    let siting = tab.text("#siting .siting").await;
+    assert!(siting.contains("乌江") && siting.contains("716 m"), "{siting}");
+    tab.submit("button[name=intent][value=create]").await;
+    assert!(tab.path().await.contains("done=created"), "{}", tab.body().await);
+    assert_eq!(state(&tab).await, "草稿，尚未提交");
+    let id = case_id(&tab).await;
+    // A document, then the submission.
+    let dir = tempfile::tempdir().expect("dir");
+    let report = dir.path().join("report-form.pdf");
+    std::fs::write(&report, b"%PDF-1.4\n% EIA report form\n").expect("file");
+    tab.find("#f-file")
+        .await
+        .send_keys(&report.display().to_string())
+        .await
+        .expect("choose file");
+    tab.submit("form.upload button[type=submit]").await;
+    assert!(tab.text("#documents").await.contains("report-form.pdf"));
+    act(&tab, "submit", &[]).await;
+    assert_eq!(state(&tab).await, "已提交：受理审查");
+    tab.check("case", "zh", true).await;
+
+    // ---- The reviewer sends one supplement notice listing what is missing (in English).
+    tab.sign_in("rui@bureau.example", "reviewer", "en").await;
+    tab.go("/inbox").await;
+    assert!(tab.text("#inbox-results").await.contains("涪陵纸业扩建项目"));
+    tab.check("inbox", "en", true).await;
+    tab.click(&format!("a[href='/cases/{id}']")).await;
+    tab.find(".case-head").await;
+    tab.check("case", "en", false).await;
+    act(
+        &tab,
+        "request_supplement",
+        &[("missing_items", "Site plan\nNoise survey"), ("comment", "Both in one notice.")],
+    )
+    .await;
+    assert_eq!(state(&tab).await, "Materials incomplete: waiting for the applicant's supplement");
+
+    // ---- The applicant sees every missing item at home, supplies them and resubmits.
+    tab.sign_in("ann@acme.example", "applicant", "zh").await;
+    let home = tab.text(".cards").await;
+    assert!(home.contains("Site plan") && home.contains("Noise survey"), "{home}");
+    tab.check("home-waiting", "zh", false).await;
+    tab.go(&format!("/cases/{id}")).await;
+    let plan = dir.path().join("site-plan.pdf");
+    std::fs::write(&plan, b"%PDF-1.4\n% site plan\n").expect("file");
+    tab.find("#f-file")
+        .await
+        .send_keys(&plan.display().to_string())
+        .await
+        .expect("choose file");
+    tab.submit("form.upload button[type=submit]").await;
+    act(&tab, "resubmit", &[("comment", "总平面图与噪声监测报告已补充。")]).await;
+    assert_eq!(state(&tab).await, "已提交：受理审查");
+
+    // ---- The reviewer accepts.
+    tab.sign_in("rui@bureau.example", "reviewer", "en").await;
+    tab.go(&format!("/cases/{id}")).await;
+    act(&tab, "accept", &[]).await;
+    assert_eq!(state(&tab).await, "Accepted: public comment on the report form");
+
+    // ---- The administrator moves the clock past the publicity (5 working days).
+    tab.sign_in("admin@bureau.example", "admin", "en").await;
+    tab.go("/admin").await;
+    tab.check("admin", "en", false).await;
+    tab.fill("#f-advance-hours", "192").await;
+    tab.submit("#clock-advance button[type=submit]").await;
+    assert!(tab.body().await.contains("The clock is moved"));
+    tab.go("/admin/users/ann%40acme.example").await;
+    tab.check("admin-user", "en", false).await;
+
+    // ---- The reviewer records the evaluation and proposes approval with conditions.
+    tab.sign_in("rui@bureau.example", "reviewer", "en").await;
+    tab.go(&format!("/cases/{id}")).await;
+    assert_eq!(state(&tab).await, "Technical evaluation by experts (clock stopped)");
+    act(&tab, "complete_evaluation", &[("conclusion", "Acceptable with measures.")]).await;
+    act(
+        &tab,
+        "propose_approval",
+        &[("conditions", "Wastewater to the park plant\nNoise below 55 dB at night")],
+    )
+    .await;
+    assert_eq!(state(&tab).await, "Proposed decision published; a hearing may be requested");
+
+    // ---- The clock passes the proposal's publicity; a different official decides.
+    tab.sign_in("admin@bureau.example", "admin", "en").await;
+    tab.go("/admin").await;
+    tab.fill("#f-advance-hours", "192").await;
+    tab.submit("#clock-advance button[type=submit]").await;
+    tab.sign_in("amy@bureau.example", "approver", "en").await;
+    tab.go("/inbox").await;
+    tab.check("inbox", "en", false).await;
+    tab.go(&format!("/cases/{id}")).await;
+    assert_eq!(state(&tab).await, "Waiting for the deciding official");
+    act(
+        &tab,
+        "approve",
+        &[("conditions", "Wastewater to the park plant\nNoise below 55 dB at night")],
+    )
+    .await;
+    assert_eq!(state(&tab).await, "Approved: announcement pending");
+
+    // ---- The applicant sees the approval and its conditions.
+    tab.sign_in("ann@acme.example", "applicant", "zh").await;
+    tab.go(&format!("/cases/{id}")).await;
+    assert_eq!(state(&tab).await, "予以批准：待公告");
+    let history = tab.text("#timeline").await;
+    assert!(history.contains("予以批准，附审批条件"), "{history}");
+    assert!(history.contains("Noise below 55 dB at night"), "{history}");
+    tab.check("case-approved", "zh", true).await;
+    tab.go("/cases").await;
+    tab.check("cases", "zh", false).await;
+
+    // ---- The auditor verifies every chain and can export the history.
+    tab.sign_in("audrey@bureau.example", "auditor", "en").await;
+    tab.go("/audit").await;
+    tab.submit("form[action='/audit/verify'] button").await;
+    assert!(tab.text("#verify-result").await.contains("Every chain holds"));
+    tab.check("audit", "en", false).await;
+    tab.go(&format!("/cases/{id}")).await;
+    assert!(tab.client.find(Locator::Css("#actions form")).await.is_err(), "auditors change nothing");
+    tab.check("case", "en", false).await;
+
+    tab.client.clone().close().await.expect("close");
+    db.drop_it().await;
+}
+
+#[tokio::test]
+async fn pages_work_by_keyboard_and_without_javascript() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let admin_actor = greenlane::engine::Actor::person(
+        "setup@bureau.example",
+        "CQEEB",
+        [greenlane::domain::Role::Admin].into_iter().collect(),
+    );
+    greenlane::app::demo::seed(&app.app, &admin_actor)
+        .await
+        .expect("demo people");
+    let mut tab = Tab::open(&driver, &app.address).await;
+    tab.sign_in("rui@bureau.example", "reviewer", "en").await;
+    tab.set_lang("en").await;
+    // The first Tab reaches the skip link, which leads to the main content.
+    tab.go("/inbox").await;
+    tab.find("body").await.send_keys("\u{e004}").await.expect("tab");
+    let focused = tab
+        .client
+        .execute("return document.activeElement.className", vec![])
+        .await
+        .expect("focus");
+    assert_eq!(focused, json!("skip"));
+    // With JavaScript off the inbox filters and saved views still work as plain forms.
+    tab.client
+        .execute("document.querySelectorAll('script').forEach(s => s.remove()); window.htmx = undefined;", vec![])
+        .await
+        .expect("no scripts");
+    tab.find("#f-overdue").await.click().await.expect("check");
+    tab.submit("#inbox-filters button[type=submit]").await;
+    assert!(tab.path().await.contains("overdue=1"));
+    tab.fill("#f-name", "Overdue only").await;
+    tab.submit("form.save-view button").await;
+    assert!(tab.text(".views").await.contains("Overdue only"));
+    tab.client.clone().close().await.expect("close");
+    db.drop_it().await;
+}
