@@ -53,7 +53,10 @@ impl Drop for Driver {
 /// required).
 pub async fn driver() -> Option<Driver> {
     let required = std::env::var("GREENLANE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-    let chromium = find_program("GREENLANE_CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+    let chromium = find_program(
+        "GREENLANE_CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
     let chromedriver = find_program("GREENLANE_CHROMEDRIVER", &["chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
         if required {
@@ -207,7 +210,12 @@ impl Tab {
     pub async fn sign_in(&mut self, email: &str, role: &str, lang: &str) {
         self.role = role.to_string();
         self.go("/login").await;
-        if self.client.find(Locator::Css("form[action='/logout']")).await.is_ok() {
+        if self
+            .client
+            .find(Locator::Css("form[action='/logout']"))
+            .await
+            .is_ok()
+        {
             self.submit("form[action='/logout'] button").await;
         }
         self.fill("#f-email", email).await;
@@ -273,7 +281,8 @@ impl Tab {
     /// which a language switch would reload empty).
     pub async fn check_here(&self, page: &str, lang: &str) {
         self.axe(&format!("{} {page} ({lang})", self.role)).await;
-        self.screenshot(&format!("{}-{page}-{lang}", self.role)).await;
+        self.screenshot(&format!("{}-{page}-{lang}", self.role))
+            .await;
     }
 
     /// What a person meets on this page: axe-core and a screenshot in both languages, and at
@@ -288,7 +297,8 @@ impl Tab {
         if narrow {
             self.client.set_window_size(375, 800).await.expect("narrow");
             self.axe(&format!("{} {page} at 375 px", self.role)).await;
-            self.screenshot(&format!("{}-{page}-{lang}-375", self.role)).await;
+            self.screenshot(&format!("{}-{page}-{lang}-375", self.role))
+                .await;
             self.client.set_window_size(1280, 900).await.expect("wide");
         }
     }
@@ -297,7 +307,9 @@ impl Tab {
 fn url_escape(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -335,9 +347,11 @@ async fn act(tab: &Tab, action: &str, fields: &[(&str, &str)]) {
         tab.click(&format!("#act-{action} > summary")).await;
     }
     for (name, value) in fields {
-        tab.fill(&format!("#act-{action} [name='{name}']"), value).await;
+        tab.fill(&format!("#act-{action} [name='{name}']"), value)
+            .await;
     }
-    tab.submit(&format!("#act-{action} button[type=submit]")).await;
+    tab.submit(&format!("#act-{action} button[type=submit]"))
+        .await;
 }
 
 async fn state(tab: &Tab) -> String {
@@ -373,7 +387,8 @@ async fn every_role_does_its_work_in_a_browser() {
     tab.check("new", "zh", false).await;
     tab.fill("#f-industry_code", "C2221").await;
     tab.fill("#f-project_type", "paper").await;
-    tab.submit("form[action='/cases/new'] button[type=submit]").await;
+    tab.submit("form[action='/cases/new'] button[type=submit]")
+        .await;
     let result = tab.text("#classification").await;
     assert!(result.contains("评价类别：环境影响报告表"), "{result}");
     assert!(result.contains("paper"), "the deciding row: {result}");
@@ -390,16 +405,29 @@ async fn every_role_does_its_work_in_a_browser() {
         tab.check_here("new-form-error", lang).await;
     }
     let summary = tab.text("#error-summary").await;
-    assert!(summary.contains("统一社会信用代码：校验码应为 3，实为 4"), "{summary}");
+    assert!(
+        summary.contains("统一社会信用代码：校验码应为 3，实为 4"),
+        "{summary}"
+    );
     let next_to_field = tab.text("#f-credit-code-error").await;
-    assert!(next_to_field.contains("校验码应为 3，实为 4"), "{next_to_field}");
+    assert!(
+        next_to_field.contains("校验码应为 3，实为 4"),
+        "{next_to_field}"
+    );
     // Corrected; the site checked against the waterfront rules before saving.
     tab.fill("#f-credit-code", "91350100M000100Y43").await;
     tab.submit("button[name=intent][value=siting]").await;
     let siting = tab.text("#siting .siting").await;
-    assert!(siting.contains("乌江") && siting.contains("716 m"), "{siting}");
+    assert!(
+        siting.contains("乌江") && siting.contains("716 m"),
+        "{siting}"
+    );
     tab.submit("button[name=intent][value=create]").await;
-    assert!(tab.path().await.contains("done=created"), "{}", tab.body().await);
+    assert!(
+        tab.path().await.contains("done=created"),
+        "{}",
+        tab.body().await
+    );
     assert_eq!(state(&tab).await, "草稿，尚未提交");
     let id = case_id(&tab).await;
     // A document, then the submission.
@@ -420,7 +448,10 @@ async fn every_role_does_its_work_in_a_browser() {
     // ---- The reviewer sends one supplement notice listing what is missing (in English).
     tab.sign_in("rui@bureau.example", "reviewer", "en").await;
     tab.go("/inbox").await;
-    assert!(tab.text("#inbox-results").await.contains("涪陵纸业扩建项目"));
+    assert!(tab
+        .text("#inbox-results")
+        .await
+        .contains("涪陵纸业扩建项目"));
     tab.check("inbox", "en", true).await;
     tab.click(&format!("a[href='/cases/{id}']")).await;
     tab.find(".case-head").await;
@@ -428,15 +459,24 @@ async fn every_role_does_its_work_in_a_browser() {
     act(
         &tab,
         "request_supplement",
-        &[("missing_items", "Site plan\nNoise survey"), ("comment", "Both in one notice.")],
+        &[
+            ("missing_items", "Site plan\nNoise survey"),
+            ("comment", "Both in one notice."),
+        ],
     )
     .await;
-    assert_eq!(state(&tab).await, "Materials incomplete: waiting for the applicant's supplement");
+    assert_eq!(
+        state(&tab).await,
+        "Materials incomplete: waiting for the applicant's supplement"
+    );
 
     // ---- The applicant sees every missing item at home, supplies them and resubmits.
     tab.sign_in("ann@acme.example", "applicant", "zh").await;
     let home = tab.text(".cards").await;
-    assert!(home.contains("Site plan") && home.contains("Noise survey"), "{home}");
+    assert!(
+        home.contains("Site plan") && home.contains("Noise survey"),
+        "{home}"
+    );
     tab.check("home-waiting", "zh", false).await;
     tab.go(&format!("/cases/{id}")).await;
     let plan = dir.path().join("site-plan.pdf");
@@ -447,14 +487,22 @@ async fn every_role_does_its_work_in_a_browser() {
         .await
         .expect("choose file");
     tab.submit("form.upload button[type=submit]").await;
-    act(&tab, "resubmit", &[("comment", "总平面图与噪声监测报告已补充。")]).await;
+    act(
+        &tab,
+        "resubmit",
+        &[("comment", "总平面图与噪声监测报告已补充。")],
+    )
+    .await;
     assert_eq!(state(&tab).await, "已提交：受理审查");
 
     // ---- The reviewer accepts.
     tab.sign_in("rui@bureau.example", "reviewer", "en").await;
     tab.go(&format!("/cases/{id}")).await;
     act(&tab, "accept", &[]).await;
-    assert_eq!(state(&tab).await, "Accepted: public comment on the report form");
+    assert_eq!(
+        state(&tab).await,
+        "Accepted: public comment on the report form"
+    );
 
     // ---- The administrator moves the clock past the publicity (5 working days).
     tab.sign_in("admin@bureau.example", "admin", "en").await;
@@ -469,15 +517,29 @@ async fn every_role_does_its_work_in_a_browser() {
     // ---- The reviewer records the evaluation and proposes approval with conditions.
     tab.sign_in("rui@bureau.example", "reviewer", "en").await;
     tab.go(&format!("/cases/{id}")).await;
-    assert_eq!(state(&tab).await, "Technical evaluation by experts (clock stopped)");
-    act(&tab, "complete_evaluation", &[("conclusion", "Acceptable with measures.")]).await;
+    assert_eq!(
+        state(&tab).await,
+        "Technical evaluation by experts (clock stopped)"
+    );
+    act(
+        &tab,
+        "complete_evaluation",
+        &[("conclusion", "Acceptable with measures.")],
+    )
+    .await;
     act(
         &tab,
         "propose_approval",
-        &[("conditions", "Wastewater to the park plant\nNoise below 55 dB at night")],
+        &[(
+            "conditions",
+            "Wastewater to the park plant\nNoise below 55 dB at night",
+        )],
     )
     .await;
-    assert_eq!(state(&tab).await, "Proposed decision published; a hearing may be requested");
+    assert_eq!(
+        state(&tab).await,
+        "Proposed decision published; a hearing may be requested"
+    );
 
     // ---- The clock passes the proposal's publicity; a different official decides.
     tab.sign_in("admin@bureau.example", "admin", "en").await;
@@ -492,7 +554,10 @@ async fn every_role_does_its_work_in_a_browser() {
     act(
         &tab,
         "approve",
-        &[("conditions", "Wastewater to the park plant\nNoise below 55 dB at night")],
+        &[(
+            "conditions",
+            "Wastewater to the park plant\nNoise below 55 dB at night",
+        )],
     )
     .await;
     assert_eq!(state(&tab).await, "Approved: announcement pending");
@@ -512,10 +577,19 @@ async fn every_role_does_its_work_in_a_browser() {
     tab.sign_in("audrey@bureau.example", "auditor", "en").await;
     tab.go("/audit").await;
     tab.submit("form[action='/audit/verify'] button").await;
-    assert!(tab.text("#verify-result").await.contains("Every chain holds"));
+    assert!(tab
+        .text("#verify-result")
+        .await
+        .contains("Every chain holds"));
     tab.check("audit", "en", false).await;
     tab.go(&format!("/cases/{id}")).await;
-    assert!(tab.client.find(Locator::Css("#actions form")).await.is_err(), "auditors change nothing");
+    assert!(
+        tab.client
+            .find(Locator::Css("#actions form"))
+            .await
+            .is_err(),
+        "auditors change nothing"
+    );
     tab.check("case", "en", false).await;
 
     tab.client.clone().close().await.expect("close");
@@ -540,7 +614,11 @@ async fn pages_work_by_keyboard_and_without_javascript() {
     tab.set_lang("en").await;
     // The first Tab reaches the skip link, which leads to the main content.
     tab.go("/inbox").await;
-    tab.find("body").await.send_keys("\u{e004}").await.expect("tab");
+    tab.find("body")
+        .await
+        .send_keys("\u{e004}")
+        .await
+        .expect("tab");
     let focused = tab
         .client
         .execute("return document.activeElement.className", vec![])

@@ -86,6 +86,8 @@ pub struct TimelineItem {
     pub moved: bool,
     pub details: Vec<(String, Vec<String>)>,
     pub comment: Option<String>,
+    /// For an entry a deadline caused: which clock ran out, and when it was due.
+    pub deadline: Option<String>,
     pub documents: Vec<String>,
     pub clocks: Vec<String>,
     pub hash: String,
@@ -250,7 +252,24 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
         .iter()
         .rev()
         .map(|e| {
-            let details = if e.action == cases::CREATE_ACTION {
+            let deadline = e.payload.get("deadline").map(|d| {
+                let clock = d.get("clock").and_then(Value::as_str).unwrap_or_default();
+                let due = d
+                    .get("due_at")
+                    .and_then(Value::as_str)
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| local_time(t.with_timezone(&chrono::Utc)))
+                    .unwrap_or_default();
+                i18n::t_args(
+                    lang,
+                    "timeline-deadline",
+                    &[
+                        ("clock", def.clock_title(clock, lang).into()),
+                        ("due", due.into()),
+                    ],
+                )
+            });
+            let details = if e.action == cases::CREATE_ACTION || deadline.is_some() {
                 Vec::new()
             } else {
                 e.payload
@@ -295,7 +314,12 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                 to: def.state_title(&e.to, lang),
                 moved: e.from != e.to,
                 details,
-                comment: e.comment.clone(),
+                comment: if deadline.is_some() {
+                    None
+                } else {
+                    e.comment.clone()
+                },
+                deadline,
                 documents: e
                     .documents
                     .iter()
