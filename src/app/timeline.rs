@@ -37,6 +37,8 @@ pub struct TimelineEntry {
     pub documents: Vec<Value>,
     /// The clocks running or paused right after this entry.
     pub clocks: Vec<ClockAt>,
+    /// The entry's hash in the case's audit chain.
+    pub hash: String,
 }
 
 pub async fn timeline(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<TimelineEntry>, AppError> {
@@ -107,6 +109,7 @@ pub async fn timeline(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<Timeline
                 .and_then(|d| serde_json::from_str(d).ok())
                 .unwrap_or_default(),
             clocks,
+            hash: e.hash,
         });
     }
     Ok(out)

@@ -443,10 +443,13 @@ impl Definition {
         }
     }
 
-    /// True when `action` is a way out of the procedure that is open from many stages (a
-    /// withdrawal): it ends the case rather than moving it on, so a person's pages show it apart.
+    /// True when `action` is a way out of the procedure (a withdrawal): open from the initial
+    /// state and later ones, it ends the case rather than moving it on, so a person's pages show
+    /// it apart from the next step.
     pub fn is_exit(&self, action: &Action) -> bool {
-        action.from.len() > 3 && action.to.is_some_and(|t| self.states[t].terminal)
+        action.from.len() > 1
+            && action.from.contains(&self.initial)
+            && action.to.is_some_and(|t| self.states[t].terminal)
     }
 
     /// The states in the order a case meets them: breadth first from the initial state along the

@@ -228,12 +228,16 @@ pub async fn error_pages(
 /// A header a handler sets on a response that is already the page to show (a form with errors).
 pub const RENDERED: &str = "x-greenlane-rendered";
 
-/// The HTML 404 for a path that is no page.
+/// The HTML 404 for a path that is no page, with the person's own frame if signed in.
 pub async fn not_found_page(req: actix_web::HttpRequest) -> HttpResponse {
-    let ctx = Ctx {
-        lang: session::lang_of(&req),
-        session: None,
-        here: req.path().to_string(),
+    use actix_web::FromRequest;
+    let ctx = match Ctx::extract(&req).await {
+        Ok(ctx) => ctx,
+        Err(_) => Ctx {
+            lang: session::lang_of(&req),
+            session: None,
+            here: req.path().to_string(),
+        },
     };
     page(&ctx, StatusCode::NOT_FOUND, None)
 }

@@ -4,8 +4,9 @@
 //! marked by class (styled in `app.css`, no inline styles), and the picture has a title.
 //! Pages put a text list of the same states beside it for screen readers.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
+use std::sync::{Mutex, OnceLock};
 
 use layout::core::base::Orientation;
 use layout::core::color::Color;
@@ -82,6 +83,7 @@ fn wrap(label: &str) -> Vec<String> {
 
 /// The SVG of `def`'s states and transitions. `visited` holds the (from, to) pairs a case went
 /// through; `current` is its state. Transitions to the same state (escalations) are left out.
+/// The layout is computed once per workflow version and language; a case only marks it.
 pub fn svg(
     def: &Definition,
     lang: Lang,
@@ -89,11 +91,62 @@ pub fn svg(
     visited: &BTreeSet<(String, String)>,
     title: &str,
 ) -> String {
-    let mut vg = VisualGraph::new(Orientation::TopToBottom);
+    let mut out = layout(def, lang).replacen(TITLE, &escape(title), 1);
     let seen: BTreeSet<&str> = visited
         .iter()
         .flat_map(|(a, b)| [a.as_str(), b.as_str()])
         .collect();
+    for name in seen.iter().copied().filter(|n| Some(*n) != current) {
+        mark(
+            &mut out,
+            &format!("data-state=\"{}\" class=\"", escape(name)),
+            "visited ",
+        );
+    }
+    if let Some(name) = current {
+        mark(
+            &mut out,
+            &format!("data-state=\"{}\" class=\"", escape(name)),
+            "current ",
+        );
+    }
+    for (from, to) in visited {
+        mark(
+            &mut out,
+            &format!("data-edge=\"{}>{}\" class=\"", escape(from), escape(to)),
+            "visited ",
+        );
+    }
+    out
+}
+
+const TITLE: &str = "\u{0}TITLE\u{0}";
+
+/// Adds `class` in front of the class list after every `anchor`.
+fn mark(svg: &mut String, anchor: &str, class: &str) {
+    *svg = svg.replace(anchor, &format!("{anchor}{class}"));
+}
+
+/// The laid-out graph of a workflow version in a language, with its states and edges named
+/// (`data-state`, `data-edge`) so that a case can mark its own.
+fn layout(def: &Definition, lang: Lang) -> std::sync::Arc<String> {
+    type Cache = HashMap<(String, u32, Lang), std::sync::Arc<String>>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let key = (def.key.clone(), def.version, lang);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let drawn = std::sync::Arc::new(draw(def, lang));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, drawn.clone());
+    drawn
+}
+
+fn draw(def: &Definition, lang: Lang) -> String {
+    let mut vg = VisualGraph::new(Orientation::TopToBottom);
     let mut handles = Vec::new();
     for s in &def.states {
         let label = s
@@ -103,29 +156,18 @@ pub fn svg(
         let lines = wrap(&label);
         let w = lines.iter().map(|l| width(l)).fold(60.0, f64::max) + 24.0;
         let h = lines.len() as f64 * LINE + 16.0;
-        let mark = if Some(s.name.as_str()) == current {
-            Mark::Current
-        } else if seen.contains(s.name.as_str()) {
-            Mark::Visited
+        let class = if s.terminal {
+            "state terminal"
         } else {
-            Mark::Other
+            "state"
         };
-        let class = format!(
-            "state{}{}",
-            match mark {
-                Mark::Current => " current",
-                Mark::Visited => " visited",
-                Mark::Other => "",
-            },
-            if s.terminal { " terminal" } else { "" }
-        );
         let look = StyleAttr::new(Color::fast("black"), 1, None, 6, FONT as usize);
         let elem = Element::create_with_properties(
             ShapeKind::new_box(&lines.join("\n")),
             look,
             Orientation::TopToBottom,
             Point::new(w, h),
-            format!("class=\"{class}\""),
+            format!("data-state=\"{}\" class=\"{class}\"", escape(&s.name)),
         );
         handles.push(vg.add_node(elem));
     }
@@ -136,27 +178,30 @@ pub fn svg(
             if from == to || !edges.insert((from, to)) {
                 continue;
             }
-            let went =
-                visited.contains(&(def.states[from].name.clone(), def.states[to].name.clone()));
             // An action open from many states (withdrawal) is drawn lighter, so the main path reads.
-            let minor = def.is_exit(a) && !went;
             let class = format!(
-                "edge{}{}{}",
-                if went { " visited" } else { "" },
-                if minor { " minor" } else { "" },
+                "edge{}{}",
+                if def.is_exit(a) { " minor" } else { "" },
                 if a.by_deadline && a.roles.is_empty() {
                     " deadline"
                 } else {
                     ""
                 }
             );
-            let arrow = Arrow::simple_with_properties("", format!("class=\"{class}\""));
+            let arrow = Arrow::simple_with_properties(
+                "",
+                format!(
+                    "data-edge=\"{}>{}\" class=\"{class}\"",
+                    escape(&def.states[from].name),
+                    escape(&def.states[to].name)
+                ),
+            );
             vg.add_edge(arrow, handles[from], handles[to]);
         }
     }
     let mut out = Writer::default();
     vg.do_it(false, false, false, &mut out);
-    out.finish(title)
+    out.finish(TITLE)
 }
 
 /// Collects draw calls into SVG elements and the picture's bounds.
@@ -165,16 +210,8 @@ struct Writer {
     body: String,
     min: Option<(f64, f64)>,
     max: Option<(f64, f64)>,
-    class: String,
-}
-
-fn class_of(properties: &Option<String>) -> String {
-    properties
-        .as_deref()
-        .and_then(|p| p.split_once("class=\""))
-        .and_then(|(_, rest)| rest.split_once('"'))
-        .map(|(c, _)| c.to_string())
-        .unwrap_or_default()
+    /// The properties of the last box drawn (its label is drawn next).
+    props: String,
 }
 
 fn escape(s: &str) -> String {
@@ -205,7 +242,7 @@ impl Writer {
              <path d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead\"/></marker>\
              <marker id=\"gl-arrow-visited\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">\
              <path d=\"M0,0 L10,5 L0,10 z\" class=\"arrowhead visited\"/></marker></defs>{}</svg>",
-            escape(title),
+            title,
             self.body
         )
     }
@@ -222,11 +259,11 @@ impl RenderBackend for Writer {
     ) {
         self.grow(xy);
         self.grow(Point::new(xy.x + size.x, xy.y + size.y));
-        self.class = class_of(&properties);
+        self.props = properties.unwrap_or_default();
         let _ = write!(
             self.body,
-            "<rect class=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"6\"/>",
-            self.class, xy.x, xy.y, size.x, size.y
+            "<rect {} x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"6\"/>",
+            self.props, xy.x, xy.y, size.x, size.y
         );
     }
 
@@ -237,10 +274,12 @@ impl RenderBackend for Writer {
     fn draw_text(&mut self, xy: Point, text: &str, _look: &StyleAttr) {
         let lines: Vec<&str> = text.lines().collect();
         let top = xy.y - (lines.len() as f64 - 1.0) * LINE / 2.0;
+        // The label carries its box's name, so that marking the state marks its text too.
+        let props = self.props.replacen("class=\"", "class=\"label ", 1);
         let _ = write!(
             self.body,
-            "<text class=\"label {}\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\">",
-            self.class, xy.x, top
+            "<text {props} x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" dominant-baseline=\"central\">",
+            xy.x, top
         );
         for (i, line) in lines.iter().enumerate() {
             let _ = write!(
@@ -284,16 +323,16 @@ impl RenderBackend for Writer {
         for p in path.iter().skip(2) {
             let _ = write!(d, " S {:.1} {:.1}, {:.1} {:.1}", p.0.x, p.0.y, p.1.x, p.1.y);
         }
-        let class = class_of(&properties);
-        let marker = if class.contains("visited") {
-            "url(#gl-arrow-visited)"
+        let props = properties.unwrap_or_default();
+        let props = if dashed {
+            props.replacen("class=\"", "class=\"dashed ", 1)
         } else {
-            "url(#gl-arrow)"
+            props
         };
+        let marker = "url(#gl-arrow)";
         let _ = write!(
             self.body,
-            "<path class=\"{class}{}\" d=\"{d}\"{}{} fill=\"none\"/>",
-            if dashed { " dashed" } else { "" },
+            "<path {props} d=\"{d}\"{}{} fill=\"none\"/>",
             if head.1 {
                 format!(" marker-end=\"{marker}\"")
             } else {
@@ -340,9 +379,33 @@ mod tests {
         let svg = svg(&def, Lang::Zh, Some("submitted"), &visited, "流程图");
         assert!(svg.starts_with("<svg class=\"graph\""), "{svg}");
         assert!(svg.contains("<title id=\"graph-title\">流程图</title>"));
-        assert!(svg.contains("class=\"state current\""), "{svg}");
-        assert!(svg.contains("class=\"state visited\""), "{svg}");
-        assert!(svg.contains("class=\"edge visited\""), "{svg}");
+        assert!(
+            svg.contains("data-state=\"submitted\" class=\"current state\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("data-state=\"draft\" class=\"visited state\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("data-state=\"draft\" class=\"visited label state\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("data-edge=\"draft>submitted\" class=\"visited edge\""),
+            "{svg}"
+        );
+        assert!(
+            !svg.contains("data-state=\"evaluation\" class=\"visited"),
+            "{svg}"
+        );
+        // The layout is kept; another case of the same version marks its own states.
+        let other = super::svg(&def, Lang::Zh, Some("draft"), &BTreeSet::new(), "t");
+        assert!(
+            other.contains("data-state=\"draft\" class=\"current state\""),
+            "{other}"
+        );
+        assert!(!other.contains("class=\"visited"), "{other}");
         assert!(svg.contains(">已提交：受理审查<") || svg.contains(">已提交：受理审查</tspan>"));
         assert!(!svg.contains("style="), "no inline styles: {svg}");
     }

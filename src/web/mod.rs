@@ -74,6 +74,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/login", web::post().to(login::submit))
                 .route("/logout", web::post().to(login::logout))
                 .route("/lang/{code}", web::get().to(login::switch_language))
+                .route("/grants", web::post().to(home::grant))
+                .route("/grants/{id}/revoke", web::post().to(home::revoke))
                 .route("/inbox", web::get().to(inbox::inbox))
                 .route("/inbox/views", web::post().to(inbox::save_view))
                 .route(

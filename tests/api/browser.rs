@@ -430,6 +430,11 @@ async fn every_role_does_its_work_in_a_browser() {
     );
     assert_eq!(state(&tab).await, "草稿，尚未提交");
     let id = case_id(&tab).await;
+    // Checking the answers: the details can be changed before submitting.
+    tab.click("#details .section-head a").await;
+    tab.find("form.data-form").await;
+    tab.check("case-edit", "zh", false).await;
+    tab.go(&format!("/cases/{id}")).await;
     // A document, then the submission.
     let dir = tempfile::tempdir().expect("dir");
     let report = dir.path().join("report-form.pdf");
@@ -495,8 +500,26 @@ async fn every_role_does_its_work_in_a_browser() {
     .await;
     assert_eq!(state(&tab).await, "已提交：受理审查");
 
+    // ---- An EIA agency files for the enterprise that granted it access.
+    tab.sign_in("gus@green.example", "agency", "zh").await;
+    tab.check("home", "zh", false).await;
+    tab.go("/cases/new/eia_report_form?industry_code=C2221")
+        .await;
+    assert!(tab.text("#f-organisation").await.contains("ACME"));
+    fill_project(&tab, "91350100M000100Y43").await;
+    tab.check_here("new-form", "zh").await;
+    tab.submit("button[name=intent][value=create]").await;
+    assert_eq!(state(&tab).await, "草稿，尚未提交");
+    assert!(
+        tab.text(".meta").await.contains("ACME"),
+        "filed for the enterprise"
+    );
+
     // ---- The reviewer accepts.
     tab.sign_in("rui@bureau.example", "reviewer", "en").await;
+    tab.go("/admin").await;
+    assert!(tab.text("h1").await.contains("You cannot do this"));
+    tab.check("forbidden", "en", false).await;
     tab.go(&format!("/cases/{id}")).await;
     act(&tab, "accept", &[]).await;
     assert_eq!(
@@ -508,6 +531,13 @@ async fn every_role_does_its_work_in_a_browser() {
     tab.sign_in("admin@bureau.example", "admin", "en").await;
     tab.go("/admin").await;
     tab.check("admin", "en", false).await;
+    tab.go("/admin/no-such-section").await;
+    assert!(
+        tab.text("nav").await.contains("Administration"),
+        "the person's own frame"
+    );
+    tab.check("not-found", "en", false).await;
+    tab.go("/admin").await;
     tab.fill("#f-advance-hours", "192").await;
     tab.submit("#clock-advance button[type=submit]").await;
     assert!(tab.body().await.contains("The clock is moved"));

@@ -356,7 +356,7 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                         )
                     })
                     .collect(),
-                hash: String::new(),
+                hash: e.hash.clone(),
             }
         })
         .collect()
@@ -404,7 +404,6 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         .get(&snap.workflow, snap.workflow_version)
         .ok_or_else(|| WebError::Unexpected("workflow version not deployed".into()))?;
     let entries = timeline::timeline(app, &who.actor, id).await?;
-    let history = cases::history(app, &who.actor, id).await?;
     let docs = documents::list(app, &who.actor, id).await?;
 
     let visited: BTreeSet<(String, String)> = entries
@@ -520,12 +519,7 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
             })
             .collect(),
     });
-    let mut timeline = timeline_items(lang, &def, &entries);
-    for item in &mut timeline {
-        if let Some(h) = history.iter().find(|h| h.seq == item.seq) {
-            item.hash = h.hash.clone();
-        }
-    }
+    let timeline = timeline_items(lang, &def, &entries);
     let roles = &who.actor.roles;
     let may_upload = !snap.terminal
         && [

@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::domain::Role;
 use crate::web::i18n::Lang;
 use crate::web::layout::Chrome;
-use crate::web::session::{Ctx, Signed};
+use crate::web::session::{Ctx, Posted, Signed};
 use crate::web::{render, see_other, WebError};
 
 /// A case that waits for an applicant, with what the bureau asked for.
@@ -34,10 +34,20 @@ pub struct MineRow {
     pub updated: String,
 }
 
+/// An agency grant as an enterprise's home lists it.
+pub struct GrantRow {
+    pub id: String,
+    pub agency: String,
+    pub granted: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage {
     pub c: Chrome,
+    /// For an enterprise's applicant: the agencies acting for it, and those it may add.
+    pub grants: Vec<GrantRow>,
+    pub agencies: Vec<(String, String)>,
     pub waiting: Vec<Waiting>,
     pub mine: Vec<MineRow>,
     pub applicant: bool,
@@ -120,6 +130,24 @@ async fn waiting_for(
     })
 }
 
+/// `POST /grants`: an enterprise's applicant lets an EIA agency act for it.
+pub async fn grant(posted: Posted, app: web::Data<App>) -> Result<HttpResponse, WebError> {
+    let agency = posted.form.get("agency").unwrap_or_default().to_string();
+    crate::app::directory::grant(&app, &posted.who.actor, &agency, None).await?;
+    Ok(see_other("/?done=grant-added#grants"))
+}
+
+/// `POST /grants/{id}/revoke`: the enterprise withdraws an agency's access.
+pub async fn revoke(
+    posted: Posted,
+    app: web::Data<App>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let id: uuid::Uuid = id.parse().map_err(|_| WebError::NotFound)?;
+    crate::app::directory::revoke(&app, &posted.who.actor, id).await?;
+    Ok(see_other("/?done=grant-revoked#grants"))
+}
+
 /// `GET /`: the signed-in person's home; the sign-in page for anyone else.
 pub async fn home(ctx: Ctx, app: web::Data<App>) -> Result<HttpResponse, WebError> {
     let Some(session) = ctx.session.clone() else {
@@ -181,8 +209,33 @@ pub async fn home(ctx: Ctx, app: web::Data<App>) -> Result<HttpResponse, WebErro
             });
         }
     }
+    let (mut grants, mut agencies) = (Vec::new(), Vec::new());
+    if roles.contains(Role::Applicant) {
+        let orgs = crate::app::directory::orgs(&app).await?;
+        let name_of = |code: &str| {
+            orgs.iter()
+                .find(|o| o.code == code)
+                .map_or_else(|| code.to_string(), |o| format!("{} ({code})", o.name))
+        };
+        for g in crate::app::directory::grants(&app, &who.actor).await? {
+            if g.active && g.enterprise == who.actor.org {
+                grants.push(GrantRow {
+                    id: g.id.to_string(),
+                    agency: name_of(&g.agency),
+                    granted: crate::web::layout::local_time(g.granted_at),
+                });
+            }
+        }
+        agencies = orgs
+            .iter()
+            .filter(|o| o.kind == "agency")
+            .map(|o| (o.code.clone(), o.name.clone()))
+            .collect();
+    }
     let page = HomePage {
         c: Chrome::new(&ctx, "home-title"),
+        grants,
+        agencies,
         waiting,
         mine,
         applicant,
