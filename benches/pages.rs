@@ -66,6 +66,7 @@ async fn main() -> anyhow::Result<()> {
         mail: MailConfig::files(dir.path().join("mail"), "http://127.0.0.1"),
         documents_dir: dir.path().join("documents"),
         max_upload_bytes: 1 << 20,
+        cors_origins: Vec::new(),
         worker: false,
     };
     let application = Application::build(&settings).await?;
@@ -96,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
                 kind: kind.into(),
                 credit_code: credit.map(str::to_string),
             },
+            None,
         )
         .await?;
     }
@@ -114,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
                 lang: Some("zh".into()),
                 password: Some("bench-password-1".into()),
             },
+            None,
         )
         .await?;
     }

@@ -290,6 +290,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                             kind,
                             credit_code,
                         },
+                        None,
                     )
                     .await
                     .map_err(explain)?;
@@ -331,6 +332,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                             lang: Some(lang),
                             password,
                         },
+                        None,
                     )
                     .await
                     .map_err(explain)?;
@@ -380,7 +382,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                     let text = std::fs::read_to_string(&file)?;
                     let value: serde_json::Value = serde_json::from_str(&text)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-                    let change = calendars::put_year(&app, &cli_admin(), value)
+                    let change = calendars::put_year(&app, &cli_admin(), value, None)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
                     println!(
@@ -396,7 +398,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             match command {
                 CatalogueCommand::Import { file } => {
                     let text = std::fs::read_to_string(&file)?;
-                    let report = licence::import_csv(&app, &cli_admin(), &text)
+                    let report = licence::import_csv(&app, &cli_admin(), &text, None)
                         .await
                         .map_err(|e| match e {
                             crate::app::AppError::Validation(fields) => anyhow::anyhow!(
@@ -504,7 +506,7 @@ async fn print_demo(app: &App, workflows_dir: &std::path::Path) -> anyhow::Resul
         .join("catalogue")
         .join("pre_licence_illustrative.csv");
     if let Ok(text) = std::fs::read_to_string(&catalogue) {
-        let report = licence::import_csv(app, &cli_admin(), &text)
+        let report = licence::import_csv(app, &cli_admin(), &text, None)
             .await
             .map_err(explain)?;
         println!(

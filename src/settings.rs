@@ -8,6 +8,7 @@
 //! | `jwt_issuer` | `GREENLANE_JWT_ISSUER` | `greenlane` |
 //! | `jwt_audience` | `GREENLANE_JWT_AUDIENCE` | `greenlane-api` |
 //! | `workflows_dir` | `GREENLANE_WORKFLOWS` | `workflows` |
+//! | | `GREENLANE_CORS_ORIGINS` | none: no other site may call the API from a browser |
 //!
 //! The file is `GREENLANE_CONFIG` if set, else `greenlane.toml` in the working directory if present.
 
@@ -33,6 +34,9 @@ pub struct Settings {
     pub documents_dir: PathBuf,
     /// The largest upload accepted (`GREENLANE_MAX_UPLOAD_BYTES`; default 20 MiB).
     pub max_upload_bytes: usize,
+    /// Other sites allowed to call the API from a browser (`GREENLANE_CORS_ORIGINS`,
+    /// comma-separated origins such as `https://portal.example`); none by default.
+    pub cors_origins: Vec<String>,
     /// Run the background worker (timers, outbox) in this process: `GREENLANE_WORKER=off` turns
     /// it off, for an instance that should only serve requests (and for tests that drive it).
     pub worker: bool,
@@ -179,6 +183,14 @@ impl Settings {
             mail,
             documents_dir,
             max_upload_bytes,
+            cors_origins: env("GREENLANE_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
 
             worker: match env("GREENLANE_WORKER").as_deref() {
                 None | Some("on") => true,

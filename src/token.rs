@@ -66,6 +66,7 @@ impl Verifier {
         validation.set_issuer(&[settings.issuer.as_str()]);
         validation.set_audience(&[settings.audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         Verifier {
             key: DecodingKey::from_secret(settings.secret.as_bytes()),
@@ -85,6 +86,14 @@ impl Verifier {
             RoleSet::parse(&claims.roles).map_err(|e| TokenError::Invalid(e.to_string()))?;
         if claims.sub.is_empty() || claims.sub == "system" {
             return Err(TokenError::Invalid("unusable subject".into()));
+        }
+        // Applicants and agencies act for their organisation: a token without one names none,
+        // and must not fall back to the system accounts' empty organisation.
+        let scoped = roles.iter().any(|r| !r.sees_all_organisations());
+        if scoped && claims.org.trim().is_empty() {
+            return Err(TokenError::Invalid(
+                "an applicant's or agency's token needs its organisation (`org`)".into(),
+            ));
         }
         Ok(Actor::person(claims.sub, claims.org, roles))
     }

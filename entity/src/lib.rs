@@ -17,6 +17,7 @@ pub mod document;
 pub mod idempotency_key;
 pub mod licence_item;
 pub mod licence_item_change;
+pub mod login_throttle;
 pub mod market_participant;
 pub mod organisation;
 pub mod outbox_message;

@@ -12,6 +12,7 @@ mod m20261128_000007_registry;
 mod m20261128_000008_market;
 mod m20261128_000009_reform;
 mod m20261201_000010_web;
+mod m20261201_000011_login_throttle;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_market::Migration),
             Box::new(m20261128_000009_reform::Migration),
             Box::new(m20261201_000010_web::Migration),
+            Box::new(m20261201_000011_login_throttle::Migration),
         ]
     }
 }

@@ -217,7 +217,7 @@ async fn settlements(db_url: &str, dir: &Path, n: u64) -> anyhow::Result<(u64, f
             kind: "enterprise".into(),
             credit_code: Some(credit.into()),
         };
-        directory::add_org(&app, &admin, org)
+        directory::add_org(&app, &admin, org, None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
@@ -239,14 +239,14 @@ async fn settlements(db_url: &str, dir: &Path, n: u64) -> anyhow::Result<(u64, f
     let asset = json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2031-12-31"});
     let mut issue = asset.clone();
     issue["amount_kg"] = json!(n * 10);
-    registry::issue(&app, &operator, issue)
+    registry::issue(&app, &operator, issue, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut alloc = asset.clone();
     alloc["amount_kg"] = json!(n * 10);
     alloc["org"] = json!("SELLER");
     alloc["price_fen"] = json!(20);
-    registry::allocate(&app, &operator, alloc)
+    registry::allocate(&app, &operator, alloc, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let fire = |who: &Actor, id: Uuid, action: &'static str, version: i64| {

@@ -10,6 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::idempotency::{finish, Idempotency};
 use super::{clocks, App, AppError};
 use crate::domain::audit::{canonical_json, to_micros};
 use crate::domain::calendar::{Calendar, Segment, Year};
@@ -155,7 +156,7 @@ pub async fn summary(app: &App) -> Result<CalendarSummary, AppError> {
     })
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct YearChange {
     pub year: i32,
     pub calendar_version: String,
@@ -166,7 +167,12 @@ pub struct YearChange {
 
 /// Adds or corrects one year (admin only), recording it in the installation's audit stream and
 /// recomputing every open deadline, all in one transaction.
-pub async fn put_year(app: &App, actor: &Actor, value: Value) -> Result<YearChange, AppError> {
+pub async fn put_year(
+    app: &App,
+    actor: &Actor,
+    value: Value,
+    idem: Option<&Idempotency>,
+) -> Result<YearChange, AppError> {
     super::require(actor, Role::Admin)?;
     let year = Year::parse(&value).map_err(AppError::Validation)?;
     let content =
@@ -200,14 +206,15 @@ pub async fn put_year(app: &App, actor: &Actor, value: Value) -> Result<YearChan
     let payload = serde_json::from_str(&content).map_err(|e| AppError::Unexpected(e.into()))?;
     super::audit::append_installation(&tx, actor, "calendar.put_year", payload, now).await?;
     let (recomputed, moved) = recompute_open(app, &tx, &cal, now).await?;
-    tx.commit().await?;
-    app.calendar.set(cal.clone());
-    Ok(YearChange {
+    let change = YearChange {
         year: year.year,
         calendar_version: cal.version().to_string(),
         recomputed,
         moved,
-    })
+    };
+    let change = finish(app, tx, actor, idem, change, now).await?;
+    app.calendar.set(cal);
+    Ok(change)
 }
 
 /// Recomputes the due dates and timers of every open clock computed from another calendar.

@@ -61,12 +61,8 @@ pub struct HistoryEntry {
     pub hash: String,
 }
 
-/// A client's idempotency key and a fingerprint of the request it came with.
-#[derive(Debug, Clone)]
-pub struct Idempotency {
-    pub key: String,
-    pub fingerprint: String,
-}
+pub use super::idempotency::Idempotency;
+use super::idempotency::{finish, replay};
 
 #[derive(Debug, Clone)]
 pub struct FireRequest {
@@ -84,6 +80,8 @@ pub struct Page<T> {
 }
 
 pub const MAX_PER_PAGE: u64 = 200;
+/// The highest page number a list answers (far beyond any real list; it bounds the offset).
+pub const MAX_PAGE: u64 = 1_000_000;
 const MAX_COMMENT_CHARS: usize = 4000;
 /// The pseudo-action that opens a case's audit chain.
 pub const CREATE_ACTION: &str = "create";
@@ -220,64 +218,6 @@ pub(crate) async fn history_steps(
             payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
         })
         .collect())
-}
-
-/// The stored first response for this key, if the same caller already made this request.
-async fn replay(
-    app: &App,
-    actor: &Actor,
-    idem: Option<&Idempotency>,
-) -> Result<Option<CaseSnapshot>, AppError> {
-    let Some(idem) = idem else { return Ok(None) };
-    let Some(row) = store::idempotency::find(&app.db, &actor.subject, &idem.key).await? else {
-        return Ok(None);
-    };
-    if row.fingerprint != idem.fingerprint {
-        return Err(AppError::IdempotencyKeyReused);
-    }
-    let snapshot = serde_json::from_str(&row.response)
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("stored idempotent response: {e}")))?;
-    Ok(Some(snapshot))
-}
-
-/// Runs after the state change inside its transaction: records the response under the key.
-/// Returns false when another request with the same key committed first.
-async fn remember(
-    tx: &sea_orm::DatabaseTransaction,
-    actor: &Actor,
-    idem: Option<&Idempotency>,
-    response: &CaseSnapshot,
-    at: DateTime<Utc>,
-) -> Result<bool, AppError> {
-    let Some(idem) = idem else { return Ok(true) };
-    let body = serde_json::to_string(response).map_err(|e| AppError::Unexpected(e.into()))?;
-    match store::idempotency::insert(tx, &actor.subject, &idem.key, &idem.fingerprint, &body, at)
-        .await
-    {
-        Ok(()) => Ok(true),
-        Err(e) if store::is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Records the response under the idempotency key and commits; if another request with the same
-/// key committed first, rolls back and answers with its response instead.
-async fn finish(
-    app: &App,
-    tx: sea_orm::DatabaseTransaction,
-    actor: &Actor,
-    idem: Option<&Idempotency>,
-    response: CaseSnapshot,
-    now: DateTime<Utc>,
-) -> Result<CaseSnapshot, AppError> {
-    if !remember(&tx, actor, idem, &response, now).await? {
-        tx.rollback().await?;
-        return replay(app, actor, idem)
-            .await?
-            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("idempotent response vanished")));
-    }
-    tx.commit().await?;
-    Ok(response)
 }
 
 fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
@@ -767,6 +707,9 @@ pub async fn list_cases(
     let per_page = q.per_page.unwrap_or(50);
     if page == 0 {
         errors.add("page", "starts at 1");
+    }
+    if page > MAX_PAGE {
+        errors.add("page", format!("at most {MAX_PAGE}"));
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         errors.add("per_page", format!("must be 1 to {MAX_PER_PAGE}"));

@@ -13,11 +13,12 @@ use crate::engine::{self, Actor, CaseView};
 use crate::metrics;
 use crate::store;
 use crate::store::clocks::TimerRow;
+use sea_orm::TransactionTrait;
 
 /// Timers claimed and fired per transaction.
 const BATCH: u64 = 200;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fired {
     pub fired: u64,
     pub skipped: u64,
@@ -198,11 +199,19 @@ pub enum ClockMove {
 }
 
 /// Moves the manual clock (admin only) and fires whatever fell due.
+/// Where a manual clock was moved to, and what fired.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub struct ClockMoved {
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub fired: Fired,
+}
+
 pub async fn move_clock(
     app: &App,
     actor: &Actor,
     step: ClockMove,
-) -> Result<(chrono::DateTime<chrono::Utc>, Fired), AppError> {
+    idem: Option<&super::idempotency::Idempotency>,
+) -> Result<ClockMoved, AppError> {
     super::require(actor, Role::Admin)?;
     let manual = app.clock.manual().ok_or_else(|| {
         AppError::ClockNotManual(
@@ -214,7 +223,10 @@ pub async fn move_clock(
         ClockMove::Advance(s) => manual.advance(s)?,
     };
     let fired = fire_due(app).await?;
-    Ok((now, fired))
+    // The clock lives in this process, not in the database: the key is recorded right after the
+    // move (a retry answers this move instead of moving again).
+    let tx = app.db.begin().await?;
+    super::idempotency::finish(app, tx, actor, idem, ClockMoved { now, fired }, now).await
 }
 
 /// Running clocks per clock name, with how many are past due; and the cases with any clock past

@@ -87,7 +87,7 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
             kind: kind.into(),
             credit_code: credit.map(str::to_string),
         };
-        directory::add_org(app, admin, org).await?;
+        directory::add_org(app, admin, org, None).await?;
     }
     let people = [
         (
@@ -157,13 +157,13 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
             lang: Some(lang.into()),
             password: Some(PASSWORD.into()),
         };
-        directory::add_user(app, admin, user).await?;
+        directory::add_user(app, admin, user, None).await?;
         created.push((email.to_string(), roles.join(",")));
     }
     let ann = person("ann@acme.example", "ACME", &[Role::Applicant]);
     let li = person("li@yangtze.example", "YANGTZE", &[Role::Applicant]);
     let rui = person("rui@bureau.example", "CQEEB", &[Role::Reviewer]);
-    directory::grant(app, &ann, "GREENAG", None).await?;
+    directory::grant(app, &ann, "GREENAG", None, None).await?;
 
     // A draft, a submission awaiting its acceptance check, an accepted case in publicity.
     let paper = project(

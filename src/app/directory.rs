@@ -11,6 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::append_installation;
+use super::idempotency::{finish, Idempotency};
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::directory::{login_delay_seconds, Email, Lang, OrgCode, OrgKind};
@@ -21,7 +22,7 @@ use crate::store::directory::{GrantRow, OrgRow, UserRow};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Organisation {
     pub code: String,
     pub name: String,
@@ -50,7 +51,12 @@ pub struct NewOrg {
     pub credit_code: Option<String>,
 }
 
-pub async fn add_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Organisation, AppError> {
+pub async fn add_org(
+    app: &App,
+    actor: &Actor,
+    input: NewOrg,
+    idem: Option<&Idempotency>,
+) -> Result<Organisation, AppError> {
     super::require(actor, Role::Admin)?;
     let mut errors = FieldErrors::default();
     let code = OrgCode::parse(&input.code)
@@ -99,8 +105,7 @@ pub async fn add_org(app: &App, actor: &Actor, input: NewOrg) -> Result<Organisa
         });
     }
     append_installation(&tx, actor, "org.add", json!({"code": row.code, "name": row.name, "kind": row.kind, "credit_code": row.credit_code}), now).await?;
-    tx.commit().await?;
-    Ok(row.into())
+    finish(app, tx, actor, idem, Organisation::from(row), now).await
 }
 
 pub async fn orgs(app: &App) -> Result<Vec<Organisation>, AppError> {
@@ -111,7 +116,7 @@ pub async fn orgs(app: &App) -> Result<Vec<Organisation>, AppError> {
         .collect())
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub email: String,
     pub name: String,
@@ -152,7 +157,25 @@ fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing a password: {e}")))
 }
 
-pub async fn add_user(app: &App, actor: &Actor, input: NewUser) -> Result<User, AppError> {
+/// Hashes a new password on the blocking pool (argon2 is deliberately slow).
+async fn hash_new_password(password: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(p) = password else { return Ok(None) };
+    let _permit = password_checks()
+        .acquire()
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    tokio::task::spawn_blocking(move || hash_password(&p))
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?
+        .map(Some)
+}
+
+pub async fn add_user(
+    app: &App,
+    actor: &Actor,
+    input: NewUser,
+    idem: Option<&Idempotency>,
+) -> Result<User, AppError> {
     super::require(actor, Role::Admin)?;
     let mut errors = FieldErrors::default();
     let email = Email::parse(&input.email)
@@ -190,7 +213,7 @@ pub async fn add_user(app: &App, actor: &Actor, input: NewUser) -> Result<User, 
             "validated fields missing"
         )));
     };
-    let password_hash = input.password.as_deref().map(hash_password).transpose()?;
+    let password_hash = hash_new_password(input.password.clone()).await?;
     let now = to_micros(app.clock.now());
     let row = UserRow {
         email: email.as_str().to_string(),
@@ -219,8 +242,7 @@ pub async fn add_user(app: &App, actor: &Actor, input: NewUser) -> Result<User, 
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(user_of(row))
+    finish(app, tx, actor, idem, user_of(row), now).await
 }
 
 /// What an admin changes about a user: name, roles, language (of e-mail), or a new password.
@@ -239,6 +261,7 @@ pub async fn update_user(
     actor: &Actor,
     email: &str,
     input: UserUpdate,
+    idem: Option<&Idempotency>,
 ) -> Result<User, AppError> {
     super::require(actor, Role::Admin)?;
     let mut errors = FieldErrors::default();
@@ -270,7 +293,7 @@ pub async fn update_user(
         }
     }
     errors.into_result().map_err(AppError::Validation)?;
-    let password_hash = input.password.as_deref().map(hash_password).transpose()?;
+    let password_hash = hash_new_password(input.password.clone()).await?;
     let roles_json = roles
         .map(|r| serde_json::to_string(&r.names()))
         .transpose()
@@ -302,6 +325,7 @@ pub async fn update_user(
     }
     if password_hash.is_some() {
         store::web::delete_sessions_of(&tx, email).await?;
+        store::directory::clear_attempts(&tx, email, now).await?;
     }
     append_installation(
         &tx,
@@ -311,11 +335,10 @@ pub async fn update_user(
         now,
     )
     .await?;
-    tx.commit().await?;
-    let row = store::directory::find_user(&app.db, email)
+    let row = store::directory::find_user(&tx, email)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
-    Ok(user_of(row))
+    finish(app, tx, actor, idem, user_of(row), now).await
 }
 
 /// One user, for the person themselves or an admin.
@@ -355,43 +378,82 @@ pub struct SignedIn {
     pub roles: Vec<String>,
 }
 
-/// Checks an e-mail address and password. After repeated failures, attempts are refused
-/// (without checking the password) for a delay that doubles each time, up to 5 minutes.
+/// How many password checks (argon2, deliberately slow) run at once; more wait their turn.
+const PASSWORD_CHECKS: usize = 4;
+
+fn password_checks() -> &'static tokio::sync::Semaphore {
+    static CHECKS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    CHECKS.get_or_init(|| tokio::sync::Semaphore::new(PASSWORD_CHECKS))
+}
+
+/// A hash to check unknown addresses against, so that they cost what known ones cost.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("no one has this password").unwrap_or_default())
+}
+
+/// Checks a password against a stored hash (or the decoy) on the blocking pool, a few at a time,
+/// so that a burst of sign-ins never stalls the workers that answer other requests.
+async fn password_matches(stored: Option<String>, password: String) -> bool {
+    let Ok(_permit) = password_checks().acquire().await else {
+        return false;
+    };
+    let checked = tokio::task::spawn_blocking(move || {
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| decoy_hash().to_string());
+        let ok = PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
+        ok && known
+    })
+    .await;
+    checked.unwrap_or(false)
+}
+
+/// Checks an e-mail address and password. Every attempt is counted before its password is
+/// checked, by a compare-and-swap on the address's row (known or not), so concurrent guesses are
+/// counted one by one: after 3 failures in a row, attempts are refused without a check for a delay
+/// that doubles each time, up to 5 minutes. Unknown addresses are slowed down the same way and
+/// cost a check against a decoy hash, so that neither timing nor answers tell who exists.
 pub async fn login(app: &App, email: &str, password: &str) -> Result<SignedIn, AppError> {
     let now = app.clock.now();
-    let email = Email::parse(email)
+    let key = Email::parse(email)
         .map(|e| e.as_str().to_string())
-        .unwrap_or_default();
-    let user = store::directory::find_user(&app.db, &email).await?;
-    let Some(user) = user.filter(|u| u.password_hash.is_some()) else {
-        // Spend the same effort as a real check, so that timing does not tell who exists.
-        let _ = hash_password(password);
-        return Err(AppError::InvalidCredentials);
-    };
-    if let Some(next) = user.next_login_at {
-        if now < next {
+        .unwrap_or_else(|_| email.trim().to_lowercase().chars().take(254).collect());
+    let mut counted = false;
+    for _ in 0..20 {
+        let t = store::directory::throttle(&app.db, &key, now).await?;
+        if let Some(next) = t.next_at.filter(|n| now < *n) {
             return Err(AppError::TooManyAttempts {
                 retry_after_seconds: (next - now).num_seconds().max(1),
             });
         }
-    }
-    let hash = user.password_hash.clone().unwrap_or_default();
-    let ok = PasswordHash::new(&hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    });
-    if !ok {
-        let failures = user.failed_logins + 1;
-        let delay = login_delay_seconds(failures);
+        let delay = login_delay_seconds(t.failures + 1);
         let next = (delay > 0).then(|| now + Duration::seconds(delay));
-        store::directory::set_login_state(&app.db, &user.email, failures, next).await?;
-        tracing::warn!(user = %user.email, failures, "failed sign-in");
+        if store::directory::count_attempt(&app.db, &key, t.failures, next, now).await? {
+            counted = true;
+            break;
+        }
+    }
+    if !counted {
+        return Err(AppError::TooManyAttempts {
+            retry_after_seconds: 1,
+        });
+    }
+    let user = store::directory::find_user(&app.db, &key)
+        .await?
+        .filter(|u| u.password_hash.is_some());
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    if !password_matches(stored, password.to_string()).await {
+        tracing::warn!(email = %key, "failed sign-in");
         return Err(AppError::InvalidCredentials);
     }
-    if user.failed_logins > 0 {
-        store::directory::set_login_state(&app.db, &user.email, 0, None).await?;
-    }
+    store::directory::clear_attempts(&app.db, &key, now).await?;
+    let Some(user) = user else {
+        return Err(AppError::InvalidCredentials);
+    };
     Ok(SignedIn {
         email: user.email,
         org: user.org_code,
@@ -399,7 +461,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<SignedIn, A
     })
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Grant {
     pub id: Uuid,
     pub agency: String,
@@ -430,6 +492,7 @@ pub async fn grant(
     actor: &Actor,
     agency: &str,
     enterprise: Option<&str>,
+    idem: Option<&Idempotency>,
 ) -> Result<Grant, AppError> {
     let enterprise = match enterprise {
         Some(e) if actor.roles.contains(Role::Admin) => e.to_string(),
@@ -472,11 +535,15 @@ pub async fn grant(
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(grant_of(row))
+    finish(app, tx, actor, idem, grant_of(row), now).await
 }
 
-pub async fn revoke(app: &App, actor: &Actor, id: Uuid) -> Result<Grant, AppError> {
+pub async fn revoke(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    idem: Option<&Idempotency>,
+) -> Result<Grant, AppError> {
     let row = store::directory::find_grant(&app.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("grant {id}")))?;
@@ -494,11 +561,10 @@ pub async fn revoke(app: &App, actor: &Actor, id: Uuid) -> Result<Grant, AppErro
         });
     }
     append_installation(&tx, actor, "grant.revoke", json!({"grant": id}), now).await?;
-    tx.commit().await?;
-    let row = store::directory::find_grant(&app.db, id)
+    let row = store::directory::find_grant(&tx, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("grant {id}")))?;
-    Ok(grant_of(row))
+    finish(app, tx, actor, idem, grant_of(row), now).await
 }
 
 pub async fn grants(app: &App, actor: &Actor) -> Result<Vec<Grant>, AppError> {

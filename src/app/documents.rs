@@ -9,9 +9,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::cases::{audit_row, load_visible};
+use super::cases::load_visible;
+use super::idempotency::{finish, Idempotency};
 use super::{App, AppError};
-use crate::domain::audit::{to_micros, AuditRecord};
+use crate::domain::audit::to_micros;
 use crate::domain::{FieldErrors, Role};
 use crate::engine::{Actor, TransitionError};
 use crate::store;
@@ -29,36 +30,165 @@ pub const ALLOWED_TYPES: [&str; 8] = [
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 ];
 
-/// Where document bytes live: `DIR/ab/abcdef...` by SHA-256, each stored once.
+/// How many uploads are received at once; more wait for a slot (up to [`SLOT_WAIT_SECONDS`]).
+pub const UPLOAD_SLOTS: usize = 4;
+pub const SLOT_WAIT_SECONDS: u64 = 20;
+/// How much of a file's start is kept to tell its type.
+const HEAD_BYTES: usize = 8192;
+
+/// Where document bytes live: `DIR/ab/abcdef...` by SHA-256, each stored once. Uploads arrive in
+/// `DIR/.incoming/` and are moved into place only with the transaction that records them.
 #[derive(Debug, Clone)]
 pub struct FileStore {
     pub dir: PathBuf,
     pub max_bytes: usize,
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl FileStore {
+    pub fn new(dir: PathBuf, max_bytes: usize) -> FileStore {
+        FileStore {
+            dir,
+            max_bytes,
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(UPLOAD_SLOTS)),
+        }
+    }
+
     pub fn path_of(&self, sha256: &str) -> PathBuf {
         self.dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
     }
 
-    /// Writes the bytes under their hash (atomically: a temporary file renamed), unless present.
-    fn put(&self, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let path = self.path_of(sha256);
-        if path.exists() {
-            return Ok(());
-        }
-        let parent = path
-            .parent()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| self.dir.clone());
-        std::fs::create_dir_all(&parent)?;
-        let tmp = parent.join(format!(".{}.part", Uuid::now_v7()));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)
+    /// Opens a temporary file for an upload, once one of the upload slots is free.
+    pub async fn receive(&self) -> Result<Incoming, AppError> {
+        let permit = tokio::time::timeout(
+            std::time::Duration::from_secs(SLOT_WAIT_SECONDS),
+            self.slots.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| AppError::Busy(SLOT_WAIT_SECONDS as i64))?
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+        let incoming = self.dir.join(".incoming");
+        tokio::fs::create_dir_all(&incoming)
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        let path = incoming.join(format!("{}.part", Uuid::now_v7()));
+        let file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        Ok(Incoming {
+            file: Some(file),
+            path,
+            hasher: Sha256::new(),
+            size: 0,
+            head: Vec::new(),
+            max: self.max_bytes,
+            _slot: permit,
+        })
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// An upload being received: written to a temporary file and hashed as it comes, never held
+/// whole in memory. Dropped without being stored, its file is removed.
+pub struct Incoming {
+    file: Option<tokio::fs::File>,
+    path: PathBuf,
+    hasher: Sha256,
+    size: usize,
+    head: Vec<u8>,
+    max: usize,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Incoming {
+    /// Appends a chunk; refuses the upload once it passes the limit.
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
+        use tokio::io::AsyncWriteExt;
+        if self.size + chunk.len() > self.max {
+            return Err(AppError::TooLarge(self.max));
+        }
+        if self.head.len() < HEAD_BYTES {
+            let take = (HEAD_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        self.hasher.update(chunk);
+        self.size += chunk.len();
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("the upload is closed")))?;
+        file.write_all(chunk)
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The SHA-256 of what was received so far.
+    pub fn sha256(&self) -> String {
+        hex::encode(self.hasher.clone().finalize())
+    }
+
+    async fn close(&mut self) -> Result<String, AppError> {
+        use tokio::io::AsyncWriteExt;
+        if let Some(mut f) = self.file.take() {
+            f.flush()
+                .await
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+            f.sync_all()
+                .await
+                .map_err(|e| AppError::Unexpected(e.into()))?;
+        }
+        Ok(hex::encode(self.hasher.clone().finalize()))
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The type a file's content shows, checked against the type it was declared as: the declared
+/// type must be allowed, and the content must be of that type (a signature for binary types;
+/// text without NUL and not markup for text and CSV). Answers the type to record.
+pub fn checked_type(declared: &str, head: &[u8]) -> Result<String, AppError> {
+    let declared = declared.trim().to_ascii_lowercase();
+    if !ALLOWED_TYPES.contains(&declared.as_str()) {
+        return Err(AppError::UnsupportedType(declared));
+    }
+    let refuse =
+        |found: &str| AppError::UnsupportedType(format!("{declared} (the content is {found})"));
+    let office = [
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ];
+    match infer::get(head).map(|t| t.mime_type()) {
+        Some(found) if found == declared => Ok(declared),
+        // A Word or Excel file is a ZIP whose parts a short head may not show.
+        Some("application/zip") if office.contains(&declared.as_str()) => Ok(declared),
+        Some(found) => Err(refuse(found)),
+        None if declared == "text/plain" || declared == "text/csv" => {
+            let text = match std::str::from_utf8(head) {
+                Ok(t) => t,
+                // The head may end inside a character.
+                Err(e) if e.error_len().is_none() => {
+                    std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+                }
+                Err(_) => return Err(refuse("not UTF-8 text")),
+            };
+            let start = text.trim_start_matches('\u{feff}').trim_start();
+            if text.contains('\0') || start.starts_with('<') {
+                return Err(refuse("markup or binary"));
+            }
+            Ok(declared)
+        }
+        None => Err(refuse("of no type it was declared as")),
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DocumentView {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -85,10 +215,43 @@ fn view(d: DocumentRow) -> DocumentView {
     }
 }
 
+/// A received upload, ready to be recorded.
 pub struct Upload {
     pub name: String,
     pub content_type: String,
-    pub bytes: Vec<u8>,
+    pub file: Incoming,
+}
+
+/// Refuses, before anything is received, an upload to a case the person may not see (404) or may
+/// not add to (403, or 422 for a closed case).
+pub async fn may_upload(app: &App, actor: &Actor, case_id: Uuid) -> Result<(), AppError> {
+    let row = load_visible(app, actor, case_id).await?;
+    let changes = [
+        Role::Applicant,
+        Role::Agency,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Admin,
+    ];
+    if !changes.iter().any(|r| actor.roles.contains(*r)) {
+        return Err(TransitionError::Forbidden {
+            action: "upload_document".into(),
+            allowed: changes.iter().map(|r| r.as_str().to_string()).collect(),
+        }
+        .into());
+    }
+    let def = super::cases::definition_of(app, &row)?;
+    if def
+        .state_id(&row.state)
+        .is_some_and(|s| def.state(s).terminal)
+    {
+        return Err(TransitionError::NotAllowed {
+            state: row.state,
+            action: "upload_document".into(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The latest version of each document of a case, as an audit entry records them.
@@ -107,62 +270,61 @@ pub async fn relied_on(
         .collect())
 }
 
-/// Adds a document (or a new version of one) to a case.
+/// Adds a document (or a new version of one) to a case: the upload is a case event. The case's
+/// row is locked by taking its next version, so concurrent uploads queue instead of conflicting;
+/// the file moves into place in the same transaction, and is removed again if it fails.
 pub async fn upload(
     app: &App,
     actor: &Actor,
     case_id: Uuid,
     up: Upload,
+    idem: Option<&Idempotency>,
 ) -> Result<DocumentView, AppError> {
+    let Upload {
+        name,
+        content_type,
+        mut file,
+    } = up;
     let mut errors = FieldErrors::default();
-    let name = up.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 || name.contains(['/', '\\']) {
+    let name = name.trim().to_string();
+    if name.is_empty()
+        || name.chars().count() > 200
+        || name.contains(['/', '\\'])
+        || name.chars().any(char::is_control)
+    {
         errors.add("name", "1 to 200 characters, without slashes");
     }
-    if up.bytes.is_empty() {
+    if file.size() == 0 {
         errors.add("file", "is empty");
     }
     errors.into_result().map_err(AppError::Validation)?;
-    if !ALLOWED_TYPES.contains(&up.content_type.as_str()) {
-        return Err(AppError::UnsupportedType(up.content_type));
-    }
-    if up.bytes.len() > app.files.max_bytes {
-        return Err(AppError::TooLarge(app.files.max_bytes));
-    }
-    let changes = [
-        Role::Applicant,
-        Role::Agency,
-        Role::Reviewer,
-        Role::Approver,
-        Role::Admin,
-    ];
-    if !changes.iter().any(|r| actor.roles.contains(*r)) {
-        return Err(TransitionError::Forbidden {
-            action: "upload_document".into(),
-            allowed: changes.iter().map(|r| r.as_str().to_string()).collect(),
-        }
-        .into());
-    }
-    let sha256 = hex::encode(Sha256::digest(&up.bytes));
-    app.files
-        .put(&sha256, &up.bytes)
-        .map_err(|e| AppError::Unexpected(e.into()))?;
+    let content_type = checked_type(&content_type, &file.head)?;
+    may_upload(app, actor, case_id).await?;
+    let sha256 = file.close().await?;
+    let size = file.size() as i64;
 
-    // The upload is a case event: it takes the next version, with a retry if an action won.
     for _ in 0..5 {
         let row = load_visible(app, actor, case_id).await?;
-        let def = super::cases::definition_of(app, &row)?;
+        let now = to_micros(app.clock.now());
+        let tx = app.db.begin().await?;
+        let Some(locked) = store::cases::bump_in_state(&tx, case_id, &row.state, now).await? else {
+            // The case moved on between reading and locking: read it again.
+            tx.rollback().await?;
+            continue;
+        };
+        let def = super::cases::definition_of(app, &locked)?;
         if def
-            .state_id(&row.state)
+            .state_id(&locked.state)
             .is_some_and(|s| def.state(s).terminal)
         {
+            tx.rollback().await?;
             return Err(TransitionError::NotAllowed {
-                state: row.state,
+                state: locked.state,
                 action: "upload_document".into(),
             }
             .into());
         }
-        let version = store::documents::of_case(&app.db, case_id)
+        let version = store::documents::of_case(&tx, case_id)
             .await?
             .iter()
             .filter(|d| d.name == name)
@@ -170,62 +332,49 @@ pub async fn upload(
             .max()
             .unwrap_or(0)
             + 1;
-        let now = to_micros(app.clock.now());
         let doc = DocumentRow {
             id: Uuid::now_v7(),
             case_id,
             name: name.clone(),
             version,
             sha256: sha256.clone(),
-            size: up.bytes.len() as i64,
-            content_type: up.content_type.clone(),
+            size,
+            content_type: content_type.clone(),
             uploaded_by: actor.subject.clone(),
             uploaded_at: now,
         };
-        let record = AuditRecord {
-            case_id,
-            seq: row.version + 1,
-            actor: actor.subject.clone(),
-            actor_org: actor.org.clone(),
-            roles: actor.roles.names(),
-            action: "upload_document".into(),
-            from_state: row.state.clone(),
-            to_state: row.state.clone(),
-            payload: json!({"name": name, "version": version, "sha256": sha256, "size": doc.size, "content_type": doc.content_type}),
-            comment: None,
-            at: now,
-            documents: Vec::new(),
-        };
-        let hash = record.chain_hash(&row.audit_head);
-        let tx = app.db.begin().await?;
-        let moved = store::cases::advance(
-            &tx,
-            store::cases::Advance {
-                id: case_id,
-                expected_version: row.version,
-                state: &row.state,
-                data: None,
-                title: None,
-                reference: None,
-                submitted_at: None,
-                audit_head: &hash,
-                at: now,
-            },
-        )
-        .await?;
-        if !moved {
-            tx.rollback().await?;
-            continue;
-        }
-        store::audit::append(&tx, audit_row(&record, &row.audit_head, &hash)).await?;
+        let payload = json!({"name": name, "version": version, "sha256": sha256, "size": size, "content_type": content_type});
+        super::cases::append_event(&tx, &locked, actor, "upload_document", payload, now).await?;
         store::documents::insert(&tx, doc.clone()).await?;
-        tx.commit().await?;
-        return Ok(view(doc));
+        let placed = place(&app.files, &mut file, &sha256).await?;
+        return match finish(app, tx, actor, idem, view(doc), now).await {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if placed {
+                    let _ = tokio::fs::remove_file(app.files.path_of(&sha256)).await;
+                }
+                Err(e)
+            }
+        };
     }
-    Err(AppError::Conflict {
-        expected: 0,
-        actual: 0,
-    })
+    Err(AppError::Busy(1))
+}
+
+/// Moves a received file to its place by hash; false if a file with that hash was there already.
+async fn place(files: &FileStore, file: &mut Incoming, sha256: &str) -> Result<bool, AppError> {
+    let path = files.path_of(sha256);
+    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Ok(false);
+    }
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+    }
+    tokio::fs::rename(&file.path, &path)
+        .await
+        .map_err(|e| AppError::Unexpected(e.into()))?;
+    Ok(true)
 }
 
 pub async fn list(app: &App, actor: &Actor, case_id: Uuid) -> Result<Vec<DocumentView>, AppError> {

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::audit::append_installation;
+use super::idempotency::{finish, Idempotency};
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::licence::{self, Change, ImportRow, Item, Reduction, Status};
@@ -53,7 +54,7 @@ pub async fn load(db: &impl ConnectionTrait) -> Result<Vec<Item>, AppError> {
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct ImportReport {
     pub sha256: String,
     pub rows: usize,
@@ -123,7 +124,12 @@ fn parse_csv(text: &str) -> Result<Vec<(usize, ImportRow)>, FieldErrors> {
 
 /// Imports a catalogue file (admin): every row is checked first; one bad row imports nothing.
 /// Re-importing the same file changes nothing.
-pub async fn import_csv(app: &App, actor: &Actor, text: &str) -> Result<ImportReport, AppError> {
+pub async fn import_csv(
+    app: &App,
+    actor: &Actor,
+    text: &str,
+    idem: Option<&Idempotency>,
+) -> Result<ImportReport, AppError> {
     super::require(actor, Role::Admin)?;
     let rows = parse_csv(text).map_err(AppError::Validation)?;
     let stored = load(&app.db).await?;
@@ -212,8 +218,7 @@ pub async fn import_csv(app: &App, actor: &Actor, text: &str) -> Result<ImportRe
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(report)
+    finish(app, tx, actor, idem, report, now).await
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::append_installation;
+use super::idempotency::{finish, Idempotency};
 use super::registry::sees_all;
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
@@ -30,7 +31,7 @@ pub const AUCTION: &str = "auction";
 
 // ------------------------------------------------------------------ participants
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Participant {
     pub org: String,
     pub permit_no: Option<String>,
@@ -79,6 +80,7 @@ pub async fn set_participant(
     actor: &Actor,
     org: &str,
     input: Value,
+    idem: Option<&Idempotency>,
 ) -> Result<Participant, AppError> {
     super::require(actor, Role::MarketOperator)?;
     let mut errors = FieldErrors::default();
@@ -143,8 +145,7 @@ pub async fn set_participant(
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(row.into())
+    finish(app, tx, actor, idem, Participant::from(row), now).await
 }
 
 /// Market participants: an enterprise sees its own record; the market operator, auditors and
@@ -196,7 +197,7 @@ pub(crate) async fn check_window(app: &App, row: &CaseRow, action: &str) -> Resu
 
 // ------------------------------------------------------------------ deposits
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Deposit {
     pub lot: Uuid,
     pub org: String,
@@ -228,10 +229,12 @@ pub async fn record_deposit(
     actor: &Actor,
     lot_id: Uuid,
     input: Value,
+    idem: Option<&Idempotency>,
 ) -> Result<Deposit, AppError> {
     super::require(actor, Role::MarketOperator)?;
     let lot = auction_lot(app, lot_id).await?;
     let mut errors = FieldErrors::default();
+    errors.known_fields(&input, &["org", "reference"]);
     let org = input.get("org").and_then(Value::as_str).map(str::to_string);
     let reference = input
         .get("reference")
@@ -293,13 +296,12 @@ pub async fn record_deposit(
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(row.into())
+    finish(app, tx, actor, idem, Deposit::from(row), now).await
 }
 
 // ------------------------------------------------------------------ bids
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BidView {
     pub id: Uuid,
     pub lot: Uuid,
@@ -490,6 +492,7 @@ pub async fn place_bid(
     actor: &Actor,
     lot_id: Uuid,
     input: Value,
+    idem: Option<&Idempotency>,
 ) -> Result<BidView, AppError> {
     let lot = auction_lot(app, lot_id).await?;
     let bidder = check_bidder(app, actor, &lot).await?;
@@ -526,8 +529,7 @@ pub async fn place_bid(
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(row.into())
+    finish(app, tx, actor, idem, BidView::from(row), now).await
 }
 
 async fn own_open_bid(
@@ -557,6 +559,7 @@ pub async fn change_bid(
     lot_id: Uuid,
     bid_id: Uuid,
     input: Option<Value>,
+    idem: Option<&Idempotency>,
 ) -> Result<BidView, AppError> {
     let lot = auction_lot(app, lot_id).await?;
     let bidder = check_bidder(app, actor, &lot).await?;
@@ -600,7 +603,6 @@ pub async fn change_bid(
         None => json!({"bid": bid_id, "org": actor.org}),
     };
     super::cases::append_event(&tx, &locked, actor, action, payload, now).await?;
-    tx.commit().await?;
     let mut view = BidView::from(bid);
     view.status = status.into();
     view.updated_at = now;
@@ -609,7 +611,7 @@ pub async fn change_bid(
         view.price_fen = p;
         view.placed_at = now;
     }
-    Ok(view)
+    finish(app, tx, actor, idem, view, now).await
 }
 
 /// The caller's own bids on a lot. Bids are sealed: until the window closes nobody sees

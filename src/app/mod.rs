@@ -12,6 +12,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod directory;
 pub mod documents;
+pub mod idempotency;
 pub mod inbox;
 pub mod licence;
 pub mod links;
@@ -28,7 +29,7 @@ pub mod workflows;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::domain::catalogue::Catalogue;
@@ -91,8 +92,14 @@ impl ManualClock {
             return Err(AppError::Validation(e));
         }
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += Duration::seconds(seconds);
-        Ok(*now)
+        let moved = Duration::try_seconds(seconds)
+            .and_then(|d| now.checked_add_signed(d))
+            .filter(|t| t.year() <= 9999)
+            .ok_or_else(|| {
+                AppError::invalid("advance_seconds", "moves the clock beyond the year 9999")
+            })?;
+        *now = moved;
+        Ok(moved)
     }
 }
 
@@ -171,10 +178,7 @@ impl App {
         workflows_dir: &Path,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<App> {
-        let files = documents::FileStore {
-            dir: std::path::PathBuf::from("data/documents"),
-            max_bytes: 20 << 20,
-        };
+        let files = documents::FileStore::new(std::path::PathBuf::from("data/documents"), 20 << 20);
         Self::start_with(db, workflows_dir, clock, MailSettings::default(), files).await
     }
 
@@ -267,6 +271,9 @@ pub enum AppError {
     AlreadySettled(String),
     #[error("the e-mail address or the password is wrong")]
     InvalidCredentials,
+    /// Too much at once (uploads waiting for a slot): try again in this many seconds.
+    #[error("busy; try again in {0} s")]
+    Busy(i64),
     #[error("too many failed attempts; try again in {retry_after_seconds} s")]
     TooManyAttempts { retry_after_seconds: i64 },
     #[error(transparent)]

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
+use super::idempotency::{finish, Idempotency};
 use super::{App, AppError};
 use crate::domain::Role;
 use crate::engine::Actor;
@@ -15,8 +16,11 @@ use crate::store::outbox::MailRow;
 
 /// Attempts before a message is marked failed.
 pub const MAX_ATTEMPTS: i32 = 6;
-/// How long a claim holds a message.
-pub const LEASE_SECONDS: i64 = 300;
+/// How long a claim holds a message without a heartbeat, on the database's clock: a sender that
+/// dies frees its messages this soon, whatever the instances' own clocks say.
+pub const LEASE_SECONDS: i64 = 60;
+/// How often a sender renews the lease of the messages it is still sending.
+pub const HEARTBEAT_SECONDS: u64 = 15;
 const BATCH: u64 = 50;
 
 /// The wait before attempt `n + 1` after `n` failures: 30 s, 1, 2, 4, 8 min ... up to 1 hour.
@@ -34,14 +38,54 @@ pub struct Sent {
     pub failed: u64,
 }
 
-/// Claims the due messages (committing the claim), then sends them.
+/// Claims the due messages (committing the claim), then sends them. Which messages are due is
+/// read on the service's clock (a manual clock moves it); leases on the database's.
 pub async fn claim(app: &App) -> Result<Vec<MailRow>, AppError> {
     let now = app.clock.now();
     let tx = app.db.begin().await?;
-    let rows =
-        store::outbox::claim(&tx, now, now + Duration::seconds(LEASE_SECONDS), BATCH).await?;
+    let db_now = store::db_now(&tx).await?;
+    let lease = db_now + Duration::seconds(LEASE_SECONDS);
+    let rows = store::outbox::claim(&tx, now, db_now, lease, BATCH).await?;
     tx.commit().await?;
     Ok(rows)
+}
+
+/// Renews the lease of a claimed batch every [`HEARTBEAT_SECONDS`] until dropped.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start(app: &App, claim: String) -> Heartbeat {
+        let db = app.db.clone();
+        Heartbeat(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(HEARTBEAT_SECONDS));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let renewed = match store::db_now(&db).await {
+                    Ok(t) => {
+                        store::outbox::extend_lease(
+                            &db,
+                            &claim,
+                            t + Duration::seconds(LEASE_SECONDS),
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match renewed {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not renew an outbox lease"),
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Sends one claimed message and records the outcome.
@@ -98,6 +142,10 @@ pub async fn send_due(app: &App, mailer: &Mailer) -> Result<Sent, AppError> {
         if batch.is_empty() {
             return Ok(total);
         }
+        let _heartbeat = batch
+            .first()
+            .and_then(|m| m.claim.clone())
+            .map(|c| Heartbeat::start(app, c));
         for m in &batch {
             let s = deliver(app, mailer, m).await?;
             total.sent += s.sent;
@@ -111,7 +159,7 @@ pub async fn send_due(app: &App, mailer: &Mailer) -> Result<Sent, AppError> {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct MailView {
     pub id: Uuid,
     pub message_id: String,
@@ -168,17 +216,26 @@ pub async fn list(
 }
 
 /// Puts a failed message back in the queue (admin).
-pub async fn retry(app: &App, actor: &Actor, id: Uuid) -> Result<MailView, AppError> {
+pub async fn retry(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    idem: Option<&Idempotency>,
+) -> Result<MailView, AppError> {
     super::require(actor, Role::Admin)?;
     let now = app.clock.now();
-    if !store::outbox::requeue(&app.db, id, now).await? {
-        return match store::outbox::find(&app.db, id).await? {
+    let tx = app.db.begin().await?;
+    if !store::outbox::requeue(&tx, id, now).await? {
+        let status = store::outbox::find(&tx, id).await?.map(|m| m.status);
+        tx.rollback().await?;
+        return match status {
             None => Err(AppError::NotFound(format!("message {id}"))),
-            Some(m) => Err(AppError::NotFailed(m.status)),
+            Some(s) => Err(AppError::NotFailed(s)),
         };
     }
-    store::outbox::find(&app.db, id)
+    let message = store::outbox::find(&tx, id)
         .await?
         .map(view)
-        .ok_or_else(|| AppError::NotFound(format!("message {id}")))
+        .ok_or_else(|| AppError::NotFound(format!("message {id}")))?;
+    finish(app, tx, actor, idem, message, now).await
 }

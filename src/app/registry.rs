@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::audit::append_installation;
+use super::idempotency::{finish, Idempotency};
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::ledger::{self, Asset};
@@ -48,7 +49,7 @@ pub struct AccountView {
     pub holdings: Vec<Holding>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct EntryView {
     pub entry_id: Uuid,
     pub kind: String,
@@ -131,9 +132,15 @@ async fn post(
 }
 
 /// Creates rights in the government reserve (market operator).
-pub async fn issue(app: &App, actor: &Actor, input: Value) -> Result<EntryView, AppError> {
+pub async fn issue(
+    app: &App,
+    actor: &Actor,
+    input: Value,
+    idem: Option<&Idempotency>,
+) -> Result<EntryView, AppError> {
     super::require(actor, Role::MarketOperator)?;
     let mut errors = FieldErrors::default();
+    errors.known_fields(&input, &["pollutant", "basin", "valid_to", "amount_kg"]);
     let m = parse_movement(&input, &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
     let Some(m) = m else {
@@ -157,10 +164,8 @@ pub async fn issue(app: &App, actor: &Actor, input: Value) -> Result<EntryView, 
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(entry_view(
-        entry_id, "issue", &authority, &reserve, &m, None, now,
-    ))
+    let view = entry_view(entry_id, "issue", &authority, &reserve, &m, None, now);
+    finish(app, tx, actor, idem, view, now).await
 }
 
 fn entry_view(
@@ -188,9 +193,25 @@ fn entry_view(
 
 /// Allocates rights from the reserve to an enterprise at a fixed price (market operator): the
 /// fee (amount x price) is recorded with the entry.
-pub async fn allocate(app: &App, actor: &Actor, input: Value) -> Result<EntryView, AppError> {
+pub async fn allocate(
+    app: &App,
+    actor: &Actor,
+    input: Value,
+    idem: Option<&Idempotency>,
+) -> Result<EntryView, AppError> {
     super::require(actor, Role::MarketOperator)?;
     let mut errors = FieldErrors::default();
+    errors.known_fields(
+        &input,
+        &[
+            "pollutant",
+            "basin",
+            "valid_to",
+            "amount_kg",
+            "org",
+            "price_fen",
+        ],
+    );
     let m = parse_movement(&input, &mut errors);
     let price = ledger::whole_positive(input.get("price_fen"), "price_fen", &mut errors);
     let org = input.get("org").and_then(Value::as_str).map(str::to_string);
@@ -244,16 +265,8 @@ pub async fn allocate(app: &App, actor: &Actor, input: Value) -> Result<EntryVie
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(entry_view(
-        entry_id,
-        "allocate",
-        &reserve,
-        &holder,
-        &m,
-        Some(fee),
-        now,
-    ))
+    let view = entry_view(entry_id, "allocate", &reserve, &holder, &m, Some(fee), now);
+    finish(app, tx, actor, idem, view, now).await
 }
 
 /// Accounts with their holdings: an enterprise sees its own; the market operator, auditors and
@@ -531,7 +544,7 @@ pub(crate) async fn transfer_from_escrow(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Take {
     pub entry_id: Uuid,
     pub lot: Uuid,
@@ -547,9 +560,16 @@ pub struct Take {
 /// recorded, with an audit entry on the lot, in one transaction. The lot's row is locked first,
 /// so concurrent buyers queue; the escrow debit takes the amount only if it is still there, so a
 /// listing never over-fills.
-pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Result<Take, AppError> {
+pub async fn take(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+    input: Value,
+    idem: Option<&Idempotency>,
+) -> Result<Take, AppError> {
     super::require(actor, Role::Applicant)?;
     let mut errors = FieldErrors::default();
+    errors.known_fields(&input, &["amount_kg"]);
     let amount = ledger::whole_positive(input.get("amount_kg"), "amount_kg", &mut errors);
     errors.into_result().map_err(AppError::Validation)?;
     let Some(amount) = amount else {
@@ -608,8 +628,7 @@ pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Resul
         now,
     )
     .await?;
-    tx.commit().await?;
-    Ok(Take {
+    let take = Take {
         entry_id,
         lot: lot_id,
         buyer: actor.org.clone(),
@@ -618,5 +637,6 @@ pub async fn take(app: &App, actor: &Actor, lot_id: Uuid, input: Value) -> Resul
         paid_fen: paid,
         left_kg: left,
         at: now,
-    })
+    };
+    finish(app, tx, actor, idem, take, now).await
 }

@@ -33,6 +33,18 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Reports a body that is not an object, and every key of it not in `known`.
+    pub fn known_fields(&mut self, value: &serde_json::Value, known: &[&str]) {
+        match value.as_object() {
+            None => self.add("body", "must be a JSON object"),
+            Some(map) => {
+                for k in map.keys().filter(|k| !known.contains(&k.as_str())) {
+                    self.add(k.clone(), "unknown field");
+                }
+            }
+        }
+    }
+
     /// `Ok(())` when there is nothing to report.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() {

@@ -7,8 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::openapi::ErrorBody;
 use serde_json::{json, Value};
 
-use super::auth::Caller;
+use super::auth::{Caller, Idem};
 use super::error::ApiError;
+use crate::app::idempotency::once;
 use crate::app::{calendars, deadlines, App};
 use crate::metrics;
 
@@ -29,6 +30,7 @@ pub async fn get_clock(app: web::Data<App>, caller: Caller) -> Result<HttpRespon
 pub async fn move_clock(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     body: web::Json<ClockBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
@@ -42,9 +44,9 @@ pub async fn move_clock(
             ))
         }
     };
-    let (now, fired) = deadlines::move_clock(&app, &caller.0, step).await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"now": now, "manual": true, "fired": fired.fired, "skipped": fired.skipped})))
+    let work = deadlines::move_clock(&app, &caller.0, step, idem.get());
+    let moved = once(&app, &caller.0, idem.get(), work).await?;
+    Ok(HttpResponse::Ok().json(json!({"now": moved.now, "manual": true, "fired": moved.fired.fired, "skipped": moved.fired.skipped})))
 }
 
 #[utoipa::path(get, path = "/api/v1/calendars", tag = "admin", security(("bearer" = [])), responses((status = 200, description = "Calendar years in force and the calendar version")))]
@@ -59,6 +61,7 @@ pub async fn list_calendars(
 pub async fn put_calendar(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<i32>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
@@ -78,7 +81,8 @@ pub async fn put_calendar(
             }
         }
     }
-    let change = calendars::put_year(&app, &caller.0, value).await?;
+    let work = calendars::put_year(&app, &caller.0, value, idem.get());
+    let change = once(&app, &caller.0, idem.get(), work).await?;
     Ok(HttpResponse::Ok().json(change))
 }
 
@@ -151,8 +155,9 @@ pub async fn outbox(
 pub async fn retry_mail(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok()
-        .json(crate::app::outbox::retry(&app, &caller.0, path.into_inner()).await?))
+    let work = crate::app::outbox::retry(&app, &caller.0, path.into_inner(), idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }

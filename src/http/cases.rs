@@ -7,12 +7,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::ErrorBody;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::app::cases::{self, CaseSnapshot, FireRequest, Idempotency, ListQuery};
+use crate::app::idempotency::once;
 use crate::app::App;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,6 +65,14 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     })
 }
 
+/// The request's `Idempotency-Key` with a fingerprint of its method, path and body.
+fn idem_of(req: &HttpRequest, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
+    Ok(super::auth::Idem::extract_now(req)?.0.map(|mut i| {
+        i.fingerprint = super::auth::fingerprint(req.method().as_str(), req.path(), body);
+        i
+    }))
+}
+
 fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| {
         ApiError::new(
@@ -73,33 +81,6 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
             format!("case {raw} not found"),
         )
     })
-}
-
-/// The `Idempotency-Key` header, with a fingerprint of this exact request.
-fn idempotency(req: &HttpRequest, body: &[u8]) -> Result<Option<Idempotency>, ApiError> {
-    let Some(value) = req.headers().get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 200 visible characters",
-            )
-        })?;
-    let mut hasher = Sha256::new();
-    hasher.update(req.method().as_str());
-    hasher.update(b" ");
-    hasher.update(req.path());
-    hasher.update(b"\n");
-    hasher.update(body);
-    Ok(Some(Idempotency {
-        key: key.to_string(),
-        fingerprint: hex::encode(hasher.finalize()),
-    }))
 }
 
 /// One clock of a case.
@@ -211,17 +192,17 @@ pub async fn create(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let idem = idempotency(&req, &body)?;
+    let idem = idem_of(&req, &body)?;
     let input: CreateBody = parse_body(&body)?;
-    let case = cases::create_case(
+    let work = cases::create_case(
         &app,
         &caller.0,
         &input.workflow,
         input.data,
         input.organisation.as_deref(),
         idem.as_ref(),
-    )
-    .await?;
+    );
+    let case = once(&app, &caller.0, idem.as_ref(), work).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}", case.id)))
         .json(case_body(&case, true)))
@@ -237,14 +218,15 @@ pub async fn fire(
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
     let id = parse_id(&id)?;
-    let idem = idempotency(&req, &body)?;
+    let idem = idem_of(&req, &body)?;
     let input: ActionBody = parse_body(&body)?;
     let request = FireRequest {
         expected_version: input.expected_version,
         comment: input.comment,
         payload: input.data,
     };
-    let case = cases::fire(&app, &caller.0, id, &action, request, idem.as_ref()).await?;
+    let work = cases::fire(&app, &caller.0, id, &action, request, idem.as_ref());
+    let case = once(&app, &caller.0, idem.as_ref(), work).await?;
     Ok(HttpResponse::Ok().json(case_body(&case, true)))
 }
 

@@ -8,9 +8,10 @@ use super::openapi::ErrorBody;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Idem};
 use super::error::ApiError;
 use crate::app::directory::{self, NewOrg, NewUser};
+use crate::app::idempotency::once;
 use crate::app::App;
 use crate::settings::JwtSettings;
 
@@ -63,18 +64,21 @@ fn enterprise() -> String {
 pub async fn add_org(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     body: web::Json<OrgBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let org = directory::add_org(
+    let input = NewOrg {
+        code: b.code,
+        name: b.name,
+        kind: b.kind,
+        credit_code: b.credit_code,
+    };
+    let org = once(
         &app,
         &caller.0,
-        NewOrg {
-            code: b.code,
-            name: b.name,
-            kind: b.kind,
-            credit_code: b.credit_code,
-        },
+        idem.get(),
+        directory::add_org(&app, &caller.0, input, idem.get()),
     )
     .await?;
     Ok(HttpResponse::Created().json(org))
@@ -100,20 +104,23 @@ pub struct UserBody {
 pub async fn add_user(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     body: web::Json<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let user = directory::add_user(
+    let input = NewUser {
+        email: b.email,
+        name: b.name,
+        org: b.org,
+        roles: b.roles,
+        lang: b.lang,
+        password: b.password,
+    };
+    let user = once(
         &app,
         &caller.0,
-        NewUser {
-            email: b.email,
-            name: b.name,
-            org: b.org,
-            roles: b.roles,
-            lang: b.lang,
-            password: b.password,
-        },
+        idem.get(),
+        directory::add_user(&app, &caller.0, input, idem.get()),
     )
     .await?;
     Ok(HttpResponse::Created().json(user))
@@ -153,10 +160,18 @@ pub struct GrantBody {
 pub async fn grant(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     body: web::Json<GrantBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let g = directory::grant(&app, &caller.0, &b.agency, b.enterprise.as_deref()).await?;
+    let work = directory::grant(
+        &app,
+        &caller.0,
+        &b.agency,
+        b.enterprise.as_deref(),
+        idem.get(),
+    );
+    let g = once(&app, &caller.0, idem.get(), work).await?;
     Ok(HttpResponse::Created().json(g))
 }
 
@@ -169,7 +184,9 @@ pub async fn grants(app: web::Data<App>, caller: Caller) -> Result<HttpResponse,
 pub async fn revoke(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(directory::revoke(&app, &caller.0, path.into_inner()).await?))
+    let work = directory::revoke(&app, &caller.0, path.into_inner(), idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }

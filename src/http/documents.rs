@@ -7,10 +7,12 @@ use futures_util::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::auth::idempotency_of;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
 use crate::app::documents::{self, Upload};
+use crate::app::idempotency;
 use crate::app::{App, AppError};
 
 fn bad(e: impl std::fmt::Display) -> ApiError {
@@ -27,46 +29,75 @@ pub async fn upload(
     app: web::Data<App>,
     caller: Caller,
     path: web::Path<Uuid>,
+    req: actix_web::HttpRequest,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let case_id = path.into_inner();
+    // Nothing is received for a case the caller may not add to.
+    documents::may_upload(&app, &caller.0, case_id).await?;
     let mut name: Option<String> = None;
-    let mut file: Option<(String, String, Vec<u8>)> = None;
+    let mut file: Option<(String, String, documents::Incoming)> = None;
     while let Some(part) = form.next().await {
         let mut part = part.map_err(bad)?;
         let field = part.name().unwrap_or_default().to_string();
-        let filename = part
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .unwrap_or_default()
-            .to_string();
-        let content_type = part
-            .content_type()
-            .map(|m| m.essence_str().to_string())
-            .unwrap_or_default();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(bad)?;
-            if bytes.len() + chunk.len() > app.files.max_bytes {
-                return Err(AppError::TooLarge(app.files.max_bytes).into());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
         match field.as_str() {
-            "name" => name = Some(String::from_utf8_lossy(&bytes).into_owned()),
-            "file" => file = Some((filename, content_type, bytes)),
-            _ => {}
+            "file" if file.is_none() => {
+                let filename = part
+                    .content_disposition()
+                    .and_then(|d| d.get_filename())
+                    .unwrap_or_default()
+                    .to_string();
+                let content_type = part
+                    .content_type()
+                    .map(|m| m.essence_str().to_string())
+                    .unwrap_or_default();
+                let mut incoming = app.files.receive().await?;
+                while let Some(chunk) = part.next().await {
+                    incoming.write(&chunk.map_err(bad)?).await?;
+                }
+                file = Some((filename, content_type, incoming));
+            }
+            "name" => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = part.next().await {
+                    let chunk = chunk.map_err(bad)?;
+                    if bytes.len() + chunk.len() > 1024 {
+                        return Err(AppError::invalid(
+                            "name",
+                            "1 to 200 characters, without slashes",
+                        )
+                        .into());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                name = Some(String::from_utf8_lossy(&bytes).into_owned());
+            }
+            _ => while part.next().await.is_some() {},
         }
     }
-    let Some((filename, content_type, bytes)) = file else {
+    let Some((filename, content_type, incoming)) = file else {
         return Err(bad("no `file` part"));
     };
+    let name = name.unwrap_or(filename);
+    if name.contains('\0') {
+        return Err(AppError::invalid("name", "must not contain a NUL character").into());
+    }
+    let idem = idempotency_of(
+        &req,
+        &format!("{name}\n{content_type}\n{}", incoming.sha256()),
+    )?;
     let upload = Upload {
-        name: name.unwrap_or(filename),
+        name,
         content_type,
-        bytes,
+        file: incoming,
     };
-    let doc = documents::upload(&app, &caller.0, case_id, upload).await?;
+    let doc = idempotency::once(
+        &app,
+        &caller.0,
+        idem.as_ref(),
+        documents::upload(&app, &caller.0, case_id, upload, idem.as_ref()),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(doc))
 }
 

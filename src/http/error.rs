@@ -112,6 +112,10 @@ impl From<AppError> for ApiError {
                 retry_after_seconds,
             } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
                 .with_details(json!({"retry_after_seconds": retry_after_seconds})),
+            AppError::Busy(seconds) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", message)
+                    .with_details(json!({"retry_after_seconds": seconds}))
+            }
             AppError::ClockNotManual(_) => {
                 ApiError::new(StatusCode::CONFLICT, "clock_not_manual", message)
             }

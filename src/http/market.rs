@@ -6,9 +6,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Idem};
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use crate::app::idempotency::once;
 use crate::app::{market, App};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -33,12 +34,13 @@ pub async fn lots(
 pub async fn set_participant(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(
-        market::set_participant(&app, &caller.0, &path.into_inner(), body.into_inner()).await?,
-    ))
+    let org = path.into_inner();
+    let work = market::set_participant(&app, &caller.0, &org, body.into_inner(), idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/market/participants", tag = "market", security(("bearer" = [])), responses((status = 200, description = "Permits and related groups: an enterprise sees its own")))]
@@ -51,22 +53,36 @@ pub async fn participants(app: web::Data<App>, caller: Caller) -> Result<HttpRes
 pub async fn deposit(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created()
-        .json(market::record_deposit(&app, &caller.0, path.into_inner(), body.into_inner()).await?))
+    let work = market::record_deposit(
+        &app,
+        &caller.0,
+        path.into_inner(),
+        body.into_inner(),
+        idem.get(),
+    );
+    Ok(HttpResponse::Created().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/lots/{id}/bids", tag = "market", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An open auction lot")), request_body(content = Object, description = "`{\"amount_kg\", \"price_fen\"}`: whole kilograms; the reserve price plus whole increments, in fen per kilogram"), responses((status = 201, description = "The sealed bid"), (status = 403, description = "`not_eligible` (no valid discharge permit, another basin), `self_dealing` (the seller or a related account), `deposit_missing`", body = ErrorBody), (status = 404, description = "No such auction lot", body = ErrorBody), (status = 422, description = "Off the grid, more than one bidder's share, or the window is not open", body = ErrorBody)))]
 pub async fn place_bid(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created()
-        .json(market::place_bid(&app, &caller.0, path.into_inner(), body.into_inner()).await?))
+    let work = market::place_bid(
+        &app,
+        &caller.0,
+        path.into_inner(),
+        body.into_inner(),
+        idem.get(),
+    );
+    Ok(HttpResponse::Created().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/lots/{id}/bids", tag = "market", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An auction lot")), responses((status = 200, description = "The caller's own bids (sealed); after the window, the market operator, auditors and admins see all"), (status = 404, description = "No such auction lot", body = ErrorBody)))]
@@ -83,22 +99,32 @@ pub async fn bids(
 pub async fn change_bid(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let (lot, bid) = path.into_inner();
-    Ok(HttpResponse::Ok()
-        .json(market::change_bid(&app, &caller.0, lot, bid, Some(body.into_inner())).await?))
+    let work = market::change_bid(
+        &app,
+        &caller.0,
+        lot,
+        bid,
+        Some(body.into_inner()),
+        idem.get(),
+    );
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/lots/{id}/bids/{bid_id}", tag = "market", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An open auction lot"), ("bid_id" = Uuid, Path, description = "One of the caller's open bids")), responses((status = 200, description = "Withdrawn"), (status = 404, description = "No such bid of the caller", body = ErrorBody), (status = 422, description = "Already withdrawn, or the window is not open", body = ErrorBody)))]
 pub async fn withdraw_bid(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (lot, bid) = path.into_inner();
-    Ok(HttpResponse::Ok().json(market::change_bid(&app, &caller.0, lot, bid, None).await?))
+    let work = market::change_bid(&app, &caller.0, lot, bid, None, idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/lots/{id}/result", tag = "market", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An auction lot")), responses((status = 200, description = "Clearing price, awards and their status, the recorded seed"), (status = 404, description = "No such auction lot", body = ErrorBody), (status = 422, description = "Not cleared yet", body = ErrorBody)))]

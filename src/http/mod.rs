@@ -6,6 +6,7 @@ pub mod cases;
 pub mod csv;
 pub mod directory;
 pub mod documents;
+pub mod edge;
 pub mod error;
 pub mod market;
 pub mod openapi;
@@ -60,10 +61,7 @@ impl Application {
                 .map(|(_, d)| d.trim_end_matches('>').to_string())
                 .unwrap_or_else(|| "greenlane.invalid".into()),
         };
-        let files = FileStore {
-            dir: settings.documents_dir.clone(),
-            max_bytes: settings.max_upload_bytes,
-        };
+        let files = FileStore::new(settings.documents_dir.clone(), settings.max_upload_bytes);
         let app = App::start_with(db, &settings.workflows_dir, clock, mail, files).await?;
         let mailer = Arc::new(Mailer::new(
             settings.mail.smtp_url.as_deref(),
@@ -82,7 +80,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let (jwt, _) = settings.jwt()?;
-        let server = serve(listener, app.clone(), jwt)?;
+        let cors = edge::Cors {
+            origins: settings.cors_origins.clone(),
+        };
+        let server = serve(listener, app.clone(), jwt, cors)?;
         let worker = if settings.worker {
             worker::spawn(app.clone(), mailer.clone())
         } else {
@@ -117,8 +118,10 @@ fn serve(
     listener: TcpListener,
     app: App,
     jwt: crate::settings::JwtSettings,
+    cors: edge::Cors,
 ) -> anyhow::Result<Server> {
     let app = web::Data::new(app);
+    let cors = web::Data::new(cors);
     let verifier = web::Data::new(Verifier::new(&jwt));
     let jwt = web::Data::new(jwt);
     let server = actix_web::HttpServer::new(move || {
@@ -141,7 +144,10 @@ fn serve(
                     Ok(res)
                 }
             })
+            .wrap(actix_web::middleware::from_fn(edge::guard))
             .app_data(app.clone())
+            .app_data(cors.clone())
+            .app_data(web::PayloadConfig::new(edge::MAX_JSON_BYTES))
             .app_data(verifier.clone())
             .app_data(jwt.clone())
             .app_data(

@@ -12,9 +12,18 @@ use crate::app::{licence, stats, App};
 pub async fn import(
     app: web::Data<App>,
     caller: Caller,
+    req: HttpRequest,
     body: String,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(licence::import_csv(&app, &caller.0, &body).await?))
+    if body.contains('\0') {
+        return Err(
+            crate::app::AppError::invalid("body", "must not contain a NUL character").into(),
+        );
+    }
+    let idem = super::auth::idempotency_of(&req, &body)?;
+    let work = licence::import_csv(&app, &caller.0, &body, idem.as_ref());
+    let report = crate::app::idempotency::once(&app, &caller.0, idem.as_ref(), work).await?;
+    Ok(HttpResponse::Ok().json(report))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

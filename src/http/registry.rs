@@ -4,9 +4,10 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{Caller, Idem};
 use super::error::ApiError;
 use super::openapi::ErrorBody;
+use crate::app::idempotency::once;
 use crate::app::{registry, App};
 
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "registry", security(("bearer" = [])), responses((status = 200, description = "Accounts and holdings: an enterprise sees its own; the market operator, auditors and admins see all")))]
@@ -29,18 +30,22 @@ pub async fn ledger(
 pub async fn issue(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created().json(registry::issue(&app, &caller.0, body.into_inner()).await?))
+    let work = registry::issue(&app, &caller.0, body.into_inner(), idem.get());
+    Ok(HttpResponse::Created().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/allocations", tag = "registry", security(("bearer" = [])), request_body(content = Object, description = "`{\"org\", \"pollutant\", \"basin\", \"valid_to\", \"amount_kg\", \"price_fen\"}`: whole kilograms and fen per kilogram"), responses((status = 201, description = "Allocated from the reserve; the fee is recorded"), (status = 403, description = "Not the market operator", body = ErrorBody), (status = 409, description = "The reserve holds less", body = ErrorBody), (status = 422, description = "Invalid or off the grid", body = ErrorBody)))]
 pub async fn allocate(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created().json(registry::allocate(&app, &caller.0, body.into_inner()).await?))
+    let work = registry::allocate(&app, &caller.0, body.into_inner(), idem.get());
+    Ok(HttpResponse::Created().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/registry/totals", tag = "registry", security(("bearer" = [])), responses((status = 200, description = "Per asset: issued against held (always equal)"), (status = 403, description = "Not the market operator, an auditor or an admin", body = ErrorBody)))]
@@ -52,9 +57,16 @@ pub async fn totals(app: web::Data<App>, caller: Caller) -> Result<HttpResponse,
 pub async fn take(
     app: web::Data<App>,
     caller: Caller,
+    idem: Idem,
     path: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created()
-        .json(registry::take(&app, &caller.0, path.into_inner(), body.into_inner()).await?))
+    let work = registry::take(
+        &app,
+        &caller.0,
+        path.into_inner(),
+        body.into_inner(),
+        idem.get(),
+    );
+    Ok(HttpResponse::Created().json(once(&app, &caller.0, idem.get(), work).await?))
 }

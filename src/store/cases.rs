@@ -136,7 +136,7 @@ pub async fn list(
         .filter(cond)
         .order_by_asc(case::Column::CreatedAt)
         .order_by_asc(case::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
         .limit(per_page)
         .all(db)
         .await?;

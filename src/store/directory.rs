@@ -185,3 +185,85 @@ pub async fn update_user(
     }
     Ok(q.exec(db).await?.rows_affected == 1)
 }
+
+pub use entity::login_throttle::Model as ThrottleRow;
+
+/// The sign-in attempts of an e-mail address (created at zero on first use).
+pub async fn throttle(
+    db: &impl ConnectionTrait,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<ThrottleRow, DbErr> {
+    use entity::login_throttle::{self, Entity as Throttle};
+    if let Some(row) = Throttle::find_by_id(email.to_string()).one(db).await? {
+        return Ok(row);
+    }
+    let row = ThrottleRow {
+        email: email.to_string(),
+        failures: 0,
+        next_at: None,
+        updated_at: now,
+    };
+    let inserted = Throttle::insert(login_throttle::ActiveModel {
+        email: Set(row.email.clone()),
+        failures: Set(0),
+        next_at: Set(None),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(login_throttle::Column::Email)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await;
+    match inserted {
+        Ok(_) | Err(DbErr::RecordNotInserted) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(Throttle::find_by_id(email.to_string())
+        .one(db)
+        .await?
+        .unwrap_or(row))
+}
+
+/// Counts one more attempt, if nobody counted one since `seen` failures: a compare-and-swap, so
+/// that concurrent attempts are counted one by one. False when another attempt got there first.
+pub async fn count_attempt(
+    db: &impl ConnectionTrait,
+    email: &str,
+    seen: i32,
+    next_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use entity::login_throttle::{self, Entity as Throttle};
+    let r = Throttle::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::value(seen + 1))
+        .col_expr(login_throttle::Column::NextAt, Expr::value(next_at))
+        .col_expr(login_throttle::Column::UpdatedAt, Expr::value(now))
+        .filter(login_throttle::Column::Email.eq(email))
+        .filter(login_throttle::Column::Failures.eq(seen))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// A successful sign-in (or a new password) clears the count.
+pub async fn clear_attempts(
+    db: &impl ConnectionTrait,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use entity::login_throttle::{self, Entity as Throttle};
+    Throttle::update_many()
+        .col_expr(login_throttle::Column::Failures, Expr::value(0))
+        .col_expr(
+            login_throttle::Column::NextAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(login_throttle::Column::UpdatedAt, Expr::value(now))
+        .filter(login_throttle::Column::Email.eq(email))
+        .exec(db)
+        .await?;
+    Ok(())
+}

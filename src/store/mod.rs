@@ -129,3 +129,25 @@ pub async fn claim_rows(
     .await?;
     Ok(())
 }
+
+/// The database's own clock: shared by every instance, whatever their clocks say (leases are
+/// taken and judged on it).
+pub async fn db_now(
+    db: &impl ConnectionTrait,
+) -> Result<chrono::DateTime<chrono::Utc>, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT) AS t"
+        }
+        _ => "SELECT CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER) AS t",
+    };
+    let row = db
+        .query_one(sea_orm::Statement::from_string(backend, sql))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::Custom("the database did not tell its time".into()))?;
+    let micros: i64 = row.try_get("", "t")?;
+    chrono::DateTime::from_timestamp_micros(micros).ok_or_else(|| {
+        sea_orm::DbErr::Custom(format!("the database's time {micros} is out of range"))
+    })
+}

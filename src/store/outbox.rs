@@ -39,12 +39,14 @@ pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<MailRow>) -> Resul
     Ok(())
 }
 
-/// Claims up to `limit` messages that are due (pending and past their next attempt, or claimed
-/// by a sender whose lease ran out), leasing them until `lease_until` and counting the attempt.
-/// `FOR UPDATE SKIP LOCKED` on PostgreSQL keeps concurrent senders apart.
+/// Claims up to `limit` messages that are due (pending and past their next attempt by `now`, or
+/// claimed by a sender whose lease ran out by the database's clock `db_now`), leasing them until
+/// `lease_until` (also on the database's clock) and counting the attempt. `FOR UPDATE SKIP
+/// LOCKED` on PostgreSQL keeps concurrent senders apart.
 pub async fn claim(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
+    db_now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<MailRow>, DbErr> {
@@ -62,7 +64,7 @@ pub async fn claim(
                 .add(
                     Condition::all()
                         .add(Expr::col(outbox_message::Column::Status).eq("sending"))
-                        .add(Expr::col(outbox_message::Column::LeaseUntil).lte(now)),
+                        .add(Expr::col(outbox_message::Column::LeaseUntil).lte(db_now)),
                 ),
         )
         .order_by(outbox_message::Column::NextAttemptAt, sea_orm::Order::Asc)
@@ -85,6 +87,21 @@ pub async fn claim(
         .order_by_asc(outbox_message::Column::CreatedAt)
         .all(db)
         .await
+}
+
+/// Extends the lease of the messages a sender still holds under `claim` (its heartbeat).
+pub async fn extend_lease(
+    db: &impl ConnectionTrait,
+    claim: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Ok(Outbox::update_many()
+        .col_expr(outbox_message::Column::LeaseUntil, Expr::value(lease_until))
+        .filter(outbox_message::Column::Claim.eq(claim))
+        .filter(outbox_message::Column::Status.eq("sending"))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Marks a message sent, if this sender's claim still holds it (a sender whose lease ran out may
@@ -180,4 +197,15 @@ pub async fn requeue(
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
+}
+
+/// Ends a message's lease now, as if its sender had died long ago (tests of the hand-over).
+pub async fn end_lease(db: &impl ConnectionTrait, id: Uuid) -> Result<(), DbErr> {
+    let past = super::db_now(db).await? - chrono::Duration::seconds(1);
+    Outbox::update_many()
+        .col_expr(outbox_message::Column::LeaseUntil, Expr::value(past))
+        .filter(outbox_message::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

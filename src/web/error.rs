@@ -79,7 +79,9 @@ impl ResponseError for WebError {
                 AppError::Forbidden(_) | AppError::Refused(..) => StatusCode::FORBIDDEN,
                 AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::TooManyAttempts { .. } | AppError::Busy(_) => {
+                    StatusCode::TOO_MANY_REQUESTS
+                }
                 AppError::Transition(t) => match t {
                     TransitionError::Forbidden { .. } | TransitionError::SameActor { .. } => {
                         StatusCode::FORBIDDEN

@@ -127,10 +127,17 @@ impl FromRequest for Signed {
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
+    /// Reads a form body; refuses one that holds a NUL character (no database field can).
     pub fn parse(body: &[u8]) -> Result<FormData, WebError> {
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-            .map(FormData)
-            .map_err(|_| WebError::BadRequest)
+        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+            .map_err(|_| WebError::BadRequest)?;
+        if pairs
+            .iter()
+            .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(WebError::BadRequest);
+        }
+        Ok(FormData(pairs))
     }
 
     /// The first value of a field, trimmed; `None` when absent or blank.

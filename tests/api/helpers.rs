@@ -156,6 +156,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
                 .unwrap_or_default()
         )),
         max_upload_bytes: 1 << 20,
+        cors_origins: Vec::new(),
     }
 }
 

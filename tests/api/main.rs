@@ -9,6 +9,7 @@ mod cli;
 mod deadlines;
 mod directory;
 mod eia;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod invariants;

@@ -226,8 +226,20 @@ async fn a_crash_between_sending_and_marking_repeats_the_message_with_the_same_m
                 .sent,
             0
         );
-        // The lease runs out: another sender delivers it again.
-        app.set_clock("2026-03-02T01:05:01Z").await;
+        // Even an instance whose own clock runs far ahead judges the lease by the database's
+        // clock, so it does not take the message either.
+        let ahead = spawn_app_with(with_smtp(&db, "2026-03-02T03:00:00Z", &smtp.url())).await;
+        assert_eq!(
+            outbox::send_due(&ahead.app, &ahead.mailer)
+                .await
+                .expect("send")
+                .sent,
+            0
+        );
+        // The lease runs out (the sender stopped renewing it): another sender delivers it again.
+        greenlane::store::outbox::end_lease(&app.app.db, claimed[0].id)
+            .await
+            .expect("lease ends");
         assert_eq!(
             outbox::send_due(&app.app, &app.mailer)
                 .await

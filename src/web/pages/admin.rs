@@ -178,7 +178,7 @@ pub async fn add_org(posted: Posted, app: web::Data<App>) -> Result<HttpResponse
         kind: form.get("kind").unwrap_or_default().to_string(),
         credit_code: form.get("credit_code").map(str::to_string),
     };
-    let r = directory::add_org(&app, &who.actor, input).await;
+    let r = directory::add_org(&app, &who.actor, input, None).await;
     answer(&app, &who, r, "organisation", form, "org-added").await
 }
 
@@ -194,7 +194,7 @@ pub async fn add_user(posted: Posted, app: web::Data<App>) -> Result<HttpRespons
         lang: form.get("lang").map(str::to_string),
         password: form.get("password").map(str::to_string),
     };
-    let r = directory::add_user(&app, &who.actor, input).await;
+    let r = directory::add_user(&app, &who.actor, input, None).await;
     answer(&app, &who, r, "user", form, "user-added").await
 }
 
@@ -260,7 +260,7 @@ pub async fn update_user(
         lang: form.get("lang").map(str::to_string),
         password: form.get("password").map(str::to_string),
     };
-    match directory::update_user(&app, &who.actor, &email, input).await {
+    match directory::update_user(&app, &who.actor, &email, input, None).await {
         Ok(_) => Ok(see_other("/admin?done=user-updated#users")),
         Err(AppError::Validation(fields)) => {
             let mut errors = Errors::default();
@@ -278,7 +278,7 @@ pub async fn grant(posted: Posted, app: web::Data<App>) -> Result<HttpResponse, 
     require_admin(&who)?;
     let agency = form.get("agency").unwrap_or_default().to_string();
     let enterprise = form.get("enterprise").map(str::to_string);
-    let r = directory::grant(&app, &who.actor, &agency, enterprise.as_deref()).await;
+    let r = directory::grant(&app, &who.actor, &agency, enterprise.as_deref(), None).await;
     answer(&app, &who, r, "grant", form, "grant-added").await
 }
 
@@ -290,7 +290,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, WebError> {
     require_admin(&posted.who)?;
     let id: Uuid = id.parse().map_err(|_| WebError::NotFound)?;
-    directory::revoke(&app, &posted.who.actor, id).await?;
+    directory::revoke(&app, &posted.who.actor, id, None).await?;
     Ok(see_other("/admin?done=grant-revoked#grants"))
 }
 
@@ -333,7 +333,7 @@ pub async fn put_calendar(
             errors.add("file", lang, "admin-calendar-not-json");
             None
         }
-        Ok(value) => match calendars::put_year(&app, &who.actor, value).await {
+        Ok(value) => match calendars::put_year(&app, &who.actor, value, None).await {
             Ok(change) => Some(i18n::t_args(
                 lang,
                 "admin-calendar-done",
@@ -376,7 +376,7 @@ pub async fn retry_mail(
 ) -> Result<HttpResponse, WebError> {
     require_admin(&posted.who)?;
     let id: Uuid = id.parse().map_err(|_| WebError::NotFound)?;
-    outbox::retry(&app, &posted.who.actor, id).await?;
+    outbox::retry(&app, &posted.who.actor, id, None).await?;
     Ok(see_other("/admin?done=mail-requeued#outbox"))
 }
 
@@ -412,7 +412,7 @@ pub async fn move_clock(posted: Posted, app: web::Data<App>) -> Result<HttpRespo
         None
     };
     let result = match step {
-        Some(step) => deadlines::move_clock(&app, &who.actor, step)
+        Some(step) => deadlines::move_clock(&app, &who.actor, step, None)
             .await
             .map(|_| ()),
         None => Err(AppError::Validation(Default::default())),

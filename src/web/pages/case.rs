@@ -795,59 +795,66 @@ pub async fn upload(
         return Err(WebError::Csrf);
     }
     let lang = who.ctx.lang;
-    let max = app.files.max_bytes;
+    // Nothing is received for a case the person may not add to.
+    documents::may_upload(&app, &who.actor, id).await?;
+    let mut errors = Errors::default();
     let mut name = String::new();
-    let mut file: Option<(String, String, Vec<u8>)> = None;
-    let mut too_large = false;
+    let mut file: Option<(String, String, documents::Incoming)> = None;
+    let mut refused: Option<AppError> = None;
     while let Some(part) = body.next().await {
         let mut part = part.map_err(|_| WebError::BadRequest)?;
         let field = part.name().unwrap_or_default().to_string();
-        let filename = part
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .unwrap_or_default()
-            .to_string();
-        let content_type = part
-            .content_type()
-            .map(|m| m.essence_str().to_string())
-            .unwrap_or_default();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(|_| WebError::BadRequest)?;
-            if bytes.len() + chunk.len() > max {
-                too_large = true;
-                break;
+        if field == "file" && file.is_none() && refused.is_none() {
+            let filename = part
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .unwrap_or_default()
+                .to_string();
+            let content_type = part
+                .content_type()
+                .map(|m| m.essence_str().to_string())
+                .unwrap_or_default();
+            let mut incoming = app.files.receive().await?;
+            while let Some(chunk) = part.next().await {
+                let chunk = chunk.map_err(|_| WebError::BadRequest)?;
+                if let Err(e) = incoming.write(&chunk).await {
+                    refused = Some(e);
+                    // What is left of a refused file is read and dropped.
+                    while part.next().await.is_some() {}
+                    break;
+                }
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        if too_large {
-            break;
-        }
-        match field.as_str() {
-            "name" => name = String::from_utf8_lossy(&bytes).trim().to_string(),
-            "file" => file = Some((filename, content_type, bytes)),
-            _ => {}
+            file = Some((filename, content_type, incoming));
+        } else if field == "name" {
+            let mut bytes = Vec::new();
+            while let Some(chunk) = part.next().await {
+                let chunk = chunk.map_err(|_| WebError::BadRequest)?;
+                if bytes.len() < 1024 {
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            name = String::from_utf8_lossy(&bytes).trim().to_string();
+        } else {
+            while part.next().await.is_some() {}
         }
     }
-    let mut errors = Errors::default();
-    let outcome = if too_large {
-        Err(AppError::TooLarge(max))
-    } else {
-        match file {
-            Some((filename, content_type, bytes)) if !filename.is_empty() || !bytes.is_empty() => {
-                let up = Upload {
-                    name: if name.is_empty() { filename } else { name },
-                    content_type,
-                    bytes,
-                };
-                documents::upload(&app, &who.actor, id, up)
-                    .await
-                    .map(|_| ())
-            }
-            _ => {
-                errors.add("file", lang, "upload-choose-file");
-                Err(AppError::Validation(Default::default()))
-            }
+    let outcome = match (refused, file) {
+        (Some(e), _) => Err(e),
+        (None, Some((filename, content_type, incoming)))
+            if !filename.is_empty() || incoming.size() > 0 =>
+        {
+            let up = Upload {
+                name: if name.is_empty() { filename } else { name },
+                content_type,
+                file: incoming,
+            };
+            documents::upload(&app, &who.actor, id, up, None)
+                .await
+                .map(|_| ())
+        }
+        _ => {
+            errors.add("file", lang, "upload-choose-file");
+            Err(AppError::Validation(Default::default()))
         }
     };
     let status = match outcome {

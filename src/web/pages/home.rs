@@ -133,7 +133,7 @@ async fn waiting_for(
 /// `POST /grants`: an enterprise's applicant lets an EIA agency act for it.
 pub async fn grant(posted: Posted, app: web::Data<App>) -> Result<HttpResponse, WebError> {
     let agency = posted.form.get("agency").unwrap_or_default().to_string();
-    crate::app::directory::grant(&app, &posted.who.actor, &agency, None).await?;
+    crate::app::directory::grant(&app, &posted.who.actor, &agency, None, None).await?;
     Ok(see_other("/?done=grant-added#grants"))
 }
 
@@ -144,7 +144,7 @@ pub async fn revoke(
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let id: uuid::Uuid = id.parse().map_err(|_| WebError::NotFound)?;
-    crate::app::directory::revoke(&app, &posted.who.actor, id).await?;
+    crate::app::directory::revoke(&app, &posted.who.actor, id, None).await?;
     Ok(see_other("/?done=grant-revoked#grants"))
 }
 
