@@ -92,9 +92,7 @@ where
         return Ok(done);
     }
     match work.await {
-        Err(e) if idem.is_some() && lost_a_race(&e) => {
-            replay(app, actor, idem).await?.ok_or(e)
-        }
+        Err(e) if idem.is_some() && lost_a_race(&e) => replay(app, actor, idem).await?.ok_or(e),
         other => other,
     }
 }

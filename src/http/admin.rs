@@ -13,8 +13,10 @@ use crate::app::idempotency::once;
 use crate::app::{calendars, deadlines, App};
 use crate::metrics;
 
+/// Moves the manual clock: give exactly one of the two.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ClockMove)]
 pub struct ClockBody {
     set: Option<chrono::DateTime<chrono::Utc>>,
     advance_seconds: Option<i64>,
@@ -131,10 +133,22 @@ pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError>
         .body(out))
 }
 
+/// Where a message stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum MailState {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
+    #[param(value_type = Option<MailState>)]
     state: Option<String>,
     case_id: Option<uuid::Uuid>,
 }

@@ -64,7 +64,9 @@ fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     value
         .to_str()
         .ok()
-        .filter(|k| !k.is_empty() && k.len() <= 200 && !k.contains('\0'))
+        .filter(|k| {
+            !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        })
         .map(|k| Some(k.to_string()))
         .ok_or_else(|| {
             ApiError::bad_request(

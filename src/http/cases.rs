@@ -52,7 +52,11 @@ pub struct ListParams {
     q: Option<String>,
     submitted_from: Option<chrono::DateTime<chrono::Utc>>,
     submitted_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<u64>,
 }
 
@@ -85,6 +89,7 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 
 /// One clock of a case.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CaseClock)]
 pub struct ClockBody {
     name: String,
     limit_days: u32,
@@ -291,6 +296,8 @@ pub async fn workflows(app: web::Data<App>, _caller: Caller) -> HttpResponse {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InboxParams {
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u64>,
 }
 
@@ -301,6 +308,16 @@ pub async fn inbox(
     caller: Caller,
     params: web::Query<InboxParams>,
 ) -> Result<HttpResponse, ApiError> {
+    if params
+        .limit
+        .is_some_and(|l| !(1..=crate::app::inbox::MAX_ITEMS).contains(&l))
+    {
+        return Err(crate::app::AppError::invalid(
+            "limit",
+            format!("must be 1 to {}", crate::app::inbox::MAX_ITEMS),
+        )
+        .into());
+    }
     let items = crate::app::inbox::inbox(&app, &caller.0, params.limit).await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

@@ -127,9 +127,32 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
             .insert(header::ALLOW, HeaderValue::from_static(METHODS));
         return Err(r);
     }
+    // A path the API documents, with a method it does not take there.
+    let documented = super::openapi::methods_of(&path);
+    if method != Method::OPTIONS {
+        if let Some(allowed) = &documented {
+            if !allowed.contains(&method.as_str()) {
+                let allow = format!("{}, OPTIONS", allowed.join(", "));
+                let mut r = error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "this method is not served here",
+                    json!({"allow": allow}),
+                );
+                if let Ok(v) = HeaderValue::from_str(&allow) {
+                    r.headers_mut().insert(header::ALLOW, v);
+                }
+                return Err(r);
+            }
+        }
+    }
     if method == Method::OPTIONS {
         let mut r = HttpResponse::NoContent();
-        r.insert_header((header::ALLOW, METHODS));
+        let allow = documented.as_ref().map_or_else(
+            || METHODS.to_string(),
+            |m| format!("{}, OPTIONS", m.join(", ")),
+        );
+        r.insert_header((header::ALLOW, allow.clone()));
         if let Some(origin) = req
             .headers()
             .get(header::ORIGIN)
@@ -137,7 +160,7 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
             .filter(|o| cors.allows(o))
         {
             r.insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.to_string()))
-                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, METHODS))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, allow))
                 .insert_header((
                     header::ACCESS_CONTROL_ALLOW_HEADERS,
                     "authorization, content-type, idempotency-key",

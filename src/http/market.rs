@@ -12,9 +12,19 @@ use super::openapi::ErrorBody;
 use crate::app::idempotency::once;
 use crate::app::{market, App};
 
+/// How a lot is sold.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum LotKind {
+    Listing,
+    Auction,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct LotsQuery {
     /// `listing` or `auction` (default both).
+    #[param(value_type = Option<LotKind>)]
     pub workflow: Option<String>,
     /// Default `open`.
     pub state: Option<String>,
@@ -139,6 +149,7 @@ pub async fn result(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StatsQuery {
     /// `month` (default), `quarter` or `year`, in Beijing time.
+    #[param(value_type = Option<super::reform::Period>)]
     pub period: Option<String>,
 }
 

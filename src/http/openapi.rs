@@ -27,6 +27,152 @@ impl Modify for Bearer {
     }
 }
 
+/// What every operation can answer besides its own responses: an unreadable request (400), a
+/// refused field or a NUL character (422), and by its kind 401/403 (signed), 404 (with path
+/// parameters), 413/415 (with a body), 429 (sign-in and uploads); and the `Idempotency-Key` of
+/// every POST, PUT and DELETE.
+struct Common;
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+impl Modify for Common {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let api = path.starts_with("/api/v1/");
+            let ops: [(&str, &mut Option<Operation>); 4] = [
+                ("get", &mut item.get),
+                ("post", &mut item.post),
+                ("put", &mut item.put),
+                ("delete", &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let mut add = |code: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| error_response(description));
+                };
+                add("400", "The request cannot be read (`invalid_body`, `invalid_query`, `invalid_path`, `invalid_idempotency_key`)");
+                add("422", "A field is refused (`validation_failed`, naming each field; also a NUL character anywhere)");
+                if api && path != "/api/v1/auth/login" {
+                    add("401", "No valid bearer token (`unauthorized`)");
+                    add("403", "The caller's role may not do this (`forbidden`)");
+                }
+                if path.contains('{') {
+                    add("404", "Not found for the caller (`not_found`)");
+                }
+                let body = method == "post" || method == "put";
+                if body {
+                    add("413", "The body is larger than the limit (`too_large`)");
+                    add(
+                        "415",
+                        "The body is not of the expected type (`unsupported_media_type`)",
+                    );
+                }
+                if path == "/api/v1/auth/login" || path.ends_with("/documents") {
+                    add("429", "Too much at once (`too_many_attempts` or `busy`, with `retry_after_seconds`)");
+                }
+                let writes = method != "get" && api;
+                let named = op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p.name.eq_ignore_ascii_case("Idempotency-Key"))
+                });
+                // Sign-in, classification and the siting check change nothing: no key to keep.
+                let reads_only = [
+                    "/api/v1/auth/login",
+                    "/api/v1/classify",
+                    "/api/v1/siting/check",
+                ]
+                .contains(&path.as_str());
+                if writes && !named && !reads_only {
+                    let key = ParameterBuilder::new()
+                        .name("Idempotency-Key")
+                        .parameter_in(ParameterIn::Header)
+                        .required(Required::False)
+                        .description(Some("Acts once per key: a retry gets the first response"))
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .min_length(Some(1))
+                                .max_length(Some(200))
+                                .pattern(Some("^[\\x21-\\x7e]+$")),
+                        ))
+                        .build();
+                    op.parameters.get_or_insert_with(Vec::new).push(key);
+                }
+            }
+        }
+    }
+}
+
+/// The methods each documented path takes, read from the document (for 405 and `Allow`).
+pub fn methods() -> &'static [(Vec<String>, Vec<&'static str>)] {
+    static METHODS: std::sync::OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    METHODS.get_or_init(|| {
+        let doc = ApiDoc::openapi();
+        doc.paths
+            .paths
+            .iter()
+            .map(|(p, item)| {
+                let mut m = Vec::new();
+                if item.get.is_some() {
+                    m.push("GET");
+                }
+                if item.post.is_some() {
+                    m.push("POST");
+                }
+                if item.put.is_some() {
+                    m.push("PUT");
+                }
+                if item.delete.is_some() {
+                    m.push("DELETE");
+                }
+                (p.split('/').map(str::to_string).collect(), m)
+            })
+            .collect()
+    })
+}
+
+/// The methods a concrete path takes, if it is one of the document's.
+pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut found: Option<Vec<&'static str>> = None;
+    for (template, m) in methods() {
+        let matches = template.len() == parts.len()
+            && template
+                .iter()
+                .zip(&parts)
+                .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()));
+        if matches {
+            // A literal path (`/cases.csv`) and a template (`/cases/{id}`) may both match: take
+            // every method either takes.
+            let all = found.get_or_insert_with(Vec::new);
+            for x in m {
+                if !all.contains(x) {
+                    all.push(x);
+                }
+            }
+        }
+    }
+    found
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -90,8 +236,8 @@ impl Modify for Bearer {
         super::admin::outbox,
         super::admin::retry_mail,
     ),
-    components(schemas(ErrorBody)),
-    modifiers(&Bearer),
+    components(schemas(ErrorBody, super::admin::MailState, super::reform::Period, super::market::LotKind)),
+    modifiers(&Bearer, &Common),
     tags(
         (name = "service", description = "Health, readiness, metrics"),
         (name = "cases", description = "Cases moving through workflows"),

@@ -29,6 +29,7 @@ pub async fn import(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ItemsQuery {
     /// The date (default today, Beijing time).
+    #[param(format = Date)]
     pub on: Option<String>,
     /// A kind of business (`chemical`, `catering`...); all items if absent.
     pub business: Option<String>,
@@ -75,9 +76,11 @@ pub async fn items(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ReductionQuery {
-    /// The baseline date (required).
+    /// The baseline date.
+    #[param(required = true, format = Date)]
     pub baseline: Option<String>,
     /// The date compared with it (default today, Beijing time).
+    #[param(format = Date)]
     pub on: Option<String>,
 }
 
@@ -105,13 +108,26 @@ pub async fn siting_check(
     Ok(HttpResponse::Ok().json(crate::app::siting::check_request(&app, &body.into_inner())?))
 }
 
+/// The periods figures are given for, in Beijing time.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum Period {
+    Month,
+    Quarter,
+    Year,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct StatsQuery {
     /// `month` (default), `quarter` or `year`, in Beijing time.
+    #[param(value_type = Option<Period>)]
     pub period: Option<String>,
     /// From this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// To this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
     pub to: Option<String>,
 }
 
@@ -180,12 +196,31 @@ pub async fn stats_planning(
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/stats/pre_licence", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "The number of pre-licence items on the first day of each month from `from` (default 2014-01-01) to `to` (default today); CSV with `Accept: text/csv`"), (status = 422, description = "Bad dates", body = ErrorBody)))]
+/// A range of dates.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DatesQuery {
+    /// From this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// To this date (YYYY-MM-DD), inclusive.
+    #[param(format = Date)]
+    pub to: Option<String>,
+}
+
+/// A kind of period.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PeriodQuery {
+    /// `month` (default), `quarter` or `year`, in Beijing time.
+    #[param(value_type = Option<Period>)]
+    pub period: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/pre_licence", tag = "reform", security(("bearer" = [])), params(DatesQuery), responses((status = 200, description = "The number of pre-licence items on the first day of each month from `from` (default 2014-01-01) to `to` (default today); CSV with `Accept: text/csv`"), (status = 422, description = "Bad dates", body = ErrorBody)))]
 pub async fn stats_pre_licence(
     app: web::Data<App>,
     _caller: Caller,
     req: HttpRequest,
-    query: web::Query<StatsQuery>,
+    query: web::Query<DatesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     rows(
@@ -194,12 +229,12 @@ pub async fn stats_pre_licence(
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/stats/trading", tag = "reform", security(("bearer" = [])), params(StatsQuery), responses((status = 200, description = "Trading volume (kg) and value (fen) per period, pollutant and market, with the enterprises taking part (as `/api/v1/market/stats`); CSV with `Accept: text/csv`"), (status = 422, description = "Bad period", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/stats/trading", tag = "reform", security(("bearer" = [])), params(PeriodQuery), responses((status = 200, description = "Trading volume (kg) and value (fen) per period, pollutant and market, with the enterprises taking part (as `/api/v1/market/stats`); CSV with `Accept: text/csv`"), (status = 422, description = "Bad period", body = ErrorBody)))]
 pub async fn stats_trading(
     app: web::Data<App>,
     _caller: Caller,
     req: HttpRequest,
-    query: web::Query<StatsQuery>,
+    query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     rows(&req, crate::app::market::stats(&app, q.period).await?.rows)
