@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         documents_dir: dir.path().join("documents"),
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
+        oidc: Vec::new(),
         worker: false,
     };
     let application = Application::build(&settings).await?;

@@ -177,6 +177,7 @@ fn settings(url: &str, start: DateTime<Utc>) -> Settings {
         documents_dir: std::env::temp_dir().join("greenlane-bench-documents"),
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
+        oidc: Vec::new(),
     }
 }
 

@@ -14,7 +14,8 @@
 //! - [`web`]: the web interface, beside `http`: server-rendered pages in Chinese and English that
 //!   call the same `app` use cases, with cookie sessions and CSRF-checked forms.
 //! - [`cli`]: the `greenlane` command.
-//! - [`settings`] and [`token`]: configuration and JWTs.
+//! - [`settings`], [`token`] and [`oidc`]: configuration, the server's own JWTs, and tokens from
+//!   external OpenID Connect issuers.
 
 pub mod app;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod engine;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod oidc;
 pub mod settings;
 pub mod store;
 pub mod token;

@@ -9,6 +9,7 @@
 //! | `jwt_audience` | `GREENLANE_JWT_AUDIENCE` | `greenlane-api` |
 //! | `workflows_dir` | `GREENLANE_WORKFLOWS` | `workflows` |
 //! | | `GREENLANE_CORS_ORIGINS` | none: no other site may call the API from a browser |
+//! | `[[oidc]]` tables | `GREENLANE_OIDC_ISSUER`, `_AUDIENCE`, `_ALGORITHMS`, `_SUBJECT_CLAIM`, `_ORG_CLAIM`, `_ROLES_CLAIM`, `_JWKS_URI` | none: only the server's own tokens |
 //!
 //! The file is `GREENLANE_CONFIG` if set, else `greenlane.toml` in the working directory if present.
 
@@ -40,6 +41,188 @@ pub struct Settings {
     /// Run the background worker (timers, outbox) in this process: `GREENLANE_WORKER=off` turns
     /// it off, for an instance that should only serve requests (and for tests that drive it).
     pub worker: bool,
+    /// External OpenID Connect issuers whose RS256/ES256 tokens are accepted beside the server's
+    /// own HS256 tokens (`[[oidc]]` in the file, or one from `GREENLANE_OIDC_*`).
+    pub oidc: Vec<OidcIssuer>,
+}
+
+/// One trusted OpenID Connect issuer. Its keys come from its JWKS, found through
+/// `{issuer}/.well-known/openid-configuration` unless `jwks_uri` is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcIssuer {
+    /// The exact `iss` of its tokens (https, or http on a loopback address).
+    pub issuer: String,
+    /// The `aud` its tokens must carry for this server (the client id at the provider).
+    pub audience: String,
+    /// The signing algorithms accepted from it: RS256, ES256 or both; the default is RS256.
+    pub algorithms: Vec<jsonwebtoken::Algorithm>,
+    pub jwks_uri: Option<String>,
+    /// Claims (a dotted path such as `realm_access.roles` reaches into objects).
+    pub subject_claim: String,
+    pub org_claim: String,
+    pub roles_claim: String,
+    /// How long a fetch of the discovery document or the keys may take.
+    pub timeout: std::time::Duration,
+    /// How long fetched keys are used before they are fetched again.
+    pub keys_max_age: std::time::Duration,
+    /// The least time between two fetches caused by tokens with an unknown `kid`.
+    pub min_refresh: std::time::Duration,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOidc {
+    issuer: String,
+    audience: String,
+    algorithms: Option<Vec<String>>,
+    jwks_uri: Option<String>,
+    subject_claim: Option<String>,
+    org_claim: Option<String>,
+    roles_claim: Option<String>,
+    timeout_seconds: Option<u64>,
+    keys_max_age_seconds: Option<u64>,
+    min_refresh_seconds: Option<u64>,
+}
+
+impl OidcIssuer {
+    /// An issuer with the defaults: RS256, claims `sub`, `org`, `roles`, 5 s timeout, keys kept
+    /// an hour, at most one fetch every 30 s for unknown key ids.
+    pub fn new(issuer: &str, audience: &str) -> OidcIssuer {
+        OidcIssuer {
+            issuer: issuer.to_string(),
+            audience: audience.to_string(),
+            algorithms: vec![jsonwebtoken::Algorithm::RS256],
+            jwks_uri: None,
+            subject_claim: "sub".into(),
+            org_claim: "org".into(),
+            roles_claim: "roles".into(),
+            timeout: std::time::Duration::from_secs(5),
+            keys_max_age: std::time::Duration::from_secs(3600),
+            min_refresh: std::time::Duration::from_secs(30),
+        }
+    }
+
+    fn from_file(f: FileOidc) -> anyhow::Result<OidcIssuer> {
+        let mut o = OidcIssuer::new(&f.issuer, &f.audience);
+        if let Some(algs) = f.algorithms {
+            o.algorithms = parse_algorithms(&algs)?;
+        }
+        o.jwks_uri = f.jwks_uri;
+        if let Some(c) = f.subject_claim {
+            o.subject_claim = c;
+        }
+        if let Some(c) = f.org_claim {
+            o.org_claim = c;
+        }
+        if let Some(c) = f.roles_claim {
+            o.roles_claim = c;
+        }
+        if let Some(t) = f.timeout_seconds {
+            o.timeout = std::time::Duration::from_secs(t);
+        }
+        if let Some(t) = f.keys_max_age_seconds {
+            o.keys_max_age = std::time::Duration::from_secs(t);
+        }
+        if let Some(t) = f.min_refresh_seconds {
+            o.min_refresh = std::time::Duration::from_secs(t);
+        }
+        Ok(o)
+    }
+
+    /// Refuses what would be unsafe or cannot work: a plain-http issuer off loopback, an empty
+    /// audience, an algorithm other than RS256 and ES256 (never an HMAC one: a public key must
+    /// not become a shared secret), a timeout of zero.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let name = &self.issuer;
+        secure_url(name).with_context(|| format!("OIDC issuer `{name}`"))?;
+        if let Some(uri) = &self.jwks_uri {
+            secure_url(uri).with_context(|| format!("OIDC issuer `{name}`: jwks_uri"))?;
+        }
+        if self.audience.trim().is_empty() {
+            anyhow::bail!("OIDC issuer `{name}`: the audience (client id) is required");
+        }
+        if self.algorithms.is_empty() {
+            anyhow::bail!("OIDC issuer `{name}`: name at least one algorithm (RS256, ES256)");
+        }
+        use jsonwebtoken::Algorithm::{ES256, RS256};
+        if let Some(other) = self.algorithms.iter().find(|a| !matches!(a, RS256 | ES256)) {
+            anyhow::bail!(
+                "OIDC issuer `{name}`: {other:?} is not accepted; use RS256 or ES256 \
+                 (an HMAC algorithm would turn a public key into a shared secret)"
+            );
+        }
+        if self.timeout.is_zero() {
+            anyhow::bail!("OIDC issuer `{name}`: the timeout must be more than zero");
+        }
+        for claim in [&self.subject_claim, &self.org_claim, &self.roles_claim] {
+            if claim.split('.').any(str::is_empty) {
+                anyhow::bail!("OIDC issuer `{name}`: `{claim}` is not a claim path");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_algorithms(names: &[String]) -> anyhow::Result<Vec<jsonwebtoken::Algorithm>> {
+    names
+        .iter()
+        .map(|n| match n.trim() {
+            "RS256" => Ok(jsonwebtoken::Algorithm::RS256),
+            "ES256" => Ok(jsonwebtoken::Algorithm::ES256),
+            other => anyhow::bail!(
+                "OIDC algorithm `{other}` is not accepted: use RS256 or ES256 \
+                 (an HMAC algorithm would turn a public key into a shared secret)"
+            ),
+        })
+        .collect()
+}
+
+/// An https URL, or http to a loopback address (a provider on the same machine, or a test).
+fn secure_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| anyhow::anyhow!("`{url}` is not an https URL"))?;
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        anyhow::bail!("`{url}` must use https (plain http only to a loopback address)")
+    }
+}
+
+fn oidc_from_env() -> anyhow::Result<Option<OidcIssuer>> {
+    let Some(issuer) = env("GREENLANE_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let audience = env("GREENLANE_OIDC_AUDIENCE").ok_or_else(|| {
+        anyhow::anyhow!("GREENLANE_OIDC_ISSUER is set: set GREENLANE_OIDC_AUDIENCE too")
+    })?;
+    let mut o = OidcIssuer::new(&issuer, &audience);
+    if let Some(algs) = env("GREENLANE_OIDC_ALGORITHMS") {
+        o.algorithms = parse_algorithms(&algs.split(',').map(str::to_string).collect::<Vec<_>>())?;
+    }
+    o.jwks_uri = env("GREENLANE_OIDC_JWKS_URI");
+    if let Some(c) = env("GREENLANE_OIDC_SUBJECT_CLAIM") {
+        o.subject_claim = c;
+    }
+    if let Some(c) = env("GREENLANE_OIDC_ORG_CLAIM") {
+        o.org_claim = c;
+    }
+    if let Some(c) = env("GREENLANE_OIDC_ROLES_CLAIM") {
+        o.roles_claim = c;
+    }
+    Ok(Some(o))
 }
 
 /// Outgoing e-mail: SMTP if `GREENLANE_SMTP_URL` is set, else `.eml` files in
@@ -99,6 +282,8 @@ struct FileSettings {
     mail_from: Option<String>,
     mail_dir: Option<PathBuf>,
     public_url: Option<String>,
+    #[serde(default)]
+    oidc: Vec<FileOidc>,
 }
 
 /// Where the secret came from, so that the server can say so.
@@ -166,7 +351,14 @@ impl Settings {
                 .or(from_file.public_url)
                 .unwrap_or_else(|| format!("http://{bind}")),
         };
+        let mut oidc = from_file
+            .oidc
+            .into_iter()
+            .map(OidcIssuer::from_file)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        oidc.extend(oidc_from_env()?);
         Ok(Settings {
+            oidc,
             bind,
             database_url,
             jwt_secret: env("GREENLANE_JWT_SECRET").or(from_file.jwt_secret),

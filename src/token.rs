@@ -1,4 +1,5 @@
-//! JWTs: HS256 with the configured secret; claims sub, org, roles, iat, exp, iss, aud.
+//! JWTs: the server's own, HS256 with the configured secret (claims sub, org, roles, iat, exp,
+//! iss, aud), and those of configured OpenID Connect issuers.
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -46,10 +47,13 @@ pub fn issue(
     )?)
 }
 
-/// Checks a token: HS256 only (so never `alg: none`), signature, expiry, issuer, audience.
+/// Checks a token. The server's own (its issuer): HS256 only (so never `alg: none`), signature,
+/// expiry, not-before, issuer, audience. A configured OpenID Connect issuer's: the algorithms
+/// it is pinned to and the keys it publishes ([`crate::oidc`]). Any other issuer is refused.
 pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
+    external: Vec<crate::oidc::Issuer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +62,12 @@ pub enum TokenError {
     Expired,
     #[error("invalid token: {0}")]
     Invalid(String),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl Verifier {
+    /// A verifier of the server's own tokens only.
     pub fn new(settings: &JwtSettings) -> Verifier {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[settings.issuer.as_str()]);
@@ -71,10 +78,68 @@ impl Verifier {
         Verifier {
             key: DecodingKey::from_secret(settings.secret.as_bytes()),
             validation,
+            external: Vec::new(),
         }
     }
 
-    pub fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+    /// A verifier that also trusts `issuers`. Refuses an issuer configured twice, one with the
+    /// server's own name, and any whose settings are unsafe.
+    pub fn with_issuers(
+        settings: &JwtSettings,
+        issuers: &[crate::settings::OidcIssuer],
+    ) -> anyhow::Result<Verifier> {
+        let mut verifier = Verifier::new(settings);
+        for issuer in issuers {
+            if issuer.issuer == settings.issuer {
+                anyhow::bail!(
+                    "the OIDC issuer `{}` has the server's own issuer name",
+                    issuer.issuer
+                );
+            }
+            if verifier.external.iter().any(|i| i.name() == issuer.issuer) {
+                anyhow::bail!("the OIDC issuer `{}` is configured twice", issuer.issuer);
+            }
+            verifier
+                .external
+                .push(crate::oidc::Issuer::new(issuer.clone())?);
+        }
+        Ok(verifier)
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+        let claimed = crate::oidc::claimed_issuer(token);
+        match self
+            .external
+            .iter()
+            .find(|i| Some(i.name()) == claimed.as_deref())
+        {
+            Some(issuer) => {
+                use crate::oidc::OidcError;
+                let claims = issuer.verify(token).await.map_err(|e| match e {
+                    OidcError::Expired => TokenError::Expired,
+                    OidcError::Invalid(why) => TokenError::Invalid(why),
+                    OidcError::Unavailable(why) => TokenError::Unavailable(why),
+                })?;
+                // A provider's roles claim carries roles of other applications too: only the
+                // ones Greenlane knows count, and a token with none of them is refused.
+                let roles: Vec<String> = claims
+                    .roles
+                    .into_iter()
+                    .filter(|r| RoleSet::parse(std::slice::from_ref(r)).is_ok())
+                    .collect();
+                if roles.is_empty() {
+                    return Err(TokenError::Invalid(
+                        "the token carries no Greenlane role".into(),
+                    ));
+                }
+                actor(claims.subject, claims.org, &roles)
+            }
+            None => self.verify_own(token),
+        }
+    }
+
+    /// Checks one of the server's own tokens.
+    pub fn verify_own(&self, token: &str) -> Result<Actor, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
             |e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -82,21 +147,24 @@ impl Verifier {
             },
         )?;
         let claims = data.claims;
-        let roles =
-            RoleSet::parse(&claims.roles).map_err(|e| TokenError::Invalid(e.to_string()))?;
-        if claims.sub.is_empty() || claims.sub == "system" {
-            return Err(TokenError::Invalid("unusable subject".into()));
-        }
-        // Applicants and agencies act for their organisation: a token without one names none,
-        // and must not fall back to the system accounts' empty organisation.
-        let scoped = roles.iter().any(|r| !r.sees_all_organisations());
-        if scoped && claims.org.trim().is_empty() {
-            return Err(TokenError::Invalid(
-                "an applicant's or agency's token needs its organisation (`org`)".into(),
-            ));
-        }
-        Ok(Actor::person(claims.sub, claims.org, roles))
+        actor(claims.sub, claims.org, &claims.roles)
     }
+}
+
+fn actor(subject: String, org: String, roles: &[String]) -> Result<Actor, TokenError> {
+    let roles = RoleSet::parse(roles).map_err(|e| TokenError::Invalid(e.to_string()))?;
+    if subject.is_empty() || subject == "system" {
+        return Err(TokenError::Invalid("unusable subject".into()));
+    }
+    // Applicants and agencies act for their organisation: a token without one names none,
+    // and must not fall back to the system accounts' empty organisation.
+    let scoped = roles.iter().any(|r| !r.sees_all_organisations());
+    if scoped && org.trim().is_empty() {
+        return Err(TokenError::Invalid(
+            "an applicant's or agency's token needs its organisation (`org`)".into(),
+        ));
+    }
+    Ok(Actor::person(subject, org, roles))
 }
 
 /// Parses a lifetime such as `90s`, `30m`, `1h` or `7d`.
@@ -139,7 +207,7 @@ mod tests {
             Utc::now(),
         )
         .expect("token");
-        let actor = Verifier::new(&s).verify(&t).expect("valid");
+        let actor = Verifier::new(&s).verify_own(&t).expect("valid");
         assert_eq!(actor.subject, "rui@bureau");
         assert!(actor.roles.contains(Role::Reviewer));
     }
@@ -157,24 +225,24 @@ mod tests {
             Utc::now() - Duration::hours(2),
         )
         .expect("token");
-        assert!(matches!(v.verify(&old), Err(TokenError::Expired)));
+        assert!(matches!(v.verify_own(&old), Err(TokenError::Expired)));
         let mut other = settings();
         other.issuer = "someone".into();
         let t = issue(&other, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
-        assert!(v.verify(&t).is_err());
+        assert!(v.verify_own(&t).is_err());
         let mut other = settings();
         other.audience = "elsewhere".into();
         let t = issue(&other, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
-        assert!(v.verify(&t).is_err());
+        assert!(v.verify_own(&t).is_err());
         let mut other = settings();
         other.secret = "y".repeat(40);
         let t = issue(&other, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
-        assert!(v.verify(&t).is_err());
+        assert!(v.verify_own(&t).is_err());
         // An unsigned token: header {"alg":"none"} and the same claims.
         let good = issue(&s, "a", "o", &[], Duration::hours(1), Utc::now()).expect("token");
         let claims = good.split('.').nth(1).expect("claims part");
         let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}.");
-        assert!(v.verify(&none).is_err());
+        assert!(v.verify_own(&none).is_err());
         assert!(issue(
             &s,
             "a",

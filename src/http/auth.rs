@@ -14,14 +14,15 @@ pub struct Caller(pub Actor);
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Caller, ApiError>>;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
+async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let verifier = req
         .app_data::<web::Data<Verifier>>()
         .ok_or_else(|| ApiError::unauthorized("authentication is not configured"))?;
@@ -33,10 +34,19 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
     let token = header.strip_prefix("Bearer ").ok_or_else(|| {
         ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
     })?;
-    match verifier.verify(token.trim()) {
+    match verifier.verify(token.trim()).await {
         Ok(actor) => Ok(Caller(actor)),
         Err(TokenError::Expired) => Err(ApiError::unauthorized("the token has expired")),
-        Err(TokenError::Invalid(_)) => Err(ApiError::unauthorized("the token is not valid here")),
+        Err(TokenError::Invalid(why)) => {
+            tracing::debug!("refused a token: {why}");
+            Err(ApiError::unauthorized("the token is not valid here"))
+        }
+        Err(TokenError::Unavailable(why)) => {
+            tracing::warn!("could not check a token: {why}");
+            Err(ApiError::unauthorized(
+                "the token's identity provider cannot be reached to check it; try again shortly",
+            ))
+        }
     }
 }
 

@@ -83,7 +83,11 @@ impl Application {
         let cors = edge::Cors {
             origins: settings.cors_origins.clone(),
         };
-        let server = serve(listener, app.clone(), jwt, cors)?;
+        let verifier = Verifier::with_issuers(&jwt, &settings.oidc)?;
+        for issuer in &settings.oidc {
+            tracing::info!("accepting tokens from {}", crate::oidc::describe(issuer));
+        }
+        let server = serve(listener, app.clone(), jwt, verifier, cors)?;
         let worker = if settings.worker {
             worker::spawn(app.clone(), mailer.clone())
         } else {
@@ -118,11 +122,12 @@ fn serve(
     listener: TcpListener,
     app: App,
     jwt: crate::settings::JwtSettings,
+    verifier: Verifier,
     cors: edge::Cors,
 ) -> anyhow::Result<Server> {
     let app = web::Data::new(app);
     let cors = web::Data::new(cors);
-    let verifier = web::Data::new(Verifier::new(&jwt));
+    let verifier = web::Data::new(verifier);
     let jwt = web::Data::new(jwt);
     let server = actix_web::HttpServer::new(move || {
         actix_web::App::new()

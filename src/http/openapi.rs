@@ -177,7 +177,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
 #[openapi(
     info(
         title = "Greenlane",
-        description = "Workflow engine for environmental permitting (EIA approval) and pollution-rights trading. Every /api/v1 call needs `Authorization: Bearer <JWT>`.",
+        description = "Workflow engine for environmental permitting (EIA approval) and pollution-rights trading. Every /api/v1 call needs `Authorization: Bearer <JWT>`: one of the server's own (HS256, from /api/v1/auth/login) or one from a configured OpenID Connect issuer (RS256 or ES256).",
     ),
     paths(
         super::health,

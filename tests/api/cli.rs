@@ -151,6 +151,7 @@ async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
         documents_dir: here.path().join("documents"),
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
+        oidc: Vec::new(),
     };
     let app = spawn_app_with(settings).await;
     let ann = User { token };

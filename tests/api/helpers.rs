@@ -137,6 +137,14 @@ where
     }
 }
 
+/// A fresh PostgreSQL database when a server answers (see [`postgres_admin`]).
+pub async fn postgres_only() -> Option<TestDb> {
+    match postgres_admin().await {
+        Some(admin) => Some(TestDb::postgres(&admin).await),
+        None => None,
+    }
+}
+
 pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
     Settings {
         bind: "127.0.0.1:0".into(),
@@ -157,6 +165,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         )),
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
+        oidc: Vec::new(),
     }
 }
 
