@@ -68,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
         oidc: Vec::new(),
+        timer_workers: 2,
         worker: false,
     };
     let application = Application::build(&settings).await?;

@@ -12,18 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use greenlane::app::bench::sample_project;
-use greenlane::domain::audit::{canonical_json, AuditRecord, GENESIS};
-use greenlane::domain::calendar;
 use greenlane::http::Application;
 use greenlane::settings::{ClockMode, JwtSettings, MailConfig, Settings};
-use greenlane::store::{
-    self, admin,
-    audit::AuditRow,
-    cases::CaseRow,
-    clocks::{ClockRow, SegmentRow, TimerRow},
-};
-use sea_orm::TransactionTrait;
+use greenlane::store::{self, admin};
 use uuid::Uuid;
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
@@ -32,132 +23,6 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
-}
-
-fn audit_row(r: &AuditRecord, prev: &str, hash: &str) -> AuditRow {
-    AuditRow {
-        id: Uuid::now_v7(),
-        case_id: r.case_id,
-        seq: r.seq,
-        actor: r.actor.clone(),
-        actor_org: r.actor_org.clone(),
-        roles: canonical_json(&serde_json::json!(r.roles)),
-        action: r.action.clone(),
-        from_state: r.from_state.clone(),
-        to_state: r.to_state.clone(),
-        payload: canonical_json(&r.payload),
-        comment: r.comment.clone(),
-        at: r.at,
-        documents: None,
-        prev_hash: prev.to_string(),
-        hash: hash.to_string(),
-    }
-}
-
-/// Seeds `n` cases submitted at `submitted`, each with an acceptance-check expiry at `due`.
-async fn seed(
-    url: &str,
-    n: usize,
-    submitted: DateTime<Utc>,
-    due: DateTime<Utc>,
-    cal_version: &str,
-) -> anyhow::Result<Vec<Uuid>> {
-    let db = store::connect(url).await?;
-    let data = sample_project();
-    let mut ids = Vec::with_capacity(n);
-    for chunk_start in (0..n).step_by(500) {
-        let (mut cases, mut audits, mut clocks, mut segments, mut timers) =
-            (vec![], vec![], vec![], vec![], vec![]);
-        for _ in chunk_start..(chunk_start + 500).min(n) {
-            let id = Uuid::now_v7();
-            ids.push(id);
-            let mut record = AuditRecord {
-                case_id: id,
-                seq: 1,
-                actor: "ann@acme.example".into(),
-                actor_org: "ACME".into(),
-                roles: vec!["applicant".into()],
-                action: "create".into(),
-                from_state: String::new(),
-                to_state: "draft".into(),
-                payload: data.clone(),
-                comment: None,
-                at: submitted,
-                documents: Vec::new(),
-            };
-            let h1 = record.chain_hash(GENESIS);
-            audits.push(audit_row(&record, GENESIS, &h1));
-            record.seq = 2;
-            record.action = "submit".into();
-            record.from_state = "draft".into();
-            record.to_state = "submitted".into();
-            record.payload = serde_json::json!({});
-            let h2 = record.chain_hash(&h1);
-            audits.push(audit_row(&record, &h1, &h2));
-            cases.push(CaseRow {
-                id,
-                workflow_key: "eia_report_form".into(),
-                workflow_version: 1,
-                state: "submitted".into(),
-                version: 2,
-                org: "ACME".into(),
-                data: data.clone(),
-                audit_head: h2,
-                created_by: "ann@acme.example".into(),
-                created_at: submitted,
-                updated_at: submitted,
-                reference: None,
-                title: Some("Changshou chemical park boiler".into()),
-                submitted_at: Some(submitted),
-            });
-            clocks.push(ClockRow {
-                case_id: id,
-                clock: "acceptance_check".into(),
-                run: 1,
-                status: "running".into(),
-                due_date: Some(
-                    calendar::local_date(due - chrono::Duration::seconds(1)).to_string(),
-                ),
-                due_at: Some(due),
-                provisional: false,
-                calendar_version: cal_version.to_string(),
-                updated_at: submitted,
-            });
-            segments.push(SegmentRow {
-                id: Uuid::now_v7(),
-                case_id: id,
-                clock: "acceptance_check".into(),
-                run: 1,
-                running: true,
-                reason: "submitted".into(),
-                started_at: submitted,
-                ended_at: None,
-            });
-            timers.push(TimerRow {
-                id: Uuid::now_v7(),
-                case_id: id,
-                clock: "acceptance_check".into(),
-                run: 1,
-                kind: "expiry".into(),
-                fraction: None,
-                due_at: due,
-                action: Some("deem_accepted".into()),
-                status: "pending".into(),
-                fired_at: None,
-                note: None,
-                created_at: submitted,
-            });
-        }
-        let tx = db.begin().await?;
-        store::bulk::cases(&tx, cases).await?;
-        store::bulk::audit(&tx, audits).await?;
-        store::bulk::clocks(&tx, clocks).await?;
-        store::bulk::segments(&tx, segments).await?;
-        store::clocks::insert_timers(&tx, timers).await?;
-        tx.commit().await?;
-    }
-    db.close().await?;
-    Ok(ids)
 }
 
 fn settings(url: &str, start: DateTime<Utc>) -> Settings {
@@ -178,6 +43,7 @@ fn settings(url: &str, start: DateTime<Utc>) -> Settings {
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
         oidc: Vec::new(),
+        timer_workers: 2,
     }
 }
 
@@ -200,9 +66,8 @@ async fn run(url: &str, label: &str, n: usize, instances: usize) -> anyhow::Resu
         apps.push((application.port(), application.app.clone()));
         tokio::spawn(application.run_until_stopped());
     }
-    let cal_version = apps[0].1.calendar.get().version().to_string();
     let started = Instant::now();
-    let ids = seed(url, n, submitted, due, &cal_version).await?;
+    let ids = greenlane::app::bench::seed_due(&apps[0].1, n, submitted, due).await?;
     println!(
         "{label:<9} seeded {n} cases with timers due at {due} in {:.1} s",
         started.elapsed().as_secs_f64()

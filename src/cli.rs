@@ -92,6 +92,9 @@ enum Command {
         /// Skip PostgreSQL even if it answers.
         #[arg(long)]
         no_postgres: bool,
+        /// Print one JSON object with every figure instead of lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -480,14 +483,18 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             engine_walks,
             cases,
             no_postgres,
+            json,
         } => {
             let settings = Settings::load()?;
-            bench::run(bench::Options {
-                workflows_dir: settings.workflows_dir,
-                engine_walks,
-                persisted_cases: cases,
-                postgres_admin_url: (!no_postgres).then(store::admin::postgres_admin_url),
-            })
+            bench::run(
+                bench::Options {
+                    workflows_dir: settings.workflows_dir,
+                    engine_walks,
+                    persisted_cases: cases,
+                    postgres_admin_url: (!no_postgres).then(store::admin::postgres_admin_url),
+                },
+                json,
+            )
             .await?;
             Ok(ExitCode::SUCCESS)
         }

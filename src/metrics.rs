@@ -11,6 +11,7 @@ pub struct Metrics {
     pub http_seconds: HistogramVec,
     pub timers_fired: IntCounterVec,
     pub timer_lag_seconds: HistogramVec,
+    pub timers_failed: IntCounterVec,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -49,6 +50,14 @@ fn build() -> Result<Metrics, prometheus::Error> {
         ]),
         &["kind"],
     )?;
+    let timers_failed = IntCounterVec::new(
+        Opts::new(
+            "greenlane_timers_failed_total",
+            "Timers whose firing failed (kept as `failed` for an admin), by kind",
+        ),
+        &["kind"],
+    )?;
+    registry.register(Box::new(timers_failed.clone()))?;
     registry.register(Box::new(http_requests.clone()))?;
     registry.register(Box::new(http_seconds.clone()))?;
     registry.register(Box::new(timers_fired.clone()))?;
@@ -59,6 +68,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         http_seconds,
         timers_fired,
         timer_lag_seconds,
+        timers_failed,
     })
 }
 
@@ -82,6 +92,12 @@ pub fn timer_fired(kind: &str, lag_seconds: f64) {
         m.timer_lag_seconds
             .with_label_values(&[kind])
             .observe(lag_seconds.max(0.0));
+    }
+}
+
+pub fn timer_failed(kind: &str) {
+    if let Some(m) = get() {
+        m.timers_failed.with_label_values(&[kind]).inc();
     }
 }
 

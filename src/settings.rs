@@ -8,6 +8,7 @@
 //! | `jwt_issuer` | `GREENLANE_JWT_ISSUER` | `greenlane` |
 //! | `jwt_audience` | `GREENLANE_JWT_AUDIENCE` | `greenlane-api` |
 //! | `workflows_dir` | `GREENLANE_WORKFLOWS` | `workflows` |
+//! | | `GREENLANE_TIMER_WORKERS` | 2 |
 //! | | `GREENLANE_CORS_ORIGINS` | none: no other site may call the API from a browser |
 //! | `[[oidc]]` tables | `GREENLANE_OIDC_ISSUER`, `_AUDIENCE`, `_ALGORITHMS`, `_SUBJECT_CLAIM`, `_ORG_CLAIM`, `_ROLES_CLAIM`, `_JWKS_URI` | none: only the server's own tokens |
 //!
@@ -41,6 +42,9 @@ pub struct Settings {
     /// Run the background worker (timers, outbox) in this process: `GREENLANE_WORKER=off` turns
     /// it off, for an instance that should only serve requests (and for tests that drive it).
     pub worker: bool,
+    /// Timer workers in this process (`GREENLANE_TIMER_WORKERS`, default 2): each fires due
+    /// deadlines in batches; row locks keep them, and other instances, apart.
+    pub timer_workers: usize,
     /// External OpenID Connect issuers whose RS256/ES256 tokens are accepted beside the server's
     /// own HS256 tokens (`[[oidc]]` in the file, or one from `GREENLANE_OIDC_*`).
     pub oidc: Vec<OidcIssuer>,
@@ -384,6 +388,13 @@ impl Settings {
                 })
                 .unwrap_or_default(),
 
+            timer_workers: match env("GREENLANE_TIMER_WORKERS") {
+                None => 2,
+                Some(v) => match v.parse::<usize>() {
+                    Ok(n @ 1..=32) => n,
+                    _ => anyhow::bail!("GREENLANE_TIMER_WORKERS must be 1 to 32, not `{v}`"),
+                },
+            },
             worker: match env("GREENLANE_WORKER").as_deref() {
                 None | Some("on") => true,
                 Some("off") => false,

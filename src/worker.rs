@@ -1,5 +1,6 @@
 //! The background worker inside the server: reloads the calendar, recomputes deadlines left on
-//! an older calendar, and fires due timers. Every instance runs one; row locks keep them apart.
+//! an older calendar, and fires due timers with several workers. Every instance runs one; row
+//! locks keep them apart.
 
 use std::time::Duration;
 
@@ -24,18 +25,38 @@ pub async fn tick(app: &App) {
         ),
         Err(e) => tracing::warn!(error = %e, "recomputing deadlines failed"),
     }
+    fire(app).await;
+}
+
+async fn fire(app: &App) {
     match deadlines::fire_due(app).await {
-        Ok(f) if f.fired + f.skipped > 0 => {
-            tracing::info!(fired = f.fired, skipped = f.skipped, "timers fired")
+        Ok(f) if f.fired + f.skipped + f.failed > 0 => {
+            tracing::info!(
+                fired = f.fired,
+                skipped = f.skipped,
+                failed = f.failed,
+                "timers fired"
+            )
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "firing timers failed"),
     }
 }
 
-/// Runs the timer loop and, beside it, the mail sender (so that a slow SMTP server never delays
-/// a deadline).
-pub fn spawn(app: App, mailer: Arc<Mailer>) -> tokio::task::JoinHandle<()> {
+/// Runs the timer loop, `timer_workers - 1` more timer workers beside it, and the mail sender
+/// (so that a slow SMTP server never delays a deadline).
+pub fn spawn(app: App, mailer: Arc<Mailer>, timer_workers: usize) -> tokio::task::JoinHandle<()> {
+    let helpers: Vec<tokio::task::JoinHandle<()>> = (1..timer_workers.max(1))
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(TICK).await;
+                    fire(&app).await;
+                }
+            })
+        })
+        .collect();
     let sender_app = app.clone();
     let sender = tokio::spawn(async move {
         loop {
@@ -56,6 +77,8 @@ pub fn spawn(app: App, mailer: Arc<Mailer>) -> tokio::task::JoinHandle<()> {
     });
     tokio::spawn(async move {
         let _stop_sender_with_me = AbortOnDrop(sender);
+        let _stop_helpers_with_me: Vec<AbortOnDrop> =
+            helpers.into_iter().map(AbortOnDrop).collect();
         loop {
             tokio::time::sleep(TICK).await;
             tick(&app).await;

@@ -134,23 +134,63 @@ pub fn engine_rate(def: &Definition, walks: u64) -> anyhow::Result<(u64, f64)> {
     Ok((transitions, started.elapsed().as_secs_f64()))
 }
 
-struct DbFigures {
-    actions: u64,
-    action_secs: f64,
-    plain: u64,
-    plain_secs: f64,
+/// Statements seen by the database connection while `on`.
+#[derive(Default)]
+struct StatementLog {
+    on: std::sync::atomic::AtomicBool,
+    count: std::sync::atomic::AtomicU64,
+    keep: std::sync::atomic::AtomicBool,
+    kept: std::sync::Mutex<Vec<String>>,
 }
 
-async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbFigures> {
-    let db = store::connect(db_url).await?;
-    let app = App::start(db, dir, Arc::new(SystemClock)).await?;
-    let c = cast();
-    let steps = path(&c);
+impl StatementLog {
+    fn attach(self: &Arc<Self>, db: &mut sea_orm::DatabaseConnection) {
+        use std::sync::atomic::Ordering;
+        let log = self.clone();
+        db.set_metric_callback(move |info| {
+            if log.on.load(Ordering::Relaxed) {
+                log.count.fetch_add(1, Ordering::Relaxed);
+                if log.keep.load(Ordering::Relaxed) {
+                    let sql = info
+                        .statement
+                        .sql
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    if let Ok(mut kept) = log.kept.lock() {
+                        kept.push(sql);
+                    }
+                }
+            }
+        });
+    }
+}
 
+/// Persisted actions and plain transactions on one database, at 1 and at 16 clients.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DbFigures {
+    pub actions_per_s: f64,
+    pub plain_per_s: f64,
+    pub ratio: f64,
+    pub actions_per_s_16: f64,
+    pub plain_per_s_16: f64,
+    pub ratio_16: f64,
+    /// SQL statements sent per persisted action, counted at the connection (BEGIN, COMMIT and
+    /// savepoints are not statements the driver reports; add 2 per action for them).
+    pub statements_per_action: f64,
+    /// The statements of one `accept`, in order (human output only).
+    #[serde(skip)]
+    pub accept_statements: Vec<String>,
+}
+
+/// Walks `cases_per_client` report-form cases per client through the path, `clients` at once.
+/// Answers actions and seconds.
+async fn walk(app: &App, clients: usize, cases_per_client: u64) -> anyhow::Result<(u64, f64)> {
     let mut ids = Vec::new();
-    for _ in 0..cases_n {
+    let c = cast();
+    for _ in 0..(clients as u64 * cases_per_client) {
         let case = cases::create_case(
-            &app,
+            app,
             &c.applicant,
             "eia_report_form",
             sample_project(),
@@ -161,40 +201,135 @@ async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbF
         ids.push(case.id);
     }
     let started = Instant::now();
-    let mut actions = 0u64;
-    for id in &ids {
-        let mut version = 1;
-        for (actor, action, payload) in &steps {
-            let request = FireRequest {
-                expected_version: version,
-                comment: None,
-                payload: payload.clone(),
-            };
-            let case = cases::fire(&app, actor, *id, action, request, None).await?;
-            version = case.version;
-            actions += 1;
-        }
+    let mut tasks = Vec::new();
+    for chunk in ids.chunks(cases_per_client.max(1) as usize) {
+        let (app, chunk) = (app.clone(), chunk.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let c = cast();
+            let steps = path(&c);
+            let mut actions = 0u64;
+            for id in chunk {
+                let mut version = 1;
+                for (actor, action, payload) in &steps {
+                    let request = FireRequest {
+                        expected_version: version,
+                        comment: None,
+                        payload: payload.clone(),
+                    };
+                    let case = cases::fire(&app, actor, id, action, request, None)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
+                    version = case.version;
+                    actions += 1;
+                }
+            }
+            anyhow::Ok(actions)
+        }));
     }
-    let action_secs = started.elapsed().as_secs_f64();
+    let mut actions = 0;
+    for t in tasks {
+        actions += t.await??;
+    }
+    Ok((actions, started.elapsed().as_secs_f64()))
+}
 
-    let target: Uuid = ids
-        .first()
-        .copied()
-        .ok_or_else(|| anyhow::anyhow!("no case"))?;
-    let started = Instant::now();
-    for n in 0..actions {
-        use sea_orm::TransactionTrait;
-        let tx = app.db.begin().await?;
-        store::plain::update_and_insert(&tx, target, n as i64).await?;
-        tx.commit().await?;
+/// `n` plain transactions per client, `clients` at once, each client on its own row.
+async fn plain(app: &App, clients: usize, n: u64) -> anyhow::Result<(u64, f64)> {
+    let c = cast();
+    let mut targets = Vec::new();
+    for _ in 0..clients {
+        let case = cases::create_case(
+            app,
+            &c.applicant,
+            "eia_report_form",
+            sample_project(),
+            None,
+            None,
+        )
+        .await?;
+        targets.push(case.id);
     }
-    let plain_secs = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (k, target) in targets.into_iter().enumerate() {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            use sea_orm::TransactionTrait;
+            for i in 0..n {
+                let tx = app.db.begin().await?;
+                store::plain::update_and_insert(&tx, target, (k as u64 * 10_000_000 + i) as i64)
+                    .await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let mut done = 0;
+    for t in tasks {
+        done += t.await??;
+    }
+    Ok((done, started.elapsed().as_secs_f64()))
+}
+
+async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbFigures> {
+    use std::sync::atomic::Ordering;
+    let mut db = store::connect(db_url).await?;
+    let log = Arc::new(StatementLog::default());
+    log.attach(&mut db);
+    let app = App::start(db, dir, Arc::new(SystemClock)).await?;
+
+    // One case walked alone, its statements counted; the `accept` kept to be shown.
+    let c = cast();
+    let one = cases::create_case(
+        &app,
+        &c.applicant,
+        "eia_report_form",
+        sample_project(),
+        None,
+        None,
+    )
+    .await?;
+    let mut version = one.version;
+    let mut walked = 0u64;
+    log.on.store(true, Ordering::Relaxed);
+    for (actor, action, payload) in path(&c) {
+        log.keep.store(action == "accept", Ordering::Relaxed);
+        let request = FireRequest {
+            expected_version: version,
+            comment: None,
+            payload,
+        };
+        version = cases::fire(&app, actor, one.id, action, request, None)
+            .await?
+            .version;
+        walked += 1;
+    }
+    log.on.store(false, Ordering::Relaxed);
+    log.keep.store(false, Ordering::Relaxed);
+    let statements = log.count.load(Ordering::Relaxed) as f64 / walked as f64;
+    let accept_statements = log.kept.lock().map(|k| k.clone()).unwrap_or_default();
+
+    let (a1, s1) = walk(&app, 1, cases_n).await?;
+    let (p1, ps1) = plain(&app, 1, a1).await?;
+    let per_client = (cases_n / 16).max(1);
+    let (a16, s16) = walk(&app, 16, per_client).await?;
+    let (p16, ps16) = plain(&app, 16, a16 / 16).await?;
     app.db.close().await?;
+    let rate = |n: u64, s: f64| n as f64 / s;
+    let f = DbFigures {
+        actions_per_s: rate(a1, s1),
+        plain_per_s: rate(p1, ps1),
+        ratio: 0.0,
+        actions_per_s_16: rate(a16, s16),
+        plain_per_s_16: rate(p16, ps16),
+        ratio_16: 0.0,
+        statements_per_action: statements,
+        accept_statements,
+    };
     Ok(DbFigures {
-        actions,
-        action_secs,
-        plain: actions,
-        plain_secs,
+        ratio: f.actions_per_s / f.plain_per_s,
+        ratio_16: f.actions_per_s_16 / f.plain_per_s_16,
+        ..f
     })
 }
 
@@ -285,13 +420,171 @@ async fn settlements(db_url: &str, dir: &Path, n: u64) -> anyhow::Result<(u64, f
     Ok((n, secs))
 }
 
-fn report(name: &str, f: &DbFigures) {
-    let action_rate = f.actions as f64 / f.action_secs;
-    let plain_rate = f.plain as f64 / f.plain_secs;
-    println!(
-        "{name:<10} persisted actions: {:>6} in {:>6.2} s = {:>8.0}/s | plain UPDATE+INSERT transactions: {:>6} in {:>6.2} s = {:>8.0}/s | ratio {:.2}",
-        f.actions, f.action_secs, action_rate, f.plain, f.plain_secs, plain_rate, action_rate / plain_rate
-    );
+/// Actions through the running server over HTTP, 16 clients at once, while one more client
+/// reads a case in a loop.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct HttpFigures {
+    pub actions_per_s_16: f64,
+    pub get_p50_ms: f64,
+    pub get_p99_ms: f64,
+}
+
+async fn over_http(db_url: &str, dir: &Path, cases_per_client: u64) -> anyhow::Result<HttpFigures> {
+    use crate::settings::{ClockMode, JwtSettings, MailConfig, Settings};
+    let work = tempfile_dir()?;
+    let secret = "bench-secret-bench-secret-bench-secret-0".to_string();
+    let settings = Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: db_url.to_string(),
+        jwt_secret: Some(secret.clone()),
+        jwt_issuer: "greenlane".into(),
+        jwt_audience: "greenlane-api".into(),
+        workflows_dir: dir.to_path_buf(),
+        clock: ClockMode::System,
+        mail: MailConfig::files(work.join("mail"), "http://127.0.0.1"),
+        documents_dir: work.join("documents"),
+        max_upload_bytes: 1 << 20,
+        cors_origins: Vec::new(),
+        worker: false,
+        timer_workers: 1,
+        oidc: Vec::new(),
+    };
+    let application = crate::http::Application::build(&settings).await?;
+    let base = format!("http://127.0.0.1:{}/api/v1", application.port());
+    let server = tokio::spawn(application.run_until_stopped());
+    let jwt = JwtSettings {
+        secret,
+        issuer: "greenlane".into(),
+        audience: "greenlane-api".into(),
+    };
+    let token = |sub: &str, org: &str, role: &str| {
+        crate::token::issue(
+            &jwt,
+            sub,
+            org,
+            &[role.to_string()],
+            chrono::Duration::hours(2),
+            chrono::Utc::now(),
+        )
+    };
+    let ann = token("ann@acme.example", "ACME", "applicant")?;
+    let rui = token("rui@bureau.example", "CQEEB", "reviewer")?;
+    let client = reqwest::Client::new();
+    let post = |who: &str, path: String, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .bearer_auth(who.to_string())
+            .json(&body)
+            .send()
+    };
+    let first: Value = post(
+        &ann,
+        "/cases".into(),
+        json!({"workflow": "eia_report_form", "data": sample_project()}),
+    )
+    .await?
+    .json()
+    .await?;
+    let read_id = first["id"].as_str().unwrap_or_default().to_string();
+
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (done, client, url, rui) = (
+            done.clone(),
+            client.clone(),
+            format!("{base}/cases/{read_id}"),
+            rui.clone(),
+        );
+        tokio::spawn(async move {
+            let mut ms = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                let ok = client
+                    .get(&url)
+                    .bearer_auth(&rui)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            ms
+        })
+    };
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (client, base, ann, rui) = (client.clone(), base.clone(), ann.clone(), rui.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut actions = 0u64;
+            for _ in 0..cases_per_client {
+                let send = |who: &str, path: String, body: Value| {
+                    client
+                        .post(format!("{base}{path}"))
+                        .bearer_auth(who.to_string())
+                        .json(&body)
+                        .send()
+                };
+                let case: Value = send(
+                    &ann,
+                    "/cases".into(),
+                    json!({"workflow": "eia_report_form", "data": sample_project()}),
+                )
+                .await?
+                .json()
+                .await?;
+                let id = case["id"].as_str().unwrap_or_default().to_string();
+                actions += 1;
+                let steps: [(&str, &str, Value); 4] = [
+                    (&ann, "submit", json!({})),
+                    (
+                        &rui,
+                        "request_supplement",
+                        json!({"missing_items": ["noise survey"]}),
+                    ),
+                    (&ann, "resubmit", json!({})),
+                    (&rui, "accept", json!({})),
+                ];
+                for (version, (who, action, data)) in (1..).zip(steps) {
+                    let r = send(
+                        who,
+                        format!("/cases/{id}/actions/{action}"),
+                        json!({"expected_version": version, "data": data}),
+                    )
+                    .await?;
+                    if !r.status().is_success() {
+                        anyhow::bail!("{action}: {}", r.text().await.unwrap_or_default());
+                    }
+                    actions += 1;
+                }
+            }
+            anyhow::Ok(actions)
+        }));
+    }
+    let mut actions = 0;
+    for t in tasks {
+        actions += t.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut ms = reader.await?;
+    ms.sort_by(f64::total_cmp);
+    server.abort();
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(HttpFigures {
+        actions_per_s_16: actions as f64 / secs,
+        get_p50_ms: percentile(&ms, 50.0),
+        get_p99_ms: percentile(&ms, 99.0),
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
 }
 
 /// Clears `n` bids under both rules; answers the seconds each took.
@@ -332,45 +625,265 @@ pub fn clearing_times(n: u64) -> (f64, f64) {
     (times[0], times[1])
 }
 
-pub async fn run(opts: Options) -> anyhow::Result<()> {
+/// Everything `greenlane bench` measures, in one run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Figures {
+    pub engine: EngineFigures,
+    pub sqlite: DbFigures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<DbFigures>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpFigures>,
+    pub clearing: ClearingFigures,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settlements_per_s: Option<f64>,
+    /// The most resident memory this process held (VmHWM).
+    pub rss_mb_peak: f64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct EngineFigures {
+    pub transitions_per_s: f64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ClearingFigures {
+    pub uniform_1m_s: f64,
+    pub pay_as_bid_1m_s: f64,
+}
+
+/// The peak resident set of this process in MB, from /proc (0 where there is none).
+pub fn rss_mb_peak() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub async fn measure(opts: &Options, say: &dyn Fn(String)) -> anyhow::Result<Figures> {
+    let mut figures = Figures::default();
     let def = report_form(&opts.workflows_dir)?;
     // Warm up, then measure.
     engine_rate(&def, opts.engine_walks / 10 + 1)?;
     let (n, secs) = engine_rate(&def, opts.engine_walks)?;
-    println!(
-        "engine     pure transitions: {n} in {secs:.2} s = {:.0}/s on one core (target 1,000,000/s)",
-        n as f64 / secs
-    );
+    figures.engine.transitions_per_s = n as f64 / secs;
+    say(format!(
+        "engine     pure transitions: {n} in {secs:.2} s = {:.0}/s on one core",
+        figures.engine.transitions_per_s
+    ));
 
     let (uniform, pay_as_bid) = clearing_times(1_000_000);
-    println!(
-        "clearing   1,000,000 bids: uniform price {uniform:.3} s, pay as bid {pay_as_bid:.3} s (target under 1 s)"
-    );
+    figures.clearing = ClearingFigures {
+        uniform_1m_s: uniform,
+        pay_as_bid_1m_s: pay_as_bid,
+    };
+    say(format!(
+        "clearing   1,000,000 bids: uniform price {uniform:.3} s, pay as bid {pay_as_bid:.3} s"
+    ));
 
     let dir = tempfile_dir()?;
     let url = format!("sqlite://{}", dir.join("bench.db").display());
-    let figures = persisted(&url, &opts.workflows_dir, opts.persisted_cases).await?;
-    report("sqlite", &figures);
+    figures.sqlite = persisted(&url, &opts.workflows_dir, opts.persisted_cases).await?;
+    report("sqlite", &figures.sqlite, say);
     let _ = std::fs::remove_dir_all(&dir);
 
     if let Some(admin) = &opts.postgres_admin_url {
         if store::admin::postgres_reachable(admin).await {
-            let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
-            let url = store::admin::create_database(admin, &name).await?;
+            let fresh = || async {
+                let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
+                let url = store::admin::create_database(admin, &name).await?;
+                anyhow::Ok((name, url))
+            };
+            let (name, url) = fresh().await?;
             let result = persisted(&url, &opts.workflows_dir, opts.persisted_cases).await;
             store::admin::drop_database(admin, &name).await?;
-            report("postgres", &result?);
-            let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
-            let url = store::admin::create_database(admin, &name).await?;
+            let pg = result?;
+            report("postgres", &pg, say);
+            figures.postgres = Some(pg);
+
+            let (name, url) = fresh().await?;
+            let result =
+                over_http(&url, &opts.workflows_dir, (opts.persisted_cases / 8).max(2)).await;
+            store::admin::drop_database(admin, &name).await?;
+            let http = result?;
+            say(format!(
+                "http       postgres, 16 clients: {:.0} actions/s; a reader meanwhile: GET /api/v1/cases/{{id}} p50 {:.1} ms, p99 {:.1} ms",
+                http.actions_per_s_16, http.get_p50_ms, http.get_p99_ms
+            ));
+            figures.http = Some(http);
+
+            let (name, url) = fresh().await?;
             let result = settlements(&url, &opts.workflows_dir, opts.persisted_cases * 4).await;
             store::admin::drop_database(admin, &name).await?;
             let (n, secs) = result?;
-            println!("postgres   settlements: {n} in {secs:.2} s = {:.0}/s (negotiated transfers, escrow to buyer with the payment record)", n as f64 / secs);
+            figures.settlements_per_s = Some(n as f64 / secs);
+            say(format!("postgres   settlements: {n} in {secs:.2} s = {:.0}/s (negotiated transfers, escrow to buyer with the payment record)", n as f64 / secs));
         } else {
-            println!("postgres   not reachable at the admin URL: skipped");
+            say("postgres   not reachable at the admin URL: skipped".into());
         }
     }
+    figures.rss_mb_peak = rss_mb_peak();
+    say(format!(
+        "memory     peak resident set {:.0} MB",
+        figures.rss_mb_peak
+    ));
+    Ok(figures)
+}
+
+fn report(name: &str, f: &DbFigures, say: &dyn Fn(String)) {
+    say(format!(
+        "{name:<10} 1 client:   persisted actions {:>7.0}/s | plain UPDATE+INSERT transactions {:>7.0}/s | ratio {:.2}",
+        f.actions_per_s, f.plain_per_s, f.ratio
+    ));
+    say(format!(
+        "{name:<10} 16 clients: persisted actions {:>7.0}/s | plain UPDATE+INSERT transactions {:>7.0}/s | ratio {:.2}",
+        f.actions_per_s_16, f.plain_per_s_16, f.ratio_16
+    ));
+    say(format!(
+        "{name:<10} {:.1} statements per action (without BEGIN and COMMIT); an `accept` sends:",
+        f.statements_per_action
+    ));
+    for (i, sql) in f.accept_statements.iter().enumerate() {
+        let short: String = sql.chars().take(150).collect();
+        say(format!("{name:<10}   {:>2}. {short}", i + 1));
+    }
+}
+
+/// Runs the benchmarks; prints lines as it goes, or, with `json`, one JSON object at the end.
+pub async fn run(opts: Options, json: bool) -> anyhow::Result<()> {
+    let say: &dyn Fn(String) = if json {
+        &|_| {}
+    } else {
+        &|line| println!("{line}")
+    };
+    let figures = measure(&opts, say).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    }
     Ok(())
+}
+
+/// Seeds `n` report-form cases submitted at `submitted`, each with its acceptance-check expiry
+/// due at `due`, with their audit chains, clock rows, segments and timers, 500 cases per
+/// transaction: for the timer benchmark and tests of many deadlines due at once.
+pub async fn seed_due(
+    app: &App,
+    n: usize,
+    submitted: chrono::DateTime<chrono::Utc>,
+    due: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Vec<Uuid>> {
+    use crate::domain::audit::{AuditRecord, GENESIS};
+    use crate::domain::calendar;
+    use crate::store::{
+        cases::CaseRow,
+        clocks::{ClockRow, SegmentRow, TimerRow},
+    };
+    use sea_orm::TransactionTrait;
+    let def = app
+        .workflows
+        .newest("eia_report_form")
+        .ok_or_else(|| anyhow::anyhow!("eia_report_form is not deployed"))?;
+    let cal_version = app.calendar.get().version().to_string();
+    let db = &app.db;
+    let data = sample_project();
+    let mut ids = Vec::with_capacity(n);
+    for chunk_start in (0..n).step_by(500) {
+        let (mut cases, mut audits, mut clocks, mut segments, mut timers) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for _ in chunk_start..(chunk_start + 500).min(n) {
+            let id = Uuid::now_v7();
+            ids.push(id);
+            let mut record = AuditRecord {
+                case_id: id,
+                seq: 1,
+                actor: "ann@acme.example".into(),
+                actor_org: "ACME".into(),
+                roles: vec!["applicant".into()],
+                action: "create".into(),
+                from_state: String::new(),
+                to_state: "draft".into(),
+                payload: data.clone(),
+                comment: None,
+                at: submitted,
+                documents: Vec::new(),
+            };
+            let h1 = record.chain_hash(GENESIS);
+            audits.push(super::cases::audit_row(&record, GENESIS, &h1));
+            record.seq = 2;
+            record.action = "submit".into();
+            record.from_state = "draft".into();
+            record.to_state = "submitted".into();
+            record.payload = serde_json::json!({});
+            let h2 = record.chain_hash(&h1);
+            audits.push(super::cases::audit_row(&record, &h1, &h2));
+            cases.push(CaseRow {
+                id,
+                workflow_key: "eia_report_form".into(),
+                workflow_version: def.version as i32,
+                state: "submitted".into(),
+                version: 2,
+                org: "ACME".into(),
+                data: data.clone(),
+                audit_head: h2,
+                created_by: "ann@acme.example".into(),
+                created_at: submitted,
+                updated_at: submitted,
+                reference: None,
+                title: Some("Changshou chemical park boiler".into()),
+                submitted_at: Some(submitted),
+            });
+            clocks.push(ClockRow {
+                case_id: id,
+                clock: "acceptance_check".into(),
+                run: 1,
+                status: "running".into(),
+                due_date: Some(
+                    calendar::local_date(due - chrono::Duration::seconds(1)).to_string(),
+                ),
+                due_at: Some(due),
+                provisional: false,
+                calendar_version: cal_version.to_string(),
+                updated_at: submitted,
+            });
+            segments.push(SegmentRow {
+                id: Uuid::now_v7(),
+                case_id: id,
+                clock: "acceptance_check".into(),
+                run: 1,
+                running: true,
+                reason: "submitted".into(),
+                started_at: submitted,
+                ended_at: None,
+            });
+            timers.push(TimerRow {
+                id: Uuid::now_v7(),
+                case_id: id,
+                clock: "acceptance_check".into(),
+                run: 1,
+                kind: "expiry".into(),
+                fraction: None,
+                due_at: due,
+                action: Some("deem_accepted".into()),
+                status: "pending".into(),
+                fired_at: None,
+                note: None,
+                created_at: submitted,
+            });
+        }
+        let tx = db.begin().await?;
+        store::bulk::cases(&tx, cases).await?;
+        store::bulk::audit(&tx, audits).await?;
+        store::bulk::clocks(&tx, clocks).await?;
+        store::bulk::segments(&tx, segments).await?;
+        store::clocks::insert_timers(&tx, timers).await?;
+        tx.commit().await?;
+    }
+    Ok(ids)
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -159,7 +159,7 @@ pub(crate) async fn append_event(
 }
 
 /// The name search looks in: a project's or a plan's.
-fn title_of(data: &Value) -> Option<String> {
+pub(crate) fn title_of(data: &Value) -> Option<String> {
     ["project_name", "plan_name"]
         .iter()
         .find_map(|f| data.get(*f).and_then(Value::as_str))
@@ -204,11 +204,14 @@ pub(crate) fn definition_of(
         })
 }
 
+/// The steps of a case's history that `def`'s rules look at (see `Definition::looked_at`): one
+/// query, or none, however long the history.
 pub(crate) async fn history_steps(
     db: &impl sea_orm::ConnectionTrait,
+    def: &Definition,
     case_id: Uuid,
 ) -> Result<Vec<Step>, AppError> {
-    Ok(store::audit::steps(db, case_id)
+    Ok(store::audit::steps(db, case_id, &def.looked_at)
         .await?
         .into_iter()
         .map(|(action, actor, at, payload)| Step {
@@ -218,6 +221,36 @@ pub(crate) async fn history_steps(
             payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
         })
         .collect())
+}
+
+/// The steps each case's rules look at, for many cases in one query.
+pub(crate) async fn history_steps_of(
+    db: &impl sea_orm::ConnectionTrait,
+    cases: &[(Uuid, &Definition)],
+) -> Result<std::collections::HashMap<Uuid, Vec<Step>>, AppError> {
+    let mut actions: Vec<String> = cases
+        .iter()
+        .flat_map(|(_, d)| d.looked_at.iter().cloned())
+        .collect();
+    actions.sort();
+    actions.dedup();
+    let ids: Vec<Uuid> = cases
+        .iter()
+        .filter(|(_, d)| !d.looked_at.is_empty())
+        .map(|(id, _)| *id)
+        .collect();
+    let mut out: std::collections::HashMap<Uuid, Vec<Step>> = Default::default();
+    for (case_id, action, actor, at, payload) in
+        store::audit::steps_of_cases(db, &ids, &actions).await?
+    {
+        out.entry(case_id).or_default().push(Step {
+            action,
+            actor,
+            at,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        });
+    }
+    Ok(out)
 }
 
 fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
@@ -359,44 +392,17 @@ pub async fn fire(
     if let Some(done) = replay(app, actor, idem).await? {
         return Ok(done);
     }
-    check_comment(request.comment.as_deref())?;
-    let row = load_visible(app, actor, case_id).await?;
-    if row.version != request.expected_version {
-        return Err(AppError::Conflict {
-            expected: request.expected_version,
-            actual: row.version,
-        });
-    }
-    let def = definition_of(app, &row)?;
-    let history = history_steps(&app.db, case_id).await?;
-    let mut case_clocks = CaseClocks::load(&app.db, case_id).await?;
-    let now = to_micros(app.clock.now());
-    let payload = match request.payload {
-        Value::Null => Value::Object(Default::default()),
-        other => other,
-    };
-    let view = CaseView {
-        state: &row.state,
-        data: &row.data,
-        history: &history,
-    };
-    let mut transition = engine::decide(&def, view, actor, action, &payload, now)?;
-    if def.data == Some(crate::engine::DataSchema::BusinessLicence) && spec_edits(&def, action) {
-        super::licence::refuse_checklist_input(&payload)?;
-    }
-    super::licence::prepare(&app.db, &row, &mut transition, &payload, actor, now).await?;
-    super::siting::check_refusal(&app.db, case_id, &payload).await?;
-    for effect in &transition.effects {
-        if let Effect::ReplaceData(data) = effect {
-            super::links::check(&app.db, &row.org, data).await?;
-            super::classify::check_category(app, &def, data)?;
-            if def.data == Some(crate::engine::DataSchema::Lot) {
-                super::registry::check_lot(&app.db, &row.org, data).await?;
-            }
-        }
-    }
-    let cal = app.calendar.get();
-    let relied_on = super::documents::relied_on(&app.db, case_id).await?;
+    let Decided {
+        row,
+        def,
+        history,
+        mut case_clocks,
+        transition,
+        payload,
+        relied_on,
+        cal,
+        now,
+    } = decide_action(app, actor, case_id, action, &request).await?;
 
     let tx = app.db.begin().await?;
     let committed = commit_transition(
@@ -432,6 +438,134 @@ pub async fn fire(
     finish(app, tx, actor, idem, response, now).await
 }
 
+/// An action decided on a loaded case, with what writing it needs.
+struct Decided {
+    row: CaseRow,
+    def: std::sync::Arc<Definition>,
+    history: Vec<Step>,
+    case_clocks: CaseClocks,
+    transition: Transition,
+    payload: Value,
+    relied_on: Vec<Value>,
+    cal: std::sync::Arc<Calendar>,
+    now: DateTime<Utc>,
+}
+
+/// Loads what an action needs (the case, the steps the rules look at, its clocks, the
+/// documents it relies on), checks the version, and asks the engine. Reads only.
+async fn decide_action(
+    app: &App,
+    actor: &Actor,
+    case_id: Uuid,
+    action: &str,
+    request: &FireRequest,
+) -> Result<Decided, AppError> {
+    check_comment(request.comment.as_deref())?;
+    let row = load_visible(app, actor, case_id).await?;
+    if row.version != request.expected_version {
+        return Err(AppError::Conflict {
+            expected: request.expected_version,
+            actual: row.version,
+        });
+    }
+    let def = definition_of(app, &row)?;
+    let history = history_steps(&app.db, &def, case_id).await?;
+    let case_clocks = CaseClocks::load(&app.db, case_id).await?;
+    let now = to_micros(app.clock.now());
+    let payload = match &request.payload {
+        Value::Null => Value::Object(Default::default()),
+        other => other.clone(),
+    };
+    let view = CaseView {
+        state: &row.state,
+        data: &row.data,
+        history: &history,
+    };
+    let mut transition = engine::decide(&def, view, actor, action, &payload, now)?;
+    if def.data == Some(crate::engine::DataSchema::BusinessLicence) && spec_edits(&def, action) {
+        super::licence::refuse_checklist_input(&payload)?;
+    }
+    super::licence::prepare(&app.db, &row, &mut transition, &payload, actor, now).await?;
+    super::siting::check_refusal(&app.db, case_id, &payload).await?;
+    for effect in &transition.effects {
+        if let Effect::ReplaceData(data) = effect {
+            super::links::check(&app.db, &row.org, data).await?;
+            super::classify::check_category(app, &def, data)?;
+            if def.data == Some(crate::engine::DataSchema::Lot) {
+                super::registry::check_lot(&app.db, &row.org, data).await?;
+            }
+        }
+    }
+    let cal = app.calendar.get();
+    let relied_on = super::documents::relied_on(&app.db, case_id).await?;
+    Ok(Decided {
+        row,
+        def,
+        history,
+        case_clocks,
+        transition,
+        payload,
+        relied_on,
+        cal,
+        now,
+    })
+}
+
+/// What firing `action` would write, one line per write, without writing anything: for review
+/// (the plans of the shipped workflows are snapshot-tested) and for support.
+pub async fn plan_of(
+    app: &App,
+    actor: &Actor,
+    case_id: Uuid,
+    action: &str,
+    request: &FireRequest,
+) -> Result<Vec<String>, AppError> {
+    let Decided {
+        row,
+        def,
+        history,
+        mut case_clocks,
+        transition,
+        payload,
+        relied_on,
+        cal,
+        now,
+    } = decide_action(app, actor, case_id, action, request).await?;
+    let continued = clocks::continued_with_warnings(&def, &transition.effects);
+    let fired = clocks::fired_warnings(&app.db, row.id, &case_clocks, &continued).await?;
+    let planned = super::plan::transition(
+        app,
+        super::plan::Input {
+            def: &def,
+            row: &row,
+            history,
+            actor,
+            transition: &transition,
+            audit_payload: payload,
+            comment: request.comment.clone(),
+            relied_on,
+            now,
+            clocks: &mut case_clocks,
+            fired: &fired,
+            cal: &cal,
+        },
+    )?;
+    let mut lines = planned.plan.describe();
+    for e in &transition.effects {
+        match e {
+            Effect::Notify { kind, roles } => {
+                lines.push(format!("notice {kind} to {}", roles.names().join(", ")))
+            }
+            Effect::Ledger(op) => lines.push(format!("registry movement {op:?}")),
+            Effect::IssueReference { prefix } => {
+                lines.push(format!("reference number {prefix}-YYYY-NNNNNN"))
+            }
+            _ => {}
+        }
+    }
+    Ok(lines)
+}
+
 /// A decided transition, ready to be written.
 pub(crate) struct Pending<'a> {
     /// The documents the action relies on (read before the transaction: an upload changes the
@@ -449,9 +583,11 @@ pub(crate) struct Pending<'a> {
     pub cal: &'a Calendar,
 }
 
-/// Writes a decided transition inside the caller's transaction: the version-checked update
-/// (first, so that SQLite takes its write lock at once), the audit entry, the clock effects.
-/// Answers `None` if the case moved on since it was read.
+/// Writes a decided transition inside the caller's transaction: plans it (pure), then the
+/// version-checked update first (so that SQLite takes its write lock at once), the effects on
+/// other rows that only the transaction can do (registry movements, reference numbers), the
+/// plan's rows, the notices, and any automatic follow-up. Answers `None` if the case moved on
+/// since it was read.
 pub(crate) async fn commit_transition(
     app: &App,
     tx: &impl sea_orm::ConnectionTrait,
@@ -461,7 +597,7 @@ pub(crate) async fn commit_transition(
         relied_on,
         def,
         row,
-        mut history,
+        history,
         actor,
         transition,
         audit_payload,
@@ -472,94 +608,44 @@ pub(crate) async fn commit_transition(
     } = p;
     let notice_comment = comment.clone();
     let notice_payload = audit_payload.clone();
-    let new_data = transition.effects.iter().find_map(|e| match e {
-        Effect::ReplaceData(d) => Some(d.clone()),
-        _ => None,
-    });
-    let mut record = AuditRecord {
-        case_id: row.id,
-        seq: row.version + 1,
-        actor: actor.subject.clone(),
-        actor_org: actor.org.clone(),
-        roles: if actor.system {
-            vec!["system".into()]
-        } else {
-            actor.roles.names()
-        },
-        action: transition.action.clone(),
-        from_state: transition.from.clone(),
-        to_state: transition.to.clone(),
-        payload: audit_payload,
-        comment,
-        at: now,
-        documents: relied_on,
+    let continued = clocks::continued_with_warnings(def, &transition.effects);
+    let fired = if continued.is_empty() {
+        clocks::FiredWarnings::new()
+    } else {
+        clocks::fired_warnings(tx, row.id, case_clocks, &continued).await?
     };
-    let mut hash = record.chain_hash(&row.audit_head);
-    let new_title = new_data.as_ref().and_then(title_of);
-    let leaves_initial =
-        transition.from == def.states[def.initial].name && transition.to != transition.from;
-    let submitted_at = (leaves_initial && row.submitted_at.is_none()).then_some(now);
-    let moved = store::cases::advance(
-        tx,
-        store::cases::Advance {
-            id: row.id,
-            expected_version: row.version,
-            state: &transition.to,
-            data: new_data.as_ref(),
-            title: new_title.as_deref(),
-            reference: None,
-            submitted_at,
-            audit_head: &hash,
-            at: now,
+    let mut planned = super::plan::transition(
+        app,
+        super::plan::Input {
+            def,
+            row,
+            history,
+            actor,
+            transition,
+            audit_payload,
+            comment,
+            relied_on,
+            now,
+            clocks: case_clocks,
+            fired: &fired,
+            cal,
         },
-    )
-    .await?;
-    if !moved {
+    )?;
+    if !store::cases::advance(tx, &planned.plan.case).await? {
         return Ok(None);
     }
     // Registry effects run before the audit entry is written, so that what they did (a seed's
     // hash, a clearing result, a settlement's entry) is part of the hashed entry.
-    let mut after = super::market::LedgerOutcome::default();
-    let mut facts = serde_json::Map::new();
-    for effect in &transition.effects {
-        if let Effect::Ledger(op) = effect {
-            let data = new_data.as_ref().unwrap_or(&row.data);
-            let outcome =
-                super::market::ledger_effect(tx, row, data, *op, &notice_payload, actor, now)
-                    .await?;
-            if let Some(f) = outcome.facts {
-                facts.insert("registry".into(), f);
-            }
-            after.notices.extend(outcome.notices);
-            after.follow_up = after.follow_up.or(outcome.follow_up);
-        }
-    }
-    // An EIA case leaving its draft is checked against the waterfront siting rules; the result
-    // is kept with the case and in this entry.
-    if leaves_initial
-        && matches!(
-            def.data,
-            Some(crate::engine::DataSchema::EiaProject | crate::engine::DataSchema::Planning)
-        )
-    {
-        if let Some(check) = super::siting::check_case(app, new_data.as_ref().unwrap_or(&row.data))
-        {
-            super::siting::save(tx, row.id, &check, now).await?;
-            let f = serde_json::to_value(&check).map_err(|e| AppError::Unexpected(e.into()))?;
-            facts.insert("siting".into(), f);
-        }
-    }
-    if !facts.is_empty() {
-        // The entry records what the effects did; its hash (already the case's head) changes.
-        match &mut record.payload {
-            Value::Object(p) => p.extend(facts),
-            other => *other = Value::Object(facts),
-        }
-        hash = record.chain_hash(&row.audit_head);
-        store::cases::set_head(tx, row.id, &hash).await?;
-    }
-    store::audit::append(tx, audit_row(&record, &row.audit_head, &hash)).await?;
-    let mut reference = None;
+    let after = ledger_effects(
+        tx,
+        &mut planned,
+        row,
+        transition,
+        &notice_payload,
+        actor,
+        now,
+    )
+    .await?;
     for effect in &transition.effects {
         if let Effect::IssueReference { prefix } = effect {
             let year = crate::domain::calendar::local_date(now)
@@ -568,76 +654,31 @@ pub(crate) async fn commit_transition(
             let n = store::counters::next(tx, &format!("{prefix}-{year}")).await?;
             let r = format!("{prefix}-{year}-{n:06}");
             store::cases::set_reference(tx, row.id, &r).await?;
-            reference = Some(r);
+            planned.updated.reference = Some(r);
         }
     }
-    clocks::apply(
+    let super::plan::Planned {
+        plan,
+        updated,
+        history,
+        ..
+    } = planned;
+    store::plan::write(tx, plan.rows()?).await?;
+    notices(
+        app,
         tx,
         def,
-        row.id,
-        &transition.to,
+        &updated,
+        actor,
+        transition,
+        notice_comment.as_deref(),
+        &notice_payload,
+        &after,
         case_clocks,
-        &transition.effects,
-        new_data.as_ref().unwrap_or(&row.data),
         cal,
         now,
     )
     .await?;
-
-    history.push(Step {
-        action: transition.action.clone(),
-        actor: actor.subject.clone(),
-        at: now,
-        payload: notice_payload.clone(),
-    });
-    let mut updated = row.clone();
-    updated.state = transition.to.clone();
-    updated.version = row.version + 1;
-    updated.audit_head = hash;
-    updated.updated_at = now;
-    if let Some(d) = new_data {
-        updated.data = d;
-    }
-    if new_title.is_some() {
-        updated.title = new_title;
-    }
-    if reference.is_some() {
-        updated.reference = reference;
-    }
-    if submitted_at.is_some() {
-        updated.submitted_at = submitted_at;
-    }
-    for effect in &transition.effects {
-        if let Effect::Notify { kind, roles } = effect {
-            let readings = clocks::readings(def, case_clocks, cal, now);
-            let about = super::notify::About {
-                def,
-                case: &updated,
-                actor: &actor.subject,
-                comment: notice_comment.as_deref(),
-                payload: Some(&notice_payload),
-                clocks: &readings,
-                clock: None,
-            };
-            super::notify::enqueue(app, tx, kind, *roles, about, now).await?;
-        }
-    }
-    if !after.notices.is_empty() {
-        let readings = clocks::readings(def, case_clocks, cal, now);
-        for n in &after.notices {
-            let about = super::notify::About {
-                def,
-                case: &updated,
-                actor: &actor.subject,
-                comment: None,
-                payload: Some(&n.details),
-                clocks: &readings,
-                clock: None,
-            };
-            super::notify::enqueue_orgs(app, tx, n.kind, std::slice::from_ref(&n.org), about, now)
-                .await?;
-        }
-    }
     if let Some(next) = after.follow_up {
         // An automatic action the registry called for, in the same transaction.
         let system = Actor::system();
@@ -669,10 +710,101 @@ pub(crate) async fn commit_transition(
     Ok(Some((updated, history)))
 }
 
+/// Runs the transition's registry movements and adds what they did to the planned entry.
+async fn ledger_effects(
+    tx: &impl sea_orm::ConnectionTrait,
+    planned: &mut super::plan::Planned,
+    row: &CaseRow,
+    transition: &Transition,
+    payload: &Value,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<super::market::LedgerOutcome, AppError> {
+    let mut after = super::market::LedgerOutcome::default();
+    let mut facts = serde_json::Map::new();
+    for effect in &transition.effects {
+        if let Effect::Ledger(op) = effect {
+            let data = planned
+                .plan
+                .case
+                .data
+                .clone()
+                .unwrap_or_else(|| row.data.clone());
+            let outcome =
+                super::market::ledger_effect(tx, row, &data, *op, payload, actor, now).await?;
+            if let Some(f) = outcome.facts {
+                facts.insert("registry".into(), f);
+            }
+            after.notices.extend(outcome.notices);
+            after.follow_up = after.follow_up.or(outcome.follow_up);
+        }
+    }
+    if !facts.is_empty() {
+        let hash = planned.add_facts(facts);
+        store::cases::set_head(tx, row.id, &hash).await?;
+    }
+    Ok(after)
+}
+
+/// The notices a transition gives: its own, and those the registry asked for.
+#[allow(clippy::too_many_arguments)]
+async fn notices(
+    app: &App,
+    tx: &impl sea_orm::ConnectionTrait,
+    def: &Definition,
+    updated: &CaseRow,
+    actor: &Actor,
+    transition: &Transition,
+    comment: Option<&str>,
+    payload: &Value,
+    after: &super::market::LedgerOutcome,
+    case_clocks: &CaseClocks,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let wanted = transition
+        .effects
+        .iter()
+        .any(|e| matches!(e, Effect::Notify { .. }))
+        || !after.notices.is_empty();
+    if !wanted {
+        return Ok(());
+    }
+    let readings = clocks::readings(def, case_clocks, cal, now);
+    for effect in &transition.effects {
+        if let Effect::Notify { kind, roles } = effect {
+            let about = super::notify::About {
+                def,
+                case: updated,
+                actor: &actor.subject,
+                comment,
+                payload: Some(payload),
+                clocks: &readings,
+                clock: None,
+            };
+            super::notify::enqueue(app, tx, kind, *roles, about, now).await?;
+        }
+    }
+    for n in &after.notices {
+        let about = super::notify::About {
+            def,
+            case: updated,
+            actor: &actor.subject,
+            comment: None,
+            payload: Some(&n.details),
+            clocks: &readings,
+            clock: None,
+        };
+        super::notify::enqueue_orgs(app, tx, n.kind, std::slice::from_ref(&n.org), about, now)
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot, AppError> {
     let row = load_visible(app, actor, id).await?;
     let def = definition_of(app, &row)?;
-    let history = history_steps(&app.db, id).await?;
+    let history = history_steps(&app.db, &def, id).await?;
     let case_clocks = CaseClocks::load(&app.db, id).await?;
     let readings = clocks::readings(&def, &case_clocks, &app.calendar.get(), app.clock.now());
     let mut snap = snapshot(&def, row, &history, Some(actor), readings);

@@ -145,11 +145,50 @@ fn hours_view(c: &Clock, row: Option<&ClockRow>, now: DateTime<Utc>) -> ClockVie
     }
 }
 
-/// Carries out the clock effects of a transition inside the caller's transaction:
-/// segments opened and closed, the run's row updated, old timers cancelled, new ones scheduled.
-#[allow(clippy::too_many_arguments)]
-pub async fn apply(
+/// The writes a transition's clock effects make (see `store::clocks::ClockWrites`).
+pub use crate::store::clocks::ClockWrites as ClockPlan;
+
+/// The warning fractions already fired in the current run of each clock that a transition
+/// continues (pauses or resumes): a resumed clock must not warn twice.
+pub type FiredWarnings = HashMap<String, Vec<f64>>;
+
+/// The clocks whose fired warnings [`plan`] needs: those with warnings that `effects` continue
+/// rather than start afresh. Usually none, and then nothing is read.
+pub fn continued_with_warnings(def: &Definition, effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Clock { clock, from, .. } if *from != ClockStatus::Stopped => def
+                .clock(clock)
+                .filter(|c| !c.warn_at.is_empty() && c.hours_from.is_none())
+                .map(|c| c.name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads the fired warnings of the current runs of `clocks` (see [`continued_with_warnings`]).
+pub async fn fired_warnings(
     db: &impl ConnectionTrait,
+    case_id: Uuid,
+    case_clocks: &CaseClocks,
+    clocks: &[String],
+) -> Result<FiredWarnings, AppError> {
+    let mut out = FiredWarnings::new();
+    for clock in clocks {
+        let run = case_clocks.rows.get(clock).map_or(0, |r| r.run);
+        out.insert(
+            clock.clone(),
+            store::clocks::fired_warnings(db, case_id, clock, run).await?,
+        );
+    }
+    Ok(out)
+}
+
+/// Plans a transition's clock effects: segments opened and closed, the run's row updated, old
+/// timers cancelled, new ones scheduled. Pure: `clocks` is updated to what the plan writes.
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
     def: &Definition,
     case_id: Uuid,
     state_after: &str,
@@ -158,8 +197,9 @@ pub async fn apply(
     data: &serde_json::Value,
     cal: &Calendar,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut new_timers = Vec::new();
+    fired: &FiredWarnings,
+) -> Result<ClockPlan, AppError> {
+    let mut out = ClockPlan::default();
     for effect in effects {
         let Effect::Clock {
             clock,
@@ -181,7 +221,7 @@ pub async fn apply(
         let segments = clocks.segments.entry(clock.clone()).or_default();
         if let Some(open) = segments.iter_mut().find(|s| s.ended_at.is_none()) {
             open.ended_at = Some(*at);
-            store::clocks::close_segment(db, open.id, *at).await?;
+            out.close.push((open.id, *at));
         }
         if *to != ClockStatus::Stopped {
             let segment = SegmentRow {
@@ -194,23 +234,23 @@ pub async fn apply(
                 started_at: *at,
                 ended_at: None,
             };
-            store::clocks::insert_segment(db, segment.clone()).await?;
+            out.open.push(segment.clone());
             segments.push(segment);
         }
         if *from != ClockStatus::Stopped {
             // A new run has no timers yet; a continuing one drops its old ones.
-            store::clocks::cancel_timers(db, case_id, clock, None).await?;
+            out.cancel.push((case_id, clock.clone()));
         }
         let status = status_name(*to);
-        let fresh = *from == ClockStatus::Stopped;
         let (row, timers) = match &spec.hours_from {
-            Some(field) => {
-                schedule_hours(db, spec, field, data, case_id, run, status, *at, cal, now).await?
-            }
+            Some(field) => schedule_hours(spec, field, data, case_id, run, status, *at, cal, now)?,
             None => {
+                let already: &[f64] = if *from == ClockStatus::Stopped {
+                    &[] // a run that has just started has fired nothing
+                } else {
+                    fired.get(clock).map_or(&[], Vec::as_slice)
+                };
                 schedule(
-                    db,
-                    fresh,
                     spec,
                     case_id,
                     run,
@@ -218,22 +258,22 @@ pub async fn apply(
                     &clocks.domain_segments(clock),
                     cal,
                     now,
+                    already,
                 )
-                .await?
             }
         };
-        clocks.rows.insert(clock.clone(), row);
-        new_timers.extend(timers);
+        clocks.rows.insert(clock.clone(), row.clone());
+        // A later effect on the same clock in this transition replaces this row.
+        out.rows.retain(|r| r.clock != row.clock);
+        out.rows.push(row);
+        out.timers.extend(timers);
     }
-    // One statement for every timer this transition schedules.
-    store::clocks::insert_timers(db, new_timers).await?;
-    Ok(())
+    Ok(out)
 }
 
 /// An hours clock: due `data[field]` hours after it starts; no calendar, no pause, no warnings.
 #[allow(clippy::too_many_arguments)]
-async fn schedule_hours(
-    db: &impl ConnectionTrait,
+fn schedule_hours(
     spec: &Clock,
     field: &str,
     data: &serde_json::Value,
@@ -265,7 +305,6 @@ async fn schedule_hours(
         calendar_version: cal.version().to_string(),
         updated_at: now,
     };
-    store::clocks::upsert(db, row.clone()).await?;
     let timers = due_at
         .map(|due_at| TimerRow {
             id: Uuid::now_v7(),
@@ -286,12 +325,10 @@ async fn schedule_hours(
     Ok((row, timers))
 }
 
-/// Computes a run's due date and stores it; answers (for a running clock) the timers to schedule:
-/// its expiry and the warnings still ahead. Pending timers of the clock must already be cancelled.
+/// A run's due date, and (for a running clock) the timers to schedule: its expiry and the
+/// warnings still ahead that have not fired (`fired`).
 #[allow(clippy::too_many_arguments)]
-pub async fn schedule(
-    db: &impl ConnectionTrait,
-    fresh: bool,
+fn schedule(
     spec: &Clock,
     case_id: Uuid,
     run: i32,
@@ -299,7 +336,8 @@ pub async fn schedule(
     segments: &[Segment],
     cal: &Calendar,
     now: DateTime<Utc>,
-) -> Result<(ClockRow, Vec<TimerRow>), AppError> {
+    fired: &[f64],
+) -> (ClockRow, Vec<TimerRow>) {
     let reading = calendar::read(cal, spec.limit_days, spec.day_type, segments, now);
     let row = ClockRow {
         case_id,
@@ -312,13 +350,12 @@ pub async fn schedule(
         calendar_version: cal.version().to_string(),
         updated_at: now,
     };
-    store::clocks::upsert(db, row.clone()).await?;
     let timers = if status == "running" {
-        timers_for(db, fresh, spec, &row, &reading, segments, cal, now).await?
+        timers_for(spec, &row, &reading, segments, cal, now, fired)
     } else {
         Vec::new()
     };
-    Ok((row, timers))
+    (row, timers)
 }
 
 /// Recomputes an open run with another calendar: its due date and its pending timers. Does
@@ -345,23 +382,27 @@ pub async fn reschedule(
     }
     store::clocks::cancel_timers(db, row.case_id, &row.clock, Some(row.run)).await?;
     if new.status == "running" {
-        let timers = timers_for(db, false, spec, &new, &reading, segments, cal, now).await?;
+        let fired = if spec.warn_at.is_empty() {
+            Vec::new()
+        } else {
+            store::clocks::fired_warnings(db, row.case_id, &spec.name, row.run).await?
+        };
+        let timers = timers_for(spec, &new, &reading, segments, cal, now, &fired);
         store::clocks::insert_timers(db, timers).await?;
     }
     Ok(Some(new))
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn timers_for(
-    db: &impl ConnectionTrait,
-    fresh: bool,
+fn timers_for(
     spec: &Clock,
     row: &ClockRow,
     reading: &Reading,
     segments: &[Segment],
     cal: &Calendar,
     now: DateTime<Utc>,
-) -> Result<Vec<TimerRow>, AppError> {
+    fired: &[f64],
+) -> Vec<TimerRow> {
     let timer = |kind: &str, fraction: Option<f64>, due_at, action: Option<String>| TimerRow {
         id: Uuid::now_v7(),
         case_id: row.case_id,
@@ -380,27 +421,20 @@ async fn timers_for(
     if let Some(due_at) = reading.due_at {
         timers.push(timer("expiry", None, due_at, Some(spec.on_expiry.clone())));
     }
-    if !spec.warn_at.is_empty() {
-        let fired = if fresh {
-            Vec::new() // a run that has just started has fired nothing
-        } else {
-            store::clocks::fired_warnings(db, row.case_id, &spec.name, row.run).await?
-        };
-        for fraction in &spec.warn_at {
-            if fired.iter().any(|f| (f - fraction).abs() < 1e-9) {
-                continue;
-            }
-            if let Some(at) = calendar::warning_at(
-                cal,
-                spec.limit_days,
-                spec.day_type,
-                *fraction,
-                segments,
-                now,
-            ) {
-                timers.push(timer("warning", Some(*fraction), at, None));
-            }
+    for fraction in &spec.warn_at {
+        if fired.iter().any(|f| (f - fraction).abs() < 1e-9) {
+            continue;
+        }
+        if let Some(at) = calendar::warning_at(
+            cal,
+            spec.limit_days,
+            spec.day_type,
+            *fraction,
+            segments,
+            now,
+        ) {
+            timers.push(timer("warning", Some(*fraction), at, None));
         }
     }
-    Ok(timers)
+    timers
 }

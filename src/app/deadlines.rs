@@ -22,49 +22,140 @@ const BATCH: u64 = 200;
 pub struct Fired {
     pub fired: u64,
     pub skipped: u64,
+    /// Timers whose firing failed: kept as `failed`, listed for admins, never retried on their
+    /// own (`GET /api/v1/admin/timers?state=failed`).
+    #[serde(default)]
+    pub failed: u64,
 }
 
-/// Fires every timer due at the clock's current time, in batches, until none is left.
-///
-/// Exactly once: a timer is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has a single
-/// writer) and marked fired in the same transaction as the case update and audit entry it causes.
-/// A crash before commit leaves it pending, to fire after restart.
-pub async fn fire_due(app: &App) -> Result<Fired, AppError> {
-    let _one_at_a_time = app.timer_lock.lock().await;
-    let mut total = Fired::default();
-    loop {
-        let now = to_micros(app.clock.now());
-        let cal = app.calendar.get();
-        let tx = sea_orm::TransactionTrait::begin(&app.db).await?;
-        let claimed = store::clocks::claim_due(&tx, now, BATCH).await?;
-        if claimed.is_empty() {
-            tx.commit().await?;
-            return Ok(total);
-        }
-        let mut batch = Fired::default();
-        for timer in &claimed {
-            let (status, note) = fire_one(&tx, app, timer, now, &cal).await?;
-            store::clocks::finish_timer(&tx, timer.id, status, now, note).await?;
-            if status == "fired" {
-                batch.fired += 1;
-            } else {
-                batch.skipped += 1;
-            }
-        }
-        tx.commit().await?;
-        for timer in &claimed {
-            metrics::timer_fired(
-                &timer.kind,
-                (now - timer.due_at).num_milliseconds() as f64 / 1000.0,
-            );
-        }
-        total.fired += batch.fired;
-        total.skipped += batch.skipped;
+impl std::ops::AddAssign for Fired {
+    fn add_assign(&mut self, other: Fired) {
+        self.fired += other.fired;
+        self.skipped += other.skipped;
+        self.failed += other.failed;
     }
 }
 
-/// Fires one claimed timer inside the batch's transaction. Answers the timer's new status and a
-/// note when it was skipped.
+/// Fires every timer due at the clock's current time, in batches, until none is left. Several
+/// workers may do this at once, in this process and in others.
+///
+/// Exactly once: a timer is claimed (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has a single
+/// writer) and marked fired in the same transaction as the case update and audit entry it causes.
+/// A crash before commit leaves it pending, to fire after restart. Each case's timers fire under
+/// their own savepoint: a case whose firing fails is rolled back alone, its timers are marked
+/// `failed`, and every other deadline of the batch still fires.
+pub async fn fire_due(app: &App) -> Result<Fired, AppError> {
+    let _shared = app.timer_lock.read().await;
+    drain(app).await
+}
+
+/// The same, once no other firing is in flight in this process: a clock move answers only
+/// when everything it made due has fired.
+pub async fn fire_due_exclusively(app: &App) -> Result<Fired, AppError> {
+    let _alone = app.timer_lock.write().await;
+    drain(app).await
+}
+
+async fn drain(app: &App) -> Result<Fired, AppError> {
+    let mut total = Fired::default();
+    loop {
+        let (claimed, batch) = fire_batch(app).await?;
+        if claimed == 0 {
+            return Ok(total);
+        }
+        total += batch;
+    }
+}
+
+/// One transaction: claim a batch, fire it case by case, record each timer's outcome.
+async fn fire_batch(app: &App) -> Result<(usize, Fired), AppError> {
+    let now = to_micros(app.clock.now());
+    let cal = app.calendar.get();
+    let tx = sea_orm::TransactionTrait::begin(&app.db).await?;
+    let claimed = store::clocks::claim_due(&tx, now, BATCH).await?;
+    if claimed.is_empty() {
+        tx.commit().await?;
+        return Ok((0, Fired::default()));
+    }
+    let mut outcomes: Vec<store::clocks::TimerOutcome> = Vec::with_capacity(claimed.len());
+    for timers in by_case(&claimed) {
+        let savepoint = sea_orm::TransactionTrait::begin(&tx).await?;
+        match fire_case(&savepoint, app, &timers, now, &cal).await {
+            Ok(done) => {
+                savepoint.commit().await?;
+                outcomes.extend(done);
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                let why = e.to_string();
+                tracing::error!(case = %timers[0].case_id, "a deadline failed to fire: {why}");
+                for t in &timers {
+                    metrics::timer_failed(&t.kind);
+                    outcomes.push(store::clocks::TimerOutcome::failed(t.id, why.clone()));
+                }
+            }
+        }
+    }
+    store::clocks::finish_timers(&tx, &outcomes, now).await?;
+    tx.commit().await?;
+    let claimed_by_id: std::collections::HashMap<uuid::Uuid, &TimerRow> =
+        claimed.iter().map(|t| (t.id, t)).collect();
+    let mut batch = Fired::default();
+    for outcome in &outcomes {
+        match outcome.status {
+            store::clocks::FIRED => {
+                batch.fired += 1;
+                if let Some(timer) = claimed_by_id.get(&outcome.id) {
+                    metrics::timer_fired(
+                        &timer.kind,
+                        (now - timer.due_at).num_milliseconds() as f64 / 1000.0,
+                    );
+                }
+            }
+            store::clocks::FAILED => batch.failed += 1,
+            _ => batch.skipped += 1,
+        }
+    }
+    Ok((claimed.len(), batch))
+}
+
+/// The claimed timers grouped by case, cases in the order of their first due timer.
+fn by_case(claimed: &[TimerRow]) -> Vec<Vec<&TimerRow>> {
+    let mut groups: Vec<Vec<&TimerRow>> = Vec::new();
+    let mut index: std::collections::HashMap<uuid::Uuid, usize> = Default::default();
+    for t in claimed {
+        match index.get(&t.case_id) {
+            Some(&i) => groups[i].push(t),
+            None => {
+                index.insert(t.case_id, groups.len());
+                groups.push(vec![t]);
+            }
+        }
+    }
+    groups
+}
+
+/// Fires one case's claimed timers, in due order, inside its savepoint.
+async fn fire_case(
+    tx: &sea_orm::DatabaseTransaction,
+    app: &App,
+    timers: &[&TimerRow],
+    now: chrono::DateTime<chrono::Utc>,
+    cal: &Calendar,
+) -> Result<Vec<store::clocks::TimerOutcome>, AppError> {
+    let mut done = Vec::with_capacity(timers.len());
+    for timer in timers {
+        let (status, note) = fire_one(tx, app, timer, now, cal).await?;
+        done.push(store::clocks::TimerOutcome {
+            id: timer.id,
+            status,
+            note,
+        });
+    }
+    Ok(done)
+}
+
+/// Fires one claimed timer. Answers the timer's new status and a note when it was skipped.
 async fn fire_one(
     tx: &sea_orm::DatabaseTransaction,
     app: &App,
@@ -80,9 +171,8 @@ async fn fire_one(
             return Ok(outcome);
         }
     }
-    // Still contended: roll the batch back; its timers stay pending for the next tick.
     Err(AppError::Unexpected(anyhow::anyhow!(
-        "case {} kept changing while its deadline fired; will retry",
+        "case {} kept changing while its deadline fired",
         timer.case_id
     )))
 }
@@ -96,7 +186,7 @@ async fn fire_once(
     now: chrono::DateTime<chrono::Utc>,
     cal: &Calendar,
 ) -> Result<(&'static str, Option<String>), AppError> {
-    let skipped = |why: String| Ok(("skipped", Some(why)));
+    let skipped = |why: String| Ok((store::clocks::SKIPPED, Some(why)));
     let Some(row) = store::cases::find(tx, timer.case_id).await? else {
         return skipped("the case no longer exists".into());
     };
@@ -135,7 +225,7 @@ async fn fire_once(
                 notify::enqueue_orgs(app, tx, "payment_due", &orgs, about(), now).await?;
             }
         }
-        return Ok(("fired", None));
+        return Ok((store::clocks::FIRED, None));
     }
     if current.due_at != Some(timer.due_at) {
         return skipped("superseded by a recomputed due date".into());
@@ -143,7 +233,7 @@ async fn fire_once(
     let Some(action) = timer.action.as_deref() else {
         return skipped("an expiry timer without an action".into());
     };
-    let history = history_steps(tx, row.id).await?;
+    let history = history_steps(tx, &def, row.id).await?;
     let system = Actor::system();
     let view = CaseView {
         state: &row.state,
@@ -152,10 +242,15 @@ async fn fire_once(
     };
     // What a deadline causes takes effect at its due moment, however late it fires (a server that
     // was down does not move the dates the law sets); the audit entry records both times.
-    let transition = match engine::decide(&def, view, &system, action, &json!({}), timer.due_at) {
-        Ok(t) => t,
-        Err(e) => return skipped(e.to_string()),
-    };
+    // A refused expiry is a deadline the law sets that did not take effect: it fails, for an
+    // admin to see, rather than being skipped in silence.
+    let transition = engine::decide(&def, view, &system, action, &json!({}), timer.due_at)
+        .map_err(|e| {
+            AppError::Unexpected(anyhow::anyhow!(
+                "the expiry action `{action}` was refused in state `{}`: {e}",
+                row.state
+            ))
+        })?;
     let audit_payload = json!({
         "deadline": {
             "timer": timer.id,
@@ -183,7 +278,7 @@ async fn fire_once(
     )
     .await?;
     match committed {
-        Some(_) => Ok(("fired", None)),
+        Some(_) => Ok((store::clocks::FIRED, None)),
         None => Ok((MOVED_ON, None)),
     }
 }
@@ -222,7 +317,7 @@ pub async fn move_clock(
         ClockMove::Set(t) => manual.set(t)?,
         ClockMove::Advance(s) => manual.advance(s)?,
     };
-    let fired = fire_due(app).await?;
+    let fired = fire_due_exclusively(app).await?;
     // The clock lives in this process, not in the database: the key is recorded right after the
     // move (a retry answers this move instead of moving again).
     let tx = app.db.begin().await?;
@@ -236,6 +331,111 @@ pub async fn open_deadlines(app: &App) -> Result<(Vec<(String, i64, i64)>, u64),
     let counts = store::clocks::open_counts(&app.db, now).await?;
     let overdue = store::clocks::overdue_cases(&app.db, now).await?;
     Ok((counts, overdue))
+}
+
+/// How many timers failed to fire and wait for an admin. For the metrics.
+pub async fn failed_count(app: &App) -> Result<u64, AppError> {
+    Ok(store::clocks::count_timers(&app.db, store::clocks::FAILED).await?)
+}
+
+/// A timer as an admin sees it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TimerView {
+    pub id: uuid::Uuid,
+    pub case_id: uuid::Uuid,
+    pub clock: String,
+    pub run: i32,
+    pub kind: String,
+    pub due_at: chrono::DateTime<chrono::Utc>,
+    pub action: Option<String>,
+    pub status: String,
+    pub fired_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why it was skipped, or why it failed.
+    pub note: Option<String>,
+}
+
+fn timer_view(t: TimerRow) -> TimerView {
+    TimerView {
+        id: t.id,
+        case_id: t.case_id,
+        clock: t.clock,
+        run: t.run,
+        kind: t.kind,
+        due_at: t.due_at,
+        action: t.action,
+        status: t.status,
+        fired_at: t.fired_at,
+        note: t.note,
+    }
+}
+
+pub const TIMER_STATES: [&str; 5] = ["pending", "fired", "skipped", "failed", "cancelled"];
+
+/// Timers for an admin or an auditor: `failed` ones are those that need someone (at most 500,
+/// latest due first).
+pub async fn list_timers(
+    app: &App,
+    actor: &Actor,
+    state: Option<&str>,
+    case_id: Option<uuid::Uuid>,
+) -> Result<Vec<TimerView>, AppError> {
+    if !actor
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Admin | Role::Auditor))
+    {
+        return Err(AppError::Forbidden("an admin or an auditor".into()));
+    }
+    if let Some(s) = state.filter(|s| !TIMER_STATES.contains(s)) {
+        let mut e = crate::domain::FieldErrors::default();
+        e.add(
+            "state",
+            format!("`{s}`: one of {}", TIMER_STATES.join(", ")),
+        );
+        return Err(AppError::Validation(e));
+    }
+    Ok(store::clocks::list_timers(&app.db, state, case_id, 500)
+        .await?
+        .into_iter()
+        .map(timer_view)
+        .collect())
+}
+
+/// Puts a failed timer back in line (admin), recorded in the installation's audit stream; the
+/// next pass fires it, at once if it is due.
+pub async fn retry_timer(
+    app: &App,
+    actor: &Actor,
+    id: uuid::Uuid,
+    idem: Option<&super::idempotency::Idempotency>,
+) -> Result<TimerView, AppError> {
+    super::require(actor, Role::Admin)?;
+    if let Some(done) = super::idempotency::replay(app, actor, idem).await? {
+        return Ok(done);
+    }
+    let now = to_micros(app.clock.now());
+    let tx = app.db.begin().await?;
+    if !store::clocks::requeue_timer(&tx, id).await? {
+        let status = store::clocks::find_timer(&tx, id).await?.map(|t| t.status);
+        tx.rollback().await?;
+        return match status {
+            None => Err(AppError::NotFound(format!("timer {id}"))),
+            Some(s) => Err(AppError::NotFailed(s)),
+        };
+    }
+    let timer = store::clocks::find_timer(&tx, id)
+        .await?
+        .map(timer_view)
+        .ok_or_else(|| AppError::NotFound(format!("timer {id}")))?;
+    super::audit::append_installation(
+        &tx,
+        actor,
+        "timer.retry",
+        json!({"timer": id, "case": timer.case_id, "clock": timer.clock, "kind": timer.kind}),
+        now,
+    )
+    .await?;
+    super::idempotency::finish(app, tx, actor, idem, timer, now).await
 }
 
 /// Whether the database answers.

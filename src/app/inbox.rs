@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::cases::history_steps;
+use super::cases::history_steps_of;
 use super::directory::{self, Access};
 use super::{App, AppError};
 use crate::engine::{self, Actor, CaseView};
@@ -156,13 +156,26 @@ pub async fn inbox_filtered(
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let dues: HashMap<Uuid, (DateTime<Utc>, String)> =
         store::clocks::next_due(&app.db, &ids).await?;
+    let defs: Vec<(Uuid, std::sync::Arc<crate::engine::Definition>)> = rows
+        .iter()
+        .filter_map(|row| {
+            let version = u32::try_from(row.workflow_version).unwrap_or_default();
+            app.workflows
+                .get(&row.workflow_key, version)
+                .map(|d| (row.id, d))
+        })
+        .collect();
+    let pairs: Vec<(Uuid, &crate::engine::Definition)> =
+        defs.iter().map(|(id, d)| (*id, d.as_ref())).collect();
+    let mut histories = history_steps_of(&app.db, &pairs).await?;
+    let defs: HashMap<Uuid, std::sync::Arc<crate::engine::Definition>> = defs.into_iter().collect();
     let mut items = Vec::new();
     for row in rows {
-        let version = u32::try_from(row.workflow_version).unwrap_or_default();
-        let Some(def) = app.workflows.get(&row.workflow_key, version) else {
+        let Some(def) = defs.get(&row.id).cloned() else {
             continue;
         };
-        let history = history_steps(&app.db, row.id).await?;
+        let version = u32::try_from(row.workflow_version).unwrap_or_default();
+        let history = histories.remove(&row.id).unwrap_or_default();
         let view = CaseView {
             state: &row.state,
             data: &row.data,

@@ -19,6 +19,7 @@ pub mod links;
 pub mod market;
 pub mod notify;
 pub mod outbox;
+pub mod plan;
 pub mod registry;
 pub mod sessions;
 pub mod siting;
@@ -138,9 +139,10 @@ pub struct App {
     pub workflows: Arc<Registry>,
     pub clock: Arc<dyn Clock>,
     pub calendar: Arc<CalendarCache>,
-    /// Serialises timer firing within this process (SQLite has one writer anyway; several
-    /// PostgreSQL instances are kept apart by row locks).
-    pub timer_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Timer workers fire side by side under its read half (row locks keep them, and other
+    /// instances, apart); a clock move takes the write half, so that it answers only when
+    /// everything it made due has fired.
+    pub timer_lock: Arc<tokio::sync::RwLock<()>>,
     /// Notification templates (`workflows/templates/notifications.toml`).
     pub templates: Arc<Templates>,
     /// The EIA classification catalogue (`workflows/catalogue/classification.toml`).
@@ -226,7 +228,7 @@ impl App {
             workflows: Arc::new(registry),
             clock,
             calendar: Arc::new(CalendarCache::new(calendar)),
-            timer_lock: Arc::new(tokio::sync::Mutex::new(())),
+            timer_lock: Arc::new(tokio::sync::RwLock::new(())),
             templates: Arc::new(templates),
             catalogue: Arc::new(catalogue),
             siting: Arc::new(siting),
@@ -254,7 +256,7 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     ClockNotManual(String),
-    #[error("only a failed message can be retried; this one is {0}")]
+    #[error("only what failed can be retried; this is {0}")]
     NotFailed(String),
     #[error("files of type `{0}` are not accepted")]
     UnsupportedType(String),

@@ -313,6 +313,9 @@ pub struct Definition {
     pub states: Vec<State>,
     pub actions: Vec<Action>,
     pub clocks: Vec<Clock>,
+    /// The earlier actions the rules look at (separation of duties, the panel, backdated
+    /// clocks): the only steps of a case's history the engine needs, sorted.
+    pub looked_at: Vec<String>,
     state_index: HashMap<String, StateId>,
 }
 
@@ -983,7 +986,24 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
     if !errors.is_empty() {
         return Err(DefinitionError { messages: errors });
     }
+    let mut looked_at: Vec<String> = actions
+        .iter()
+        .flat_map(|a| {
+            a.distinct_from
+                .iter()
+                .chain(a.backdate.iter().flat_map(|b| b.to_latest_of.iter()))
+                .cloned()
+        })
+        .chain(
+            panel
+                .iter()
+                .flat_map(|p| [p.appoint.clone(), p.vote.clone()]),
+        )
+        .collect();
+    looked_at.sort();
+    looked_at.dedup();
     Ok(Definition {
+        looked_at,
         key: raw.key,
         version: raw.version,
         title: raw.title,

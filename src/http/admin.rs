@@ -48,7 +48,7 @@ pub async fn move_clock(
     };
     let work = deadlines::move_clock(&app, &caller.0, step, idem.get());
     let moved = once(&app, &caller.0, idem.get(), work).await?;
-    Ok(HttpResponse::Ok().json(json!({"now": moved.now, "manual": true, "fired": moved.fired.fired, "skipped": moved.fired.skipped})))
+    Ok(HttpResponse::Ok().json(json!({"now": moved.now, "manual": true, "fired": moved.fired.fired, "skipped": moved.fired.skipped, "failed": moved.fired.failed})))
 }
 
 #[utoipa::path(get, path = "/api/v1/calendars", tag = "admin", security(("bearer" = [])), responses((status = 200, description = "Calendar years in force and the calendar version")))]
@@ -103,6 +103,13 @@ pub async fn metrics_text(app: web::Data<App>) -> Result<HttpResponse, ApiError>
         out.push_str(&String::from_utf8_lossy(&buf));
     }
     let (counts, overdue) = deadlines::open_deadlines(&app).await?;
+    let failed = deadlines::failed_count(&app).await?;
+    let _ = writeln!(
+        out,
+        "# HELP greenlane_failed_timers Timers whose firing failed and that wait for an admin."
+    );
+    let _ = writeln!(out, "# TYPE greenlane_failed_timers gauge");
+    let _ = writeln!(out, "greenlane_failed_timers {failed}");
     let _ = writeln!(
         out,
         "# HELP greenlane_open_deadlines Running clocks, by clock."
@@ -163,6 +170,51 @@ pub async fn outbox(
     let q = q.into_inner();
     let messages = crate::app::outbox::list(&app, &caller.0, q.state.as_deref(), q.case_id).await?;
     Ok(HttpResponse::Ok().json(json!({"messages": messages})))
+}
+
+/// Where a timer stands.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TimerState {
+    Pending,
+    Fired,
+    Skipped,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TimersQuery {
+    #[param(value_type = Option<TimerState>)]
+    state: Option<String>,
+    case_id: Option<uuid::Uuid>,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/timers", tag = "admin", security(("bearer" = [])), params(TimersQuery), responses((status = 200, description = "Deadline timers, latest due first (at most 500)"), (status = 403, description = "Not an admin or an auditor", body = ErrorBody)))]
+/// Deadline timers, for admins and auditors: `?state=failed` shows the deadlines whose firing
+/// failed (with why, in `note`) and wait for someone.
+pub async fn timers(
+    app: web::Data<App>,
+    caller: Caller,
+    q: web::Query<TimersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let timers = deadlines::list_timers(&app, &caller.0, q.state.as_deref(), q.case_id).await?;
+    Ok(HttpResponse::Ok().json(json!({"timers": timers})))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/timers/{id}/retry", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Timer id")), responses((status = 200, description = "Pending again: the next pass fires it"), (status = 409, description = "Not a failed timer (`not_failed`)", body = ErrorBody)))]
+pub async fn retry_timer(
+    app: web::Data<App>,
+    caller: Caller,
+    idem: Idem,
+    path: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let work = deadlines::retry_timer(&app, &caller.0, path.into_inner(), idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Message id")), responses((status = 200, description = "Queued again"), (status = 409, description = "Not a failed message", body = ErrorBody)))]

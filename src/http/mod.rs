@@ -89,7 +89,7 @@ impl Application {
         }
         let server = serve(listener, app.clone(), jwt, verifier, cors)?;
         let worker = if settings.worker {
-            worker::spawn(app.clone(), mailer.clone())
+            worker::spawn(app.clone(), mailer.clone(), settings.timer_workers)
         } else {
             tracing::info!("the worker is off in this process (GREENLANE_WORKER=off)");
             tokio::spawn(async {})
@@ -241,6 +241,11 @@ fn serve(
                         web::put().to(admin::put_calendar),
                     )
                     .route("/admin/outbox", web::get().to(admin::outbox))
+                    .route("/admin/timers", web::get().to(admin::timers))
+                    .route(
+                        "/admin/timers/{id}/retry",
+                        web::post().to(admin::retry_timer),
+                    )
                     .route(
                         "/admin/outbox/{id}/retry",
                         web::post().to(admin::retry_mail),

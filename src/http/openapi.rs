@@ -235,8 +235,10 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::admin::move_clock,
         super::admin::outbox,
         super::admin::retry_mail,
+        super::admin::timers,
+        super::admin::retry_timer,
     ),
-    components(schemas(ErrorBody, super::admin::MailState, super::reform::Period, super::market::LotKind)),
+    components(schemas(ErrorBody, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind)),
     modifiers(&Bearer, &Common),
     tags(
         (name = "service", description = "Health, readiness, metrics"),

@@ -34,11 +34,17 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
 
 /// The (action, actor, time) of each entry of a case, oldest first: what the four-eyes rule and
 /// backdated clocks need.
+/// The steps of one case among `actions`, oldest first (none asked, none read).
 pub async fn steps(
     db: &impl ConnectionTrait,
     case_id: Uuid,
+    actions: &[String],
 ) -> Result<Vec<(String, String, chrono::DateTime<chrono::Utc>, String)>, DbErr> {
+    if actions.is_empty() {
+        return Ok(Vec::new());
+    }
     AuditEntry::find()
+        .filter(audit_entry::Column::Action.is_in(actions.iter().cloned()))
         .select_only()
         .column(audit_entry::Column::Action)
         .column(audit_entry::Column::Actor)
@@ -49,6 +55,38 @@ pub async fn steps(
         .into_tuple()
         .all(db)
         .await
+}
+
+/// The steps among `actions` of each of `case_ids`, oldest first: one query for many cases.
+pub async fn steps_of_cases(
+    db: &impl ConnectionTrait,
+    case_ids: &[Uuid],
+    actions: &[String],
+) -> Result<Vec<(Uuid, String, String, chrono::DateTime<chrono::Utc>, String)>, DbErr> {
+    if actions.is_empty() || case_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    // Bounded IN lists: PostgreSQL takes at most 65,535 parameters per statement.
+    for chunk in case_ids.chunks(5000) {
+        out.extend(
+            AuditEntry::find()
+                .select_only()
+                .column(audit_entry::Column::CaseId)
+                .column(audit_entry::Column::Action)
+                .column(audit_entry::Column::Actor)
+                .column(audit_entry::Column::At)
+                .column(audit_entry::Column::Payload)
+                .filter(audit_entry::Column::CaseId.is_in(chunk.iter().copied()))
+                .filter(audit_entry::Column::Action.is_in(actions.iter().cloned()))
+                .order_by_asc(audit_entry::Column::CaseId)
+                .order_by_asc(audit_entry::Column::Seq)
+                .into_tuple::<(Uuid, String, String, chrono::DateTime<chrono::Utc>, String)>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// The entries of one case, oldest first.

@@ -38,35 +38,32 @@ pub async fn insert(db: &impl ConnectionTrait, row: CaseRow) -> Result<(), DbErr
     Ok(())
 }
 
-/// The new state of a case after an action.
-pub struct Advance<'a> {
+/// The version-checked update of a case by a transition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseWrite {
     pub id: Uuid,
     pub expected_version: i64,
-    pub state: &'a str,
-    pub data: Option<&'a Value>,
-    pub title: Option<&'a str>,
-    pub reference: Option<&'a str>,
+    pub state: String,
+    pub data: Option<Value>,
+    pub title: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub audit_head: &'a str,
+    pub audit_head: String,
     pub at: DateTime<Utc>,
 }
 
 /// Moves a case on if, and only if, it is still at `expected_version`.
 /// Returns false when someone else moved it first.
-pub async fn advance(db: &impl ConnectionTrait, a: Advance<'_>) -> Result<bool, DbErr> {
+pub async fn advance(db: &impl ConnectionTrait, a: &CaseWrite) -> Result<bool, DbErr> {
     let mut update = Case::update_many()
-        .col_expr(case::Column::State, Expr::value(a.state))
+        .col_expr(case::Column::State, Expr::value(a.state.as_str()))
         .col_expr(case::Column::Version, Expr::value(a.expected_version + 1))
-        .col_expr(case::Column::AuditHead, Expr::value(a.audit_head))
+        .col_expr(case::Column::AuditHead, Expr::value(a.audit_head.as_str()))
         .col_expr(case::Column::UpdatedAt, Expr::value(a.at));
-    if let Some(data) = a.data {
+    if let Some(data) = &a.data {
         update = update.col_expr(case::Column::Data, Expr::value(data.clone()));
     }
-    if let Some(title) = a.title {
-        update = update.col_expr(case::Column::Title, Expr::value(title));
-    }
-    if let Some(reference) = a.reference {
-        update = update.col_expr(case::Column::Reference, Expr::value(reference));
+    if let Some(title) = &a.title {
+        update = update.col_expr(case::Column::Title, Expr::value(title.as_str()));
     }
     if let Some(at) = a.submitted_at {
         update = update.col_expr(case::Column::SubmittedAt, Expr::value(at));
@@ -77,6 +74,74 @@ pub async fn advance(db: &impl ConnectionTrait, a: Advance<'_>) -> Result<bool, 
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Moves many cases on in one statement, each only if it is still at its expected version.
+/// Answers the ids of the cases it moved. The writes must not change data or titles (those go
+/// one by one through [`advance`]).
+pub async fn advance_many(
+    db: &impl ConnectionTrait,
+    writes: &[CaseWrite],
+) -> Result<Vec<Uuid>, DbErr> {
+    use sea_orm::sea_query::CaseStatement;
+    if writes.is_empty() {
+        return Ok(Vec::new());
+    }
+    if writes.iter().any(|w| w.data.is_some() || w.title.is_some()) {
+        return Err(DbErr::Custom(
+            "advance_many writes states only; data changes go through advance".into(),
+        ));
+    }
+    let by_id = |f: &dyn Fn(&CaseWrite) -> sea_orm::sea_query::SimpleExpr| {
+        let mut c = CaseStatement::new();
+        for w in writes {
+            c = c.case(Expr::col(case::Column::Id).eq(w.id), f(w));
+        }
+        c
+    };
+    let mut submitted = CaseStatement::new();
+    let mut any_submitted = false;
+    for w in writes {
+        if let Some(at) = w.submitted_at {
+            submitted = submitted.case(Expr::col(case::Column::Id).eq(w.id), Expr::value(at));
+            any_submitted = true;
+        }
+    }
+    let mut which = Condition::any();
+    for w in writes {
+        which = which.add(
+            Condition::all()
+                .add(case::Column::Id.eq(w.id))
+                .add(case::Column::Version.eq(w.expected_version)),
+        );
+    }
+    let mut update = Case::update_many()
+        .col_expr(
+            case::Column::State,
+            by_id(&|w| Expr::value(w.state.as_str())).into(),
+        )
+        .col_expr(
+            case::Column::Version,
+            Expr::col(case::Column::Version).add(1),
+        )
+        .col_expr(
+            case::Column::AuditHead,
+            by_id(&|w| Expr::value(w.audit_head.as_str())).into(),
+        )
+        .col_expr(
+            case::Column::UpdatedAt,
+            by_id(&|w| Expr::value(w.at)).into(),
+        );
+    if any_submitted {
+        update = update.col_expr(
+            case::Column::SubmittedAt,
+            submitted
+                .finally(Expr::col(case::Column::SubmittedAt))
+                .into(),
+        );
+    }
+    let moved = update.filter(which).exec_with_returning(db).await?;
+    Ok(moved.into_iter().map(|m| m.id).collect())
 }
 
 #[derive(Debug, Clone, Default)]

@@ -15,6 +15,119 @@ pub use entity::case_clock::Model as ClockRow;
 pub use entity::clock_segment::Model as SegmentRow;
 pub use entity::timer::Model as TimerRow;
 
+/// The clock writes of one transition, or of a batch of them: segments ended and opened,
+/// pending timers cancelled, clock rows written, timers scheduled.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClockWrites {
+    /// Segments that end, and when.
+    pub close: Vec<(Uuid, DateTime<Utc>)>,
+    pub open: Vec<SegmentRow>,
+    /// Clocks whose pending timers are cancelled: (case, clock).
+    pub cancel: Vec<(Uuid, String)>,
+    pub rows: Vec<ClockRow>,
+    pub timers: Vec<TimerRow>,
+}
+
+impl ClockWrites {
+    pub fn is_empty(&self) -> bool {
+        self.close.is_empty()
+            && self.open.is_empty()
+            && self.cancel.is_empty()
+            && self.rows.is_empty()
+            && self.timers.is_empty()
+    }
+
+    /// Adds another transition's writes to these (a batch writes them together).
+    pub fn extend(&mut self, other: ClockWrites) {
+        self.close.extend(other.close);
+        self.open.extend(other.open);
+        self.cancel.extend(other.cancel);
+        self.rows.extend(other.rows);
+        self.timers.extend(other.timers);
+    }
+}
+
+/// Writes `w` in at most five statements, whatever the number of cases: new segments, ended
+/// segments, cancelled timers (before the new ones are added), clock rows, new timers.
+pub async fn write(db: &impl ConnectionTrait, w: ClockWrites) -> Result<(), DbErr> {
+    let ClockWrites {
+        close,
+        open,
+        cancel,
+        rows,
+        timers,
+    } = w;
+    super::bulk::segments(db, open).await?;
+    if !close.is_empty() {
+        // One statement: each segment's end by a CASE on its id.
+        let mut ends = sea_orm::sea_query::CaseStatement::new();
+        for (id, at) in &close {
+            ends = ends.case(
+                Expr::col(clock_segment::Column::Id).eq(*id),
+                Expr::value(*at),
+            );
+        }
+        ClockSegment::update_many()
+            .col_expr(clock_segment::Column::EndedAt, ends.into())
+            .filter(clock_segment::Column::Id.is_in(close.iter().map(|(id, _)| *id)))
+            .exec(db)
+            .await?;
+    }
+    if !cancel.is_empty() {
+        let mut which = sea_orm::Condition::any();
+        for (case_id, clock) in &cancel {
+            which = which.add(
+                sea_orm::Condition::all()
+                    .add(timer::Column::CaseId.eq(*case_id))
+                    .add(timer::Column::Clock.eq(clock.as_str())),
+            );
+        }
+        Timer::update_many()
+            .col_expr(timer::Column::Status, Expr::value("cancelled"))
+            .filter(timer::Column::Status.eq("pending"))
+            .filter(which)
+            .exec(db)
+            .await?;
+    }
+    upsert_many(db, rows).await?;
+    insert_timers(db, timers).await?;
+    Ok(())
+}
+
+/// Writes clock rows, replacing each case's row of the same clock.
+pub async fn upsert_many(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    CaseClock::insert_many(rows.into_iter().map(|row| case_clock::ActiveModel {
+        case_id: Set(row.case_id),
+        clock: Set(row.clock),
+        run: Set(row.run),
+        status: Set(row.status),
+        due_date: Set(row.due_date),
+        due_at: Set(row.due_at),
+        provisional: Set(row.provisional),
+        calendar_version: Set(row.calendar_version),
+        updated_at: Set(row.updated_at),
+    }))
+    .on_conflict(
+        OnConflict::columns([case_clock::Column::CaseId, case_clock::Column::Clock])
+            .update_columns([
+                case_clock::Column::Run,
+                case_clock::Column::Status,
+                case_clock::Column::DueDate,
+                case_clock::Column::DueAt,
+                case_clock::Column::Provisional,
+                case_clock::Column::CalendarVersion,
+                case_clock::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn of_case(
     db: &impl ConnectionTrait,
     case_id: Uuid,
@@ -308,23 +421,105 @@ pub async fn claim_due(
         .await
 }
 
-/// Marks a claimed timer `fired` or `skipped`.
-pub async fn finish_timer(
+pub const FIRED: &str = "fired";
+pub const SKIPPED: &str = "skipped";
+pub const FAILED: &str = "failed";
+
+/// What became of a claimed timer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimerOutcome {
+    pub id: Uuid,
+    /// [`FIRED`], [`SKIPPED`] or [`FAILED`].
+    pub status: &'static str,
+    pub note: Option<String>,
+}
+
+impl TimerOutcome {
+    pub fn failed(id: Uuid, why: String) -> TimerOutcome {
+        TimerOutcome {
+            id,
+            status: FAILED,
+            note: Some(why),
+        }
+    }
+}
+
+/// Records the outcomes of a batch of claimed timers: the fired ones in one statement, the
+/// others (with their notes) one by one.
+pub async fn finish_timers(
     db: &impl ConnectionTrait,
-    id: Uuid,
-    status: &str,
+    outcomes: &[TimerOutcome],
     at: DateTime<Utc>,
-    note: Option<String>,
 ) -> Result<(), DbErr> {
-    Timer::update_many()
-        .col_expr(timer::Column::Status, Expr::value(status))
-        .col_expr(timer::Column::FiredAt, Expr::value(at))
-        .col_expr(timer::Column::Note, Expr::value(note))
+    let fired: Vec<Uuid> = outcomes
+        .iter()
+        .filter(|o| o.status == FIRED && o.note.is_none())
+        .map(|o| o.id)
+        .collect();
+    if !fired.is_empty() {
+        Timer::update_many()
+            .col_expr(timer::Column::Status, Expr::value(FIRED))
+            .col_expr(timer::Column::FiredAt, Expr::value(at))
+            .filter(timer::Column::Id.is_in(fired))
+            .filter(timer::Column::Status.eq("claimed"))
+            .exec(db)
+            .await?;
+    }
+    for o in outcomes
+        .iter()
+        .filter(|o| o.status != FIRED || o.note.is_some())
+    {
+        Timer::update_many()
+            .col_expr(timer::Column::Status, Expr::value(o.status))
+            .col_expr(timer::Column::FiredAt, Expr::value(at))
+            .col_expr(timer::Column::Note, Expr::value(o.note.clone()))
+            .filter(timer::Column::Id.eq(o.id))
+            .filter(timer::Column::Status.eq("claimed"))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Timers in `status` (any if `None`), of one case if given, latest due first, at most `limit`.
+pub async fn list_timers(
+    db: &impl ConnectionTrait,
+    status: Option<&str>,
+    case_id: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<TimerRow>, DbErr> {
+    let mut q = Timer::find();
+    if let Some(s) = status {
+        q = q.filter(timer::Column::Status.eq(s));
+    }
+    if let Some(c) = case_id {
+        q = q.filter(timer::Column::CaseId.eq(c));
+    }
+    q.order_by_desc(timer::Column::DueAt)
+        .order_by_desc(timer::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn find_timer(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<TimerRow>, DbErr> {
+    Timer::find_by_id(id).one(db).await
+}
+
+/// Puts a failed timer back to `pending`, so that the next pass fires it. False if it is not
+/// failed (any more).
+pub async fn requeue_timer(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let r = Timer::update_many()
+        .col_expr(timer::Column::Status, Expr::value("pending"))
+        .col_expr(
+            timer::Column::FiredAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .filter(timer::Column::Id.eq(id))
-        .filter(timer::Column::Status.eq("claimed"))
+        .filter(timer::Column::Status.eq(FAILED))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(r.rows_affected == 1)
 }
 
 pub async fn timers_of_case(

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod market;
 pub mod outbox;
 pub mod plain;
+pub mod plan;
 pub mod reform;
 pub mod registry;
 pub mod web;
@@ -53,8 +54,11 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
+        // No ping before each checkout: a broken connection shows itself on first use, and the
+        // ping doubled the round trips of every short query.
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
@@ -64,6 +68,7 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             .max_connections(16)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .sqlx_logging(false);
         Database::connect(options).await?
     };

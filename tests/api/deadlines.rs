@@ -468,3 +468,301 @@ async fn the_inbox_lists_what_the_caller_can_do_now_nearest_deadline_first() {
     })
     .await;
 }
+
+/// Refuses, in the database itself, any change of state of the case named `Broken mill`: a
+/// firing that fails for one case only.
+async fn refuse_state_changes_of_broken_mill(db: &impl sea_orm::ConnectionTrait, on: bool) {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let statements: &[&str] = match (backend, on) {
+        (DbBackend::Postgres, true) => &[
+            "CREATE FUNCTION refuse_broken() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused on purpose'; END $$",
+            "CREATE TRIGGER refuse_broken BEFORE UPDATE ON cases FOR EACH ROW \
+             WHEN (OLD.title = 'Broken mill' AND NEW.state <> OLD.state) \
+             EXECUTE FUNCTION refuse_broken()",
+        ],
+        (DbBackend::Postgres, false) => &["DROP TRIGGER refuse_broken ON cases"],
+        (_, true) => &["CREATE TRIGGER refuse_broken BEFORE UPDATE ON cases \
+             WHEN OLD.title = 'Broken mill' AND NEW.state <> OLD.state \
+             BEGIN SELECT RAISE(ABORT, 'refused on purpose'); END"],
+        (_, false) => &["DROP TRIGGER refuse_broken"],
+    };
+    for sql in statements {
+        db.execute(Statement::from_string(backend, sql.to_string()))
+            .await
+            .expect("trigger");
+    }
+}
+
+#[tokio::test]
+async fn a_deadline_that_fails_does_not_hold_up_the_others_and_waits_for_an_admin() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui, ada) = (applicant(), reviewer(), admin());
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let mut data = project();
+            if i == 2 {
+                data["project_name"] = json!("Broken mill");
+            }
+            let r = app.create_case(&ann, data).await;
+            let id = r.body["id"].as_str().expect("id").to_string();
+            app.act(&ann, &id, "submit", 1, json!({})).await;
+            ids.push(id);
+        }
+        let broken = ids[2].clone();
+        refuse_state_changes_of_broken_mill(&app.app.db, true).await;
+
+        // The acceptance checks of all six expire together; one cannot be written.
+        let r = app
+            .post(
+                &ada,
+                "/api/v1/admin/clock",
+                &json!({"set": "2026-03-10T01:00:00Z"}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // Each case has the same timers due (the acceptance check's expiry, and the promised
+        // clock's warning): the broken case's all fail together, the five others' all fire.
+        let per_case = r.body["failed"].as_u64().expect("failed");
+        assert!(per_case >= 1, "{}", r.body);
+        assert_eq!(r.body["fired"].as_u64(), Some(5 * per_case), "{}", r.body);
+        for (i, id) in ids.iter().enumerate() {
+            let state = app.case(&rui, id).await["state"].clone();
+            assert_eq!(
+                state,
+                if i == 2 { "submitted" } else { "publicity" },
+                "case {i}"
+            );
+        }
+
+        // Admins (and auditors) see it, with why; others do not.
+        let r = app.get(&ada, "/api/v1/admin/timers?state=failed").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let failed = r.body["timers"].as_array().expect("timers").clone();
+        assert_eq!(failed.len() as u64, per_case, "{}", r.body);
+        assert!(
+            failed.iter().any(|t| t["action"] == "deem_accepted"),
+            "{}",
+            r.body
+        );
+        for t in &failed {
+            assert_eq!(t["case_id"], broken.as_str());
+            assert!(
+                t["note"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("refused on purpose"),
+                "{t}"
+            );
+        }
+        assert_error(
+            &app.get(&rui, "/api/v1/admin/timers?state=failed").await,
+            403,
+            "forbidden",
+        );
+        assert_error(
+            &app.get(&ada, "/api/v1/admin/timers?state=lost").await,
+            422,
+            "validation_failed",
+        );
+        let metrics = app
+            .client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            metrics.contains(&format!("greenlane_failed_timers {per_case}")),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("greenlane_timers_failed_total{kind=\"expiry\"}"),
+            "{metrics}"
+        );
+        // A failed timer is not fired again on its own: the next passes leave it alone.
+        let r = app
+            .post(
+                &ada,
+                "/api/v1/admin/clock",
+                &json!({"advance_seconds": 60}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (r.body["fired"].as_u64(), r.body["failed"].as_u64()),
+            (Some(0), Some(0)),
+            "{}",
+            r.body
+        );
+
+        // Once the cause is gone, the admin puts it back in line; it fires at its due moment.
+        refuse_state_changes_of_broken_mill(&app.app.db, false).await;
+        for t in &failed {
+            let r = app
+                .post(
+                    &ada,
+                    &format!(
+                        "/api/v1/admin/timers/{}/retry",
+                        t["id"].as_str().expect("id")
+                    ),
+                    &json!({}),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (r.status, r.body["status"].as_str()),
+                (200, Some("pending")),
+                "{}",
+                r.body
+            );
+        }
+        let timer = failed[0]["id"].as_str().expect("id").to_string();
+        assert_error(
+            &app.post(
+                &ada,
+                &format!("/api/v1/admin/timers/{timer}/retry"),
+                &json!({}),
+                None,
+            )
+            .await,
+            409,
+            "not_failed",
+        );
+        assert_error(
+            &app.post(
+                &rui,
+                &format!("/api/v1/admin/timers/{timer}/retry"),
+                &json!({}),
+                None,
+            )
+            .await,
+            403,
+            "forbidden",
+        );
+        let r = app
+            .post(
+                &ada,
+                "/api/v1/admin/clock",
+                &json!({"advance_seconds": 1}),
+                None,
+            )
+            .await;
+        let (fired, skipped) = (
+            r.body["fired"].as_u64().unwrap_or_default(),
+            r.body["skipped"].as_u64().unwrap_or_default(),
+        );
+        assert!(fired >= 1 && fired + skipped == per_case, "{}", r.body);
+        let case = app.case(&rui, &broken).await;
+        assert_eq!(case["state"], "publicity");
+        let deemed = app.history(&rui, &broken).await;
+        let entry = deemed
+            .iter()
+            .find(|e| e["action"] == "deem_accepted")
+            .expect("deemed");
+        assert_eq!(
+            entry["payload"]["deadline"]["due_at"], "2026-03-09T16:00:00Z",
+            "it takes effect at its due moment"
+        );
+        let r = app.get(&ada, "/api/v1/admin/timers?state=failed").await;
+        assert_eq!(r.body["timers"].as_array().map(Vec::len), Some(0));
+        let report = greenlane::app::audit::verify(&app.app.db)
+            .await
+            .expect("verify");
+        assert!(report.broken.is_none(), "{:?}", report.broken);
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn three_instances_fire_two_thousand_simultaneous_deadlines_exactly_once() {
+    let Some(db) = postgres_only().await else {
+        eprintln!("NOTE: PostgreSQL does not answer: the three-instance test is skipped");
+        return;
+    };
+    use sea_orm::{ConnectionTrait, Statement};
+    let submitted = chrono::DateTime::parse_from_rfc3339("2026-03-02T01:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let due = chrono::DateTime::parse_from_rfc3339("2026-03-09T16:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let apps = [
+        spawn_app_at(&db, "2026-03-02T01:00:00Z").await,
+        spawn_app_at(&db, "2026-03-02T01:00:00Z").await,
+        spawn_app_at(&db, "2026-03-02T01:00:00Z").await,
+    ];
+    let n = 2000;
+    greenlane::app::bench::seed_due(&apps[0].app, n, submitted, due)
+        .await
+        .expect("seed");
+    // All three pass the due moment; their own workers and an explicit pass each race.
+    for a in &apps {
+        a.app
+            .clock
+            .manual()
+            .expect("manual")
+            .set(due + chrono::Duration::seconds(1))
+            .expect("forward");
+    }
+    let (f0, f1, f2) = tokio::join!(
+        greenlane::app::deadlines::fire_due(&apps[0].app),
+        greenlane::app::deadlines::fire_due(&apps[1].app),
+        greenlane::app::deadlines::fire_due(&apps[2].app)
+    );
+    let fired: Vec<u64> = [f0, f1, f2]
+        .into_iter()
+        .map(|f| f.expect("fires").fired)
+        .collect();
+    // The workers may still hold a batch: wait until nothing is claimed or pending.
+    let db_conn = &apps[0].app.db;
+    let count = |sql: &'static str| async move {
+        db_conn
+            .query_one(Statement::from_string(db_conn.get_database_backend(), sql))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get_by_index::<i64>(0)
+            .expect("count")
+    };
+    for _ in 0..600 {
+        if count("SELECT COUNT(*) FROM timers WHERE status IN ('pending', 'claimed')").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        count("SELECT COUNT(*) FROM timers WHERE status = 'fired'").await,
+        n as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM audit_entries WHERE action = 'deem_accepted'").await,
+        n as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM (SELECT case_id FROM audit_entries WHERE action = 'deem_accepted' GROUP BY case_id HAVING COUNT(*) > 1) twice").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM cases WHERE state = 'publicity'").await,
+        n as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM (SELECT case_id, recipient, subject FROM outbox GROUP BY case_id, recipient, subject HAVING COUNT(*) > 1) twice").await,
+        0,
+        "no message twice"
+    );
+    let report = greenlane::app::audit::verify(db_conn)
+        .await
+        .expect("verify");
+    assert!(report.broken.is_none(), "{:?}", report.broken);
+    eprintln!("three instances, {n} deadlines due at once: explicit passes fired {fired:?}, the rest by the workers; each exactly once");
+    drop(apps);
+    db.drop_it().await;
+}

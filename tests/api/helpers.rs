@@ -166,6 +166,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         max_upload_bytes: 1 << 20,
         cors_origins: Vec::new(),
         oidc: Vec::new(),
+        timer_workers: 2,
     }
 }
 

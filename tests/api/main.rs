@@ -17,6 +17,7 @@ mod invariants;
 mod notifications;
 mod oidc;
 mod openapi;
+mod plans;
 mod reform;
 mod registry;
 mod smtp;

@@ -41,6 +41,8 @@ async fn the_openapi_document_is_served_snapshotted_and_complete() {
             "/api/v1/admin/clock",
             "/api/v1/admin/outbox",
             "/api/v1/admin/outbox/{id}/retry",
+            "/api/v1/admin/timers",
+            "/api/v1/admin/timers/{id}/retry",
             "/api/v1/accounts",
             "/api/v1/accounts/{id}/ledger",
             "/api/v1/reserve/issuance",
