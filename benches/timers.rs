@@ -4,8 +4,9 @@
 //! report-form cases in `submitted` with their acceptance-check expiry due at the same instant,
 //! starts two server instances on one database (PostgreSQL when it answers, else SQLite with one
 //! instance), moves their manual clocks past the due moment, and measures the time until every
-//! timer has fired, while one client reads `GET /api/v1/cases/{id}` in a loop. Prints figures;
-//! asserts nothing but exactly-once (each case deemed accepted once).
+//! timer has fired, while one client reads `GET /api/v1/cases/{id}` in a loop. Prints figures
+//! (with `--json`, one JSON object instead); asserts nothing. The resident memory is the peak of
+//! the whole bench process (both instances and the reader) sampled while the timers drain.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -55,7 +56,65 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn run(url: &str, label: &str, n: usize, instances: usize) -> anyhow::Result<()> {
+/// The process's resident memory now, in MiB (Linux; 0 elsewhere).
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// What one run measured.
+#[derive(serde::Serialize)]
+struct Figures {
+    database: &'static str,
+    timers: usize,
+    instances: usize,
+    seed_s: f64,
+    drain_s: f64,
+    timers_per_s: f64,
+    /// Cases deemed accepted (with `duplicates` 0: each exactly once).
+    fired_once: u64,
+    /// Deemed acceptances beyond the first on a case.
+    duplicates: u64,
+    /// Cases never deemed accepted.
+    missing: u64,
+    audit_intact: bool,
+    reads: usize,
+    read_failures: usize,
+    get_p50_ms: f64,
+    get_p99_ms: f64,
+    get_max_ms: f64,
+    rss_mb_peak: f64,
+}
+
+/// (entries, cases) of the deemed acceptances.
+async fn deemed(db: &sea_orm::DatabaseConnection) -> anyhow::Result<(u64, u64)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = "SELECT COUNT(*) AS entries, COUNT(DISTINCT case_id) AS cases \
+               FROM audit_entry WHERE action = 'deem_accepted'";
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no count"))?;
+    let entries: i64 = row.try_get("", "entries")?;
+    let cases: i64 = row.try_get("", "cases")?;
+    Ok((entries as u64, cases as u64))
+}
+
+async fn run(
+    url: &str,
+    database: &'static str,
+    n: usize,
+    instances: usize,
+    quiet: bool,
+) -> anyhow::Result<Figures> {
+    let label = database;
     // Monday 2 March 2026, 09:00 Shanghai; the check expires at 24:00 on Monday 9 March.
     let submitted = at("2026-03-02T01:00:00Z");
     let due = at("2026-03-09T16:00:00Z");
@@ -68,10 +127,10 @@ async fn run(url: &str, label: &str, n: usize, instances: usize) -> anyhow::Resu
     }
     let started = Instant::now();
     let ids = greenlane::app::bench::seed_due(&apps[0].1, n, submitted, due).await?;
-    println!(
-        "{label:<9} seeded {n} cases with timers due at {due} in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    let seed_s = started.elapsed().as_secs_f64();
+    if !quiet {
+        println!("{label:<9} seeded {n} cases with timers due at {due} in {seed_s:.1} s");
+    }
 
     let jwt = JwtSettings {
         secret: SECRET.into(),
@@ -117,7 +176,9 @@ async fn run(url: &str, label: &str, n: usize, instances: usize) -> anyhow::Resu
         }
     }
     let db = &apps[0].1.db;
+    let mut rss_peak = rss_mb();
     loop {
+        rss_peak = rss_peak.max(rss_mb());
         let pending = store::clocks::count_timers(db, "pending").await?;
         let claimed = store::clocks::count_timers(db, "claimed").await?;
         let left = store::cases::list(
@@ -147,36 +208,47 @@ async fn run(url: &str, label: &str, n: usize, instances: usize) -> anyhow::Resu
     let mut ms: Vec<f64> = latencies.iter().map(|(l, _)| *l).collect();
     ms.sort_by(|a, b| a.total_cmp(b));
 
-    // Exactly once: every case deemed accepted once, every acceptance timer fired once.
-    let deemed = store::cases::list(
-        db,
-        &store::cases::Filter {
-            state: Some("publicity".into()),
-            ..Default::default()
-        },
-        1,
-        1,
-    )
-    .await?
-    .1;
+    // Exactly once: every case deemed accepted once, none twice.
+    let (entries, cases) = deemed(db).await?;
     let report = greenlane::app::audit::verify(db).await?;
-    println!(
-        "{label:<9} {instances} instance(s): {n} timers drained in {drain:.1} s = {:.0} timers/s; cases now in publicity: {deemed}; audit chains intact: {}",
-        n as f64 / drain,
-        report.broken.is_none()
-    );
-    println!(
-        "{label:<9} concurrent GET /api/v1/cases/{{id}}: {} reads ({} failed), p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < 100 ms)",
-        ms.len(),
-        failures,
-        percentile(&ms, 50.0),
-        percentile(&ms, 99.0),
-        ms.last().copied().unwrap_or(f64::NAN)
-    );
-    Ok(())
+    let figures = Figures {
+        database,
+        timers: n,
+        instances,
+        seed_s,
+        drain_s: drain,
+        timers_per_s: n as f64 / drain,
+        fired_once: cases,
+        duplicates: entries - cases,
+        missing: (n as u64).saturating_sub(cases),
+        audit_intact: report.broken.is_none(),
+        reads: ms.len(),
+        read_failures: failures,
+        get_p50_ms: percentile(&ms, 50.0),
+        get_p99_ms: percentile(&ms, 99.0),
+        get_max_ms: ms.last().copied().unwrap_or(f64::NAN),
+        rss_mb_peak: rss_peak,
+    };
+    if !quiet {
+        let f = &figures;
+        println!(
+            "{label:<9} {instances} instance(s): {n} timers drained in {:.1} s = {:.0} timers/s (target < 30 s); deemed accepted once: {}, twice or more: {}, never: {}; audit chains intact: {}",
+            f.drain_s, f.timers_per_s, f.fired_once, f.duplicates, f.missing, f.audit_intact
+        );
+        println!(
+            "{label:<9} concurrent GET /api/v1/cases/{{id}}: {} reads ({} failed), p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (target p99 < 100 ms)",
+            f.reads, f.read_failures, f.get_p50_ms, f.get_p99_ms, f.get_max_ms
+        );
+        println!(
+            "{label:<9} peak resident memory of the process while draining: {:.0} MiB (target < 100 MB)",
+            f.rss_mb_peak
+        );
+    }
+    Ok(figures)
 }
 
 fn main() -> anyhow::Result<()> {
+    let json = std::env::args().any(|a| a == "--json");
     let n: usize = std::env::var("GREENLANE_BENCH_TIMERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -184,20 +256,25 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let figures = runtime.block_on(async {
         let admin_url = admin::postgres_admin_url();
         if admin::postgres_reachable(&admin_url).await {
             let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
             let url = admin::create_database(&admin_url, &name).await?;
-            let result = run(&url, "postgres", n, 2).await;
+            let result = run(&url, "postgres", n, 2, json).await;
             admin::drop_database(&admin_url, &name).await?;
-            result?;
+            result
         } else {
             let dir = tempfile::tempdir()?;
             let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            println!("PostgreSQL does not answer: SQLite, one instance");
-            run(&url, "sqlite", n, 1).await?;
+            if !json {
+                println!("PostgreSQL does not answer: SQLite, one instance");
+            }
+            run(&url, "sqlite", n, 1, json).await
         }
-        Ok(())
-    })
+    })?;
+    if json {
+        println!("{}", serde_json::to_string(&figures)?);
+    }
+    Ok(())
 }

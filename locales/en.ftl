@@ -48,6 +48,7 @@ done-user-updated = The user is updated.
 done-grant-added = The agency can now act for the enterprise.
 done-grant-revoked = The grant is revoked.
 done-mail-requeued = The message is back in the queue.
+done-timer-requeued = The deadline is back in line; it fires at once if it is due.
 done-clock-moved = The clock is moved; what fell due has fired.
 
 ## Sign-in
@@ -428,6 +429,16 @@ admin-user-title = User
 admin-back = Back to the users
 admin-new-password = New password
 admin-new-password-hint = Leave empty to keep the current one. A new password signs the person out everywhere.
+admin-timers = Deadlines that failed
+admin-timers-lead = A deadline whose action failed is set aside so that every other deadline still fires. Correct the cause (the reason is given), then put it back in line: it fires at once if it is due.
+admin-no-failed-timers = Every deadline fired as it should.
+timer-case = Case
+timer-clock = Clock
+timer-due = Due
+timer-why = Why it failed
+timer-retry = Fire again
+timer-kind-warning = warning
+timer-kind-expiry = expiry
 mail-failed = Failed
 mail-pending = Waiting
 mail-sent = Sent

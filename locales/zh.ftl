@@ -47,6 +47,7 @@ done-user-updated = 用户信息已更新。
 done-grant-added = 该环评单位现可代该企业办理。
 done-grant-revoked = 授权已撤销。
 done-mail-requeued = 邮件已重新排队发送。
+done-timer-requeued = 该期限已重新排队，若已到期将立即执行。
 done-clock-moved = 时钟已调整，到期事项已处理。
 
 ## 登录
@@ -412,6 +413,16 @@ admin-user-title = 用户
 admin-back = 返回用户列表
 admin-new-password = 新密码
 admin-new-password-hint = 留空则保持原密码。设置新密码后，此人在所有设备上的登录都会退出。
+admin-timers = 未能执行的期限
+admin-timers-lead = 期限到期后执行的操作失败时，该期限会被单独搁置，其他期限照常执行。请根据失败原因排除问题后重新排队：若已到期，将立即执行。
+admin-no-failed-timers = 所有期限均已按时执行。
+timer-case = 案件
+timer-clock = 计时
+timer-due = 到期时间
+timer-why = 失败原因
+timer-retry = 重新执行
+timer-kind-warning = 提醒
+timer-kind-expiry = 到期
 mail-failed = 发送失败
 mail-pending = 等待发送
 mail-sent = 已发送

@@ -19,6 +19,7 @@ pub mod licence_item;
 pub mod licence_item_change;
 pub mod login_throttle;
 pub mod market_participant;
+pub mod notice;
 pub mod organisation;
 pub mod outbox_message;
 pub mod payment;

@@ -13,6 +13,7 @@ mod m20261128_000008_market;
 mod m20261128_000009_reform;
 mod m20261201_000010_web;
 mod m20261201_000011_login_throttle;
+mod m20261201_000012_notices;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_reform::Migration),
             Box::new(m20261201_000010_web::Migration),
             Box::new(m20261201_000011_login_throttle::Migration),
+            Box::new(m20261201_000012_notices::Migration),
         ]
     }
 }

@@ -1,14 +1,75 @@
-//! Verifying every audit chain.
+//! The audit chains: the row an entry becomes, appending to a case's chain or to the
+//! installation's own stream, and verifying every chain.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
+use serde_json::Value;
 use uuid::Uuid;
 
-use super::calendars::INSTALLATION_STREAM;
-use crate::domain::audit::{AuditRecord, GENESIS};
+use super::AppError;
+use crate::domain::audit::{canonical_json, AuditRecord, GENESIS};
+use crate::engine::Actor;
 use crate::store;
 use crate::store::audit::AuditRow;
+use crate::store::cases::CaseRow;
+
+/// The stream of audit entries that belong to no case (calendar and directory changes, timer
+/// retries).
+pub const INSTALLATION_STREAM: Uuid = Uuid::nil();
+
+/// The row an entry becomes, chained after `prev_hash`.
+pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> AuditRow {
+    AuditRow {
+        id: Uuid::now_v7(),
+        case_id: record.case_id,
+        seq: record.seq,
+        actor: record.actor.clone(),
+        actor_org: record.actor_org.clone(),
+        roles: canonical_json(&Value::from(record.roles.clone())),
+        action: record.action.clone(),
+        from_state: record.from_state.clone(),
+        to_state: record.to_state.clone(),
+        payload: canonical_json(&record.payload),
+        comment: record.comment.clone(),
+        at: record.at,
+        documents: (!record.documents.is_empty())
+            .then(|| canonical_json(&Value::Array(record.documents.clone()))),
+        prev_hash: prev_hash.to_string(),
+        hash: hash.to_string(),
+    }
+}
+
+/// Appends an audit entry for an event on a case that does not change its state (a market take),
+/// to a case row whose version was already taken with `store::cases::bump_in_state`.
+pub(crate) async fn append_event(
+    tx: &impl sea_orm::ConnectionTrait,
+    bumped: &CaseRow,
+    actor: &Actor,
+    action: &str,
+    payload: Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let record = AuditRecord {
+        case_id: bumped.id,
+        seq: bumped.version,
+        actor: actor.subject.clone(),
+        actor_org: actor.org.clone(),
+        roles: actor.roles.names(),
+        action: action.to_string(),
+        from_state: bumped.state.clone(),
+        to_state: bumped.state.clone(),
+        payload,
+        comment: None,
+        at: now,
+        documents: Vec::new(),
+    };
+    let hash = record.chain_hash(&bumped.audit_head);
+    store::audit::append(tx, audit_row(&record, &bumped.audit_head, &hash)).await?;
+    store::cases::set_head(tx, bumped.id, &hash).await?;
+    Ok(())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken {
@@ -165,6 +226,10 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
     })
 }
 
+/// The counter every entry of the installation's stream moves: also the directory's version
+/// (every change to organisations, users and grants is such an entry).
+pub(crate) const INSTALLATION_COUNTER: &str = "installation-stream";
+
 /// Appends an entry to the installation's own audit stream (changes that belong to no case),
 /// inside the caller's transaction.
 pub(crate) async fn append_installation(
@@ -176,7 +241,7 @@ pub(crate) async fn append_installation(
 ) -> Result<(), super::AppError> {
     // Serialise appends to this one stream across instances: the counter row stays locked until
     // the transaction ends, so the next writer reads this entry as the last.
-    store::counters::next(tx, "installation-stream").await?;
+    store::counters::next(tx, INSTALLATION_COUNTER).await?;
     let last = store::audit::last_of(tx, INSTALLATION_STREAM).await?;
     let (seq, prev) = last.map_or((1, GENESIS.to_string()), |l| (l.seq + 1, l.hash));
     let record = AuditRecord {
@@ -194,7 +259,7 @@ pub(crate) async fn append_installation(
         documents: Vec::new(),
     };
     let hash = record.chain_hash(&prev);
-    store::audit::append(tx, super::cases::audit_row(&record, &prev, &hash)).await?;
+    store::audit::append(tx, audit_row(&record, &prev, &hash)).await?;
     Ok(())
 }
 

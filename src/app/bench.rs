@@ -257,8 +257,9 @@ async fn plain(app: &App, clients: usize, n: u64) -> anyhow::Result<(u64, f64)> 
             use sea_orm::TransactionTrait;
             for i in 0..n {
                 let tx = app.db.begin().await?;
-                store::plain::update_and_insert(&tx, target, (k as u64 * 10_000_000 + i) as i64)
-                    .await?;
+                // Keys distinct across runs and clients.
+                let n = clients as u64 * 1_000_000_000 + k as u64 * 10_000_000 + i;
+                store::plain::update_and_insert(&tx, target, n as i64).await?;
                 tx.commit().await?;
             }
             anyhow::Ok(n)
@@ -813,14 +814,14 @@ pub async fn seed_due(
                 documents: Vec::new(),
             };
             let h1 = record.chain_hash(GENESIS);
-            audits.push(super::cases::audit_row(&record, GENESIS, &h1));
+            audits.push(super::audit::audit_row(&record, GENESIS, &h1));
             record.seq = 2;
             record.action = "submit".into();
             record.from_state = "draft".into();
             record.to_state = "submitted".into();
             record.payload = serde_json::json!({});
             let h2 = record.chain_hash(&h1);
-            audits.push(super::cases::audit_row(&record, &h1, &h2));
+            audits.push(super::audit::audit_row(&record, &h1, &h2));
             cases.push(CaseRow {
                 id,
                 workflow_key: "eia_report_form".into(),

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::idempotency::{finish, Idempotency};
 use super::{clocks, App, AppError};
@@ -38,9 +37,6 @@ impl CalendarCache {
         *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
     }
 }
-
-/// The stream of audit entries that belong to no case (calendar changes).
-pub const INSTALLATION_STREAM: Uuid = Uuid::nil();
 
 fn hash_of(content: &str) -> String {
     hex::encode(Sha256::digest(content.as_bytes()))

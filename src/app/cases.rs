@@ -6,15 +6,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::audit::audit_row;
 use super::clocks::{self, CaseClocks, ClockView};
 use super::directory::{self, Access};
+use super::load::{definition_of, history_steps, load_visible};
+use super::plan::title_of;
 use super::{App, AppError};
-use crate::domain::audit::{canonical_json, to_micros, AuditRecord, GENESIS};
+use crate::domain::audit::{to_micros, AuditRecord, GENESIS};
 use crate::domain::calendar::Calendar;
 use crate::domain::FieldErrors;
 use crate::engine::{self, Actor, CaseView, Definition, Effect, Step, Transition, TransitionError};
 use crate::store;
-use crate::store::audit::AuditRow;
 use crate::store::cases::CaseRow;
 
 /// A case as its caller sees it. Also what an `Idempotency-Key` replays.
@@ -128,131 +130,6 @@ fn snapshot(
     }
 }
 
-/// Appends an audit entry for an event on a case that does not change its state (a market take),
-/// to a case row whose version was already taken with `store::cases::bump_in_state`.
-pub(crate) async fn append_event(
-    tx: &impl sea_orm::ConnectionTrait,
-    bumped: &CaseRow,
-    actor: &Actor,
-    action: &str,
-    payload: Value,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let record = AuditRecord {
-        case_id: bumped.id,
-        seq: bumped.version,
-        actor: actor.subject.clone(),
-        actor_org: actor.org.clone(),
-        roles: actor.roles.names(),
-        action: action.to_string(),
-        from_state: bumped.state.clone(),
-        to_state: bumped.state.clone(),
-        payload,
-        comment: None,
-        at: now,
-        documents: Vec::new(),
-    };
-    let hash = record.chain_hash(&bumped.audit_head);
-    store::audit::append(tx, audit_row(&record, &bumped.audit_head, &hash)).await?;
-    store::cases::set_head(tx, bumped.id, &hash).await?;
-    Ok(())
-}
-
-/// The name search looks in: a project's or a plan's.
-pub(crate) fn title_of(data: &Value) -> Option<String> {
-    ["project_name", "plan_name"]
-        .iter()
-        .find_map(|f| data.get(*f).and_then(Value::as_str))
-        .map(str::to_string)
-}
-
-pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> AuditRow {
-    AuditRow {
-        id: Uuid::now_v7(),
-        case_id: record.case_id,
-        seq: record.seq,
-        actor: record.actor.clone(),
-        actor_org: record.actor_org.clone(),
-        roles: canonical_json(&Value::from(record.roles.clone())),
-        action: record.action.clone(),
-        from_state: record.from_state.clone(),
-        to_state: record.to_state.clone(),
-        payload: canonical_json(&record.payload),
-        comment: record.comment.clone(),
-        at: record.at,
-        documents: (!record.documents.is_empty())
-            .then(|| canonical_json(&Value::Array(record.documents.clone()))),
-        prev_hash: prev_hash.to_string(),
-        hash: hash.to_string(),
-    }
-}
-
-pub(crate) fn definition_of(
-    app: &App,
-    row: &CaseRow,
-) -> Result<std::sync::Arc<Definition>, AppError> {
-    let version = u32::try_from(row.workflow_version).unwrap_or_default();
-    app.workflows
-        .get(&row.workflow_key, version)
-        .ok_or_else(|| {
-            AppError::Unexpected(anyhow::anyhow!(
-                "case {} uses workflow {} v{}, which is not deployed",
-                row.id,
-                row.workflow_key,
-                version
-            ))
-        })
-}
-
-/// The steps of a case's history that `def`'s rules look at (see `Definition::looked_at`): one
-/// query, or none, however long the history.
-pub(crate) async fn history_steps(
-    db: &impl sea_orm::ConnectionTrait,
-    def: &Definition,
-    case_id: Uuid,
-) -> Result<Vec<Step>, AppError> {
-    Ok(store::audit::steps(db, case_id, &def.looked_at)
-        .await?
-        .into_iter()
-        .map(|(action, actor, at, payload)| Step {
-            action,
-            actor,
-            at,
-            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-        })
-        .collect())
-}
-
-/// The steps each case's rules look at, for many cases in one query.
-pub(crate) async fn history_steps_of(
-    db: &impl sea_orm::ConnectionTrait,
-    cases: &[(Uuid, &Definition)],
-) -> Result<std::collections::HashMap<Uuid, Vec<Step>>, AppError> {
-    let mut actions: Vec<String> = cases
-        .iter()
-        .flat_map(|(_, d)| d.looked_at.iter().cloned())
-        .collect();
-    actions.sort();
-    actions.dedup();
-    let ids: Vec<Uuid> = cases
-        .iter()
-        .filter(|(_, d)| !d.looked_at.is_empty())
-        .map(|(id, _)| *id)
-        .collect();
-    let mut out: std::collections::HashMap<Uuid, Vec<Step>> = Default::default();
-    for (case_id, action, actor, at, payload) in
-        store::audit::steps_of_cases(db, &ids, &actions).await?
-    {
-        out.entry(case_id).or_default().push(Step {
-            action,
-            actor,
-            at,
-            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-        });
-    }
-    Ok(out)
-}
-
 fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
     if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
         let mut e = FieldErrors::default();
@@ -270,6 +147,25 @@ pub fn check_new_case(app: &App, workflow: &str, data: &Value) -> Result<(), App
         .newest(workflow)
         .ok_or_else(|| AppError::UnknownWorkflow(workflow.to_string()))?;
     engine::validate_new_case(&def, data).map_err(AppError::Validation)
+}
+
+/// The organisation a new case belongs to: the actor's, or the enterprise that granted this
+/// agency access.
+async fn owner(app: &App, actor: &Actor, on_behalf_of: Option<&str>) -> Result<String, AppError> {
+    match on_behalf_of {
+        None => Ok(actor.org.clone()),
+        Some(o) if o == actor.org => Ok(actor.org.clone()),
+        Some(o) => {
+            let granted = actor.roles.contains(crate::domain::Role::Agency)
+                && directory::access(&app.db, actor).await?.covers(o);
+            if !granted {
+                return Err(AppError::Forbidden(format!(
+                    "an agency that `{o}` has granted access"
+                )));
+            }
+            Ok(o.to_string())
+        }
+    }
 }
 
 /// Opens a case on the newest version of `workflow`, owned by the actor's organisation, or by
@@ -296,20 +192,7 @@ pub async fn create_case(
         }
         .into());
     }
-    let org = match on_behalf_of {
-        None => actor.org.clone(),
-        Some(o) if o == actor.org => actor.org.clone(),
-        Some(o) => {
-            let granted = actor.roles.contains(crate::domain::Role::Agency)
-                && directory::access(&app.db, actor).await?.covers(o);
-            if !granted {
-                return Err(AppError::Forbidden(format!(
-                    "an agency that `{o}` has granted access"
-                )));
-            }
-            o.to_string()
-        }
-    };
+    let org = owner(app, actor, on_behalf_of).await?;
     engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
     if def.data == Some(crate::engine::DataSchema::BusinessLicence) {
         super::licence::refuse_checklist_input(&data)?;
@@ -369,16 +252,6 @@ pub async fn create_case(
     finish(app, tx, actor, idem, response, now).await
 }
 
-/// Loads a case the actor may see, or answers NotFound (also for another organisation's case,
-/// and for an enterprise that has not granted this agency access).
-pub(crate) async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<CaseRow, AppError> {
-    let row = store::cases::find(&app.db, id).await?;
-    match row {
-        Some(row) if directory::access(&app.db, actor).await?.covers(&row.org) => Ok(row),
-        _ => Err(AppError::NotFound(format!("case {id}"))),
-    }
-}
-
 /// Fires `action` on a case: load, decide (pure), then update with a version check, append the
 /// audit entry and carry out the clock effects in one transaction.
 pub async fn fire(
@@ -403,6 +276,9 @@ pub async fn fire(
         cal,
         now,
     } = decide_action(app, actor, case_id, action, &request).await?;
+    // Read before the transaction: on SQLite a transaction must write first.
+    let continued = clocks::continued_with_warnings(&def, &transition.effects);
+    let fired = clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued).await?;
 
     let tx = app.db.begin().await?;
     let committed = commit_transition(
@@ -419,6 +295,7 @@ pub async fn fire(
             comment: request.comment,
             now,
             clocks: &mut case_clocks,
+            fired: Some(fired),
             cal: &cal,
         },
     )
@@ -580,6 +457,10 @@ pub(crate) struct Pending<'a> {
     pub comment: Option<String>,
     pub now: chrono::DateTime<chrono::Utc>,
     pub clocks: &'a mut CaseClocks,
+    /// The warnings already fired in the runs the transition continues, read before the
+    /// transaction (see `clocks::continued_with_warnings`); `None` reads them in it, for a
+    /// transaction that has already written.
+    pub fired: Option<clocks::FiredWarnings>,
     pub cal: &'a Calendar,
 }
 
@@ -593,44 +474,32 @@ pub(crate) async fn commit_transition(
     tx: &impl sea_orm::ConnectionTrait,
     p: Pending<'_>,
 ) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
-    let Pending {
-        relied_on,
+    let (def, row, transition, actor, now, cal) =
+        (p.def, p.row, p.transition, p.actor, p.now, p.cal);
+    let notice_comment = p.comment.clone();
+    let notice_payload = p.audit_payload.clone();
+    let fired = match p.fired {
+        Some(f) => f,
+        None => {
+            let continued = clocks::continued_with_warnings(def, &transition.effects);
+            clocks::fired_warnings(tx, row.id, p.clocks, &continued).await?
+        }
+    };
+    let input = super::plan::Input {
         def,
         row,
-        history,
+        history: p.history,
         actor,
         transition,
-        audit_payload,
-        comment,
+        audit_payload: p.audit_payload,
+        comment: p.comment,
+        relied_on: p.relied_on,
         now,
-        clocks: case_clocks,
+        clocks: p.clocks,
+        fired: &fired,
         cal,
-    } = p;
-    let notice_comment = comment.clone();
-    let notice_payload = audit_payload.clone();
-    let continued = clocks::continued_with_warnings(def, &transition.effects);
-    let fired = if continued.is_empty() {
-        clocks::FiredWarnings::new()
-    } else {
-        clocks::fired_warnings(tx, row.id, case_clocks, &continued).await?
     };
-    let mut planned = super::plan::transition(
-        app,
-        super::plan::Input {
-            def,
-            row,
-            history,
-            actor,
-            transition,
-            audit_payload,
-            comment,
-            relied_on,
-            now,
-            clocks: case_clocks,
-            fired: &fired,
-            cal,
-        },
-    )?;
+    let mut planned = super::plan::transition(app, input)?;
     if !store::cases::advance(tx, &planned.plan.case).await? {
         return Ok(None);
     }
@@ -646,27 +515,16 @@ pub(crate) async fn commit_transition(
         now,
     )
     .await?;
-    for effect in &transition.effects {
-        if let Effect::IssueReference { prefix } = effect {
-            let year = crate::domain::calendar::local_date(now)
-                .format("%Y")
-                .to_string();
-            let n = store::counters::next(tx, &format!("{prefix}-{year}")).await?;
-            let r = format!("{prefix}-{year}-{n:06}");
-            store::cases::set_reference(tx, row.id, &r).await?;
-            planned.updated.reference = Some(r);
-        }
-    }
+    issue_references(tx, &mut planned, transition, now).await?;
     let super::plan::Planned {
         plan,
         updated,
         history,
         ..
     } = planned;
-    store::plan::write(tx, plan.rows()?).await?;
-    notices(
+    let mut rows = plan.rows()?;
+    rows.notices = notices(
         app,
-        tx,
         def,
         &updated,
         actor,
@@ -674,40 +532,100 @@ pub(crate) async fn commit_transition(
         notice_comment.as_deref(),
         &notice_payload,
         &after,
-        case_clocks,
+        p.clocks,
         cal,
         now,
-    )
-    .await?;
-    if let Some(next) = after.follow_up {
-        // An automatic action the registry called for, in the same transaction.
-        let system = Actor::system();
-        let view = CaseView {
-            state: &updated.state,
-            data: &updated.data,
-            history: &history,
-        };
-        let follow = engine::decide(def, view, &system, next, &serde_json::json!({}), now)?;
-        return Box::pin(commit_transition(
-            app,
-            tx,
-            Pending {
-                relied_on: Vec::new(),
+    )?;
+    store::plan::write(tx, rows).await?;
+    match after.follow_up {
+        Some(next) => {
+            let done = Done {
                 def,
-                row: &updated,
-                history: history.clone(),
-                actor: &system,
-                transition: &follow,
-                audit_payload: serde_json::json!({"after": transition.action}),
-                comment: None,
-                now,
-                clocks: case_clocks,
+                updated: &updated,
+                history: &history,
+                transition,
+                clocks: p.clocks,
                 cal,
-            },
-        ))
-        .await;
+                now,
+            };
+            Box::pin(follow_up(app, tx, done, next)).await
+        }
+        None => Ok(Some((updated, history))),
     }
-    Ok(Some((updated, history)))
+}
+
+/// Gives the case the reference numbers the transition issues (the next of each year's series).
+async fn issue_references(
+    tx: &impl sea_orm::ConnectionTrait,
+    planned: &mut super::plan::Planned,
+    transition: &Transition,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    for effect in &transition.effects {
+        if let Effect::IssueReference { prefix } = effect {
+            let year = crate::domain::calendar::local_date(now)
+                .format("%Y")
+                .to_string();
+            let n = store::counters::next(tx, &format!("{prefix}-{year}")).await?;
+            let r = format!("{prefix}-{year}-{n:06}");
+            store::cases::set_reference(tx, planned.updated.id, &r).await?;
+            planned.updated.reference = Some(r);
+        }
+    }
+    Ok(())
+}
+
+/// A written transition, as a follow-up starts from it.
+struct Done<'a, 'c> {
+    def: &'a Definition,
+    updated: &'a CaseRow,
+    history: &'a [Step],
+    transition: &'a Transition,
+    clocks: &'c mut CaseClocks,
+    cal: &'a Calendar,
+    now: DateTime<Utc>,
+}
+
+/// An automatic action the registry called for after a transition, in the same transaction.
+async fn follow_up(
+    app: &App,
+    tx: &impl sea_orm::ConnectionTrait,
+    done: Done<'_, '_>,
+    next: &'static str,
+) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
+    let system = Actor::system();
+    let view = CaseView {
+        state: &done.updated.state,
+        data: &done.updated.data,
+        history: done.history,
+    };
+    let follow = engine::decide(
+        done.def,
+        view,
+        &system,
+        next,
+        &serde_json::json!({}),
+        done.now,
+    )?;
+    commit_transition(
+        app,
+        tx,
+        Pending {
+            relied_on: Vec::new(),
+            def: done.def,
+            row: done.updated,
+            history: done.history.to_vec(),
+            actor: &system,
+            transition: &follow,
+            audit_payload: serde_json::json!({"after": done.transition.action}),
+            comment: None,
+            now: done.now,
+            clocks: done.clocks,
+            fired: None,
+            cal: done.cal,
+        },
+    )
+    .await
 }
 
 /// Runs the transition's registry movements and adds what they did to the planned entry.
@@ -748,9 +666,8 @@ async fn ledger_effects(
 
 /// The notices a transition gives: its own, and those the registry asked for.
 #[allow(clippy::too_many_arguments)]
-async fn notices(
+pub(crate) fn notices(
     app: &App,
-    tx: &impl sea_orm::ConnectionTrait,
     def: &Definition,
     updated: &CaseRow,
     actor: &Actor,
@@ -761,19 +678,21 @@ async fn notices(
     case_clocks: &CaseClocks,
     cal: &Calendar,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<Vec<store::notices::NoticeRow>, AppError> {
+    use super::notify::{notice, About, Audience};
     let wanted = transition
         .effects
         .iter()
         .any(|e| matches!(e, Effect::Notify { .. }))
         || !after.notices.is_empty();
     if !wanted {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let readings = clocks::readings(def, case_clocks, cal, now);
+    let mut out = Vec::new();
     for effect in &transition.effects {
         if let Effect::Notify { kind, roles } = effect {
-            let about = super::notify::About {
+            let about = About {
                 def,
                 case: updated,
                 actor: &actor.subject,
@@ -782,11 +701,11 @@ async fn notices(
                 clocks: &readings,
                 clock: None,
             };
-            super::notify::enqueue(app, tx, kind, *roles, about, now).await?;
+            out.push(notice(app, kind, Audience::Roles(*roles), about, now)?);
         }
     }
     for n in &after.notices {
-        let about = super::notify::About {
+        let about = About {
             def,
             case: updated,
             actor: &actor.subject,
@@ -795,10 +714,10 @@ async fn notices(
             clocks: &readings,
             clock: None,
         };
-        super::notify::enqueue_orgs(app, tx, n.kind, std::slice::from_ref(&n.org), about, now)
-            .await?;
+        let audience = Audience::Orgs(vec![n.org.clone()]);
+        out.push(notice(app, n.kind, audience, about, now)?);
     }
-    Ok(())
+    Ok(out)
 }
 
 pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot, AppError> {

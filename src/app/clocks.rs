@@ -41,6 +41,34 @@ pub struct CaseClocks {
 impl CaseClocks {
     pub async fn load(db: &impl ConnectionTrait, case_id: Uuid) -> Result<CaseClocks, AppError> {
         let (rows, segments) = store::clocks::of_case(db, case_id).await?;
+        Ok(CaseClocks::from_rows(rows, segments))
+    }
+
+    /// The clocks of many cases, in two queries.
+    pub async fn load_many(
+        db: &impl ConnectionTrait,
+        case_ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, CaseClocks>, AppError> {
+        let (rows, segments) = store::clocks::of_cases(db, case_ids).await?;
+        let mut rows_of: HashMap<Uuid, Vec<ClockRow>> = HashMap::new();
+        for r in rows {
+            rows_of.entry(r.case_id).or_default().push(r);
+        }
+        let mut segments_of: HashMap<Uuid, Vec<SegmentRow>> = HashMap::new();
+        for s in segments {
+            segments_of.entry(s.case_id).or_default().push(s);
+        }
+        Ok(case_ids
+            .iter()
+            .map(|id| {
+                let rows = rows_of.remove(id).unwrap_or_default();
+                let segments = segments_of.remove(id).unwrap_or_default();
+                (*id, CaseClocks::from_rows(rows, segments))
+            })
+            .collect())
+    }
+
+    fn from_rows(rows: Vec<ClockRow>, segments: Vec<SegmentRow>) -> CaseClocks {
         let rows: HashMap<String, ClockRow> =
             rows.into_iter().map(|r| (r.clock.clone(), r)).collect();
         let mut by_clock: HashMap<String, Vec<SegmentRow>> = HashMap::new();
@@ -49,10 +77,10 @@ impl CaseClocks {
                 by_clock.entry(s.clock.clone()).or_default().push(s);
             }
         }
-        Ok(CaseClocks {
+        CaseClocks {
             rows,
             segments: by_clock,
-        })
+        }
     }
 
     fn domain_segments(&self, clock: &str) -> Vec<Segment> {

@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
-use super::cases::{commit_transition, history_steps, Pending};
+use super::cases::{commit_transition, Pending};
 use super::clocks::{self, CaseClocks};
+use super::load::history_steps;
 use super::notify;
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
@@ -14,6 +15,8 @@ use crate::metrics;
 use crate::store;
 use crate::store::clocks::TimerRow;
 use sea_orm::TransactionTrait;
+
+mod batch;
 
 /// Timers claimed and fired per transaction.
 const BATCH: u64 = 200;
@@ -78,7 +81,32 @@ async fn fire_batch(app: &App) -> Result<(usize, Fired), AppError> {
         return Ok((0, Fired::default()));
     }
     let mut outcomes: Vec<store::clocks::TimerOutcome> = Vec::with_capacity(claimed.len());
-    for timers in by_case(&claimed) {
+    let (singles, mut slow): (Vec<_>, Vec<_>) =
+        by_case(&claimed).into_iter().partition(|g| g.len() == 1);
+    let singles: Vec<&TimerRow> = singles.into_iter().flatten().collect();
+    if !singles.is_empty() {
+        // The cases with one timer each, together, under a savepoint: if anything in it fails,
+        // they all go the one-by-one way, which finds the case at fault.
+        let savepoint = sea_orm::TransactionTrait::begin(&tx).await?;
+        match batch::run(&savepoint, app, &singles, now, &cal).await {
+            Ok(done) => {
+                savepoint.commit().await?;
+                outcomes.extend(done.outcomes);
+                slow.extend(
+                    singles
+                        .iter()
+                        .filter(|t| done.slow.contains(&t.id))
+                        .map(|t| vec![*t]),
+                );
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                tracing::warn!("a batch of deadlines goes one by one: {e}");
+                slow.extend(singles.iter().map(|t| vec![*t]));
+            }
+        }
+    }
+    for timers in slow {
         let savepoint = sea_orm::TransactionTrait::begin(&tx).await?;
         match fire_case(&savepoint, app, &timers, now, &cal).await {
             Ok(done) => {
@@ -179,6 +207,102 @@ async fn fire_one(
 
 const MOVED_ON: &str = "moved_on";
 
+/// What the audit entry of a deadline's action records: the timer, its due moment, and when it
+/// fired.
+fn deadline_payload(timer: &TimerRow, now: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    json!({
+        "deadline": {
+            "timer": timer.id,
+            "clock": timer.clock,
+            "due_at": timer.due_at,
+            "fired_at": now,
+        }
+    })
+}
+
+fn deadline_comment(timer: &TimerRow) -> String {
+    format!("deadline of clock `{}` passed", timer.clock)
+}
+
+/// A warning that is due, on its case.
+pub(super) struct Warned<'a> {
+    pub def: &'a crate::engine::Definition,
+    pub row: &'a store::cases::CaseRow,
+    pub clocks: &'a CaseClocks,
+    pub timer: &'a TimerRow,
+    /// The clock's due date, as people read it.
+    pub due: String,
+    /// For an auction lot, the winners who have not paid yet: they are told too.
+    pub unpaid: Vec<String>,
+}
+
+/// The notices a warning gives: to the roles its clock names, and to `unpaid`.
+pub(super) fn warning_notices(
+    app: &App,
+    w: Warned<'_>,
+    cal: &Calendar,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<store::notices::NoticeRow>, AppError> {
+    let readings = clocks::readings(w.def, w.clocks, cal, now);
+    let about = || notify::About {
+        def: w.def,
+        case: w.row,
+        actor: "system",
+        comment: None,
+        payload: None,
+        clocks: &readings,
+        clock: Some((&w.timer.clock, w.due.clone())),
+    };
+    let mut notices = Vec::new();
+    if let Some(spec) = w.def.clock(&w.timer.clock).filter(|c| !c.notify.is_empty()) {
+        let audience = notify::Audience::Roles(spec.notify);
+        notices.push(notify::notice(
+            app,
+            "deadline_warning",
+            audience,
+            about(),
+            now,
+        )?);
+    }
+    if !w.unpaid.is_empty() {
+        let audience = notify::Audience::Orgs(w.unpaid);
+        notices.push(notify::notice(app, "payment_due", audience, about(), now)?);
+    }
+    Ok(notices)
+}
+
+/// The engine's decision on an expiry. What a deadline causes takes effect at its due moment,
+/// however late it fires (a server that was down does not move the dates the law sets); the
+/// audit entry records both times. A refused expiry is a deadline the law sets that did not take
+/// effect: it fails, for an admin to see, rather than being skipped in silence.
+pub(super) fn decide_expiry(
+    def: &crate::engine::Definition,
+    row: &store::cases::CaseRow,
+    history: &[crate::engine::Step],
+    action: &str,
+    timer: &TimerRow,
+) -> Result<crate::engine::Transition, AppError> {
+    let view = CaseView {
+        state: &row.state,
+        data: &row.data,
+        history,
+    };
+    engine::decide(
+        def,
+        view,
+        &Actor::system(),
+        action,
+        &json!({}),
+        timer.due_at,
+    )
+    .map_err(|e| {
+        AppError::Unexpected(anyhow::anyhow!(
+            "the expiry action `{action}` was refused in state `{}`: {e}",
+            row.state
+        ))
+    })
+}
+
 async fn fire_once(
     tx: &sea_orm::DatabaseTransaction,
     app: &App,
@@ -203,28 +327,21 @@ async fn fire_once(
         return skipped("the clock is no longer in this run or not running".into());
     };
     if timer.kind == "warning" {
-        let readings = clocks::readings(&def, &case_clocks, cal, now);
-        let due = current.due_date.clone().unwrap_or_default();
-        let spec = def.clock(&timer.clock);
-        let about = || notify::About {
-            def: &def,
-            case: &row,
-            actor: "system",
-            comment: None,
-            payload: None,
-            clocks: &readings,
-            clock: Some((&timer.clock, due.clone())),
+        let unpaid = if def.data == Some(crate::engine::DataSchema::AuctionLot) {
+            super::market::unpaid_awardees(tx, row.id).await?
+        } else {
+            Vec::new()
         };
-        if let Some(spec) = spec.filter(|c| !c.notify.is_empty()) {
-            notify::enqueue(app, tx, "deadline_warning", spec.notify, about(), now).await?;
-        }
-        if def.data == Some(crate::engine::DataSchema::AuctionLot) {
-            // The winners who have not paid yet are told too.
-            let orgs = super::market::unpaid_awardees(tx, row.id).await?;
-            if !orgs.is_empty() {
-                notify::enqueue_orgs(app, tx, "payment_due", &orgs, about(), now).await?;
-            }
-        }
+        let due = current.due_date.clone().unwrap_or_default();
+        let warned = Warned {
+            def: &def,
+            row: &row,
+            clocks: &case_clocks,
+            timer,
+            due,
+            unpaid,
+        };
+        store::notices::insert_many(tx, warning_notices(app, warned, cal, now)?).await?;
         return Ok((store::clocks::FIRED, None));
     }
     if current.due_at != Some(timer.due_at) {
@@ -234,31 +351,8 @@ async fn fire_once(
         return skipped("an expiry timer without an action".into());
     };
     let history = history_steps(tx, &def, row.id).await?;
+    let transition = decide_expiry(&def, &row, &history, action, timer)?;
     let system = Actor::system();
-    let view = CaseView {
-        state: &row.state,
-        data: &row.data,
-        history: &history,
-    };
-    // What a deadline causes takes effect at its due moment, however late it fires (a server that
-    // was down does not move the dates the law sets); the audit entry records both times.
-    // A refused expiry is a deadline the law sets that did not take effect: it fails, for an
-    // admin to see, rather than being skipped in silence.
-    let transition = engine::decide(&def, view, &system, action, &json!({}), timer.due_at)
-        .map_err(|e| {
-            AppError::Unexpected(anyhow::anyhow!(
-                "the expiry action `{action}` was refused in state `{}`: {e}",
-                row.state
-            ))
-        })?;
-    let audit_payload = json!({
-        "deadline": {
-            "timer": timer.id,
-            "clock": timer.clock,
-            "due_at": timer.due_at,
-            "fired_at": now,
-        }
-    });
     let committed = commit_transition(
         app,
         tx,
@@ -269,10 +363,11 @@ async fn fire_once(
             history,
             actor: &system,
             transition: &transition,
-            audit_payload,
-            comment: Some(format!("deadline of clock `{}` passed", timer.clock)),
+            audit_payload: deadline_payload(timer, now),
+            comment: Some(deadline_comment(timer)),
             now,
             clocks: &mut case_clocks,
+            fired: None,
             cal,
         },
     )

@@ -127,7 +127,7 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
-fn user_of(r: UserRow) -> User {
+pub(crate) fn user_of(r: UserRow) -> User {
     User {
         roles: serde_json::from_str(&r.roles).unwrap_or_default(),
         lang: Lang::parse(&r.lang).unwrap_or(Lang::Zh),

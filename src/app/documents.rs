@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::cases::load_visible;
 use super::idempotency::{finish, Idempotency};
+use super::load::{definition_of, load_visible};
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::{FieldErrors, Role};
@@ -240,7 +240,7 @@ pub async fn may_upload(app: &App, actor: &Actor, case_id: Uuid) -> Result<(), A
         }
         .into());
     }
-    let def = super::cases::definition_of(app, &row)?;
+    let def = definition_of(app, &row)?;
     if def
         .state_id(&row.state)
         .is_some_and(|s| def.state(s).terminal)
@@ -259,15 +259,35 @@ pub async fn relied_on(
     db: &impl sea_orm::ConnectionTrait,
     case_id: Uuid,
 ) -> Result<Vec<Value>, AppError> {
+    Ok(latest_of(store::documents::of_case(db, case_id).await?))
+}
+
+/// The documents each of `case_ids` relies on, in one query.
+pub async fn relied_on_many(
+    db: &impl sea_orm::ConnectionTrait,
+    case_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<Value>>, AppError> {
+    let mut by_case: std::collections::HashMap<Uuid, Vec<DocumentRow>> = Default::default();
+    for d in store::documents::of_cases(db, case_ids).await? {
+        by_case.entry(d.case_id).or_default().push(d);
+    }
+    Ok(by_case
+        .into_iter()
+        .map(|(id, docs)| (id, latest_of(docs)))
+        .collect())
+}
+
+/// The latest version of each named document (rows ordered by name, then version).
+fn latest_of(rows: Vec<DocumentRow>) -> Vec<Value> {
     let mut latest: std::collections::BTreeMap<String, DocumentRow> =
         std::collections::BTreeMap::new();
-    for d in store::documents::of_case(db, case_id).await? {
+    for d in rows {
         latest.insert(d.name.clone(), d);
     }
-    Ok(latest
+    latest
         .into_values()
         .map(|d| json!({"name": d.name, "version": d.version, "sha256": d.sha256}))
-        .collect())
+        .collect()
 }
 
 /// Adds a document (or a new version of one) to a case: the upload is a case event. The case's
@@ -312,7 +332,7 @@ pub async fn upload(
             tx.rollback().await?;
             continue;
         };
-        let def = super::cases::definition_of(app, &locked)?;
+        let def = definition_of(app, &locked)?;
         if def
             .state_id(&locked.state)
             .is_some_and(|s| def.state(s).terminal)
@@ -344,7 +364,7 @@ pub async fn upload(
             uploaded_at: now,
         };
         let payload = json!({"name": name, "version": version, "sha256": sha256, "size": size, "content_type": content_type});
-        super::cases::append_event(&tx, &locked, actor, "upload_document", payload, now).await?;
+        super::audit::append_event(&tx, &locked, actor, "upload_document", payload, now).await?;
         store::documents::insert(&tx, doc.clone()).await?;
         let placed = place(&app.files, &mut file, &sha256).await?;
         return match finish(app, tx, actor, idem, view(doc), now).await {

@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::cases::history_steps_of;
 use super::directory::{self, Access};
+use super::load::history_steps_of;
 use super::{App, AppError};
 use crate::engine::{self, Actor, CaseView};
 use crate::store;

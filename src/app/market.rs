@@ -195,6 +195,103 @@ pub(crate) async fn check_window(app: &App, row: &CaseRow, action: &str) -> Resu
     Ok(())
 }
 
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Take {
+    pub entry_id: Uuid,
+    pub lot: Uuid,
+    pub buyer: String,
+    pub amount_kg: i64,
+    pub price_fen: i64,
+    pub paid_fen: i64,
+    pub left_kg: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// An eligible buyer takes part of an open listing at its price: escrow to buyer and the payment
+/// recorded, with an audit entry on the lot, in one transaction. The lot's row is locked first,
+/// so concurrent buyers queue; the escrow debit takes the amount only if it is still there, so a
+/// listing never over-fills.
+pub async fn take(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+    input: Value,
+    idem: Option<&Idempotency>,
+) -> Result<Take, AppError> {
+    super::require(actor, Role::Applicant)?;
+    let mut errors = FieldErrors::default();
+    errors.known_fields(&input, &["amount_kg"]);
+    let amount = ledger::whole_positive(input.get("amount_kg"), "amount_kg", &mut errors);
+    errors.into_result().map_err(AppError::Validation)?;
+    let Some(amount) = amount else {
+        return Err(AppError::Unexpected(anyhow::anyhow!(
+            "validated amount missing"
+        )));
+    };
+    let row = store::cases::find(&app.db, lot_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("lot {lot_id}")))?;
+    if row.workflow_key != "listing" {
+        return Err(AppError::NotFound(format!("lot {lot_id}")));
+    }
+    if row.org == actor.org {
+        return Err(AppError::Forbidden("a buyer other than the seller".into()));
+    }
+    match store::directory::find_org(&app.db, &actor.org).await? {
+        Some(o) if o.kind == "enterprise" => {}
+        _ => return Err(AppError::Forbidden("an enterprise in the directory".into())),
+    }
+    check_window(app, &row, "take").await?;
+    let lot = ledger::LotData::parse(&row.data).map_err(AppError::Validation)?;
+    let paid = ledger::notional_fen(amount, lot.price_fen)
+        .ok_or_else(|| AppError::invalid("amount_kg", "amount x price does not fit the ledger"))?;
+    let now = to_micros(app.clock.now());
+    let entry_id = Uuid::now_v7();
+    let tx = app.db.begin().await?;
+    // Lock the lot (and check it is open) before anything else.
+    let Some(locked) = store::cases::bump_in_state(&tx, lot_id, "open", now).await? else {
+        return Err(crate::engine::TransitionError::NotAllowed {
+            state: row.state,
+            action: "take".into(),
+        }
+        .into());
+    };
+    let escrow = super::registry::escrow_account(&tx, lot_id, now).await?;
+    let sale = super::registry::Sale {
+        seller: &row.org,
+        buyer: &actor.org,
+        asset: &lot.asset,
+        amount_kg: amount,
+        paid_fen: paid,
+    };
+    super::registry::transfer_from_escrow(&tx, &escrow, sale, entry_id, actor, now).await?;
+    let left: i64 = store::registry::balances(&tx, escrow.id)
+        .await?
+        .iter()
+        .map(|b| b.amount_kg)
+        .sum();
+    super::audit::append_event(
+        &tx,
+        &locked,
+        actor,
+        "take",
+        json!({"entry": entry_id, "buyer": actor.org, "amount_kg": amount, "price_fen": lot.price_fen, "paid_fen": paid}),
+        now,
+    )
+    .await?;
+    let take = Take {
+        entry_id,
+        lot: lot_id,
+        buyer: actor.org.clone(),
+        amount_kg: amount,
+        price_fen: lot.price_fen,
+        paid_fen: paid,
+        left_kg: left,
+        at: now,
+    };
+    finish(app, tx, actor, idem, take, now).await
+}
+
 // ------------------------------------------------------------------ deposits
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -287,7 +384,7 @@ pub async fn record_deposit(
             "a deposit of {org} on lot {lot_id}"
         )));
     }
-    super::cases::append_event(
+    super::audit::append_event(
         &tx,
         &locked,
         actor,
@@ -520,7 +617,7 @@ pub async fn place_bid(
         updated_at: now,
     };
     store::market::insert_bid(&tx, row.clone()).await?;
-    super::cases::append_event(
+    super::audit::append_event(
         &tx,
         &locked,
         actor,
@@ -602,7 +699,7 @@ pub async fn change_bid(
         }
         None => json!({"bid": bid_id, "org": actor.org}),
     };
-    super::cases::append_event(&tx, &locked, actor, action, payload, now).await?;
+    super::audit::append_event(&tx, &locked, actor, action, payload, now).await?;
     let mut view = BidView::from(bid);
     view.status = status.into();
     view.updated_at = now;

@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod inbox;
 pub mod licence;
 pub mod links;
+pub(crate) mod load;
 pub mod market;
 pub mod notify;
 pub mod outbox;
@@ -150,6 +151,8 @@ pub struct App {
     /// River lines and waterfront siting rules (`workflows/geo/`).
     pub siting: Arc<siting::Siting>,
     pub mail: Arc<MailSettings>,
+    /// The directory as the mail sender reads it, kept until the directory changes.
+    pub directory: Arc<notify::DirectoryCache>,
     /// Where document bytes are kept.
     pub files: Arc<documents::FileStore>,
 }
@@ -233,6 +236,7 @@ impl App {
             catalogue: Arc::new(catalogue),
             siting: Arc::new(siting),
             mail: Arc::new(mail),
+            directory: Arc::new(notify::DirectoryCache::default()),
             files: Arc::new(files),
         })
     }

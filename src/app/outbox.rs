@@ -136,6 +136,8 @@ pub async fn deliver(app: &App, mailer: &Mailer, m: &MailRow) -> Result<Sent, Ap
 
 /// Sends everything due now, batch by batch.
 pub async fn send_due(app: &App, mailer: &Mailer) -> Result<Sent, AppError> {
+    // Notices recorded by actions become messages first.
+    super::notify::expand(app).await?;
     let mut total = Sent::default();
     loop {
         let batch = claim(app).await?;

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::cases::{audit_row, title_of};
+use super::audit::audit_row;
 use super::clocks::{self, CaseClocks, ClockPlan, FiredWarnings};
 use super::{App, AppError};
 use crate::domain::audit::AuditRecord;
@@ -103,34 +103,16 @@ pub fn transition(app: &App, input: Input<'_>) -> Result<Planned, AppError> {
         ))
     .then(|| super::siting::check_case(app, data))
     .flatten();
-    let mut payload = audit_payload;
-    if let Some(check) = &siting {
-        let facts = serde_json::to_value(check).map_err(|e| AppError::Unexpected(e.into()))?;
-        match &mut payload {
-            Value::Object(p) => {
-                p.insert("siting".into(), facts);
-            }
-            other => *other = serde_json::json!({ "siting": facts }),
-        }
-    }
-    let record = AuditRecord {
-        case_id: row.id,
-        seq: row.version + 1,
-        actor: actor.subject.clone(),
-        actor_org: actor.org.clone(),
-        roles: if actor.system {
-            vec!["system".into()]
-        } else {
-            actor.roles.names()
-        },
-        action: transition.action.clone(),
-        from_state: transition.from.clone(),
-        to_state: transition.to.clone(),
-        payload: payload.clone(),
+    let payload = with_siting(audit_payload, siting.as_ref())?;
+    let record = entry(
+        row,
+        actor,
+        transition,
+        payload.clone(),
         comment,
-        at: now,
-        documents: relied_on,
-    };
+        relied_on,
+        now,
+    );
     let hash = record.chain_hash(&row.audit_head);
     let title = new_data.as_ref().and_then(title_of);
     let submitted_at = (leaves_initial && row.submitted_at.is_none()).then_some(now);
@@ -146,47 +128,100 @@ pub fn transition(app: &App, input: Input<'_>) -> Result<Planned, AppError> {
         fired,
     )?;
 
-    let mut updated = row.clone();
-    updated.state = transition.to.clone();
-    updated.version = row.version + 1;
-    updated.audit_head = hash.clone();
-    updated.updated_at = now;
-    if let Some(d) = &new_data {
-        updated.data = d.clone();
-    }
-    if title.is_some() {
-        updated.title = title.clone();
-    }
-    if submitted_at.is_some() {
-        updated.submitted_at = submitted_at;
-    }
     history.push(Step {
         action: transition.action.clone(),
         actor: actor.subject.clone(),
         at: now,
         payload,
     });
+    let case = CaseWrite {
+        id: row.id,
+        expected_version: row.version,
+        state: transition.to.clone(),
+        data: new_data,
+        title,
+        submitted_at,
+        audit_head: hash.clone(),
+        at: now,
+    };
     Ok(Planned {
+        updated: written(row, &case),
         plan: Plan {
-            case: CaseWrite {
-                id: row.id,
-                expected_version: row.version,
-                state: transition.to.clone(),
-                data: new_data,
-                title,
-                submitted_at,
-                audit_head: hash.clone(),
-                at: now,
-            },
+            case,
             audit: audit_row(&record, &row.audit_head, &hash),
             clocks: clock_plan,
             siting,
         },
-        updated,
         history,
         record,
         prev_hash: row.audit_head.clone(),
     })
+}
+
+/// The case as it is once `w` is written.
+fn written(row: &CaseRow, w: &CaseWrite) -> CaseRow {
+    let mut updated = row.clone();
+    updated.state = w.state.clone();
+    updated.version = w.expected_version + 1;
+    updated.audit_head = w.audit_head.clone();
+    updated.updated_at = w.at;
+    if let Some(d) = &w.data {
+        updated.data = d.clone();
+    }
+    if w.title.is_some() {
+        updated.title = w.title.clone();
+    }
+    if w.submitted_at.is_some() {
+        updated.submitted_at = w.submitted_at;
+    }
+    updated
+}
+
+/// The audit payload with the siting check's facts in it.
+fn with_siting(
+    mut payload: Value,
+    siting: Option<&crate::domain::siting::Check>,
+) -> Result<Value, AppError> {
+    if let Some(check) = siting {
+        let facts = serde_json::to_value(check).map_err(|e| AppError::Unexpected(e.into()))?;
+        match &mut payload {
+            Value::Object(p) => {
+                p.insert("siting".into(), facts);
+            }
+            other => *other = serde_json::json!({ "siting": facts }),
+        }
+    }
+    Ok(payload)
+}
+
+/// The audit entry a transition of `row` writes.
+fn entry(
+    row: &CaseRow,
+    actor: &Actor,
+    transition: &Transition,
+    payload: Value,
+    comment: Option<String>,
+    documents: Vec<Value>,
+    now: DateTime<Utc>,
+) -> AuditRecord {
+    AuditRecord {
+        case_id: row.id,
+        seq: row.version + 1,
+        actor: actor.subject.clone(),
+        actor_org: actor.org.clone(),
+        roles: if actor.system {
+            vec!["system".into()]
+        } else {
+            actor.roles.names()
+        },
+        action: transition.action.clone(),
+        from_state: transition.from.clone(),
+        to_state: transition.to.clone(),
+        payload,
+        comment,
+        at: now,
+        documents,
+    }
 }
 
 impl Planned {
@@ -289,4 +324,12 @@ impl Plan {
         }
         out
     }
+}
+
+/// The name search looks in: a project's or a plan's.
+pub(crate) fn title_of(data: &Value) -> Option<String> {
+    ["project_name", "plan_name"]
+        .iter()
+        .find_map(|f| data.get(*f).and_then(Value::as_str))
+        .map(str::to_string)
 }

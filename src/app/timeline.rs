@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::cases::{definition_of, load_visible};
+use super::load::{definition_of, load_visible};
 use super::{App, AppError};
 use crate::domain::calendar::{self, Segment};
 use crate::engine::Actor;

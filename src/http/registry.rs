@@ -61,7 +61,7 @@ pub async fn take(
     path: web::Path<Uuid>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let work = registry::take(
+    let work = crate::app::market::take(
         &app,
         &caller.0,
         path.into_inner(),

@@ -89,6 +89,29 @@ pub async fn steps_of_cases(
     Ok(out)
 }
 
+/// Who acted on each of `case_ids`, and in which roles (JSON arrays as hashed): one query.
+pub async fn actors_of_cases(
+    db: &impl ConnectionTrait,
+    case_ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, String)>, DbErr> {
+    let mut out = Vec::new();
+    for chunk in case_ids.chunks(5000) {
+        out.extend(
+            AuditEntry::find()
+                .select_only()
+                .column(audit_entry::Column::CaseId)
+                .column(audit_entry::Column::Actor)
+                .column(audit_entry::Column::Roles)
+                .filter(audit_entry::Column::CaseId.is_in(chunk.iter().copied()))
+                .distinct()
+                .into_tuple::<(Uuid, String, String)>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// The entries of one case, oldest first.
 pub async fn of_case(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Vec<AuditRow>, DbErr> {
     AuditEntry::find()

@@ -5,7 +5,7 @@ use entity::case::{self, Entity as Case};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -14,6 +14,17 @@ pub use entity::case::Model as CaseRow;
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<CaseRow>, DbErr> {
     Case::find_by_id(id).one(db).await
+}
+
+/// The cases with these ids (those that exist), in one query.
+pub async fn find_many(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Vec<CaseRow>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Case::find()
+        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: CaseRow) -> Result<(), DbErr> {
@@ -140,8 +151,16 @@ pub async fn advance_many(
                 .into(),
         );
     }
-    let moved = update.filter(which).exec_with_returning(db).await?;
-    Ok(moved.into_iter().map(|m| m.id).collect())
+    // RETURNING through sea-query: sea-orm's own refuses it on SQLite, which has had it since
+    // 3.35 (the bundled library is newer).
+    let mut statement = update.filter(which).into_query();
+    statement.returning_col(case::Column::Id);
+    let backend = db.get_database_backend();
+    db.query_all(backend.build(&statement))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect()
 }
 
 #[derive(Debug, Clone, Default)]

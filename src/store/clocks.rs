@@ -128,6 +128,27 @@ pub async fn upsert_many(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Resu
     Ok(())
 }
 
+/// The clock rows and segments of many cases, in two queries.
+pub async fn of_cases(
+    db: &impl ConnectionTrait,
+    case_ids: &[Uuid],
+) -> Result<(Vec<ClockRow>, Vec<SegmentRow>), DbErr> {
+    if case_ids.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let clocks = CaseClock::find()
+        .filter(case_clock::Column::CaseId.is_in(case_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let segments = ClockSegment::find()
+        .filter(clock_segment::Column::CaseId.is_in(case_ids.iter().copied()))
+        .order_by_asc(clock_segment::Column::StartedAt)
+        .order_by_asc(clock_segment::Column::Id)
+        .all(db)
+        .await?;
+    Ok((clocks, segments))
+}
+
 pub async fn of_case(
     db: &impl ConnectionTrait,
     case_id: Uuid,

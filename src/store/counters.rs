@@ -31,3 +31,11 @@ pub async fn next(db: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
         .await?
         .map_or(0, |c| c.value))
 }
+
+/// A counter's value now, without moving it (0 if it was never moved).
+pub async fn current(db: &impl ConnectionTrait, name: &str) -> Result<i64, DbErr> {
+    Ok(Counter::find_by_id(name.to_string())
+        .one(db)
+        .await?
+        .map_or(0, |c| c.value))
+}

@@ -35,6 +35,22 @@ pub async fn of_case(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Vec<Doc
         .await
 }
 
+/// The documents of many cases, in one query.
+pub async fn of_cases(
+    db: &impl ConnectionTrait,
+    case_ids: &[Uuid],
+) -> Result<Vec<DocumentRow>, DbErr> {
+    if case_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Document::find()
+        .filter(document::Column::CaseId.is_in(case_ids.iter().copied()))
+        .order_by_asc(document::Column::Name)
+        .order_by_asc(document::Column::Version)
+        .all(db)
+        .await
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     case_id: Uuid,

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod documents;
 pub mod idempotency;
 pub mod market;
+pub mod notices;
 pub mod outbox;
 pub mod plain;
 pub mod plan;

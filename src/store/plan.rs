@@ -16,14 +16,16 @@ pub struct Rows {
     /// Siting checks: case, the check as JSON, when.
     pub sitings: Vec<(Uuid, String, DateTime<Utc>)>,
     pub clocks: ClockWrites,
+    pub notices: Vec<super::notices::NoticeRow>,
 }
 
 /// Writes `rows`: the audit entries in one statement, each siting check, the clock writes in at
-/// most five.
+/// most five, the notices in one.
 pub async fn write(db: &impl ConnectionTrait, rows: Rows) -> Result<(), DbErr> {
     super::bulk::audit(db, rows.audits).await?;
     for (case_id, result, at) in &rows.sitings {
         super::reform::save_siting(db, *case_id, result, *at).await?;
     }
-    super::clocks::write(db, rows.clocks).await
+    super::clocks::write(db, rows.clocks).await?;
+    super::notices::insert_many(db, rows.notices).await
 }

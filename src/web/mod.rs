@@ -107,6 +107,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/admin/outbox/{id}/retry",
                     web::post().to(admin::retry_mail),
                 )
+                .route(
+                    "/admin/timers/{id}/retry",
+                    web::post().to(admin::retry_timer),
+                )
                 .route("/admin/clock", web::post().to(admin::move_clock)),
         );
 }

@@ -134,6 +134,10 @@ async fn bid(app: &TestApp, lot: &str, who: &str, amount: i64, price: i64) -> Re
 }
 
 async fn mail_kinds(app: &TestApp, lot: &str) -> Vec<(String, String)> {
+    // The sender turns the notices into messages; here, at once.
+    greenlane::app::notify::expand(&app.app)
+        .await
+        .expect("expand");
     let r = app
         .get(&admin(), &format!("/api/v1/admin/outbox?case_id={lot}"))
         .await;

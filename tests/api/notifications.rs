@@ -40,7 +40,13 @@ async fn each_person_gets_the_notice_in_their_language_over_smtp() {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        // Written in the same transaction as the actions: pending before anything is sent.
+        // Recorded in the same transaction as the actions as notices; the sender's first step
+        // turns them into one message per person, pending until sent.
+        assert_eq!(outbox_rows(&app, "pending").await.len(), 0);
+        assert_eq!(
+            greenlane::app::notify::expand(&app.app).await.expect("expand"),
+            2
+        );
         assert_eq!(outbox_rows(&app, "pending").await.len(), 2);
 
         let sent = outbox::send_due(&app.app, &app.mailer).await.expect("send");
@@ -215,6 +221,9 @@ async fn a_crash_between_sending_and_marking_repeats_the_message_with_the_same_m
         app.act(&ann, &id, "submit", 1, json!({})).await;
 
         // A sender claims and sends, then dies before marking the message sent.
+        greenlane::app::notify::expand(&app.app)
+            .await
+            .expect("expand");
         let claimed = outbox::claim(&app.app).await.expect("claim");
         assert_eq!(claimed.len(), 1);
         app.mailer.send(&claimed[0]).await.expect("sent once");

@@ -76,3 +76,57 @@ async fn the_report_forms_plans_are_what_review_saw() {
     insta::assert_snapshot!("report_form_plans", out.join("\n"));
     db.drop_it().await;
 }
+
+/// Sixteen people acting at once, each on their own case, through pauses and resumptions of
+/// clocks with warnings (the transitions that read the most): on SQLite every transaction must
+/// write first, or a concurrent writer makes it fail outright instead of wait.
+#[tokio::test]
+async fn concurrent_actions_that_pause_and_resume_clocks_queue_instead_of_failing() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let app = app.app.clone();
+            tasks.push(tokio::spawn(async move {
+                let one = |r: Role| -> RoleSet { [r].into_iter().collect() };
+                let ann = Actor::person("ann@acme.example", "ACME", one(Role::Applicant));
+                let rui = Actor::person("rui@bureau.example", "CQEEB", one(Role::Reviewer));
+                let case = cases::create_case(&app, &ann, "eia_report_form", project(), None, None)
+                    .await
+                    .expect("created");
+                let steps = [
+                    (&ann, "submit", json!({})),
+                    (
+                        &rui,
+                        "request_supplement",
+                        json!({"missing_items": ["site plan"]}),
+                    ),
+                    (&ann, "resubmit", json!({})),
+                    (
+                        &rui,
+                        "request_supplement",
+                        json!({"missing_items": ["noise survey"]}),
+                    ),
+                    (&ann, "resubmit", json!({})),
+                ];
+                let mut version = case.version;
+                for (who, action, payload) in steps {
+                    let request = FireRequest {
+                        expected_version: version,
+                        comment: None,
+                        payload,
+                    };
+                    version = cases::fire(&app, who, case.id, action, request, None)
+                        .await
+                        .unwrap_or_else(|e| panic!("{action}: {e}"))
+                        .version;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("every walk completes");
+        }
+        db
+    })
+    .await;
+}

@@ -1,4 +1,5 @@
-//! `/admin`: organisations, users, agency grants, calendars, the outbox and the clock. Every
+//! `/admin`: organisations, users, agency grants, calendars, deadlines that failed to fire, the
+//! outbox and the clock. Every
 //! change goes through the same use cases as the API, audited in the installation's stream.
 
 use actix_multipart::Multipart;
@@ -41,6 +42,8 @@ pub struct AdminPage {
     pub calendar: CalendarSummary,
     pub mail: Vec<MailView>,
     pub mail_state: String,
+    /// Deadlines that failed to fire and wait for an admin.
+    pub failed_timers: Vec<deadlines::TimerView>,
     pub now: String,
     pub manual: bool,
     pub roles: Vec<&'static str>,
@@ -113,6 +116,7 @@ async fn admin_page(
         calendar: calendars::summary(app).await?,
         mail,
         mail_state: state.unwrap_or("failed").to_string(),
+        failed_timers: deadlines::list_timers(app, &who.actor, Some("failed"), None).await?,
         now: local_time(deadlines::read_clock(app, &who.actor)?),
         manual: app.clock.manual().is_some(),
         roles: ROLES.to_vec(),
@@ -378,6 +382,18 @@ pub async fn retry_mail(
     let id: Uuid = id.parse().map_err(|_| WebError::NotFound)?;
     outbox::retry(&app, &posted.who.actor, id, None).await?;
     Ok(see_other("/admin?done=mail-requeued#outbox"))
+}
+
+/// `POST /admin/timers/{id}/retry`: a deadline that failed to fire goes back in line.
+pub async fn retry_timer(
+    posted: Posted,
+    app: web::Data<App>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    require_admin(&posted.who)?;
+    let id: Uuid = id.parse().map_err(|_| WebError::NotFound)?;
+    deadlines::retry_timer(&app, &posted.who.actor, id, None).await?;
+    Ok(see_other("/admin?done=timer-requeued#timers"))
 }
 
 /// `POST /admin/clock`: set (a moment in Asia/Shanghai) or advance (hours) the manual clock.

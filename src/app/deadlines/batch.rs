@@ -1,0 +1,266 @@
+//! The fast path of a batch of deadlines. The cases that have one due timer each are read
+//! together (the cases, their clocks, the steps their rules look at, their documents: five
+//! queries), decided and planned in memory, and written together: one version-checked UPDATE
+//! for every case, one INSERT for every audit entry, at most five clock statements, one INSERT
+//! for every notice. A timer this path cannot take (a warning on an auction lot, an expiry the
+//! engine refuses, a transition that moves the registry, or a case that moved on meanwhile)
+//! goes to the one-by-one path, which isolates and reports a failure.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::super::cases::notices;
+use super::super::clocks::{self, CaseClocks};
+use super::super::load::history_steps_of;
+use super::super::plan::{self, Planned};
+use super::super::{App, AppError};
+use crate::domain::calendar::Calendar;
+use crate::engine::{self, Actor, Definition};
+use crate::store;
+use crate::store::clocks::{TimerOutcome, TimerRow, FIRED, SKIPPED};
+use crate::store::notices::NoticeRow;
+
+/// What the fast path does with one timer.
+enum Verdict {
+    /// Planned: the case's transition (none for a warning) and the notices.
+    Fire {
+        planned: Option<Box<Planned>>,
+        notices: Vec<NoticeRow>,
+    },
+    /// Nothing to do, and why.
+    Skip(String),
+    /// For the one-by-one path.
+    Slow,
+}
+
+/// What became of the fast path's timers.
+#[derive(Default)]
+pub(super) struct Done {
+    pub outcomes: Vec<TimerOutcome>,
+    /// Timers left to the one-by-one path.
+    pub slow: Vec<Uuid>,
+}
+
+/// Decides, plans and writes the timers of `singles` (one timer per case) inside `tx`.
+pub(super) async fn run(
+    tx: &sea_orm::DatabaseTransaction,
+    app: &App,
+    singles: &[&TimerRow],
+    now: DateTime<Utc>,
+    cal: &Calendar,
+) -> Result<Done, AppError> {
+    let verdicts = decide_all(tx, app, singles, now, cal).await?;
+    let mut done = Done::default();
+    let mut rows = store::plan::Rows::default();
+    let mut writes = Vec::new();
+    let mut pending: Vec<(Uuid, Uuid, Box<Planned>, Vec<NoticeRow>)> = Vec::new();
+    for (timer, verdict) in singles.iter().zip(verdicts) {
+        match verdict {
+            Verdict::Skip(why) => done.outcomes.push(TimerOutcome {
+                id: timer.id,
+                status: SKIPPED,
+                note: Some(why),
+            }),
+            Verdict::Slow => done.slow.push(timer.id),
+            Verdict::Fire {
+                planned: None,
+                notices,
+            } => {
+                rows.notices.extend(notices);
+                done.outcomes.push(fired(timer.id));
+            }
+            Verdict::Fire {
+                planned: Some(planned),
+                notices,
+            } => {
+                writes.push(planned.plan.case.clone());
+                pending.push((timer.id, timer.case_id, planned, notices));
+            }
+        }
+    }
+    let moved: std::collections::HashSet<Uuid> = store::cases::advance_many(tx, &writes)
+        .await?
+        .into_iter()
+        .collect();
+    for (timer, case_id, planned, notices) in pending {
+        if moved.contains(&case_id) {
+            planned.plan.add_to(&mut rows)?;
+            rows.notices.extend(notices);
+            done.outcomes.push(fired(timer));
+        } else {
+            // The case changed since it was read: decide again, one by one.
+            done.slow.push(timer);
+        }
+    }
+    store::plan::write(tx, rows).await?;
+    Ok(done)
+}
+
+fn fired(id: Uuid) -> TimerOutcome {
+    TimerOutcome {
+        id,
+        status: FIRED,
+        note: None,
+    }
+}
+
+/// Reads what every case of the batch needs, in five queries, and decides each timer.
+async fn decide_all(
+    tx: &sea_orm::DatabaseTransaction,
+    app: &App,
+    singles: &[&TimerRow],
+    now: DateTime<Utc>,
+    cal: &Calendar,
+) -> Result<Vec<Verdict>, AppError> {
+    let ids: Vec<Uuid> = singles.iter().map(|t| t.case_id).collect();
+    let mut cases: HashMap<Uuid, store::cases::CaseRow> = store::cases::find_many(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let defs: HashMap<Uuid, std::sync::Arc<Definition>> = cases
+        .values()
+        .filter_map(|r| {
+            let version = u32::try_from(r.workflow_version).unwrap_or_default();
+            app.workflows
+                .get(&r.workflow_key, version)
+                .map(|d| (r.id, d))
+        })
+        .collect();
+    let pairs: Vec<(Uuid, &Definition)> = defs.iter().map(|(id, d)| (*id, d.as_ref())).collect();
+    let mut histories = history_steps_of(tx, &pairs).await?;
+    let mut case_clocks = CaseClocks::load_many(tx, &ids).await?;
+    let mut documents = super::super::documents::relied_on_many(tx, &ids).await?;
+    let mut out = Vec::with_capacity(singles.len());
+    for timer in singles {
+        let (Some(row), Some(def), Some(clocks)) = (
+            cases.remove(&timer.case_id),
+            defs.get(&timer.case_id),
+            case_clocks.remove(&timer.case_id),
+        ) else {
+            // A missing case or definition: the one-by-one path says which.
+            out.push(Verdict::Slow);
+            continue;
+        };
+        let case = Case {
+            row,
+            def,
+            history: histories.remove(&timer.case_id).unwrap_or_default(),
+            clocks,
+            documents: documents.remove(&timer.case_id).unwrap_or_default(),
+        };
+        out.push(decide(app, timer, case, now, cal).unwrap_or(Verdict::Slow));
+    }
+    Ok(out)
+}
+
+/// One case of the batch, as read.
+struct Case<'a> {
+    row: store::cases::CaseRow,
+    def: &'a Definition,
+    history: Vec<engine::Step>,
+    clocks: CaseClocks,
+    documents: Vec<serde_json::Value>,
+}
+
+/// Decides one timer against its case, in memory. An error sends it to the one-by-one path.
+fn decide(
+    app: &App,
+    timer: &TimerRow,
+    case: Case<'_>,
+    now: DateTime<Utc>,
+    cal: &Calendar,
+) -> Result<Verdict, AppError> {
+    let def = case.def;
+    let Some(current) = case
+        .clocks
+        .row(&timer.clock)
+        .filter(|c| c.run == timer.run && c.status == "running")
+        .cloned()
+    else {
+        return Ok(Verdict::Skip(
+            "the clock is no longer in this run or not running".into(),
+        ));
+    };
+    if timer.kind == "warning" {
+        if def.data == Some(crate::engine::DataSchema::AuctionLot) {
+            return Ok(Verdict::Slow); // its unpaid winners are read one by one
+        }
+        let warned = super::Warned {
+            def,
+            row: &case.row,
+            clocks: &case.clocks,
+            timer,
+            due: current.due_date.clone().unwrap_or_default(),
+            unpaid: Vec::new(),
+        };
+        let notices = super::warning_notices(app, warned, cal, now)?;
+        return Ok(Verdict::Fire {
+            planned: None,
+            notices,
+        });
+    }
+    if current.due_at != Some(timer.due_at) {
+        return Ok(Verdict::Skip("superseded by a recomputed due date".into()));
+    }
+    let Some(action) = timer.action.as_deref() else {
+        return Ok(Verdict::Skip("an expiry timer without an action".into()));
+    };
+    let Ok(transition) = super::decide_expiry(def, &case.row, &case.history, action, timer) else {
+        return Ok(Verdict::Slow); // refused: the one-by-one path records the failure
+    };
+    if plan::needs_its_own_transaction(&transition)
+        || !clocks::continued_with_warnings(def, &transition.effects).is_empty()
+    {
+        return Ok(Verdict::Slow);
+    }
+    plan_expiry(app, timer, case, &transition, now, cal)
+}
+
+/// Plans an expiry's transition and its notices.
+fn plan_expiry(
+    app: &App,
+    timer: &TimerRow,
+    mut case: Case<'_>,
+    transition: &engine::Transition,
+    now: DateTime<Utc>,
+    cal: &Calendar,
+) -> Result<Verdict, AppError> {
+    let system = Actor::system();
+    let planned = plan::transition(
+        app,
+        plan::Input {
+            def: case.def,
+            row: &case.row,
+            history: std::mem::take(&mut case.history),
+            actor: &system,
+            transition,
+            audit_payload: super::deadline_payload(timer, now),
+            comment: Some(super::deadline_comment(timer)),
+            relied_on: std::mem::take(&mut case.documents),
+            now,
+            clocks: &mut case.clocks,
+            fired: &clocks::FiredWarnings::new(),
+            cal,
+        },
+    )?;
+    let notices = notices(
+        app,
+        case.def,
+        &planned.updated,
+        &system,
+        transition,
+        Some(&super::deadline_comment(timer)),
+        &super::deadline_payload(timer, now),
+        &Default::default(),
+        &case.clocks,
+        cal,
+        now,
+    )?;
+    Ok(Verdict::Fire {
+        planned: Some(Box::new(planned)),
+        notices,
+    })
+}

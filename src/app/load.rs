@@ -1,0 +1,89 @@
+//! Reading a case for a use case: the case the actor may see, the workflow it runs, and the
+//! steps of its history that the workflow's rules look at.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::directory;
+use super::{App, AppError};
+use crate::engine::{Actor, Definition, Step};
+use crate::store;
+use crate::store::cases::CaseRow;
+
+/// Loads a case the actor may see, or answers NotFound (also for another organisation's case,
+/// and for an enterprise that has not granted this agency access).
+pub(crate) async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<CaseRow, AppError> {
+    let row = store::cases::find(&app.db, id).await?;
+    match row {
+        Some(row) if directory::access(&app.db, actor).await?.covers(&row.org) => Ok(row),
+        _ => Err(AppError::NotFound(format!("case {id}"))),
+    }
+}
+
+pub(crate) fn definition_of(
+    app: &App,
+    row: &CaseRow,
+) -> Result<std::sync::Arc<Definition>, AppError> {
+    let version = u32::try_from(row.workflow_version).unwrap_or_default();
+    app.workflows
+        .get(&row.workflow_key, version)
+        .ok_or_else(|| {
+            AppError::Unexpected(anyhow::anyhow!(
+                "case {} uses workflow {} v{}, which is not deployed",
+                row.id,
+                row.workflow_key,
+                version
+            ))
+        })
+}
+
+/// The steps of a case's history that `def`'s rules look at (see `Definition::looked_at`): one
+/// query, or none, however long the history.
+pub(crate) async fn history_steps(
+    db: &impl sea_orm::ConnectionTrait,
+    def: &Definition,
+    case_id: Uuid,
+) -> Result<Vec<Step>, AppError> {
+    Ok(store::audit::steps(db, case_id, &def.looked_at)
+        .await?
+        .into_iter()
+        .map(|(action, actor, at, payload)| Step {
+            action,
+            actor,
+            at,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        })
+        .collect())
+}
+
+/// The steps each case's rules look at, for many cases in one query.
+pub(crate) async fn history_steps_of(
+    db: &impl sea_orm::ConnectionTrait,
+    cases: &[(Uuid, &Definition)],
+) -> Result<HashMap<Uuid, Vec<Step>>, AppError> {
+    let mut actions: Vec<String> = cases
+        .iter()
+        .flat_map(|(_, d)| d.looked_at.iter().cloned())
+        .collect();
+    actions.sort();
+    actions.dedup();
+    let ids: Vec<Uuid> = cases
+        .iter()
+        .filter(|(_, d)| !d.looked_at.is_empty())
+        .map(|(id, _)| *id)
+        .collect();
+    let mut out: HashMap<Uuid, Vec<Step>> = Default::default();
+    for (case_id, action, actor, at, payload) in
+        store::audit::steps_of_cases(db, &ids, &actions).await?
+    {
+        out.entry(case_id).or_default().push(Step {
+            action,
+            actor,
+            at,
+            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+        });
+    }
+    Ok(out)
+}
