@@ -97,7 +97,7 @@ struct Figures {
 async fn deemed(db: &sea_orm::DatabaseConnection) -> anyhow::Result<(u64, u64)> {
     use sea_orm::{ConnectionTrait, Statement};
     let sql = "SELECT COUNT(*) AS entries, COUNT(DISTINCT case_id) AS cases \
-               FROM audit_entry WHERE action = 'deem_accepted'";
+               FROM audit_entries WHERE action = 'deem_accepted'";
     let row = db
         .query_one(Statement::from_string(db.get_database_backend(), sql))
         .await?

@@ -24,6 +24,8 @@ pub mod organisation;
 pub mod outbox_message;
 pub mod payment;
 pub mod posting;
+pub mod public_comment;
+pub mod publication;
 pub mod saved_view;
 pub mod siting_check;
 pub mod timer;

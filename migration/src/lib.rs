@@ -14,6 +14,7 @@ mod m20261128_000009_reform;
 mod m20261201_000010_web;
 mod m20261201_000011_login_throttle;
 mod m20261201_000012_notices;
+mod m20261201_000013_publications;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_web::Migration),
             Box::new(m20261201_000011_login_throttle::Migration),
             Box::new(m20261201_000012_notices::Migration),
+            Box::new(m20261201_000013_publications::Migration),
         ]
     }
 }

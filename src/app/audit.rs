@@ -97,7 +97,7 @@ pub struct Report {
     pub broken: Option<Broken>,
 }
 
-fn recompute(row: &AuditRow) -> Result<String, String> {
+pub(crate) fn recompute(row: &AuditRow) -> Result<String, String> {
     let roles: Vec<String> =
         serde_json::from_str(&row.roles).map_err(|e| format!("roles are not JSON: {e}"))?;
     let payload =

@@ -516,6 +516,11 @@ pub(crate) async fn commit_transition(
     )
     .await?;
     issue_references(tx, &mut planned, transition, now).await?;
+    let publication =
+        super::publish::on_commit(tx, def, &mut planned, transition, p.clocks, cal, now).await?;
+    if publication.is_some() {
+        store::cases::set_head(tx, row.id, &planned.updated.audit_head).await?;
+    }
     let super::plan::Planned {
         plan,
         updated,
@@ -523,6 +528,7 @@ pub(crate) async fn commit_transition(
         ..
     } = planned;
     let mut rows = plan.rows()?;
+    rows.publications.extend(publication);
     rows.notices = notices(
         app,
         def,

@@ -22,6 +22,7 @@ fn project(name: &str, code: &str, category: &str, industry: &str) -> Value {
         "project_name": name,
         "credit_code": code,
         "industry_code": industry,
+        "place": "涪陵区白涛街道 Baitao Street, Fuling District",
         "location": {"type": "Point", "coordinates": [107.39, 29.70]},
         "investment_fen": 1_250_000_000i64,
         "category": category,

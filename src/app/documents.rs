@@ -201,7 +201,7 @@ pub struct DocumentView {
     pub uploaded_at: DateTime<Utc>,
 }
 
-fn view(d: DocumentRow) -> DocumentView {
+pub(crate) fn view(d: DocumentRow) -> DocumentView {
     DocumentView {
         id: d.id,
         case_id: d.case_id,

@@ -21,6 +21,7 @@ pub mod market;
 pub mod notify;
 pub mod outbox;
 pub mod plan;
+pub mod publish;
 pub mod registry;
 pub mod sessions;
 pub mod siting;
@@ -282,6 +283,13 @@ pub enum AppError {
     Busy(i64),
     #[error("too many failed attempts; try again in {retry_after_seconds} s")]
     TooManyAttempts { retry_after_seconds: i64 },
+    /// A comment outside a notice's period, or on a notice that takes none.
+    #[error("{0}")]
+    PeriodClosed(String),
+    #[error(
+        "too many comments from this address on this notice; try again in {retry_after_seconds} s"
+    )]
+    TooManyComments { retry_after_seconds: i64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

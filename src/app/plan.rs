@@ -39,7 +39,7 @@ pub struct Planned {
     pub history: Vec<Step>,
     /// The audit entry before it was chained: effects that run in the transaction (a registry
     /// movement) add their facts to it and chain it again with [`Planned::add_facts`].
-    record: AuditRecord,
+    pub(crate) record: AuditRecord,
     prev_hash: String,
 }
 

@@ -9,8 +9,9 @@ use validator::ValidateLength;
 
 use super::{CreditCode, FieldErrors};
 
-pub const FIELDS: [&str; 12] = [
+pub const FIELDS: [&str; 13] = [
     "project_name",
+    "place",
     "credit_code",
     "industry_code",
     "location",
@@ -211,6 +212,8 @@ impl ProjectData {
             category
         });
         let project_type = optional_text(map, "project_type", 100, &mut errors);
+        // The site's place name (district, town), shown with its coordinates in notices.
+        let _ = optional_text(map, "place", 200, &mut errors);
         let quantities = quantities(map, &mut errors);
         let features = string_list(map, "features", &mut errors);
         let sensitive_area = match map.get("sensitive_area") {

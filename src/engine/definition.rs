@@ -63,6 +63,9 @@ struct RawDefinition {
     actions: Vec<RawAction>,
     #[serde(default)]
     clocks: BTreeMap<String, RawClock>,
+    /// The notices the workflow publishes.
+    #[serde(default)]
+    publish: Vec<super::publication::RawPublication>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -314,8 +317,11 @@ pub struct Definition {
     pub actions: Vec<Action>,
     pub clocks: Vec<Clock>,
     /// The earlier actions the rules look at (separation of duties, the panel, backdated
-    /// clocks): the only steps of a case's history the engine needs, sorted.
+    /// clocks, the decisions a notice shows): the only steps of a case's history the engine
+    /// needs, sorted.
     pub looked_at: Vec<String>,
+    /// The notices the workflow publishes.
+    pub publish: Vec<super::publication::Publication>,
     state_index: HashMap<String, StateId>,
 }
 
@@ -479,6 +485,13 @@ impl Definition {
             order.into_iter().partition(|s| !self.states[*s].terminal);
         open.extend(terminal);
         open
+    }
+
+    /// The notice `action` publishes, if the workflow declares one.
+    pub fn publication_on(&self, action: &str) -> Option<&super::publication::Publication> {
+        self.publish
+            .iter()
+            .find(|p| p.on.iter().any(|a| a == action))
     }
 
     /// The title of a state, or its name.
@@ -983,6 +996,17 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
         }
     });
 
+    let schema_fields: Option<&[&str]> = match data {
+        Some(DataSchema::EiaProject) => Some(&crate::domain::project::FIELDS),
+        _ => None,
+    };
+    let publish = super::publication::compile(
+        raw.publish,
+        schema_fields,
+        &actions,
+        &clock_names,
+        &mut |m| errors.push(format!("{file}: {m}")),
+    );
     if !errors.is_empty() {
         return Err(DefinitionError { messages: errors });
     }
@@ -999,11 +1023,13 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 .iter()
                 .flat_map(|p| [p.appoint.clone(), p.vote.clone()]),
         )
+        .chain(publish.iter().flat_map(|p| p.decision.iter().cloned()))
         .collect();
     looked_at.sort();
     looked_at.dedup();
     Ok(Definition {
         looked_at,
+        publish,
         key: raw.key,
         version: raw.version,
         title: raw.title,

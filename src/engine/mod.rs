@@ -6,6 +6,7 @@
 pub mod definition;
 pub mod graph;
 pub mod machine;
+pub mod publication;
 
 pub use definition::{
     Action, ChecklistOp, Clock, ClockStatus, DataSchema, DayType, Definition, DefinitionError,
@@ -15,6 +16,7 @@ pub use machine::{
     allowed_actions, decide, validate_new_case, Actor, CaseView, Effect, Step, Transition,
     TransitionError,
 };
+pub use publication::{NoticeKind, Publication};
 
 #[cfg(test)]
 mod tests;

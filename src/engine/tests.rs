@@ -680,3 +680,65 @@ fn a_panel_decides_by_its_rule() {
     assert_eq!(state(3, 2, 1).outcome(PanelRule::Unanimous), Some(false));
     assert_eq!(state(3, 3, 0).outcome(PanelRule::Unanimous), Some(true));
 }
+
+// ------------------------------------------------------------------ publication
+
+#[test]
+fn the_report_form_declares_what_it_publishes() {
+    use crate::engine::NoticeKind;
+    let def = report_form();
+    let acceptance = def.publication_on("deem_accepted").expect("published");
+    assert_eq!(acceptance.notice, NoticeKind::Acceptance);
+    assert_eq!(acceptance.period.as_deref(), Some("acceptance_publicity"));
+    assert!(acceptance.comments);
+    assert!(!acceptance.fields.iter().any(|f| f == "features"));
+    assert_eq!(
+        def.publication_on("announce").map(|p| p.notice),
+        Some(NoticeKind::Decision)
+    );
+    assert!(
+        def.publication_on("approve").is_none(),
+        "announced, not decided"
+    );
+    // The decision a notice shows is read with the history.
+    assert!(def.looked_at.iter().any(|a| a == "approve"));
+}
+
+fn publication_refused(publish: &str, expected: &str) {
+    let err = minimal(&format!("data = \"eia_project\"\n[[publish]]\n{publish}\n"))
+        .expect_err("must be refused");
+    let all = err.messages.join("\n");
+    assert!(all.contains(expected), "expected `{expected}` in:\n{all}");
+}
+
+#[test]
+fn refuses_a_publication_that_names_what_does_not_exist() {
+    publication_refused(
+        "notice = \"acceptance\"\non = [\"accept\"]",
+        "unknown action `accept`",
+    );
+    publication_refused(
+        "notice = \"acceptance\"\non = [\"close\"]\nperiod = \"publicity\"",
+        "unknown clock `publicity`",
+    );
+    publication_refused(
+        "notice = \"acceptance\"\non = [\"close\"]\ncomments = true",
+        "comments need a `period` clock",
+    );
+    publication_refused(
+        "notice = \"acceptance\"\non = [\"close\"]\nfields = [\"project_name\", \"secret\"]",
+        "`secret` is not a field of the case data",
+    );
+    publication_refused(
+        "notice = \"decision\"\non = [\"close\"]\ndecision = [\"close\"]\npayload = [\"grounds\"]",
+        "payload field `grounds` is taken by none of the `decision` actions",
+    );
+    publication_refused(
+        "notice = \"bids\"\non = [\"close\"]",
+        "unknown variant `bids`",
+    );
+    publication_refused(
+        "notice = \"acceptance\"\non = [\"close\"]\n[[publish]]\nnotice = \"decision\"\non = [\"close\"]",
+        "action `close` already publishes a notice",
+    );
+}

@@ -112,6 +112,13 @@ impl From<AppError> for ApiError {
                 retry_after_seconds,
             } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
                 .with_details(json!({"retry_after_seconds": retry_after_seconds})),
+            AppError::PeriodClosed(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "period_closed", message)
+            }
+            AppError::TooManyComments {
+                retry_after_seconds,
+            } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_comments", message)
+                .with_details(json!({"retry_after_seconds": retry_after_seconds})),
             AppError::Busy(seconds) => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "busy", message)
                     .with_details(json!({"retry_after_seconds": seconds}))

@@ -112,6 +112,20 @@ pub async fn actors_of_cases(
     Ok(out)
 }
 
+/// The entries of one case from its first up to `seq`, oldest first.
+pub async fn of_case_until(
+    db: &impl ConnectionTrait,
+    case_id: Uuid,
+    seq: i64,
+) -> Result<Vec<AuditRow>, DbErr> {
+    AuditEntry::find()
+        .filter(audit_entry::Column::CaseId.eq(case_id))
+        .filter(audit_entry::Column::Seq.lte(seq))
+        .order_by_asc(audit_entry::Column::Seq)
+        .all(db)
+        .await
+}
+
 /// The entries of one case, oldest first.
 pub async fn of_case(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Vec<AuditRow>, DbErr> {
     AuditEntry::find()

@@ -293,6 +293,28 @@ pub async fn bump_in_state(
     find(db, id).await
 }
 
+/// Takes the next version of a case whatever its state (locking its row until the transaction
+/// ends) and answers the row as it now is; `None` if there is no such case.
+pub async fn bump(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Option<CaseRow>, DbErr> {
+    let r = Case::update_many()
+        .col_expr(
+            case::Column::Version,
+            Expr::col(case::Column::Version).add(1),
+        )
+        .col_expr(case::Column::UpdatedAt, Expr::value(at))
+        .filter(case::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    if r.rows_affected != 1 {
+        return Ok(None);
+    }
+    find(db, id).await
+}
+
 pub async fn set_head(db: &impl ConnectionTrait, id: Uuid, head: &str) -> Result<(), DbErr> {
     Case::update_many()
         .col_expr(case::Column::AuditHead, Expr::value(head))

@@ -18,6 +18,7 @@ pub mod notices;
 pub mod outbox;
 pub mod plain;
 pub mod plan;
+pub mod publications;
 pub mod reform;
 pub mod registry;
 pub mod web;

@@ -17,15 +17,17 @@ pub struct Rows {
     pub sitings: Vec<(Uuid, String, DateTime<Utc>)>,
     pub clocks: ClockWrites,
     pub notices: Vec<super::notices::NoticeRow>,
+    pub publications: Vec<super::publications::PublicationRow>,
 }
 
 /// Writes `rows`: the audit entries in one statement, each siting check, the clock writes in at
-/// most five, the notices in one.
+/// most five, the notices in one, the publications in one.
 pub async fn write(db: &impl ConnectionTrait, rows: Rows) -> Result<(), DbErr> {
     super::bulk::audit(db, rows.audits).await?;
     for (case_id, result, at) in &rows.sitings {
         super::reform::save_siting(db, *case_id, result, *at).await?;
     }
     super::clocks::write(db, rows.clocks).await?;
-    super::notices::insert_many(db, rows.notices).await
+    super::notices::insert_many(db, rows.notices).await?;
+    super::publications::insert_many(db, rows.publications).await
 }

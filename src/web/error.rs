@@ -74,14 +74,15 @@ impl ResponseError for WebError {
                 | AppError::Insufficient(_)
                 | AppError::ClockNotManual(_) => StatusCode::CONFLICT,
                 AppError::Validation(_)
+                | AppError::PeriodClosed(_)
                 | AppError::IdempotencyKeyReused
                 | AppError::InvalidCredentials => StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::Forbidden(_) | AppError::Refused(..) => StatusCode::FORBIDDEN,
                 AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-                AppError::TooManyAttempts { .. } | AppError::Busy(_) => {
-                    StatusCode::TOO_MANY_REQUESTS
-                }
+                AppError::TooManyAttempts { .. }
+                | AppError::TooManyComments { .. }
+                | AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
                 AppError::Transition(t) => match t {
                     TransitionError::Forbidden { .. } | TransitionError::SameActor { .. } => {
                         StatusCode::FORBIDDEN

@@ -191,6 +191,7 @@ const EIA_PROJECT: &[DataField] = {
         f("industry_code", Text, true),
         f("project_type", Text, false),
         f("category", Fixed, true),
+        f("place", Text, false),
         f("location", Location, true),
         f("investment_fen", Money, true),
         f("quantities", Quantities, false),

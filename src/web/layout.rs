@@ -104,6 +104,12 @@ impl Chrome {
                 }
             }
         }
+        // The public notices, for everyone.
+        nav.push(NavItem {
+            href: "/public",
+            label: i18n::t(lang, "nav-public"),
+            current: path == "/public" || path.starts_with("/public/"),
+        });
         let notice = ctx
             .here
             .split_once('?')

@@ -76,6 +76,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/lang/{code}", web::get().to(login::switch_language))
                 .route("/grants", web::post().to(home::grant))
                 .route("/grants/{id}/revoke", web::post().to(home::revoke))
+                .route("/public", web::get().to(public::bulletin))
+                .route("/public/notices.csv", web::get().to(public::csv))
+                .route("/public/feed.atom", web::get().to(public::feed_all))
+                .route("/public/feeds/{kind}", web::get().to(public::feed))
+                .route("/public/notices/{id}", web::get().to(public::notice))
+                .route("/public/notices/{id}/verify", web::get().to(public::verify))
+                .route(
+                    "/public/notices/{id}/comments",
+                    web::post().to(public::comment),
+                )
+                .route(
+                    "/public/notices/{id}/documents/{name}",
+                    web::get().to(public::document),
+                )
                 .route("/inbox", web::get().to(inbox::inbox))
                 .route("/inbox/views", web::post().to(inbox::save_view))
                 .route(
@@ -92,6 +106,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/cases/{id}/actions/{action}", web::post().to(case::act))
                 .route("/cases/{id}/documents", web::post().to(case::upload))
                 .route("/cases/{id}/documents/{doc}", web::get().to(case::download))
+                .route(
+                    "/cases/{id}/comments/{comment}",
+                    web::post().to(case::handle_comment),
+                )
                 .route("/cases/{id}/history.{format}", web::get().to(audit::export))
                 .route("/audit", web::get().to(audit::page))
                 .route("/audit/verify", web::post().to(audit::verify))

@@ -669,3 +669,46 @@ async fn pages_work_by_keyboard_and_without_javascript() {
     tab.client.clone().close().await.expect("close");
     db.drop_it().await;
 }
+
+#[tokio::test]
+async fn the_public_reads_a_notice_and_comments_in_a_browser() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let admin_actor = greenlane::engine::Actor::person(
+        "setup@bureau.example",
+        "CQEEB",
+        [greenlane::domain::Role::Admin].into_iter().collect(),
+    );
+    greenlane::app::demo::seed(&app.app, &admin_actor)
+        .await
+        .expect("demo data");
+    let mut tab = Tab::open(&driver, &app.address).await;
+    tab.role = "public".into();
+    // No sign-in: the bulletin, in both languages.
+    tab.go("/public").await;
+    tab.check("bulletin", "zh", true).await;
+    assert!(tab.body().await.contains("受理公示"));
+    tab.set_lang("en").await;
+    tab.click("a[href='/public?kind=acceptance']").await;
+    assert!(tab.path().await.contains("kind=acceptance"));
+    tab.click("table a[href^='/public/notices/']").await;
+    assert!(tab.text("h1").await.contains("Acceptance notice"));
+    tab.check("notice", "en", true).await;
+    // A comment with an error first (no text), then sent.
+    tab.fill("#f-name", "Zhang San").await;
+    tab.submit("form[action$='/comments'] button").await;
+    assert!(tab.body().await.contains("There is a problem"));
+    tab.check_here("notice-comment-error", "en").await;
+    tab.fill("#f-text", "Please keep the river bank green.")
+        .await;
+    tab.submit("form[action$='/comments'] button").await;
+    assert!(tab.body().await.contains("Your comment has been recorded"));
+    tab.check_here("notice-comment-sent", "en").await;
+    // The check against the chain.
+    tab.click("a[href$='/verify']").await;
+    assert!(tab.body().await.contains("The chain holds."));
+    tab.check("verify", "en", false).await;
+    tab.client.clone().close().await.expect("close");
+    db.drop_it().await;
+}

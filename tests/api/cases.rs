@@ -43,15 +43,14 @@ async fn health_and_ready() {
                 "pre_consultation"
             ]
         );
-        // The two approval workflows are at version 3 (refusals may cite a siting flag; titles in
-        // both languages), the others at version 2 (titles in both languages).
+        // The two approval workflows are at version 4 (refusals may cite a siting flag; titles in
+        // both languages; notices published), the registration at 3 (titles; its filing
+        // published), the others at version 2 (titles in both languages).
         for w in wf.body["workflows"].as_array().expect("workflows") {
-            let want = if ["eia_report", "eia_report_form"]
-                .contains(&w["key"].as_str().unwrap_or_default())
-            {
-                3
-            } else {
-                2
+            let want = match w["key"].as_str().unwrap_or_default() {
+                "eia_report" | "eia_report_form" => 4,
+                "eia_registration" => 3,
+                _ => 2,
             };
             assert_eq!(w["version"], want, "{w}");
             assert!(
@@ -74,7 +73,7 @@ async fn a_report_form_moves_through_supplement_to_publicity_and_its_history_is_
         assert_eq!(created.status, 201, "{}", created.body);
         let c = &created.body;
         assert_eq!(c["workflow"], "eia_report_form");
-        assert_eq!(c["workflow_version"], 3);
+        assert_eq!(c["workflow_version"], 4);
         assert_eq!(c["state"], "draft");
         assert_eq!(c["version"], 1);
         assert_eq!(c["organisation"], "ACME");

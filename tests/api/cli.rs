@@ -28,7 +28,7 @@ fn workflows_check_accepts_the_shipped_folder_and_names_every_problem_otherwise(
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v3")
+        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v4")
     );
 
     let bad = tempfile::tempdir().expect("dir");

@@ -18,6 +18,7 @@ mod notifications;
 mod oidc;
 mod openapi;
 mod plans;
+mod public;
 mod reform;
 mod registry;
 mod smtp;

@@ -213,6 +213,7 @@ fn decide(
     };
     if plan::needs_its_own_transaction(&transition)
         || !clocks::continued_with_warnings(def, &transition.effects).is_empty()
+        || def.publication_on(&transition.action).is_some()
     {
         return Ok(Verdict::Slow);
     }

@@ -135,6 +135,23 @@ pub struct CasePage {
     /// Why the page is shown again: `conflict` (someone acted meanwhile) or `refused`.
     pub alert: Option<(&'static str, String)>,
     pub upload_errors: Errors,
+    /// The case's public notices: id, kind, when.
+    pub notices: Vec<(Uuid, String, String)>,
+    pub comments: Vec<CommentView>,
+    /// Whether this person records how comments were handled (reviewers).
+    pub may_handle: bool,
+}
+
+/// A comment from the public, for the case's people.
+pub struct CommentView {
+    pub id: Uuid,
+    pub notice: String,
+    pub name: String,
+    pub contact: String,
+    pub text: String,
+    pub at: String,
+    pub handling: String,
+    pub handled: String,
 }
 
 fn parse_id(raw: &str) -> Result<Uuid, WebError> {
@@ -145,6 +162,8 @@ fn pseudo_action(lang: Lang, def: &Definition, action: &str) -> String {
     match action {
         cases::CREATE_ACTION => i18n::t(lang, "timeline-created"),
         "upload_document" => i18n::t(lang, "timeline-uploaded"),
+        "public_comment" => i18n::t(lang, "timeline-public-comment"),
+        "handle_comment" => i18n::t(lang, "timeline-comment-handled"),
         a => def.action_title(a, lang),
     }
 }
@@ -158,7 +177,7 @@ fn human_size(bytes: i64) -> String {
 }
 
 /// A case-data value as a person reads it.
-fn data_values(lang: Lang, name: &str, v: &Value) -> Vec<String> {
+pub(crate) fn data_values(lang: Lang, name: &str, v: &Value) -> Vec<String> {
     match (name, v) {
         (_, Value::Null) => Vec::new(),
         ("investment_fen", Value::Number(n)) => n.as_i64().map(yuan).into_iter().collect(),
@@ -531,7 +550,42 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         ]
         .iter()
         .any(|r| roles.contains(*r));
+    let notices = crate::app::publish::of_case(app, &who.actor, id)
+        .await?
+        .into_iter()
+        .map(|(nid, kind, at)| {
+            let kind = i18n::t(
+                lang,
+                &format!("notice-kind-{}", kind.as_str().replace('_', "-")),
+            );
+            (nid, kind, local_time(at))
+        })
+        .collect();
+    let comments = crate::app::publish::comments_of_case(app, &who.actor, id)
+        .await?
+        .into_iter()
+        .map(|c| CommentView {
+            id: c.id,
+            notice: i18n::t(
+                lang,
+                &format!("notice-kind-{}", c.kind.as_str().replace('_', "-")),
+            ),
+            name: c.name,
+            contact: c.contact.unwrap_or_default(),
+            text: c.text,
+            at: local_time(c.at),
+            handling: c.handling.unwrap_or_default(),
+            handled: match (c.handled_by, c.handled_at) {
+                (Some(by), Some(at)) => format!("{by} · {}", local_time(at)),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    let may_handle = who.actor.roles.contains(crate::domain::Role::Reviewer);
     Ok(CasePage {
+        notices,
+        comments,
+        may_handle,
         c: Chrome::new(&who.ctx, "case-title").titled(title.clone()),
         h: Header {
             id: snap.id.to_string(),
@@ -891,6 +945,33 @@ pub async fn upload(
     )
     .await?;
     render_as(status, &page)
+}
+
+/// `POST /cases/{id}/comments/{comment}`: a reviewer records how a public comment was handled.
+pub async fn handle_comment(
+    posted: Posted,
+    app: web::Data<App>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, WebError> {
+    let (id, comment) = path.into_inner();
+    let (id, comment) = (parse_id(&id)?, parse_id(&comment)?);
+    let handling = posted.form.raw("handling").to_string();
+    match crate::app::publish::handle_comment(&app, &posted.who.actor, id, comment, &handling).await
+    {
+        Ok(()) => Ok(see_other(&format!(
+            "/cases/{id}?done=comment-handled#comment-{comment}"
+        ))),
+        Err(AppError::Validation(_)) => {
+            let lang = posted.who.ctx.lang;
+            let again = Again {
+                alert: Some(("refused", i18n::t(lang, "comment-handling-empty"))),
+                ..Again::default()
+            };
+            let page = case_page(&app, &posted.who, id, again).await?;
+            render_as(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /cases/{id}/documents/{doc}`: the file, as an attachment, under the case's access rules.

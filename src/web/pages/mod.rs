@@ -8,3 +8,4 @@ pub mod home;
 pub mod inbox;
 pub mod login;
 pub mod new_case;
+pub mod public;

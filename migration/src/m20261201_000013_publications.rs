@@ -1,0 +1,164 @@
+//! Publications: the notices the law requires, as published (the content is also in the audit
+//! entry that published it), and the public's comments on them.
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[derive(DeriveIden)]
+enum Publications {
+    Table,
+    Id,
+    CaseId,
+    Kind,
+    Seq,
+    Hash,
+    PublishedAt,
+    Title,
+    Enterprise,
+    Place,
+    PeriodClock,
+    PeriodFrom,
+    PeriodTo,
+    Content,
+}
+
+#[derive(DeriveIden)]
+enum PublicComments {
+    Table,
+    Id,
+    PublicationId,
+    CaseId,
+    Name,
+    Contact,
+    Text,
+    Address,
+    At,
+    Handling,
+    HandledBy,
+    HandledAt,
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                Table::create()
+                    .table(Publications::Table)
+                    .col(
+                        ColumnDef::new(Publications::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(Publications::CaseId).uuid().not_null())
+                    .col(ColumnDef::new(Publications::Kind).string().not_null())
+                    .col(ColumnDef::new(Publications::Seq).big_integer().not_null())
+                    .col(ColumnDef::new(Publications::Hash).string().not_null())
+                    .col(
+                        ColumnDef::new(Publications::PublishedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(Publications::Title).string().not_null())
+                    .col(ColumnDef::new(Publications::Enterprise).string().not_null())
+                    .col(ColumnDef::new(Publications::Place).string().not_null())
+                    .col(ColumnDef::new(Publications::PeriodClock).string())
+                    .col(ColumnDef::new(Publications::PeriodFrom).string())
+                    .col(ColumnDef::new(Publications::PeriodTo).string())
+                    .col(ColumnDef::new(Publications::Content).text().not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("publications_kind_time")
+                    .table(Publications::Table)
+                    .col(Publications::Kind)
+                    .col(Publications::PublishedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("publications_time")
+                    .table(Publications::Table)
+                    .col(Publications::PublishedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("publications_case")
+                    .table(Publications::Table)
+                    .col(Publications::CaseId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(PublicComments::Table)
+                    .col(
+                        ColumnDef::new(PublicComments::Id)
+                            .uuid()
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(PublicComments::PublicationId)
+                            .uuid()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(PublicComments::CaseId).uuid().not_null())
+                    .col(ColumnDef::new(PublicComments::Name).string().not_null())
+                    .col(ColumnDef::new(PublicComments::Contact).string())
+                    .col(ColumnDef::new(PublicComments::Text).text().not_null())
+                    .col(ColumnDef::new(PublicComments::Address).string().not_null())
+                    .col(
+                        ColumnDef::new(PublicComments::At)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(PublicComments::Handling).text())
+                    .col(ColumnDef::new(PublicComments::HandledBy).string())
+                    .col(ColumnDef::new(PublicComments::HandledAt).timestamp_with_time_zone())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("public_comments_by_address")
+                    .table(PublicComments::Table)
+                    .col(PublicComments::PublicationId)
+                    .col(PublicComments::Address)
+                    .col(PublicComments::At)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("public_comments_case")
+                    .table(PublicComments::Table)
+                    .col(PublicComments::CaseId)
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(PublicComments::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Publications::Table).to_owned())
+            .await
+    }
+}

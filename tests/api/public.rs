@@ -1,0 +1,489 @@
+//! Public disclosure over HTTP: what is published on each path, and when; the period's days on
+//! the official calendar; comments inside and outside the period, and their limits; feeds and
+//! CSV; the check of a notice against its chain; and that nothing undeclared is ever public.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// What the public reads: a page's status and text (no cookies, no redirects followed).
+async fn public_get(app: &TestApp, path: &str) -> (u16, String) {
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(app.url(path))
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .expect("request");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+/// Posts a comment from this site's page.
+async fn comment(app: &TestApp, notice: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(app.url(&format!("/public/notices/{notice}/comments")))
+        .header("Origin", app.address.clone())
+        .header("Accept-Language", "en")
+        .form(fields)
+        .send()
+        .await
+        .expect("request");
+    let status = r.status().as_u16();
+    (status, r.text().await.expect("body"))
+}
+
+async fn upload(app: &TestApp, who: &User, id: &str, name: &str, bytes: &[u8]) -> Value {
+    let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+        .file_name(format!("{name}.pdf"))
+        .mime_str("application/pdf")
+        .expect("mime");
+    let form = reqwest::multipart::Form::new()
+        .part("file", part)
+        .text("name", name.to_string());
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/cases/{id}/documents")))
+        .bearer_auth(&who.token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status().as_u16(), 201);
+    r.json().await.expect("json")
+}
+
+/// The ids of the notices the bulletin lists (newest first), read from its CSV.
+async fn listed(app: &TestApp, query: &str) -> Vec<(String, String)> {
+    let (status, body) = public_get(app, &format!("/public/notices.csv{query}")).await;
+    assert_eq!(status, 200);
+    let mut r = csv::Reader::from_reader(body.as_bytes());
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            (rec[0].to_string(), rec[1].to_string())
+        })
+        .collect()
+}
+
+const SECRET: &str = "undisclosed-process-7Q";
+
+fn project_with_secrets() -> Value {
+    let mut p = project();
+    p["place"] = json!("Fuling District, Baitao Street");
+    p["features"] = json!([SECRET]);
+    p["quantities"] = json!({"pulp_t": 48_000});
+    p
+}
+
+#[tokio::test]
+async fn a_report_form_publishes_its_acceptance_proposal_and_decision_and_nothing_else() {
+    on_every_database(|db| async move {
+        // Monday 2 March 2026, 09:00 in Chongqing.
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+        let r = app.create_case(&ann, project_with_secrets()).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.body["id"].as_str().expect("id").to_string();
+        upload(
+            &app,
+            &ann,
+            &id,
+            "public_version",
+            b"%PDF-1.4 public version",
+        )
+        .await;
+        upload(&app, &ann, &id, "full_report", b"%PDF-1.4 the whole file").await;
+        let v = app.case(&ann, &id).await["version"].as_i64().expect("v");
+        assert_eq!(app.act(&ann, &id, "submit", v, json!({})).await.status, 200);
+
+        // Submitted, not accepted: nothing is public, and the case's id is no notice.
+        assert!(listed(&app, "").await.is_empty());
+        for path in [
+            format!("/public/notices/{id}"),
+            format!("/public/notices/{id}/verify"),
+            format!("/public/notices/{id}/documents/public_version"),
+        ] {
+            assert_eq!(public_get(&app, &path).await.0, 404, "{path}");
+        }
+        assert_eq!(
+            comment(&app, &id, &[("name", "Li"), ("text", "hi")])
+                .await
+                .0,
+            404
+        );
+
+        // Accepted: the acceptance notice, at once.
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        let notices = listed(&app, "").await;
+        assert_eq!(notices.len(), 1);
+        let (acceptance, kind) = notices[0].clone();
+        assert_eq!(kind, "acceptance");
+        let (status, page) = public_get(&app, &format!("/public/notices/{acceptance}")).await;
+        assert_eq!(status, 200);
+        for shown in [
+            "Fuling paper mill expansion",
+            "Fuling District, Baitao Street",
+            "Acme Paper Co.",
+            "91350100M000100Y43",
+            "C2221",
+            // Five working days from the day after acceptance: 3 to 9 March.
+            "2026-03-03 to 2026-03-09",
+            "begins on its first day",
+            "Public version of the assessment",
+        ] {
+            assert!(page.contains(shown), "`{shown}` missing:\n{page}");
+        }
+        // The publicity clock on the case ends on the same day.
+        let clock = app.clock(&rui, &id, "acceptance_publicity").await;
+        assert_eq!(clock["due"], "2026-03-09", "{clock}");
+        // The public version can be downloaded from the notice; the full file cannot.
+        let (status, body) = public_get(
+            &app,
+            &format!("/public/notices/{acceptance}/documents/public_version"),
+        )
+        .await;
+        assert_eq!((status, body.as_str()), (200, "%PDF-1.4 public version"));
+        assert_eq!(
+            public_get(
+                &app,
+                &format!("/public/notices/{acceptance}/documents/full_report")
+            )
+            .await
+            .0,
+            404
+        );
+
+        // Comments: refused without a name or with the hidden field filled; five an hour.
+        let (status, page) = comment(&app, &acceptance, &[("name", ""), ("text", "x")]).await;
+        assert_eq!(status, 422, "{page}");
+        let (status, _) = comment(
+            &app,
+            &acceptance,
+            &[("name", "Bot"), ("text", "buy"), ("website", "http://spam")],
+        )
+        .await;
+        assert_eq!(status, 422);
+        let long = "长".repeat(2001);
+        assert_eq!(
+            comment(&app, &acceptance, &[("name", "Li"), ("text", &long)])
+                .await
+                .0,
+            422
+        );
+        for i in 0..5 {
+            let text = format!("<script>alert({i})</script> the river is close");
+            let (status, _) = comment(
+                &app,
+                &acceptance,
+                &[
+                    ("name", "Li Wei"),
+                    ("contact", "li@example.com"),
+                    ("text", &text),
+                ],
+            )
+            .await;
+            assert_eq!(status, 303, "comment {i}");
+        }
+        let (status, page) = comment(&app, &acceptance, &[("name", "Li"), ("text", "6")]).await;
+        assert_eq!(status, 429, "{page}");
+        assert!(page.contains("Too many comments"), "{page}");
+        // A comment from another site is refused and changes nothing.
+        let other = reqwest::Client::new()
+            .post(app.url(&format!("/public/notices/{acceptance}/comments")))
+            .header("Origin", "https://elsewhere.example")
+            .form(&[("name", "X"), ("text", "forged")])
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(other.status().as_u16(), 403);
+
+        // The case's people see the comments (escaped), the public does not.
+        let history = app.history(&rui, &id).await;
+        assert_eq!(
+            history
+                .iter()
+                .filter(|e| e["action"] == "public_comment")
+                .count(),
+            5
+        );
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}")).await;
+        assert!(!page.contains("the river is close"));
+
+        // After 24:00 on the last day, comments are refused.
+        app.set_clock("2026-03-04T01:00:00Z").await;
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}")).await;
+        assert!(page.contains("4 days left"), "{page}");
+        app.set_clock("2026-03-09T15:59:00Z").await;
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}")).await;
+        assert!(page.contains("last day"), "{page}");
+        assert_eq!(
+            comment(
+                &app,
+                &acceptance,
+                &[("name", "Zhao"), ("text", "late but in time")]
+            )
+            .await
+            .0,
+            303
+        );
+        app.set_clock("2026-03-09T16:00:01Z").await;
+        let (status, page) =
+            comment(&app, &acceptance, &[("name", "Zhao"), ("text", "too late")]).await;
+        assert_eq!(status, 422, "{page}");
+        assert!(page.contains("has ended"), "{page}");
+        assert_eq!(app.case(&rui, &id).await["state"], "evaluation");
+
+        // A reviewer reads them on the case page (escaped, with contacts) and answers one.
+        let browser = crate::web::Browser::new(&app, "en");
+        let csrf = browser
+            .sign_in("rui@bureau.example", "correct horse battery")
+            .await;
+        let case_page = browser.get(&format!("/cases/{id}")).await.html;
+        assert!(
+            case_page.contains("&#60;script&#62;alert(0)"),
+            "{case_page}"
+        );
+        assert!(!case_page.contains("<script>alert(0)"), "{case_page}");
+        assert!(case_page.contains("li@example.com"));
+        let first = case_page
+            .split("<li id=\"comment-")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a comment")
+            .to_string();
+        let r = browser
+            .post(
+                &format!("/cases/{id}/comments/{first}"),
+                &[("csrf", csrf.as_str()), ("handling", "")],
+            )
+            .await;
+        assert_eq!(r.status, 422, "an empty answer is refused");
+        let r = browser
+            .post(
+                &format!("/cases/{id}/comments/{first}"),
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("handling", "Adopted: the outfall moves 300 m downstream."),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.html);
+
+        // The proposed decision, with the comments' count.
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        let r = app
+            .act(
+                &rui,
+                &id,
+                "complete_evaluation",
+                v,
+                json!({"conclusion": "sound"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .act(
+                &rui,
+                &id,
+                "propose_approval",
+                v + 1,
+                json!({"conditions": ["Treat waste water to grade A"]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let notices = listed(&app, "").await;
+        assert_eq!(notices.len(), 2);
+        let (proposal, kind) = notices[0].clone();
+        assert_eq!(kind, "proposed_decision");
+        let (_, page) = public_get(&app, &format!("/public/notices/{proposal}")).await;
+        for shown in [
+            "Propose approval, with conditions",
+            "Treat waste water to grade A",
+            "Comments received from the public: 6",
+            "Adopted: the outfall moves 300 m downstream.",
+            "request a hearing within 5 working days",
+        ] {
+            assert!(page.contains(shown), "`{shown}` missing:\n{page}");
+        }
+
+        // The decision and its announcement.
+        app.set_clock("2026-03-20T01:00:00Z").await;
+        assert_eq!(app.case(&rui, &id).await["state"], "decision");
+        let v = app.case(&amy, &id).await["version"].as_i64().expect("v");
+        let r = app
+            .act(
+                &amy,
+                &id,
+                "approve",
+                v,
+                json!({"conditions": ["Treat waste water to grade A", "Monitor the outfall"]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            listed(&app, "").await.len(),
+            2,
+            "a decision is public once announced"
+        );
+        let r = app.act(&rui, &id, "announce", v + 1, json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let reference = app.case(&rui, &id).await["reference"]
+            .as_str()
+            .expect("reference")
+            .to_string();
+        assert!(reference.starts_with("HP-2026-"), "{reference}");
+        let notices = listed(&app, "?kind=decision").await;
+        assert_eq!(notices.len(), 1);
+        let decision = notices[0].0.clone();
+        let (_, page) = public_get(&app, &format!("/public/notices/{decision}")).await;
+        for shown in [
+            "Approve, with conditions",
+            "Monitor the outfall",
+            reference.as_str(),
+            "within 60 days",
+            "within 6 months",
+        ] {
+            assert!(page.contains(shown), "`{shown}` missing:\n{page}");
+        }
+
+        // Never public: undeclared fields, the full file, comments and their authors.
+        let mut everything = String::new();
+        for path in [
+            "/public".to_string(),
+            "/public?kind=acceptance".to_string(),
+            "/public/feed.atom".to_string(),
+            "/public/feeds/acceptance.atom".to_string(),
+            "/public/feeds/proposed_decision.atom".to_string(),
+            "/public/feeds/decision.atom".to_string(),
+            "/public/notices.csv".to_string(),
+            format!("/public/notices/{acceptance}"),
+            format!("/public/notices/{proposal}"),
+            format!("/public/notices/{decision}"),
+            format!("/public/notices/{decision}/verify"),
+        ] {
+            let (status, body) = public_get(&app, &path).await;
+            assert_eq!(status, 200, "{path}");
+            everything.push_str(&body);
+        }
+        for hidden in [
+            SECRET,
+            "pulp_t",
+            "48000",
+            "full_report",
+            "Li Wei",
+            "li@example.com",
+            "sound",
+        ] {
+            assert!(!everything.contains(hidden), "`{hidden}` is public");
+        }
+
+        // Feeds are Atom 1.0 that a feed reader parses.
+        for (path, n) in [
+            ("/public/feed.atom", 3),
+            ("/public/feeds/acceptance.atom", 1),
+            ("/public/feeds/filing.atom", 0),
+        ] {
+            let (_, body) = public_get(&app, path).await;
+            let feed = feed_rs::parser::parse(body.as_bytes()).expect("a valid feed");
+            assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
+            assert_eq!(feed.entries.len(), n, "{path}");
+        }
+        assert_eq!(public_get(&app, "/public/feeds/bids.atom").await.0, 404);
+
+        // The notice checks against the chain, until someone alters an entry by hand.
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}/verify")).await;
+        assert!(page.contains("The chain holds."), "{page}");
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = app.app.db.get_database_backend();
+        app.app
+            .db
+            .execute(Statement::from_string(
+                backend,
+                "UPDATE audit_entries SET comment = 'altered' \
+                 WHERE seq = 2 AND action = 'upload_document'"
+                    .to_string(),
+            ))
+            .await
+            .expect("tamper");
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}/verify")).await;
+        assert!(page.contains("The chain does not hold."), "{page}");
+        assert!(page.contains("It breaks at entry 2."), "{page}");
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deemed_acceptance_and_registration_filings_are_published_too() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let ann = applicant();
+        // A report form nobody answers within 5 working days is deemed accepted: published.
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+        // A registration form is filed at once, with its receipt number.
+        let mut reg = project();
+        reg["category"] = json!("registration");
+        let r = app
+            .post(
+                &ann,
+                "/api/v1/cases",
+                &json!({"workflow": "eia_registration", "data": reg}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let filed = r.body["id"].as_str().expect("id").to_string();
+        let r = app.act(&ann, &filed, "file", 1, json!({})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let receipt = app.case(&ann, &filed).await["reference"]
+            .as_str()
+            .expect("receipt")
+            .to_string();
+        let notices = listed(&app, "?kind=filing").await;
+        assert_eq!(notices.len(), 1);
+        let (_, page) = public_get(&app, &format!("/public/notices/{}", notices[0].0)).await;
+        assert!(page.contains(&receipt), "{page}");
+        assert!(page.contains("Registration filing"), "{page}");
+        assert!(!page.contains("Comment on this notice"), "{page}");
+        assert_eq!(
+            comment(&app, &notices[0].0, &[("name", "Li"), ("text", "x")])
+                .await
+                .0,
+            422,
+            "a filing takes no comments"
+        );
+
+        assert!(listed(&app, "?kind=acceptance").await.is_empty());
+        app.set_clock("2026-03-10T01:00:00Z").await;
+        assert_eq!(app.case(&ann, &id).await["state"], "publicity");
+        let notices = listed(&app, "?kind=acceptance").await;
+        assert_eq!(notices.len(), 1, "deemed accepted: published");
+        let (_, page) = public_get(&app, &format!("/public/notices/{}", notices[0].0)).await;
+        assert!(page.contains("Acceptance notice"), "{page}");
+
+        // Search: by name, by enterprise, by date; unknown filters read as none.
+        assert_eq!(listed(&app, "?q=paper%20mill").await.len(), 2);
+        assert_eq!(listed(&app, "?q=acme").await.len(), 2);
+        assert_eq!(listed(&app, "?q=nothing-like-this").await.len(), 0);
+        assert_eq!(listed(&app, "?from=2026-03-03").await.len(), 1);
+        assert_eq!(listed(&app, "?to=2026-03-02").await.len(), 1);
+        let (status, page) = public_get(&app, "/public?from=not-a-date&kind=bids").await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("aria-invalid") || page.contains("invalid"),
+            "{page}"
+        );
+        db
+    })
+    .await;
+}
