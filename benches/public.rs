@@ -150,6 +150,30 @@ async fn run(url: &str, database: &'static str, n: usize, quiet: bool) -> anyhow
     if !quiet {
         println!("{database:<9} {published} acceptance notices published by their deadlines in {publish_s:.1} s");
     }
+    // The e-mails those acceptances cause are sent before the pages are measured.
+    let mut waiting = u64::MAX;
+    while waiting > 0 {
+        use sea_orm::{ConnectionTrait, Statement};
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let sql = "SELECT (SELECT COUNT(*) FROM notices) + (SELECT COUNT(*) FROM outbox \
+                   WHERE status IN ('pending', 'sending')) AS waiting";
+        let row = app
+            .db
+            .query_one(Statement::from_string(app.db.get_database_backend(), sql))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no count"))?;
+        waiting = row.try_get::<i64>("", "waiting")? as u64;
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(3600),
+            "{waiting} messages still waiting after an hour"
+        );
+    }
+    if !quiet {
+        println!(
+            "{database:<9} their e-mails sent after {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     // Some notices to ask for, spread over the list.
     let mut ids: Vec<Uuid> = Vec::new();

@@ -79,6 +79,7 @@ impl MigrationTrait for Migration {
                     .table(Publications::Table)
                     .col(Publications::Kind)
                     .col(Publications::PublishedAt)
+                    .col(Publications::Id)
                     .to_owned(),
             )
             .await?;
@@ -88,6 +89,7 @@ impl MigrationTrait for Migration {
                     .name("publications_time")
                     .table(Publications::Table)
                     .col(Publications::PublishedAt)
+                    .col(Publications::Id)
                     .to_owned(),
             )
             .await?;

@@ -154,6 +154,8 @@ pub struct App {
     pub mail: Arc<MailSettings>,
     /// The directory as the mail sender reads it, kept until the directory changes.
     pub directory: Arc<notify::DirectoryCache>,
+    /// How many notices each tab of the public bulletin lists, for a second.
+    pub bulletin_counts: Arc<publish::CountCache>,
     /// Where document bytes are kept.
     pub files: Arc<documents::FileStore>,
 }
@@ -238,6 +240,7 @@ impl App {
             siting: Arc::new(siting),
             mail: Arc::new(mail),
             directory: Arc::new(notify::DirectoryCache::default()),
+            bulletin_counts: Arc::new(publish::CountCache::default()),
             files: Arc::new(files),
         })
     }

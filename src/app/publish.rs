@@ -271,9 +271,8 @@ pub struct BulletinQuery {
 
 pub const MAX_PER_PAGE: u64 = 200;
 
-/// One page of notices, newest first, and the total.
-pub async fn bulletin(app: &App, q: &BulletinQuery) -> Result<(Vec<PublicNotice>, u64), AppError> {
-    let filter = store::publications::Filter {
+fn filter_of(q: &BulletinQuery) -> store::publications::Filter {
+    store::publications::Filter {
         kind: q.kind.map(|k| k.as_str().to_string()),
         text: q.text.clone().filter(|t| !t.trim().is_empty()),
         place: q.place.clone().filter(|t| !t.trim().is_empty()),
@@ -282,15 +281,58 @@ pub async fn bulletin(app: &App, q: &BulletinQuery) -> Result<(Vec<PublicNotice>
             .to
             .and_then(|d| d.succ_opt())
             .map(crate::domain::calendar::start_of),
-    };
+    }
+}
+
+/// One page of notices, newest first (feeds and downloads need no total).
+pub async fn latest(app: &App, q: &BulletinQuery) -> Result<Vec<PublicNotice>, AppError> {
     let per_page = q.per_page.clamp(1, MAX_PER_PAGE);
-    let (rows, total) =
-        store::publications::list(&app.db, &filter, q.page.max(1), per_page).await?;
-    let rows = rows
+    store::publications::list(&app.db, &filter_of(q), q.page.max(1), per_page)
+        .await?
         .into_iter()
         .map(|r| public_notice(app, r, 0))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((rows, total))
+        .collect()
+}
+
+/// The totals of the bulletin's unfiltered tabs, each kept for a second: counting every notice
+/// on each request of the most visited page would cost more than the page itself.
+#[derive(Default)]
+pub struct CountCache(
+    std::sync::Mutex<std::collections::HashMap<Option<NoticeKind>, (std::time::Instant, u64)>>,
+);
+
+const COUNT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One page of notices, newest first, and how many match (for a tab without filters, as
+/// counted at most a second ago).
+pub async fn bulletin(app: &App, q: &BulletinQuery) -> Result<(Vec<PublicNotice>, u64), AppError> {
+    let filter = filter_of(q);
+    let plain = filter.text.is_none()
+        && filter.place.is_none()
+        && filter.from.is_none()
+        && filter.to.is_none();
+    let cached = plain
+        .then(|| {
+            let counts = app.bulletin_counts.0.lock().ok()?;
+            counts
+                .get(&q.kind)
+                .filter(|(at, _)| at.elapsed() < COUNT_FOR)
+                .map(|(_, n)| *n)
+        })
+        .flatten();
+    let total = match cached {
+        Some(n) => n,
+        None => {
+            let n = store::publications::count(&app.db, &filter).await?;
+            if plain {
+                if let Ok(mut counts) = app.bulletin_counts.0.lock() {
+                    counts.insert(q.kind, (std::time::Instant::now(), n));
+                }
+            }
+            n
+        }
+    };
+    Ok((latest(app, q).await?, total))
 }
 
 /// The result of checking a notice against its case's chain.

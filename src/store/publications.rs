@@ -77,13 +77,7 @@ fn contains(column: publication::Column, text: &str) -> sea_orm::sea_query::Simp
     Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
 }
 
-/// One page of notices, newest first, and the total count.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    filter: &Filter,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<PublicationRow>, u64), DbErr> {
+fn condition(filter: &Filter) -> Condition {
     let mut cond = Condition::all();
     if let Some(k) = &filter.kind {
         cond = cond.add(publication::Column::Kind.eq(k.as_str()));
@@ -104,16 +98,34 @@ pub async fn list(
     if let Some(to) = filter.to {
         cond = cond.add(publication::Column::PublishedAt.lt(to));
     }
-    let select = Publication::find().filter(cond);
-    let total = select.clone().count(db).await?;
-    let rows = select
+    cond
+}
+
+/// How many notices match.
+pub async fn count(db: &impl ConnectionTrait, filter: &Filter) -> Result<u64, DbErr> {
+    Publication::find()
+        .select_only()
+        .column(publication::Column::Id)
+        .filter(condition(filter))
+        .count(db)
+        .await
+}
+
+/// One page of notices, newest first (the index on the publication time and id serves it).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    page: u64,
+    per_page: u64,
+) -> Result<Vec<PublicationRow>, DbErr> {
+    Publication::find()
+        .filter(condition(filter))
         .order_by_desc(publication::Column::PublishedAt)
         .order_by_desc(publication::Column::Id)
         .offset(page.saturating_sub(1).saturating_mul(per_page))
         .limit(per_page)
         .all(db)
-        .await?;
-    Ok((rows, total))
+        .await
 }
 
 pub async fn insert_comment(db: &impl ConnectionTrait, r: CommentRow) -> Result<(), DbErr> {

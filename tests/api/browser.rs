@@ -316,6 +316,18 @@ fn url_escape(s: &str) -> String {
 }
 
 /// The data form of a new project, with `credit_code`.
+/// The demo's organisations, people (each with the demo password) and cases.
+async fn seed_demo(app: &TestApp) {
+    let admin_actor = greenlane::engine::Actor::person(
+        "setup@bureau.example",
+        "CQEEB",
+        [greenlane::domain::Role::Admin].into_iter().collect(),
+    );
+    greenlane::app::demo::seed(&app.app, &admin_actor)
+        .await
+        .expect("demo data");
+}
+
 async fn fill_project(tab: &Tab, credit_code: &str) {
     tab.fill("#f-project-name", "涪陵纸业扩建项目").await;
     tab.fill("#f-credit-code", credit_code).await;
@@ -364,14 +376,7 @@ async fn every_role_does_its_work_in_a_browser() {
     let db = TestDb::sqlite().await;
     // Monday 2 March 2026, 09:00 in Shanghai.
     let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
-    let admin_actor = greenlane::engine::Actor::person(
-        "setup@bureau.example",
-        "CQEEB",
-        [greenlane::domain::Role::Admin].into_iter().collect(),
-    );
-    greenlane::app::demo::seed(&app.app, &admin_actor)
-        .await
-        .expect("demo people");
+    seed_demo(&app).await;
     let mut tab = Tab::open(&driver, &app.address).await;
 
     // Anyone: the sign-in page, and a page that does not exist.
@@ -631,14 +636,7 @@ async fn pages_work_by_keyboard_and_without_javascript() {
     let Some(driver) = driver().await else { return };
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
-    let admin_actor = greenlane::engine::Actor::person(
-        "setup@bureau.example",
-        "CQEEB",
-        [greenlane::domain::Role::Admin].into_iter().collect(),
-    );
-    greenlane::app::demo::seed(&app.app, &admin_actor)
-        .await
-        .expect("demo people");
+    seed_demo(&app).await;
     let mut tab = Tab::open(&driver, &app.address).await;
     tab.sign_in("rui@bureau.example", "reviewer", "en").await;
     tab.set_lang("en").await;
@@ -675,14 +673,7 @@ async fn the_public_reads_a_notice_and_comments_in_a_browser() {
     let Some(driver) = driver().await else { return };
     let db = TestDb::sqlite().await;
     let app = spawn_app(&db).await;
-    let admin_actor = greenlane::engine::Actor::person(
-        "setup@bureau.example",
-        "CQEEB",
-        [greenlane::domain::Role::Admin].into_iter().collect(),
-    );
-    greenlane::app::demo::seed(&app.app, &admin_actor)
-        .await
-        .expect("demo data");
+    seed_demo(&app).await;
     let mut tab = Tab::open(&driver, &app.address).await;
     tab.role = "public".into();
     // No sign-in: the bulletin, in both languages.

@@ -983,7 +983,16 @@ pub async fn download(
     let (id, doc) = path.into_inner();
     let (id, doc) = (parse_id(&id)?, parse_id(&doc)?);
     let (view, file) = documents::open(&app, &who.actor, id, doc).await?;
-    let bytes = tokio::fs::read(&file)
+    attachment(&view, &file, "no-store").await
+}
+
+/// A stored document as a download: its declared type, never sniffed, never shown inline.
+pub(crate) async fn attachment(
+    view: &DocumentView,
+    file: &std::path::Path,
+    cache: &'static str,
+) -> Result<HttpResponse, WebError> {
+    let bytes = tokio::fs::read(file)
         .await
         .map_err(|e| WebError::Unexpected(format!("reading {}: {e}", file.display())))?;
     let filename: String = view
@@ -1006,6 +1015,6 @@ pub async fn download(
             format!("attachment; filename=\"{filename}\"; filename*=UTF-8''{encoded}"),
         ))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CACHE_CONTROL, cache))
         .body(bytes))
 }

@@ -582,7 +582,7 @@ async fn all_matching(
     let mut q = read_params(lang, params, &mut errors);
     q.page = 1;
     q.per_page = limit;
-    Ok(publish::bulletin(app, &q).await?.0)
+    Ok(publish::latest(app, &q).await?)
 }
 
 /// `GET /public/notices.csv`: the bulletin's list (its filters apply), up to 10,000 rows.
@@ -598,8 +598,8 @@ pub async fn csv(
         let mut q = read_params(lang, &params, &mut errors);
         q.page = chunk_page;
         q.per_page = publish::MAX_PER_PAGE;
-        let (rows, total) = publish::bulletin(&app, &q).await?;
-        let done = rows.is_empty() || chunk_page * publish::MAX_PER_PAGE >= total;
+        let rows = publish::latest(&app, &q).await?;
+        let done = (rows.len() as u64) < publish::MAX_PER_PAGE;
         out.extend(rows);
         if done {
             break;
@@ -773,27 +773,5 @@ pub async fn document(
 ) -> Result<HttpResponse, WebError> {
     let (id, name) = path.into_inner();
     let (view, file) = publish::document(&app, notice_id(&id)?, &name).await?;
-    let bytes = tokio::fs::read(&file)
-        .await
-        .map_err(|e| WebError::Unexpected(format!("reading {}: {e}", file.display())))?;
-    let filename: String = view
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(view.content_type.clone())
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400, immutable"))
-        .body(bytes))
+    super::case::attachment(&view, &file, "public, max-age=86400").await
 }
