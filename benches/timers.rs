@@ -14,11 +14,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use greenlane::http::Application;
-use greenlane::settings::{ClockMode, JwtSettings, MailConfig, Settings};
+use greenlane::settings::JwtSettings;
 use greenlane::store::{self, admin};
 use uuid::Uuid;
-
-const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -26,26 +24,9 @@ fn at(s: &str) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn settings(url: &str, start: DateTime<Utc>) -> Settings {
-    Settings {
-        bind: "127.0.0.1:0".into(),
-        database_url: url.to_string(),
-        jwt_secret: Some(SECRET.into()),
-        jwt_issuer: "greenlane".into(),
-        jwt_audience: "greenlane-api".into(),
-        workflows_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workflows"),
-        clock: ClockMode::Manual { start: Some(start) },
-        mail: MailConfig::files(
-            std::env::temp_dir().join("greenlane-bench-mail"),
-            "http://127.0.0.1",
-        ),
-        worker: true,
-        documents_dir: std::env::temp_dir().join("greenlane-bench-documents"),
-        max_upload_bytes: 1 << 20,
-        cors_origins: Vec::new(),
-        oidc: Vec::new(),
-        timer_workers: 2,
-    }
+fn settings(url: &str, start: DateTime<Utc>) -> greenlane::settings::Settings {
+    let workflows = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workflows");
+    greenlane::app::bench::server_settings(url, workflows, start)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -133,7 +114,7 @@ async fn run(
     }
 
     let jwt = JwtSettings {
-        secret: SECRET.into(),
+        secret: greenlane::app::bench::BENCH_SECRET.into(),
         issuer: "greenlane".into(),
         audience: "greenlane-api".into(),
     };

@@ -892,3 +892,35 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
+
+/// The JWT secret of the benchmarks' servers.
+pub const BENCH_SECRET: &str = "bench-secret-bench-secret-bench-secret-0";
+
+/// A benchmark server's settings: port 0, `url`'s database, a manual clock at `start`, the
+/// worker on, mail into files.
+pub fn server_settings(
+    url: &str,
+    workflows_dir: std::path::PathBuf,
+    start: chrono::DateTime<chrono::Utc>,
+) -> crate::settings::Settings {
+    use crate::settings::{ClockMode, MailConfig, Settings};
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database_url: url.to_string(),
+        jwt_secret: Some(BENCH_SECRET.into()),
+        jwt_issuer: "greenlane".into(),
+        jwt_audience: "greenlane-api".into(),
+        workflows_dir,
+        clock: ClockMode::Manual { start: Some(start) },
+        mail: MailConfig::files(
+            std::env::temp_dir().join("greenlane-bench-mail"),
+            "http://127.0.0.1",
+        ),
+        worker: true,
+        documents_dir: std::env::temp_dir().join("greenlane-bench-documents"),
+        max_upload_bytes: 1 << 20,
+        cors_origins: Vec::new(),
+        oidc: Vec::new(),
+        timer_workers: 2,
+    }
+}

@@ -277,20 +277,7 @@ pub async fn bump_in_state(
     state: &str,
     at: DateTime<Utc>,
 ) -> Result<Option<CaseRow>, DbErr> {
-    let r = Case::update_many()
-        .col_expr(
-            case::Column::Version,
-            Expr::col(case::Column::Version).add(1),
-        )
-        .col_expr(case::Column::UpdatedAt, Expr::value(at))
-        .filter(case::Column::Id.eq(id))
-        .filter(case::Column::State.eq(state))
-        .exec(db)
-        .await?;
-    if r.rows_affected != 1 {
-        return Ok(None);
-    }
-    find(db, id).await
+    bump_where(db, id, Some(state), at).await
 }
 
 /// Takes the next version of a case whatever its state (locking its row until the transaction
@@ -300,16 +287,26 @@ pub async fn bump(
     id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<CaseRow>, DbErr> {
-    let r = Case::update_many()
+    bump_where(db, id, None, at).await
+}
+
+async fn bump_where(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    state: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Option<CaseRow>, DbErr> {
+    let mut update = Case::update_many()
         .col_expr(
             case::Column::Version,
             Expr::col(case::Column::Version).add(1),
         )
         .col_expr(case::Column::UpdatedAt, Expr::value(at))
-        .filter(case::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    if r.rows_affected != 1 {
+        .filter(case::Column::Id.eq(id));
+    if let Some(state) = state {
+        update = update.filter(case::Column::State.eq(state));
+    }
+    if update.exec(db).await?.rows_affected != 1 {
         return Ok(None);
     }
     find(db, id).await

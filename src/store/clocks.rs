@@ -167,33 +167,7 @@ pub async fn of_case(
 }
 
 pub async fn upsert(db: &impl ConnectionTrait, row: ClockRow) -> Result<(), DbErr> {
-    CaseClock::insert(case_clock::ActiveModel {
-        case_id: Set(row.case_id),
-        clock: Set(row.clock),
-        run: Set(row.run),
-        status: Set(row.status),
-        due_date: Set(row.due_date),
-        due_at: Set(row.due_at),
-        provisional: Set(row.provisional),
-        calendar_version: Set(row.calendar_version),
-        updated_at: Set(row.updated_at),
-    })
-    .on_conflict(
-        OnConflict::columns([case_clock::Column::CaseId, case_clock::Column::Clock])
-            .update_columns([
-                case_clock::Column::Run,
-                case_clock::Column::Status,
-                case_clock::Column::DueDate,
-                case_clock::Column::DueAt,
-                case_clock::Column::Provisional,
-                case_clock::Column::CalendarVersion,
-                case_clock::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    upsert_many(db, vec![row]).await
 }
 
 pub async fn insert_segment(db: &impl ConnectionTrait, row: SegmentRow) -> Result<(), DbErr> {
