@@ -30,8 +30,32 @@
     });
   }
 
+  // Market forms: the total in yuan as the amount or the price is typed (the server checks).
+  function yuan(fen) {
+    var whole = Math.floor(fen / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var cents = (fen % 100).toString();
+    return "\u00a5" + whole + "." + (cents.length < 2 ? "0" + cents : cents);
+  }
+  function totals(root) {
+    root.querySelectorAll("[data-total-target]").forEach(function (input) {
+      var out = document.getElementById(input.getAttribute("data-total-target"));
+      var amountInput = input.hasAttribute("data-total-amount")
+        ? document.getElementById(input.getAttribute("data-total-amount")) : input;
+      var fixed = input.getAttribute("data-total-price");
+      function sync() {
+        var amount = parseInt((amountInput.value || "").replace(/[, ]/g, ""), 10);
+        var price = fixed !== null ? parseInt(fixed, 10) : parseInt((input.value || "").replace(/[, ]/g, ""), 10);
+        out.textContent = amount > 0 && price > 0 ? "= " + yuan(amount * price) : "";
+      }
+      input.addEventListener("input", sync);
+      amountInput.addEventListener("input", sync);
+      sync();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusSummary();
     siteModes(document);
+    totals(document);
   });
 })();

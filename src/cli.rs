@@ -108,6 +108,15 @@ enum WorkflowsCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Print the newest version of a workflow as BPMN 2.0 XML (with diagram coordinates).
+    Bpmn {
+        key: String,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// `en` (default) or `zh`: the language of the names.
+        #[arg(long, default_value = "en")]
+        lang: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,14 +274,20 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Workflows {
             command: WorkflowsCommand::Graph { key, dir },
         } => {
-            let dir = dir.unwrap_or_else(default_workflows_dir);
-            let loaded = workflows::load_dir(&dir).map_err(|e| anyhow::anyhow!(e.join("\n")))?;
-            let newest = loaded
-                .iter()
-                .filter(|l| l.definition.key == key)
-                .max_by_key(|l| l.definition.version)
-                .ok_or_else(|| anyhow::anyhow!("no workflow `{key}` in {}", dir.display()))?;
-            print!("{}", graph::mermaid(&newest.definition));
+            let newest = newest_in(dir, &key)?;
+            print!("{}", graph::mermaid(&newest));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Workflows {
+            command: WorkflowsCommand::Bpmn { key, dir, lang },
+        } => {
+            let lang = match lang.as_str() {
+                "en" => crate::web::i18n::Lang::En,
+                "zh" => crate::web::i18n::Lang::Zh,
+                other => anyhow::bail!("--lang `{other}`: en or zh"),
+            };
+            let newest = newest_in(dir, &key)?;
+            print!("{}", crate::web::pages::workflows::bpmn(&newest, lang));
             Ok(ExitCode::SUCCESS)
         }
         Command::Orgs { command } => {
@@ -499,6 +514,18 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The newest version of `key` in the workflows folder.
+fn newest_in(dir: Option<PathBuf>, key: &str) -> anyhow::Result<crate::engine::Definition> {
+    let dir = dir.unwrap_or_else(default_workflows_dir);
+    let loaded = workflows::load_dir(&dir).map_err(|e| anyhow::anyhow!(e.join("\n")))?;
+    loaded
+        .into_iter()
+        .filter(|l| l.definition.key == key)
+        .max_by_key(|l| l.definition.version)
+        .map(|l| l.definition)
+        .ok_or_else(|| anyhow::anyhow!("no workflow `{key}` in {}", dir.display()))
 }
 
 async fn print_demo(app: &App, workflows_dir: &std::path::Path) -> anyhow::Result<()> {

@@ -81,6 +81,24 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
             Some("91110000802100433B"),
         ),
         ("GREENAG", "Green EIA Agency (demo)", "agency", None),
+        (
+            "CQEX",
+            "Chongqing Resources and Environment Exchange (demo)",
+            "bureau",
+            None,
+        ),
+        (
+            "HUAXIN",
+            "Huaxin Cement Co. (demo)",
+            "enterprise",
+            Some("91500102MA5U7XQ1KT"),
+        ),
+        (
+            "JIANGBEI",
+            "Jiangbei Dyeing Co. (demo)",
+            "enterprise",
+            Some("91500105MA60B2RC8H"),
+        ),
     ] {
         let org = NewOrg {
             code: code.into(),
@@ -147,6 +165,34 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
             vec!["agency"],
             "zh",
         ),
+        (
+            "al@acme.example",
+            "Al Applicant",
+            "ACME",
+            vec!["applicant"],
+            "en",
+        ),
+        (
+            "mo@exchange.example",
+            "Mo Operator",
+            "CQEX",
+            vec!["market_operator"],
+            "en",
+        ),
+        (
+            "hua@huaxin.example",
+            "华新",
+            "HUAXIN",
+            vec!["applicant"],
+            "zh",
+        ),
+        (
+            "jia@jiangbei.example",
+            "Jia Trader",
+            "JIANGBEI",
+            vec!["applicant"],
+            "en",
+        ),
     ];
     let mut created = Vec::new();
     for (email, name, org, roles, lang) in people {
@@ -212,5 +258,58 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
     });
     let q = cases::create_case(app, &ann, "pre_consultation", question, None, None).await?;
     act(app, &ann, q.id, "ask", json!({})).await?;
+    market(app).await?;
     Ok(created)
+}
+
+/// The market: permits for Acme and Yangtze, rights issued and allocated, an open listing of
+/// Acme's with a part taken by Yangtze, and an open auction with Yangtze's deposit and bid.
+async fn market(app: &App) -> Result<(), AppError> {
+    let mo = person("mo@exchange.example", "CQEX", &[Role::MarketOperator]);
+    let ann = person("ann@acme.example", "ACME", &[Role::Applicant]);
+    let al = person("al@acme.example", "ACME", &[Role::Applicant]);
+    let li = person("li@yangtze.example", "YANGTZE", &[Role::Applicant]);
+    for org in ["ACME", "YANGTZE"] {
+        let permit = json!({"permit_no": format!("500102-{org}-2024"), "permit_basin": "yangtze_upper", "permit_valid_to": "2029-12-31"});
+        super::market::set_participant(app, &mo, org, permit, None).await?;
+    }
+    let asset = json!({"pollutant": "COD", "basin": "yangtze_upper", "valid_to": "2030-12-31"});
+    let with = |extra: Value| {
+        let mut v = asset.clone();
+        for (k, x) in extra.as_object().into_iter().flatten() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    super::registry::issue(app, &mo, with(json!({"amount_kg": 20_000})), None).await?;
+    for (org, kg) in [("ACME", 8_000), ("YANGTZE", 3_000), ("HUAXIN", 3_000)] {
+        let alloc = with(json!({"amount_kg": kg, "org": org, "price_fen": 25}));
+        super::registry::allocate(app, &mo, alloc, None).await?;
+    }
+    let listing = with(
+        json!({"amount_kg": 1_000, "price_fen": 32, "window_hours": 720, "project_name": "Fuling mill surplus COD"}),
+    );
+    let lot = cases::create_case(app, &ann, "listing", listing, None, None).await?;
+    act(app, &ann, lot.id, "submit", json!({})).await?;
+    act(app, &al, lot.id, "approve_transfer_out", json!({})).await?;
+    act(app, &mo, lot.id, "approve_listing", json!({})).await?;
+    super::market::take(app, &li, lot.id, json!({"amount_kg": 200}), None).await?;
+    let terms = with(
+        json!({"amount_kg": 2_000, "reserve_price_fen": 30, "increment_fen": 1, "clearing": "uniform", "max_share_pct": 60, "window_hours": 720, "deposit_fen": 50_000, "project_name": "Acme COD auction, spring"}),
+    );
+    let auction = cases::create_case(app, &ann, "auction", terms, None, None).await?;
+    act(app, &ann, auction.id, "submit", json!({})).await?;
+    act(app, &al, auction.id, "approve_transfer_out", json!({})).await?;
+    act(app, &mo, auction.id, "approve_listing", json!({})).await?;
+    let deposit = json!({"org": "YANGTZE", "reference": "CQEX-DEP-0001"});
+    super::market::record_deposit(app, &mo, auction.id, deposit, None).await?;
+    super::market::place_bid(
+        app,
+        &li,
+        auction.id,
+        json!({"amount_kg": 800, "price_fen": 34}),
+        None,
+    )
+    .await?;
+    Ok(())
 }

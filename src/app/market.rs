@@ -1373,3 +1373,403 @@ pub async fn stats(app: &App, period: Option<String>) -> Result<MarketStats, App
         rows,
     })
 }
+
+// ------------------------------------------------------------------ public results
+
+/// A closed lot as the public sees it: the terms and the outcome, never who bid or won.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicResult {
+    pub lot: Uuid,
+    /// `auction` or `listing`.
+    pub kind: String,
+    pub pollutant: String,
+    pub basin: String,
+    pub valid_to: chrono::NaiveDate,
+    pub offered_kg: i64,
+    /// The clearing price of an auction, the fixed price of a listing.
+    pub price_fen: Option<i64>,
+    /// Auctions: `uniform` or `pay_as_bid`.
+    pub clearing: Option<String>,
+    pub sold_kg: i64,
+    /// Auctions: organisations (or groups of related accounts) with a bid standing at the close.
+    /// Listings: organisations that took a part.
+    pub bidders: i64,
+    pub winners: i64,
+    /// `cleared`, `failed` (an auction nobody or not enough bid on) or `closed` (a listing).
+    pub outcome: String,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// The newest `limit` closed auctions and listings, newest first, without sign-in.
+pub async fn public_results(app: &App, limit: usize) -> Result<Vec<PublicResult>, AppError> {
+    let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let mut out = Vec::new();
+    let auctions = store::cases::in_states(
+        &app.db,
+        &set(&[AUCTION]),
+        &set(&["awarded", "registered", "unsold"]),
+        None,
+    )
+    .await?;
+    for row in auctions {
+        let Some(a) = store::market::auction(&app.db, row.id).await? else {
+            continue;
+        };
+        let (Some(closed_at), Ok(lot)) = (a.closed_at, AuctionTerms::parse(&row.data)) else {
+            continue;
+        };
+        let outcome: Value = a
+            .outcome
+            .as_deref()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or(Value::Null);
+        let bids = store::market::bids(&app.db, row.id, None).await?;
+        let awards = store::market::awards(&app.db, row.id).await?;
+        let bidders: BTreeSet<&str> = bids
+            .iter()
+            .filter(|b| b.status != "withdrawn")
+            .map(|b| b.bidder.as_str())
+            .collect();
+        // Winners who did not pay are not counted: their volume passed on or went back.
+        let winners: BTreeSet<&str> = awards
+            .iter()
+            .filter(|w| w.status != "defaulted")
+            .map(|w| w.org.as_str())
+            .collect();
+        out.push(PublicResult {
+            lot: row.id,
+            kind: AUCTION.into(),
+            pollutant: lot.asset.pollutant.as_str().to_string(),
+            basin: lot.asset.basin.clone(),
+            valid_to: lot.asset.valid_to,
+            offered_kg: lot.amount_kg,
+            price_fen: a.clearing_price_fen,
+            clearing: serde_json::to_value(lot.clearing)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+            sold_kg: awards
+                .iter()
+                .filter(|w| w.status != "defaulted")
+                .map(|w| w.amount_kg)
+                .sum(),
+            bidders: bidders.len() as i64,
+            winners: winners.len() as i64,
+            outcome: outcome
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or("failed")
+                .to_string(),
+            closed_at,
+        });
+    }
+    let listings =
+        store::cases::in_states(&app.db, &set(&["listing"]), &set(&["closed"]), None).await?;
+    for row in listings {
+        let Ok(lot) = ledger::LotData::parse(&row.data) else {
+            continue;
+        };
+        let entries = store::audit::of_case(&app.db, row.id).await?;
+        let mut buyers: BTreeSet<String> = BTreeSet::new();
+        let mut sold = 0i64;
+        for e in entries.iter().filter(|e| e.action == "take") {
+            let p: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+            sold += p.get("amount_kg").and_then(Value::as_i64).unwrap_or(0);
+            buyers.insert(e.actor_org.clone());
+        }
+        out.push(PublicResult {
+            lot: row.id,
+            kind: "listing".into(),
+            pollutant: lot.asset.pollutant.as_str().to_string(),
+            basin: lot.asset.basin.clone(),
+            valid_to: lot.asset.valid_to,
+            offered_kg: lot.amount_kg,
+            price_fen: Some(lot.price_fen),
+            clearing: None,
+            sold_kg: sold,
+            bidders: buyers.len() as i64,
+            winners: buyers.len() as i64,
+            outcome: "closed".into(),
+            closed_at: entries.last().map_or(row.updated_at, |e| e.at),
+        });
+    }
+    out.sort_by(|a, b| b.closed_at.cmp(&a.closed_at).then(a.lot.cmp(&b.lot)));
+    out.truncate(limit);
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ for the trader's pages
+
+/// The hash of a bid's content as its audit entry records it while bids are sealed: the
+/// bidder's receipt.
+pub fn receipt(b: &BidView) -> String {
+    sealed(b.id, b.amount_kg, b.price_fen, b.placed_at)
+}
+
+/// Whether the caller may bid on an auction lot: `None`, or the refusal's code and reason
+/// (no valid permit, another basin, related to the seller, no deposit recorded).
+pub async fn eligibility(
+    app: &App,
+    actor: &Actor,
+    lot_id: Uuid,
+) -> Result<Option<(String, String)>, AppError> {
+    let lot = auction_lot(app, lot_id).await?;
+    match check_bidder(app, actor, &lot).await {
+        Ok(_) => Ok(None),
+        Err(AppError::Refused(code, reason)) => Ok(Some((code.to_string(), reason))),
+        Err(AppError::Forbidden(what)) => {
+            Ok(Some(("forbidden".into(), format!("only {what} may bid"))))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The terms of an auction lot, as bidders read them.
+pub async fn auction_terms(app: &App, lot_id: Uuid) -> Result<AuctionTerms, AppError> {
+    Ok(auction_lot(app, lot_id).await?.terms)
+}
+
+/// A lot as its page shows it: the case's row, and when its window and its payment period end.
+#[derive(Debug, Clone)]
+pub struct LotDetail {
+    pub row: CaseRow,
+    pub window_closes_at: Option<DateTime<Utc>>,
+    pub payment_due_at: Option<DateTime<Utc>>,
+}
+
+/// A listing or an auction lot. Before it opens it is shown only to the seller's people and the
+/// market's (others get 404); once open, to everyone signed in.
+pub async fn lot_detail(app: &App, actor: &Actor, lot_id: Uuid) -> Result<LotDetail, AppError> {
+    let row = store::cases::find(&app.db, lot_id)
+        .await?
+        .filter(|r| r.workflow_key == "listing" || r.workflow_key == AUCTION)
+        .ok_or_else(|| AppError::NotFound(format!("lot {lot_id}")))?;
+    let unopened = matches!(
+        row.state.as_str(),
+        "draft" | "second_approval" | "review" | "rejected" | "withdrawn"
+    );
+    if unopened && row.org != actor.org && !sees_all(actor) {
+        return Err(AppError::NotFound(format!("lot {lot_id}")));
+    }
+    let clocks = super::clocks::CaseClocks::load(&app.db, lot_id).await?;
+    let due = |name: &str| {
+        clocks
+            .row(name)
+            .filter(|c| c.status == "running")
+            .and_then(|c| c.due_at)
+    };
+    Ok(LotDetail {
+        window_closes_at: due("window"),
+        payment_due_at: due("payment"),
+        row,
+    })
+}
+
+/// The replay of a cleared auction: the allocation recomputed from the recorded seed and the
+/// bids standing at the close, against the awards recorded at clearing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Replay {
+    pub matches: bool,
+    /// (bid, organisation, kg, fen per kg) as recomputed.
+    pub recomputed: Vec<(Uuid, String, i64, i64)>,
+}
+
+/// Recomputes a closed auction's first-round allocation (market operator, auditors, admins).
+pub async fn replay(app: &App, actor: &Actor, lot_id: Uuid) -> Result<Replay, AppError> {
+    if !sees_all(actor) {
+        return Err(AppError::Forbidden(
+            "the market operator, an auditor or an admin".into(),
+        ));
+    }
+    let lot = auction_lot(app, lot_id).await?;
+    if store::market::auction(&app.db, lot_id)
+        .await?
+        .is_none_or(|a| a.closed_at.is_none())
+    {
+        return Err(AppError::Transition(TransitionError::NotYet {
+            action: "replay".into(),
+            reason: "the lot has not been cleared yet".into(),
+        }));
+    }
+    let b = book(&app.db, &lot.row, &lot.row.data).await?;
+    let awards = match clearing::clear(&b.lot, &b.ranked_input) {
+        Outcome::Cleared { awards, .. } => awards,
+        Outcome::Failed { .. } => Vec::new(),
+    };
+    let recomputed: Vec<(Uuid, String, i64, i64)> = awards
+        .iter()
+        .filter_map(|a| {
+            let bid = b
+                .bids
+                .get(usize::try_from(a.bid_id).ok()?.checked_sub(1)?)?;
+            Some((
+                bid.id,
+                bid.org.clone(),
+                a.amount_kg as i64,
+                a.price_fen as i64,
+            ))
+        })
+        .collect();
+    let mut recorded: Vec<(Uuid, String, i64, i64)> = store::market::awards(&app.db, lot_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.round == 1)
+        .map(|a| (a.bid_id, a.org, a.amount_kg, a.price_fen))
+        .collect();
+    let mut mine = recomputed.clone();
+    mine.sort();
+    recorded.sort();
+    Ok(Replay {
+        matches: mine == recorded,
+        recomputed,
+    })
+}
+
+/// A lot or transfer waiting for the operator's check, or a transfer for its payment.
+#[derive(Debug, Clone)]
+pub struct DeskLot {
+    pub id: Uuid,
+    pub version: i64,
+    pub workflow: String,
+    pub seller: String,
+    pub data: Value,
+}
+
+impl From<&CaseRow> for DeskLot {
+    fn from(r: &CaseRow) -> Self {
+        DeskLot {
+            id: r.id,
+            version: r.version,
+            workflow: r.workflow_key.clone(),
+            seller: r.org.clone(),
+            data: r.data.clone(),
+        }
+    }
+}
+
+/// An open auction and the deposits recorded on it.
+#[derive(Debug, Clone)]
+pub struct DeskAuction {
+    pub id: Uuid,
+    pub data: Value,
+    pub terms: AuctionTerms,
+    pub closes_at: Option<DateTime<Utc>>,
+    pub deposits: Vec<Deposit>,
+}
+
+/// An award, with its lot's version (to act on it) and when its payment is due.
+#[derive(Debug, Clone)]
+pub struct DeskAward {
+    pub lot: Uuid,
+    pub lot_version: i64,
+    pub award: AwardView,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// What waits for the market operator.
+#[derive(Debug, Clone, Default)]
+pub struct Desk {
+    pub to_check: Vec<DeskLot>,
+    pub open_auctions: Vec<DeskAuction>,
+    /// Awards waiting for payment.
+    pub to_confirm: Vec<DeskAward>,
+    /// Awards whose winner did not pay (the volume passed on).
+    pub defaults: Vec<DeskAward>,
+    /// Negotiated transfers approved and waiting for the buyer's payment.
+    pub transfers_to_confirm: Vec<DeskLot>,
+}
+
+/// The operator's desk (market operator, auditors, admins).
+pub async fn desk(app: &App, actor: &Actor) -> Result<Desk, AppError> {
+    if !sees_all(actor) {
+        return Err(AppError::Forbidden(
+            "the market operator, an auditor or an admin".into(),
+        ));
+    }
+    let set = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let mut desk = Desk::default();
+    for r in store::cases::in_states(
+        &app.db,
+        &set(&["listing", AUCTION, "negotiated_transfer"]),
+        &set(&["review"]),
+        None,
+    )
+    .await?
+    {
+        desk.to_check.push(DeskLot::from(&r));
+    }
+    for r in store::cases::in_states(
+        &app.db,
+        &set(&["negotiated_transfer"]),
+        &set(&["awaiting_payment"]),
+        None,
+    )
+    .await?
+    {
+        desk.transfers_to_confirm.push(DeskLot::from(&r));
+    }
+    for r in
+        store::cases::in_states(&app.db, &set(&[AUCTION]), &set(&["open", "awarded"]), None).await?
+    {
+        let clocks = super::clocks::CaseClocks::load(&app.db, r.id).await?;
+        let due = |name: &str| {
+            clocks
+                .row(name)
+                .filter(|c| c.status == "running")
+                .and_then(|c| c.due_at)
+        };
+        if r.state == "open" {
+            let terms = AuctionTerms::parse(&r.data).map_err(AppError::Validation)?;
+            let deposits = store::market::deposits(&app.db, r.id)
+                .await?
+                .into_iter()
+                .map(Deposit::from)
+                .collect();
+            desk.open_auctions.push(DeskAuction {
+                id: r.id,
+                data: r.data.clone(),
+                terms,
+                closes_at: due("window"),
+                deposits,
+            });
+            continue;
+        }
+        for a in store::market::awards(&app.db, r.id).await? {
+            let waiting = a.status == "awarded";
+            let entry = DeskAward {
+                lot: r.id,
+                lot_version: r.version,
+                due_at: due("payment").filter(|_| waiting),
+                award: AwardView::from(a),
+            };
+            match entry.award.status.as_str() {
+                "awarded" => desk.to_confirm.push(entry),
+                "defaulted" => desk.defaults.push(entry),
+                _ => {}
+            }
+        }
+    }
+    Ok(desk)
+}
+
+/// The changes to an enterprise's market record, oldest first: (when, who, what was recorded).
+pub async fn participant_history(
+    app: &App,
+    actor: &Actor,
+) -> Result<BTreeMap<String, Vec<(DateTime<Utc>, String, Value)>>, AppError> {
+    if !sees_all(actor) {
+        return Ok(BTreeMap::new());
+    }
+    let mut out: BTreeMap<String, Vec<(DateTime<Utc>, String, Value)>> = BTreeMap::new();
+    for e in store::audit::of_case(&app.db, super::audit::INSTALLATION_STREAM).await? {
+        if e.action != "market.participant" {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
+        if let Some(org) = v.get("org").and_then(Value::as_str) {
+            out.entry(org.to_string())
+                .or_default()
+                .push((e.at, e.actor.clone(), v));
+        }
+    }
+    Ok(out)
+}

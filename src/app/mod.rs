@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bureau;
 pub mod calendars;
 pub mod cases;
 pub mod classify;
@@ -158,6 +159,8 @@ pub struct App {
     pub bulletin_counts: Arc<publish::CountCache>,
     /// Where document bytes are kept.
     pub files: Arc<documents::FileStore>,
+    /// The bureau that publishes, and its contact (`workflows/public/bureau.toml`).
+    pub bureau: Arc<bureau::Bureau>,
 }
 
 /// What notifications need to know about the installation.
@@ -229,6 +232,7 @@ impl App {
         let siting = siting::Siting::load(&workflows_dir.join("geo"))?;
         calendars::seed(&db, &workflows_dir.join("calendars"), clock.now()).await?;
         let calendar = calendars::load(&db).await?;
+        let bureau = bureau::Bureau::load(workflows_dir)?;
         Ok(App {
             db,
             workflows: Arc::new(registry),
@@ -242,6 +246,7 @@ impl App {
             directory: Arc::new(notify::DirectoryCache::default()),
             bulletin_counts: Arc::new(publish::CountCache::default()),
             files: Arc::new(files),
+            bureau: Arc::new(bureau),
         })
     }
 }

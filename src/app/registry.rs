@@ -269,23 +269,28 @@ pub async fn allocate(
     finish(app, tx, actor, idem, view, now).await
 }
 
+/// An account's non-zero balances.
+async fn holdings_of(app: &App, account: Uuid) -> Result<Vec<Holding>, AppError> {
+    Ok(store::registry::balances(&app.db, account)
+        .await?
+        .into_iter()
+        .filter(|b| b.amount_kg != 0)
+        .map(|b| Holding {
+            pollutant: b.pollutant,
+            basin: b.basin,
+            valid_to: b.valid_to,
+            amount_kg: b.amount_kg,
+        })
+        .collect())
+}
+
 /// Accounts with their holdings: an enterprise sees its own; the market operator, auditors and
 /// admins see all.
 pub async fn accounts(app: &App, actor: &Actor) -> Result<Vec<AccountView>, AppError> {
     let org = (!sees_all(actor)).then_some(actor.org.as_str());
     let mut out = Vec::new();
     for a in store::registry::accounts(&app.db, org).await? {
-        let holdings = store::registry::balances(&app.db, a.id)
-            .await?
-            .into_iter()
-            .filter(|b| b.amount_kg != 0)
-            .map(|b| Holding {
-                pollutant: b.pollutant,
-                basin: b.basin,
-                valid_to: b.valid_to,
-                amount_kg: b.amount_kg,
-            })
-            .collect();
+        let holdings = holdings_of(app, a.id).await?;
         out.push(AccountView {
             id: a.id,
             org: a.org.filter(|o| !o.is_empty()),
@@ -542,4 +547,59 @@ pub(crate) async fn transfer_from_escrow(
     )
     .await?;
     Ok(())
+}
+
+/// A lot's rights in escrow, for the seller's holdings page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Escrowed {
+    pub lot: Uuid,
+    pub workflow: String,
+    pub state: String,
+    pub holdings: Vec<Holding>,
+}
+
+/// The rights of the caller's organisation that sit in the escrow of its running lots (listings,
+/// auctions, negotiated transfers not yet settled).
+pub async fn escrowed(app: &App, actor: &Actor) -> Result<Vec<Escrowed>, AppError> {
+    let lots = store::cases::in_states(
+        &app.db,
+        &["listing", "auction", "negotiated_transfer"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        &["open", "awarded", "awaiting_payment"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        Some(std::slice::from_ref(&actor.org)),
+    )
+    .await?;
+    let mut out = Vec::new();
+    for lot in lots {
+        for a in store::registry::accounts(&app.db, Some(&lot.id.to_string())).await? {
+            let holdings = holdings_of(app, a.id).await?;
+            if !holdings.is_empty() {
+                out.push(Escrowed {
+                    lot: lot.id,
+                    workflow: lot.workflow_key.clone(),
+                    state: lot.state.clone(),
+                    holdings,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What is left in a lot's escrow (a listing's amount still to take).
+pub async fn left_in_escrow(app: &App, lot: Uuid) -> Result<i64, AppError> {
+    let mut left = 0;
+    for a in store::registry::accounts(&app.db, Some(&lot.to_string())).await? {
+        left += store::registry::balances(&app.db, a.id)
+            .await?
+            .iter()
+            .map(|b| b.amount_kg)
+            .sum::<i64>();
+    }
+    Ok(left)
 }

@@ -216,3 +216,12 @@ pub async fn deploy(
     }
     Ok(registry)
 }
+
+/// A deployed version as stored: its file name, source, hash and when it was deployed.
+pub async fn deployed(
+    app: &super::App,
+    key: &str,
+    version: u32,
+) -> Result<Option<store::workflows::Deployed>, super::AppError> {
+    Ok(store::workflows::find(&app.db, key, version).await?)
+}

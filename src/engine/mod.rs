@@ -3,6 +3,7 @@
 //! Architecture invariant: nothing here does IO, reads a clock or draws random numbers.
 //! Time comes in as an argument; effects go out as data ([`Effect`]).
 
+pub mod bpmn;
 pub mod definition;
 pub mod graph;
 pub mod machine;

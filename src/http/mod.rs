@@ -10,6 +10,7 @@ pub mod edge;
 pub mod error;
 pub mod market;
 pub mod openapi;
+pub mod public;
 pub mod reform;
 pub mod registry;
 
@@ -217,6 +218,17 @@ fn serve(
                     )
                     .route("/lots/{id}/result", web::get().to(market::result))
                     .route("/market/stats", web::get().to(market::stats))
+                    .route("/public/notices", web::get().to(public::notices))
+                    .route("/public/notices/{id}", web::get().to(public::notice))
+                    .route("/public/notices/{id}/verify", web::get().to(public::verify))
+                    .route(
+                        "/public/notices/{id}/comments",
+                        web::post().to(public::comment),
+                    )
+                    .route(
+                        "/public/market/results",
+                        web::get().to(public::market_results),
+                    )
                     .route("/admin/catalogue/import", web::post().to(reform::import))
                     .route("/catalogue/items", web::get().to(reform::items))
                     .route("/catalogue/reduction", web::get().to(reform::reduction))

@@ -177,7 +177,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
 #[openapi(
     info(
         title = "Greenlane",
-        description = "Workflow engine for environmental permitting (EIA approval) and pollution-rights trading. Every /api/v1 call needs `Authorization: Bearer <JWT>`: one of the server's own (HS256, from /api/v1/auth/login) or one from a configured OpenID Connect issuer (RS256 or ES256).",
+        description = "Workflow engine for environmental permitting (EIA approval) and pollution-rights trading. Every /api/v1 call except /api/v1/public/… needs `Authorization: Bearer <JWT>`: one of the server's own (HS256, from /api/v1/auth/login) or one from a configured OpenID Connect issuer (RS256 or ES256).",
     ),
     paths(
         super::health,
@@ -229,6 +229,11 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::reform::stats_planning,
         super::reform::stats_pre_licence,
         super::reform::stats_trading,
+        super::public::notices,
+        super::public::notice,
+        super::public::verify,
+        super::public::comment,
+        super::public::market_results,
         super::admin::list_calendars,
         super::admin::put_calendar,
         super::admin::get_clock,
@@ -238,7 +243,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::admin::timers,
         super::admin::retry_timer,
     ),
-    components(schemas(ErrorBody, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind)),
+    components(schemas(ErrorBody, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind, super::public::CommentBody)),
     modifiers(&Bearer, &Common),
     tags(
         (name = "service", description = "Health, readiness, metrics"),
@@ -249,6 +254,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         (name = "reform", description = "The pre-licence catalogue, waterfront siting and the reform figures"),
         (name = "market", description = "Lots, sealed-bid auctions, deposits, results and market statistics"),
         (name = "admin", description = "Calendars, the manual clock, the outbox"),
+        (name = "public", description = "Published notices, public comments and market results, without sign-in"),
     )
 )]
 pub struct ApiDoc;

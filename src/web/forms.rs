@@ -39,6 +39,24 @@ pub fn anchor(field: &str) -> String {
     format!("f-{slug}")
 }
 
+/// A date typed in a filter (`YYYY-MM-DD`): `None` when empty; a value that cannot be read is
+/// named in `errors` and left out.
+pub fn optional_date(
+    lang: Lang,
+    errors: &mut Errors,
+    field: &str,
+    value: &Option<String>,
+) -> Option<chrono::NaiveDate> {
+    let v = value.as_deref().filter(|s| !s.is_empty())?;
+    match v.parse::<chrono::NaiveDate>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.add(field, lang, "form-date");
+            None
+        }
+    }
+}
+
 /// The errors of a form, in the order they are shown.
 #[derive(Debug, Clone, Default)]
 pub struct Errors {
@@ -241,8 +259,59 @@ const LICENCE: &[DataField] = {
     ]
 };
 
-/// The case-data form of a schema, in the order an applicant fills it in. Only schemas an
-/// applicant or agency opens from the web desk (the market's lots have their own pages).
+const POLLUTANTS: &[&str] = &["COD", "NH3-N", "SO2", "NOx"];
+const CLEARING: &[&str] = &["uniform", "pay_as_bid"];
+/// A listing or a negotiated transfer: the rights, the amount, the price per kg; a listing's
+/// window, a transfer's buyer.
+const LOT: &[DataField] = {
+    use Kind::*;
+    &[
+        f("project_name", Text, false),
+        f("pollutant", Choice(POLLUTANTS), true),
+        f("basin", Text, true),
+        f("valid_to", Date, true),
+        f("amount_kg", Integer, true),
+        f("price_fen", Money, true),
+        f("buyer", Text, false),
+        f("window_hours", Integer, false),
+    ]
+};
+const AUCTION_LOT: &[DataField] = {
+    use Kind::*;
+    &[
+        f("project_name", Text, false),
+        f("pollutant", Choice(POLLUTANTS), true),
+        f("basin", Text, true),
+        f("valid_to", Date, true),
+        f("amount_kg", Integer, true),
+        f("reserve_price_fen", Money, true),
+        f("increment_fen", Money, true),
+        f("clearing", Choice(CLEARING), true),
+        f("max_share_pct", Integer, false),
+        f("window_hours", Integer, true),
+        f("deposit_fen", Money, true),
+        f("basin_rule", Flag, false),
+    ]
+};
+
+/// The case-data form of a workflow: its schema's fields, less those the workflow does not use
+/// (a listing has no buyer; a negotiated transfer has no window).
+pub fn fields_of(def: &crate::engine::Definition) -> Vec<DataField> {
+    let unused: &[&str] = match def.key.as_str() {
+        "listing" => &["buyer"],
+        "negotiated_transfer" => &["window_hours"],
+        _ => &[],
+    };
+    def.data
+        .map(data_fields)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|f| !unused.contains(&f.name))
+        .copied()
+        .collect()
+}
+
+/// The case-data form of a schema, in the order an applicant fills it in.
 pub fn data_fields(schema: DataSchema) -> &'static [DataField] {
     match schema {
         DataSchema::EiaProject => EIA_PROJECT,
@@ -250,7 +319,8 @@ pub fn data_fields(schema: DataSchema) -> &'static [DataField] {
         DataSchema::Consultation => CONSULTATION,
         DataSchema::Rereview => REREVIEW,
         DataSchema::BusinessLicence => LICENCE,
-        DataSchema::Lot | DataSchema::AuctionLot => &[],
+        DataSchema::Lot => LOT,
+        DataSchema::AuctionLot => AUCTION_LOT,
     }
 }
 

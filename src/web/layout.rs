@@ -91,11 +91,33 @@ impl Chrome {
             if has(r, &[Role::Applicant, Role::Agency]) {
                 item("/cases/new", "nav-new-case");
             }
+            if has(
+                r,
+                &[
+                    Role::Applicant,
+                    Role::MarketOperator,
+                    Role::Auditor,
+                    Role::Admin,
+                ],
+            ) {
+                item("/market", "nav-market");
+            }
+            if has(r, &[Role::MarketOperator]) {
+                item("/operator", "nav-operator");
+            }
+            item("/stats", "nav-stats");
+            item("/workflows", "nav-workflows");
             if has(r, &[Role::Auditor, Role::Admin]) {
                 item("/audit", "nav-audit");
             }
             if has(r, &[Role::Admin]) {
                 item("/admin", "nav-admin");
+            }
+            // The catalogue and the siting check are under "Figures".
+            if path == "/catalogue" || path == "/siting" {
+                for n in nav.iter_mut().filter(|n| n.href == "/stats") {
+                    n.current = true;
+                }
             }
             // "New application" is under "Cases" by its path; mark only the most specific.
             if nav.iter().any(|n| n.current && n.href == "/cases/new") {
@@ -259,6 +281,21 @@ impl Chrome {
     pub fn yuan(&self, fen: i64) -> String {
         yuan(fen)
     }
+
+    /// Kilograms with thousands separators.
+    pub fn kg(&self, kg: &i64) -> String {
+        let grouped = thousands(kg.unsigned_abs());
+        if *kg < 0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    }
+
+    /// A basin's name in the page's language.
+    pub fn basin(&self, code: &str) -> String {
+        basin_name(self.lang, code)
+    }
 }
 
 /// A number a template passes to a message (by value or by reference).
@@ -290,18 +327,30 @@ pub fn local_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// Fen as yuan with thousands separators.
-pub fn yuan(fen: i64) -> String {
-    let negative = fen < 0;
-    let fen = fen.unsigned_abs();
-    let whole = (fen / 100).to_string();
+/// A basin's name in `lang` (its code when the translations have none).
+pub fn basin_name(lang: Lang, code: &str) -> String {
+    i18n::lookup(lang, &format!("basin-{}", code.replace('_', "-")), None)
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A whole number with thousands separators: `1,250,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
     let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
     }
+    grouped
+}
+
+/// Fen as yuan with thousands separators.
+pub fn yuan(fen: i64) -> String {
+    let negative = fen < 0;
+    let fen = fen.unsigned_abs();
+    let grouped = thousands(fen / 100);
     format!(
         "{}¥{grouped}.{:02}",
         if negative { "-" } else { "" },

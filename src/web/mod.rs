@@ -14,6 +14,7 @@
 //! Every form works without JavaScript; `htmx` only makes some of them quicker.
 
 pub mod assets;
+pub mod chart;
 pub mod error;
 pub mod forms;
 pub mod graph;
@@ -81,6 +82,36 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/public/feed.atom", web::get().to(public::feed_all))
                 .route("/public/feeds/{kind}", web::get().to(public::feed))
                 .route("/public/notices/{id}", web::get().to(public::notice))
+                .route("/public/market", web::get().to(market_public::page))
+                .route("/public/market/{name}", web::get().to(market_public::csv))
+                .route("/public/reform", web::get().to(reform::public))
+                .route("/public/reform/{name}", web::get().to(reform::public_csv))
+                .route("/stats", web::get().to(reform::dashboards))
+                .route("/stats/{name}", web::get().to(reform::stats_csv))
+                .route("/market", web::get().to(market::board))
+                .route("/market/lots/{id}", web::get().to(market::lot))
+                .route("/market/lots/{id}/take", web::post().to(market::take))
+                .route("/market/lots/{id}/bids", web::post().to(market::bid))
+                .route(
+                    "/market/lots/{id}/bids/{bid}",
+                    web::post().to(market::change_bid),
+                )
+                .route("/operator", web::get().to(operator::page))
+                .route(
+                    "/operator/participants",
+                    web::post().to(operator::set_participant),
+                )
+                .route(
+                    "/operator/lots/{id}/deposits",
+                    web::post().to(operator::deposit),
+                )
+                .route("/operator/{kind}", web::post().to(operator::movement_post))
+                .route("/accounts", web::get().to(market::accounts))
+                .route("/accounts/{id}", web::get().to(market::ledger))
+                .route("/catalogue", web::get().to(catalogue::page))
+                .route("/siting", web::get().to(siting::page))
+                .route("/workflows", web::get().to(workflows::list))
+                .route("/workflows/{name}", web::get().to(workflows::show))
                 .route("/public/notices/{id}/verify", web::get().to(public::verify))
                 .route(
                     "/public/notices/{id}/comments",

@@ -344,6 +344,23 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         let csv = app.client.get(app.url("/api/v1/market/stats")).bearer_auth(&mo.token).header("Accept", "text/csv").send().await.expect("csv").text().await.expect("text");
         assert!(csv.starts_with("period,pollutant,market,volume_kg,value_fen,trades,enterprises\r\n"), "{csv}");
         assert!(csv.contains("2026-03,COD,secondary,1000,34000,4,5"), "{csv}");
+
+        // The public sees the result without sign-in, and nobody's name.
+        let public = reqwest::get(app.url("/api/v1/public/market/results")).await.expect("results");
+        assert_eq!(public.status().as_u16(), 200);
+        let public: Value = public.json().await.expect("json");
+        let rows = public["rows"].as_array().expect("rows");
+        assert_eq!(rows.len(), 1, "{public}");
+        let r = &rows[0];
+        assert_eq!((r["kind"].as_str(), r["price_fen"].as_i64(), r["sold_kg"].as_i64(), r["winners"].as_i64(), r["outcome"].as_str()), (Some("auction"), Some(35), Some(1000), Some(4), Some("cleared")), "{public}");
+        assert_eq!(r["bidders"].as_i64(), Some(9), "ten bid, BID9 withdrew: {public}");
+        let page = reqwest::Client::new().get(app.url("/public/market")).header("Accept-Language", "en").send().await.expect("page").text().await.expect("text");
+        assert!(page.contains("Closed auctions and listings") && page.contains("<svg class=\"chart\""), "{page}");
+        for name in ["ACME", "BID1", "BID4", defaulter.as_str()] {
+            assert!(!page.contains(name) && !public.to_string().contains(name), "`{name}` is public");
+        }
+        let csv = reqwest::get(app.url("/public/market/results.csv")).await.expect("csv").text().await.expect("text");
+        assert!(csv.starts_with("lot,kind,pollutant,basin,valid_to,offered_kg,price_fen,clearing,sold_kg,bidders,winners,outcome,closed_at\r\n"), "{csv}");
         let report = greenlane::app::audit::verify(&app.app.db).await.expect("verify");
         assert!(report.broken.is_none(), "{:?}", report.broken);
         db

@@ -181,6 +181,33 @@ impl Tab {
         e.send_keys(text).await.expect("type");
     }
 
+    /// Sets an input's value directly (date inputs read typing by the browser's locale).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.find(css).await;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .expect("set value");
+    }
+
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .expect("select");
+    }
+
+    pub async fn find_all(&self, css: &str) -> Vec<fantoccini::elements::Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.expect("click");
     }
@@ -326,6 +353,12 @@ async fn seed_demo(app: &TestApp) {
     greenlane::app::demo::seed(&app.app, &admin_actor)
         .await
         .expect("demo data");
+    // As `greenlane demo` does: the illustrative pre-licence catalogue.
+    let csv = std::fs::read_to_string("workflows/catalogue/pre_licence_illustrative.csv")
+        .expect("catalogue");
+    greenlane::app::licence::import_csv(&app.app, &admin_actor, &csv, None)
+        .await
+        .expect("catalogue import");
 }
 
 async fn fill_project(tab: &Tab, credit_code: &str) {
@@ -700,6 +733,353 @@ async fn the_public_reads_a_notice_and_comments_in_a_browser() {
     tab.click("a[href$='/verify']").await;
     assert!(tab.body().await.contains("The chain holds."));
     tab.check("verify", "en", false).await;
+    // The reform figures and the market's results, from the public sections' links.
+    tab.go("/public").await;
+    tab.click(".sections a[href='/public/reform']").await;
+    assert!(tab
+        .body()
+        .await
+        .contains("Approvals needed before a business licence"));
+    assert!(tab.text("#pre_licence table").await.contains("190"));
+    tab.check("reform", "en", true).await;
+    tab.select("#f-period", "year").await;
+    tab.submit("form.filterbar button").await;
+    assert!(tab.path().await.contains("period=year"));
+    tab.click(".sections a[href='/public/market']").await;
+    assert!(tab.body().await.contains("Closed auctions and listings"));
+    tab.check("market", "en", true).await;
+    tab.client.clone().close().await.expect("close");
+    db.drop_it().await;
+}
+
+/// The id of the demo's open lot of this kind, from the market board.
+async fn lot_on_board(tab: &Tab, kind: &str) -> String {
+    tab.go("/market").await;
+    let cards = tab
+        .client
+        .find_all(Locator::Css(".lot"))
+        .await
+        .expect("cards");
+    for card in cards {
+        let text = card.text().await.unwrap_or_default();
+        if text.contains(kind) {
+            let a = card.find(Locator::Css("h2 a")).await.expect("link");
+            let href = a.attr("href").await.expect("href").unwrap_or_default();
+            return href.trim_start_matches("/market/lots/").to_string();
+        }
+    }
+    panic!("no {kind} on the board");
+}
+
+#[tokio::test]
+async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+    seed_demo(&app).await;
+    let mut tab = Tab::open(&driver, &app.address).await;
+
+    // ---- The operator records permits, a group and deposits.
+    tab.sign_in("mo@exchange.example", "operator", "en").await;
+    tab.go("/operator").await;
+    tab.check("desk", "en", false).await;
+    for (org, no) in [("HUAXIN", "500102-HX-2025"), ("JIANGBEI", "500105-JB-2025")] {
+        tab.select("#p-org", org).await;
+        tab.fill("#p-no", no).await;
+        tab.fill("#p-basin", "yangtze_upper").await;
+        tab.set_value("#p-valid", "2029-12-31").await;
+        tab.submit("form[action='/operator/participants'] button")
+            .await;
+        assert!(tab.body().await.contains(no), "{org}'s permit is listed");
+    }
+    // A permit without its basin is refused next to the form, and nothing changes.
+    tab.select("#p-org", "HUAXIN").await;
+    tab.fill("#p-no", "HALF").await;
+    tab.fill("#p-basin", "").await;
+    tab.submit("form[action='/operator/participants'] button")
+        .await;
+    assert!(tab.body().await.contains("There is a problem"));
+    tab.check_here("desk-error", "en").await;
+    let auction = lot_on_board(&tab, "Auction").await;
+    tab.go("/operator").await;
+    for org in ["HUAXIN", "JIANGBEI"] {
+        tab.select(&format!("#d-org-{auction}"), org).await;
+        tab.fill(&format!("#d-ref-{auction}"), &format!("DEP-{org}"))
+            .await;
+        tab.submit(&format!(
+            "form[action='/operator/lots/{auction}/deposits'] button"
+        ))
+        .await;
+        assert!(tab.body().await.contains(&format!("DEP-{org}")));
+    }
+    // Issuance asks for a confirmation first.
+    tab.select("#i-pollutant", "NH3-N").await;
+    tab.fill("#i-basin", "yangtze_upper").await;
+    tab.set_value("#i-valid", "2030-12-31").await;
+    tab.fill("#i-amount", "500").await;
+    tab.submit("form[action='/operator/issue'] button").await;
+    assert!(tab.body().await.contains("Please confirm"));
+    tab.check_here("desk-confirm", "en").await;
+    tab.submit("#confirm form button[type=submit]").await;
+    assert!(tab.body().await.contains("Issued equals held"));
+
+    // ---- Three traders bid: Yangtze changes its bid, Jiangbei withdraws.
+    tab.sign_in("li@yangtze.example", "trader", "zh").await;
+    tab.go("/market").await;
+    tab.check("board", "zh", true).await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    tab.set_lang("en").await;
+    assert!(
+        tab.body().await.contains("800 kg"),
+        "its own bid from the demo"
+    );
+    tab.click("#bids details > summary").await;
+    tab.fill("#bids input[name=amount_kg]", "1200").await;
+    tab.fill("#bids input[name=price_fen]", "35").await;
+    tab.submit("#bids button[value=change]").await;
+    assert!(tab.body().await.contains("Your bid is changed"));
+    tab.check("lot-auction", "en", true).await;
+
+    tab.sign_in("hua@huaxin.example", "trader2", "en").await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    assert!(
+        !tab.body().await.contains("¥0.35"),
+        "another's bid is sealed"
+    );
+    tab.fill("#f-bid-amount", "700").await;
+    tab.fill("#f-bid-price", "30.5").await;
+    tab.submit("form[action$='/bids'] button").await;
+    assert!(tab.body().await.contains("This could not be done"));
+    tab.check_here("lot-bid-error", "en").await;
+    tab.fill("#f-bid-amount", "700").await;
+    tab.fill("#f-bid-price", "33").await;
+    tab.submit("form[action$='/bids'] button").await;
+    assert!(tab.body().await.contains("Your sealed bid is placed"));
+    assert!(tab.text("#bids").await.contains("Receipt"));
+
+    tab.sign_in("jia@jiangbei.example", "trader3", "en").await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    for (amount, price) in [("500", "31"), ("300", "32")] {
+        tab.fill("#f-bid-amount", amount).await;
+        tab.fill("#f-bid-price", price).await;
+        tab.submit("form[action$='/bids'] button").await;
+    }
+    tab.click("#bids details > summary").await;
+    tab.submit("#bids button[value=withdraw]").await;
+    assert!(tab.body().await.contains("Your bid is withdrawn"));
+    assert!(
+        tab.text("#bids").await.contains("300 kg"),
+        "the other bid stands"
+    );
+
+    // A seller's other representative, and an enterprise without a permit, may not bid.
+    tab.sign_in("ann@acme.example", "seller", "en").await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    assert!(!tab.body().await.contains("Place a sealed bid"));
+
+    // ---- A listing take: Huaxin takes a part; too much is refused plainly.
+    tab.sign_in("hua@huaxin.example", "trader2", "en").await;
+    let listing = lot_on_board(&tab, "Fixed-price listing").await;
+    tab.go(&format!("/market/lots/{listing}")).await;
+    tab.check("lot-listing", "en", true).await;
+    tab.fill("#f-amount", "5000").await;
+    tab.submit("form[action$='/take'] button").await;
+    assert!(
+        tab.body().await.contains("800 kg remain"),
+        "{}",
+        tab.body().await
+    );
+    tab.fill("#f-amount", "100").await;
+    tab.submit("form[action$='/take'] button").await;
+    assert!(tab.body().await.contains("Taken"));
+    tab.go("/accounts").await;
+    assert!(
+        tab.text("table").await.contains("3,100"),
+        "3,000 allocated + 100 taken"
+    );
+    tab.check("holdings", "en", true).await;
+    tab.click("a[href^='/accounts/']").await;
+    assert!(tab.body().await.contains("+100"));
+    tab.check("ledger", "en", false).await;
+
+    // ---- A negotiated transfer: Acme proposes it from its holdings; a second representative
+    // approves the transfer out (the two-person rule) from the case page; the operator checks it.
+    tab.sign_in("ann@acme.example", "seller", "en").await;
+    tab.go("/accounts").await;
+    tab.click("a[href='/cases/new/negotiated_transfer']").await;
+    tab.select("#f-pollutant", "COD").await;
+    tab.fill("#f-basin", "yangtze_upper").await;
+    tab.set_value("#f-valid-to", "2030-12-31").await;
+    tab.fill("#f-amount-kg", "300").await;
+    tab.fill("#f-price-fen", "0.40").await;
+    tab.fill("#f-buyer", "JIANGBEI").await;
+    tab.check_here("transfer-new", "en").await;
+    tab.submit("button[value=create]").await;
+    let transfer = case_id(&tab).await;
+    act(&tab, "submit", &[]).await;
+    assert_eq!(
+        state(&tab).await,
+        "Waiting for a second representative of the seller"
+    );
+    assert!(
+        tab.find_all("#act-approve_transfer_out").await.is_empty(),
+        "the one who submitted may not also approve"
+    );
+    tab.sign_in("al@acme.example", "seller2", "en").await;
+    tab.go(&format!("/cases/{transfer}")).await;
+    tab.check("transfer-approval", "en", false).await;
+    act(&tab, "approve_transfer_out", &[]).await;
+    tab.sign_in("mo@exchange.example", "operator", "en").await;
+    tab.go("/operator").await;
+    tab.click(&format!("a[href='/cases/{transfer}']")).await;
+    act(&tab, "approve_listing", &[]).await;
+    assert!(
+        state(&tab).await.contains("payment"),
+        "{}",
+        state(&tab).await
+    );
+    tab.go("/operator").await;
+    tab.submit(&format!(
+        "form[action='/cases/{transfer}/actions/confirm_payment'] button"
+    ))
+    .await;
+    assert_eq!(state(&tab).await, "Settled and registered");
+    tab.sign_in("jia@jiangbei.example", "trader3", "en").await;
+    tab.go("/accounts").await;
+    assert!(
+        tab.text("table").await.contains("300"),
+        "the transfer settled"
+    );
+
+    // ---- The clock passes the close; each trader sees its own award only.
+    tab.sign_in("admin@bureau.example", "admin", "en").await;
+    tab.go("/admin").await;
+    tab.fill("#f-advance-hours", "721").await;
+    tab.submit("#clock-advance button[type=submit]").await;
+    tab.sign_in("li@yangtze.example", "trader", "en").await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    let page = tab.body().await;
+    assert!(
+        page.contains("Your awards") && page.contains("1,200 kg"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("700 kg"),
+        "another's award is not shown: {page}"
+    );
+    tab.check("lot-result", "en", false).await;
+
+    // ---- The operator sees every bid and the replay, and confirms a payment.
+    tab.sign_in("mo@exchange.example", "operator", "en").await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    assert!(tab.body().await.contains("the allocation matches"));
+    tab.check("lot-replay", "en", false).await;
+    tab.go("/operator").await;
+    let items = tab
+        .client
+        .find_all(Locator::Css("#payments li"))
+        .await
+        .expect("awards");
+    let mut confirmed = false;
+    for item in items {
+        if item.text().await.unwrap_or_default().contains("YANGTZE") {
+            item.find(Locator::Css("button"))
+                .await
+                .expect("button")
+                .click()
+                .await
+                .expect("click");
+            confirmed = true;
+            break;
+        }
+    }
+    assert!(
+        confirmed,
+        "Yangtze's award waits for its payment: {}",
+        tab.text("#payments").await
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tab.sign_in("li@yangtze.example", "trader", "en").await;
+    tab.go("/accounts").await;
+    let holdings = tab.text("table").await;
+    assert!(
+        holdings.contains("4,400"),
+        "3,000 + 200 taken + 1,200 won: {holdings}"
+    );
+
+    // ---- The dashboards, the catalogue, the siting check and the procedures.
+    tab.go("/stats?period=year").await;
+    assert!(tab.body().await.contains("Pollution-rights trading"));
+    tab.check("stats", "en", true).await;
+    tab.go("/catalogue?on=2019-01-01").await;
+    assert!(tab.body().await.contains("32"));
+    tab.check("catalogue", "en", false).await;
+    tab.go("/siting").await;
+    tab.fill("#f-lon", "107.39").await;
+    tab.fill("#f-lat", "29.70").await;
+    tab.fill("#f-industry", "C2614").await;
+    tab.submit("form[action='/siting'] button").await;
+    assert!(
+        tab.body().await.contains("Rule broken"),
+        "{}",
+        tab.body().await
+    );
+    tab.check("siting", "en", true).await;
+    tab.go("/workflows").await;
+    tab.check("workflows", "en", false).await;
+    tab.go("/workflows/auction").await;
+    tab.check("workflow", "en", false).await;
+    tab.client.clone().close().await.expect("close");
+    db.drop_it().await;
+}
+
+/// bpmn-js 17.11.1 (the bpmn.io viewer), from the npm registry.
+const BPMN_VIEWER: &str = include_str!("../browser/bpmn-viewer.min.js");
+
+#[tokio::test]
+async fn every_workflow_export_opens_in_the_bpmn_io_viewer() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app(&db).await;
+    let tab = Tab::open(&driver, &app.address).await;
+    tab.go("/login").await;
+    tab.client
+        .execute(BPMN_VIEWER, vec![])
+        .await
+        .expect("the viewer loads");
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        let box = document.getElementById('bpmn-box');
+        if (!box) { box = document.createElement('div'); box.id = 'bpmn-box';
+          box.style.width = '1600px'; box.style.height = '900px'; document.body.appendChild(box); }
+        box.innerHTML = '';
+        const viewer = new BpmnJS({container: box});
+        viewer.importXML(arguments[0])
+          .then(r => done({ok: true, warnings: r.warnings.map(w => w.message),
+                           shapes: viewer.get('elementRegistry').getAll().length}))
+          .catch(e => done({ok: false, error: String(e)}));"#;
+    let loaded =
+        greenlane::app::workflows::load_dir(std::path::Path::new("workflows")).expect("workflows");
+    for l in &loaded {
+        for lang in [
+            greenlane::web::i18n::Lang::En,
+            greenlane::web::i18n::Lang::Zh,
+        ] {
+            let xml = greenlane::web::pages::workflows::bpmn(&l.definition, lang);
+            let r = tab
+                .client
+                .execute_async(script, vec![json!(xml)])
+                .await
+                .expect("import runs");
+            assert_eq!(r["ok"], true, "{} ({lang:?}): {r}", l.definition.key);
+            assert_eq!(r["warnings"], json!([]), "{} ({lang:?})", l.definition.key);
+            assert!(
+                r["shapes"].as_u64().unwrap_or(0) > l.definition.states.len() as u64,
+                "{}: drawn",
+                l.definition.key
+            );
+        }
+    }
     tab.client.clone().close().await.expect("close");
     db.drop_it().await;
 }

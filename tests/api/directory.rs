@@ -188,7 +188,7 @@ async fn the_demo_gives_a_new_user_people_to_sign_in_as_and_work_to_do() {
         let users = greenlane::app::demo::seed(&app.app, &cli)
             .await
             .expect("seed");
-        assert_eq!(users.len(), 8);
+        assert_eq!(users.len(), 12);
         assert!(
             greenlane::app::demo::seed(&app.app, &cli)
                 .await
@@ -216,8 +216,28 @@ async fn the_demo_gives_a_new_user_people_to_sign_in_as_and_work_to_do() {
         };
         assert_eq!(
             app.get(&gus, "/api/v1/cases").await.body["total"],
-            4,
-            "the agency sees what ACME granted"
+            6,
+            "the agency sees what ACME granted: four applications and two lots"
+        );
+        // The market: an open listing with a part taken, an open auction, a balanced registry.
+        let r = login(&app, "mo@exchange.example", greenlane::app::demo::PASSWORD).await;
+        let mo = User {
+            token: r.body["token"].as_str().expect("token").to_string(),
+        };
+        let lots = app.get(&mo, "/api/v1/lots").await;
+        assert_eq!(
+            lots.body["lots"].as_array().map(Vec::len),
+            Some(2),
+            "{}",
+            lots.body
+        );
+        let totals = app.get(&mo, "/api/v1/registry/totals").await;
+        assert!(
+            totals.body["totals"]
+                .as_array()
+                .is_some_and(|t| t.iter().all(|x| x["balanced"] == true)),
+            "{}",
+            totals.body
         );
         let report = greenlane::app::audit::verify(&app.app.db)
             .await

@@ -3,6 +3,7 @@
 mod auction;
 mod audit;
 mod auth;
+mod bpmn;
 mod browser;
 mod cases;
 mod cli;

@@ -487,3 +487,213 @@ async fn deemed_acceptance_and_registration_filings_are_published_too() {
     })
     .await;
 }
+
+/// Without sign-in, as JSON.
+async fn public_json(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = reqwest::Client::new().request(method, app.url(path));
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.expect("request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_public_api_lists_notices_and_takes_comments_during_the_period_only() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+        let get = reqwest::Method::GET;
+        let post = reqwest::Method::POST;
+
+        // Nothing published yet; a case id is no notice.
+        let (status, list) = public_json(&app, get.clone(), "/api/v1/public/notices", None).await;
+        assert_eq!((status, list["total"].as_u64()), (200, Some(0)), "{list}");
+        let (status, err) =
+            public_json(&app, get.clone(), &format!("/api/v1/public/notices/{id}"), None).await;
+        assert_eq!((status, err["error"].as_str()), (404, Some("not_found")), "{err}");
+
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        let (_, list) = public_json(
+            &app,
+            get.clone(),
+            "/api/v1/public/notices?kind=acceptance&per_page=10",
+            None,
+        )
+        .await;
+        assert_eq!(list["total"], 1, "{list}");
+        let n = &list["notices"][0];
+        let notice = n["id"].as_str().expect("id").to_string();
+        assert_eq!(n["kind"], "acceptance");
+        assert_eq!(n["period"]["state"], "before", "{n}");
+        assert_eq!(n["period"]["first"], "2026-03-03");
+        assert_eq!(n["period"]["last"], "2026-03-09");
+        assert!(!n.to_string().contains(SECRET), "{n}");
+        for bad in ["kind=bids", "from=yesterday", "per_page=0", "page=0", "colour=red"] {
+            let (status, err) = public_json(
+                &app,
+                get.clone(),
+                &format!("/api/v1/public/notices?{bad}"),
+                None,
+            )
+            .await;
+            assert!(status == 422 || status == 400, "{bad}: {status} {err}");
+            assert!(err["error"].is_string(), "{bad}: {err}");
+        }
+        let (status, one) = public_json(
+            &app,
+            get.clone(),
+            &format!("/api/v1/public/notices/{notice}"),
+            None,
+        )
+        .await;
+        assert_eq!((status, one["seq"].as_i64().is_some()), (200, true), "{one}");
+        let (_, check) = public_json(
+            &app,
+            get.clone(),
+            &format!("/api/v1/public/notices/{notice}/verify"),
+            None,
+        )
+        .await;
+        assert_eq!(check["holds"], true, "{check}");
+
+        // Comments: checked, limited, refused after the period; the notice page names the bureau.
+        let path = format!("/api/v1/public/notices/{notice}/comments");
+        let (status, err) =
+            public_json(&app, post.clone(), &path, Some(json!({"name": "", "text": "x"}))).await;
+        assert_eq!((status, err["error"].as_str()), (422, Some("validation_failed")), "{err}");
+        let (status, _) = public_json(
+            &app,
+            post.clone(),
+            &path,
+            Some(json!({"name": "Li", "text": "x", "website": "spam"})),
+        )
+        .await;
+        assert!(status == 400 || status == 422, "unknown fields are refused");
+        for i in 0..5 {
+            let (status, receipt) = public_json(
+                &app,
+                post.clone(),
+                &path,
+                Some(json!({"name": "Li", "contact": "li@example.com", "text": format!("comment {i}")})),
+            )
+            .await;
+            assert_eq!(status, 201, "{receipt}");
+            assert_eq!(receipt["notice"], notice.as_str());
+        }
+        let (status, err) =
+            public_json(&app, post.clone(), &path, Some(json!({"name": "Li", "text": "6"}))).await;
+        assert_eq!((status, err["error"].as_str()), (429, Some("too_many_comments")), "{err}");
+        assert!(err["details"]["retry_after_seconds"].as_i64().unwrap_or(0) > 0, "{err}");
+        let (_, one) = public_json(
+            &app,
+            get.clone(),
+            &format!("/api/v1/public/notices/{notice}"),
+            None,
+        )
+        .await;
+        assert_eq!(one["comments_received"], 5, "{one}");
+        assert!(!one.to_string().contains("li@example.com"));
+        let (_, page) = public_get(&app, &format!("/public/notices/{notice}")).await;
+        assert!(page.contains("Contact the bureau"), "{page}");
+        assert!(page.contains("eia@cqeeb.example"), "{page}");
+
+        app.set_clock("2026-03-09T16:00:01Z").await;
+        let (status, err) = public_json(
+            &app,
+            post.clone(),
+            &path,
+            Some(json!({"name": "Zhao", "text": "too late"})),
+        )
+        .await;
+        assert_eq!((status, err["error"].as_str()), (422, Some("period_closed")), "{err}");
+        let history = app.history(&rui, &id).await;
+        assert_eq!(
+            history
+                .iter()
+                .filter(|e| e["action"] == "public_comment")
+                .count(),
+            5,
+            "refused comments change nothing"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_reform_figures_are_public_with_their_tables_and_csv() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let admin = admin();
+        let csv = std::fs::read_to_string("workflows/catalogue/pre_licence_illustrative.csv")
+            .expect("catalogue");
+        let r = app
+            .client
+            .post(app.url("/api/v1/admin/catalogue/import"))
+            .bearer_auth(&admin.token)
+            .header("Content-Type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(r.status().as_u16(), 200);
+
+        let (status, page) = public_get(&app, "/public/reform?period=year").await;
+        assert_eq!(status, 200, "{page}");
+        for shown in [
+            "Approvals needed before a business licence",
+            "Approval times against the limits",
+            "Investment in approved projects",
+            "<svg class=\"chart\"",
+            "<td class=\"num\">190</td>",
+            "<td class=\"num\">32</td>",
+            "/public/reform/pre_licence.csv?period=year",
+        ] {
+            assert!(page.contains(shown), "`{shown}` missing:\n{page}");
+        }
+        // The reader's language: the same figures in Chinese.
+        let zh = reqwest::Client::new()
+            .get(app.url("/public/reform"))
+            .header("Accept-Language", "zh-CN")
+            .send()
+            .await
+            .expect("zh")
+            .text()
+            .await
+            .expect("text");
+        assert!(zh.contains("营业执照前置审批事项"), "{zh}");
+        // CSV: the same rows as the API's.
+        let (status, csv) = public_get(&app, "/public/reform/pre_licence.csv").await;
+        assert_eq!(status, 200);
+        assert!(
+            csv.starts_with("date,pre_licence\r\n2014-01-01,190\r\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("2018-12-01,32\r\n"), "{csv}");
+        let (status, csv) = public_get(&app, "/public/reform/durations.csv?period=quarter").await;
+        assert_eq!(status, 200);
+        assert!(csv.is_empty() || csv.starts_with("period,"), "{csv}");
+        // Only the public figures; a bad date is named, not a failure.
+        assert_eq!(public_get(&app, "/public/reform/trading.csv").await.0, 404);
+        assert_eq!(public_get(&app, "/public/reform/nothing.csv").await.0, 404);
+        let (status, page) = public_get(&app, "/public/reform?from=soon&period=decade").await;
+        assert_eq!(status, 422, "{page}");
+        assert!(page.contains("invalid"), "{page}");
+        // The bureau's dashboards need a sign-in.
+        assert_eq!(public_get(&app, "/stats").await.0, 303);
+        db
+    })
+    .await;
+}

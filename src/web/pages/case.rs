@@ -111,10 +111,43 @@ pub struct StateItem {
     pub terminal: bool,
 }
 
+/// A siting check as pages show it: the nearest river and its distance, each rule broken (its
+/// title in the reader's language, and its legal basis), and the restricted industry.
 pub struct SitingView {
     pub river: String,
     pub distance: String,
     pub flags: Vec<String>,
+    pub bases: Vec<String>,
+    pub restricted: Option<String>,
+}
+
+pub fn siting_view(lang: Lang, check: &crate::domain::siting::Check) -> SitingView {
+    SitingView {
+        river: check
+            .nearest
+            .as_ref()
+            .map(|n| river_name(lang, &n.river))
+            .unwrap_or_default(),
+        distance: check
+            .nearest
+            .as_ref()
+            .map(|n| format_distance(n.distance_m))
+            .unwrap_or_default(),
+        flags: check
+            .flags
+            .iter()
+            .map(|f| {
+                i18n::lookup(
+                    lang,
+                    &format!("siting-rule-{}", f.rule.replace('_', "-")),
+                    None,
+                )
+                .unwrap_or_else(|| f.title.clone())
+            })
+            .collect(),
+        bases: check.flags.iter().map(|f| f.basis.clone()).collect(),
+        restricted: check.restricted_industry.clone(),
+    }
 }
 
 #[derive(Template)]
@@ -459,7 +492,7 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         })
         .collect();
 
-    let fields = def.data.map(forms::data_fields).unwrap_or(&[]);
+    let fields = &forms::fields_of(&def)[..];
     let mut data: Vec<DataRow> = Vec::new();
     let obj = snap.data.as_object().cloned().unwrap_or_default();
     for f in fields {
@@ -514,30 +547,7 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         });
     }
     actions.sort_by_key(|a| a.exit);
-    let siting = snap.siting.as_ref().map(|s| SitingView {
-        river: s
-            .nearest
-            .as_ref()
-            .map(|n| river_name(lang, &n.river))
-            .unwrap_or_default(),
-        distance: s
-            .nearest
-            .as_ref()
-            .map(|n| format_distance(n.distance_m))
-            .unwrap_or_default(),
-        flags: s
-            .flags
-            .iter()
-            .map(|f| {
-                i18n::lookup(
-                    lang,
-                    &format!("siting-rule-{}", f.rule.replace('_', "-")),
-                    None,
-                )
-                .unwrap_or_else(|| f.title.clone())
-            })
-            .collect(),
-    });
+    let siting = snap.siting.as_ref().map(|s| siting_view(lang, s));
     let timeline = timeline_items(lang, &def, &entries);
     let roles = &who.actor.roles;
     let may_upload = !snap.terminal
@@ -690,7 +700,7 @@ async fn edit_page(
         .and_then(|s| def.action_from(s, action))
         .filter(|a| a.edits_data && snap.allowed_actions.iter().any(|x| x == action))
         .ok_or(WebError::NotFound)?;
-    let fields = def.data.map(forms::data_fields).unwrap_or(&[]);
+    let fields = &forms::fields_of(&def)[..];
     errors.label_with(|f| {
         fields
             .iter()
@@ -744,7 +754,7 @@ pub async fn act(
     let mut payload: Map<String, Value> =
         forms::read_payload(&spec.payload, &form, lang, &mut errors);
     if from_edit && spec.edits_data {
-        let fields = def.data.map(forms::data_fields).unwrap_or(&[]);
+        let fields = &forms::fields_of(&def)[..];
         let fixed = snap.data.as_object().cloned().unwrap_or_default();
         payload.extend(forms::read_data(fields, &form, &fixed, lang, &mut errors));
     }

@@ -20,7 +20,6 @@ use crate::engine::{DataSchema, Definition};
 use crate::web::forms::{self, Errors, FieldView};
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::Chrome;
-use crate::web::pages::case::{format_distance, river_name};
 use crate::web::session::{FormData, Posted, Signed};
 use crate::web::{render, render_as, see_other, WebError};
 
@@ -281,12 +280,7 @@ pub async fn start(
 }
 
 /// The siting result shown on the data form.
-pub struct SitingPreview {
-    pub river: String,
-    pub distance: String,
-    pub flags: Vec<String>,
-    pub restricted: bool,
-}
+pub type SitingPreview = super::case::SitingView;
 
 #[derive(Template)]
 #[template(path = "new_case_form.html")]
@@ -358,7 +352,7 @@ async fn form_page(
         classified,
     } = shown;
     let lang = who.ctx.lang;
-    let fields = def.data.map(forms::data_fields).unwrap_or(&[]);
+    let fields = &forms::fields_of(def)[..];
     errors.label_with(|f| {
         if f == "organisation" {
             return Some(i18n::t(lang, "new-on-behalf"));
@@ -451,7 +445,7 @@ pub async fn submit(
     may_start(&who)?;
     let lang = who.ctx.lang;
     let def = definition(&app, &key)?;
-    let fields = def.data.map(forms::data_fields).unwrap_or(&[]);
+    let fields = &forms::fields_of(&def)[..];
     let mut errors = Errors::default();
     let data = forms::read_data(fields, &form, &fixed_values(&def), lang, &mut errors);
     // Blank optional fields are left out of a new case.
@@ -466,31 +460,7 @@ pub async fn submit(
                 .filter(|c| crate::domain::project::IndustryCode::parse(c).is_some()),
         });
         match crate::app::siting::check_request(&app, &input) {
-            Ok(check) => Some(SitingPreview {
-                river: check
-                    .nearest
-                    .as_ref()
-                    .map(|n| river_name(lang, &n.river))
-                    .unwrap_or_default(),
-                distance: check
-                    .nearest
-                    .as_ref()
-                    .map(|n| format_distance(n.distance_m))
-                    .unwrap_or_default(),
-                restricted: check.restricted_industry.is_some(),
-                flags: check
-                    .flags
-                    .iter()
-                    .map(|f| {
-                        i18n::lookup(
-                            lang,
-                            &format!("siting-rule-{}", f.rule.replace('_', "-")),
-                            None,
-                        )
-                        .unwrap_or_else(|| f.title.clone())
-                    })
-                    .collect(),
-            }),
+            Ok(check) => Some(super::case::siting_view(lang, &check)),
             Err(_) => None,
         }
     } else {

@@ -131,23 +131,13 @@ pub struct BulletinPage {
 
 /// Reads the bulletin's filters; a value that cannot be read is named in `errors`.
 fn read_params(lang: Lang, p: &BulletinParams, errors: &mut Errors) -> BulletinQuery {
-    let date = |field: &str, v: &Option<String>, errors: &mut Errors| {
-        let v = v.as_deref().filter(|s| !s.is_empty())?;
-        match v.parse::<chrono::NaiveDate>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.add(field, lang, "form-date");
-                None
-            }
-        }
-    };
     let kind = p.kind.as_deref().and_then(NoticeKind::parse);
     BulletinQuery {
         kind,
         text: p.q.clone(),
         place: p.place.clone(),
-        from: date("from", &p.from, errors),
-        to: date("to", &p.to, errors),
+        from: crate::web::forms::optional_date(lang, errors, "from", &p.from),
+        to: crate::web::forms::optional_date(lang, errors, "to", &p.to),
         page: p
             .page
             .as_deref()
@@ -211,7 +201,10 @@ pub async fn bulletin(
 /// Public pages are the same for everyone who reads the same language: caches must ask again
 /// each time (a period's days change at midnight, a language switch changes the page) and keep
 /// one copy per language.
-fn render_public<T: Template>(page: &T, status: StatusCode) -> Result<HttpResponse, WebError> {
+pub(crate) fn render_public<T: Template>(
+    page: &T,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
     let mut r = render_as(status, page)?;
     r.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -255,6 +248,8 @@ pub struct NoticePage {
     /// A refusal of the comment that is not about one field.
     pub refused: Option<String>,
     pub sent: bool,
+    /// The bureau's name and its contact for the public.
+    pub bureau: (String, String),
 }
 
 fn value_texts(
@@ -396,6 +391,10 @@ fn notice_page(
         })
         .unwrap_or_default();
     NoticePage {
+        bureau: (
+            app.bureau.name.get(lang).to_string(),
+            app.bureau.contact.get(lang).to_string(),
+        ),
         c: Chrome::new(ctx, "public-title"),
         notice_kind: n.kind.as_str().to_string(),
         lead: i18n::t(
@@ -720,7 +719,7 @@ async fn atom(ctx: &Ctx, app: &App, kind: Option<NoticeKind>) -> Result<HttpResp
                     .mime_type(Some("text/html".to_string()))
                     .build()])
                 .authors(vec![atom_syndication::PersonBuilder::default()
-                    .name(i18n::t(lang, "public-publisher"))
+                    .name(app.bureau.name.get(lang).to_string())
                     .build()])
                 .categories(vec![atom_syndication::CategoryBuilder::default()
                     .term(r.kind.clone())
@@ -754,7 +753,7 @@ async fn atom(ctx: &Ctx, app: &App, kind: Option<NoticeKind>) -> Result<HttpResp
                 .build(),
         ])
         .authors(vec![atom_syndication::PersonBuilder::default()
-            .name(i18n::t(lang, "public-publisher"))
+            .name(app.bureau.name.get(lang).to_string())
             .build()])
         .entries(entries)
         .build();
