@@ -43,9 +43,10 @@
         ? document.getElementById(input.getAttribute("data-total-amount")) : input;
       var fixed = input.getAttribute("data-total-price");
       function sync() {
-        var amount = parseInt((amountInput.value || "").replace(/[, ]/g, ""), 10);
-        var price = fixed !== null ? parseInt(fixed, 10) : parseInt((input.value || "").replace(/[, ]/g, ""), 10);
-        out.textContent = amount > 0 && price > 0 ? "= " + yuan(amount * price) : "";
+        var whole = function (v) { var n = Number((v || "").replace(/[, ]/g, "")); return Number.isInteger(n) && n > 0 ? n : 0; };
+        var amount = whole(amountInput.value);
+        var price = fixed !== null ? whole(fixed) : whole(input.value);
+        out.textContent = amount && price ? "= " + yuan(amount * price) : "";
       }
       input.addEventListener("input", sync);
       amountInput.addEventListener("input", sync);

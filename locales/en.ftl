@@ -956,3 +956,12 @@ data-basin-rule = Only discharge permits of this basin may bid
 opt-clearing-uniform = Uniform price
 opt-clearing-pay-as-bid = Pay as bid
 operator-transfers = Negotiated transfers
+
+# The market's refusals
+err-only-an-enterprise-in-the-directory-may-bid = Only an enterprise in the directory may bid.
+err-a-seller-cannot-bid-on-its-own-lot = A seller cannot bid on its own lot.
+err-no-discharge-permit-is-on-record-for-this-enterprise = No discharge permit is on record for your enterprise: the market operator records it.
+err-discharge-permit-q-expired-on-q = Your enterprise's discharge permit { $q1 } expired on { $q2 }.
+err-discharge-permit-q-is-for-basin-q-this-lot-is-in-q-and-keeps-the-basin-rule = Your enterprise's discharge permit { $q1 } is for the basin { $q2 }; this lot is in { $q3 } and only permits of its basin may bid.
+err-related-to-the-seller-group-q-related-accounts-count-as-one = Your enterprise is related to the seller (group { $q1 }): related accounts count as one, and a seller does not bid on its own lot.
+err-no-deposit-of-n-fen-is-recorded-for-this-enterprise-on-this-lot = No deposit of { $n1 } fen is recorded for your enterprise on this lot: pay it to the market operator, who records it.

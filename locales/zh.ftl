@@ -933,3 +933,12 @@ data-basin-rule = 仅限本流域排污许可证持有者竞买
 opt-clearing-uniform = 统一价格
 opt-clearing-pay-as-bid = 按报价成交
 operator-transfers = 协议转让
+
+# The market's refusals
+err-only-an-enterprise-in-the-directory-may-bid = 仅目录中的企业可以竞买。
+err-a-seller-cannot-bid-on-its-own-lot = 卖方不能竞买自己的标的。
+err-no-discharge-permit-is-on-record-for-this-enterprise = 本企业没有登记排污许可证：请交易机构登记。
+err-discharge-permit-q-expired-on-q = 本企业的排污许可证 { $q1 } 已于 { $q2 } 到期。
+err-discharge-permit-q-is-for-basin-q-this-lot-is-in-q-and-keeps-the-basin-rule = 本企业的排污许可证 { $q1 } 属于 { $q2 } 流域；本标的位于 { $q3 } 流域，仅限本流域许可证持有者竞买。
+err-related-to-the-seller-group-q-related-accounts-count-as-one = 本企业与卖方存在关联（账户组 { $q1 }）：关联账户视为同一主体，卖方不能竞买自己的标的。
+err-no-deposit-of-n-fen-is-recorded-for-this-enterprise-on-this-lot = 本企业尚未登记本标的的保证金（{ $n1 } 分）：请向交易机构缴纳并由其登记。

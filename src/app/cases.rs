@@ -520,6 +520,7 @@ pub(crate) async fn commit_transition(
         super::publish::on_commit(tx, def, &mut planned, transition, p.clocks, cal, now).await?;
     if publication.is_some() {
         store::cases::set_head(tx, row.id, &planned.updated.audit_head).await?;
+        app.bulletin_counts.changed();
     }
     let super::plan::Planned {
         plan,

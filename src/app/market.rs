@@ -477,14 +477,14 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
     if valid_to < today {
         return Err(AppError::Refused(
             "not_eligible",
-            format!("discharge permit {number} expired on {valid_to}"),
+            format!("discharge permit `{number}` expired on `{valid_to}`"),
         ));
     }
     if lot.terms.basin_rule && basin != lot.terms.asset.basin {
         return Err(AppError::Refused(
             "not_eligible",
             format!(
-                "discharge permit {number} is for basin `{basin}`; this lot is in `{}` and keeps the basin rule",
+                "discharge permit `{number}` is for basin `{basin}`; this lot is in `{}` and keeps the basin rule",
                 lot.terms.asset.basin
             ),
         ));

@@ -295,11 +295,31 @@ pub async fn latest(app: &App, q: &BulletinQuery) -> Result<Vec<PublicNotice>, A
 }
 
 /// The totals of the bulletin's unfiltered tabs, each kept for a second: counting every notice
-/// on each request of the most visited page would cost more than the page itself.
+/// on each request of the most visited page would cost more than the page itself. With them, a
+/// generation that moves with every publication and every comment this instance records, so
+/// that what keeps public pages (the totals here, rendered pages in the web layer) starts again.
 #[derive(Default)]
-pub struct CountCache(
-    std::sync::Mutex<std::collections::HashMap<Option<NoticeKind>, (std::time::Instant, u64)>>,
-);
+pub struct CountCache {
+    counts:
+        std::sync::Mutex<std::collections::HashMap<Option<NoticeKind>, (std::time::Instant, u64)>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl CountCache {
+    /// What the public sees changed (a notice published, a comment received).
+    pub(crate) fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.clear();
+        }
+    }
+
+    /// Moves whenever what the public sees changed on this instance.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
 
 const COUNT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -313,7 +333,7 @@ pub async fn bulletin(app: &App, q: &BulletinQuery) -> Result<(Vec<PublicNotice>
         && filter.to.is_none();
     let cached = plain
         .then(|| {
-            let counts = app.bulletin_counts.0.lock().ok()?;
+            let counts = app.bulletin_counts.counts.lock().ok()?;
             counts
                 .get(&q.kind)
                 .filter(|(at, _)| at.elapsed() < COUNT_FOR)
@@ -325,7 +345,7 @@ pub async fn bulletin(app: &App, q: &BulletinQuery) -> Result<(Vec<PublicNotice>
         None => {
             let n = store::publications::count(&app.db, &filter).await?;
             if plain {
-                if let Ok(mut counts) = app.bulletin_counts.0.lock() {
+                if let Ok(mut counts) = app.bulletin_counts.counts.lock() {
                     counts.insert(q.kind, (std::time::Instant::now(), n));
                 }
             }
@@ -523,6 +543,7 @@ pub async fn comment(
     )
     .await?;
     tx.commit().await?;
+    app.bulletin_counts.changed();
     Ok(CommentReceipt {
         id: comment_id,
         notice: id,

@@ -128,6 +128,7 @@ fn serve(
 ) -> anyhow::Result<Server> {
     let app = web::Data::new(app);
     let cors = web::Data::new(cors);
+    let pages = web::Data::new(crate::web::cache::PageCache::default());
     let verifier = web::Data::new(verifier);
     let jwt = web::Data::new(jwt);
     let server = actix_web::HttpServer::new(move || {
@@ -153,6 +154,7 @@ fn serve(
             .wrap(actix_web::middleware::from_fn(edge::guard))
             .app_data(app.clone())
             .app_data(cors.clone())
+            .app_data(pages.clone())
             .app_data(web::PayloadConfig::new(edge::MAX_JSON_BYTES))
             .app_data(verifier.clone())
             .app_data(jwt.clone())

@@ -14,6 +14,7 @@
 //! Every form works without JavaScript; `htmx` only makes some of them quicker.
 
 pub mod assets;
+pub mod cache;
 pub mod chart;
 pub mod error;
 pub mod forms;
@@ -70,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("")
                 .wrap(actix_web::middleware::from_fn(error::error_pages))
+                .wrap(actix_web::middleware::from_fn(cache::public_pages))
                 .route("/", web::get().to(home::home))
                 .route("/login", web::get().to(login::form))
                 .route("/login", web::post().to(login::submit))

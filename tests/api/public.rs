@@ -697,3 +697,55 @@ async fn the_reform_figures_are_public_with_their_tables_and_csv() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn public_pages_are_kept_for_a_second_and_start_again_on_a_change() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        let (_, page) = public_get(&app, "/public").await;
+        assert!(page.contains("Fuling paper mill"), "{page}");
+        use sea_orm::{ConnectionTrait, Statement};
+        let rename = |title: &'static str| {
+            let db = app.app.db.clone();
+            async move {
+                let backend = db.get_database_backend();
+                db.execute(Statement::from_string(
+                    backend,
+                    format!("UPDATE publications SET title = '{title}'"),
+                ))
+                .await
+                .expect("rename");
+            }
+        };
+        // Changed behind the application's back: the kept page is served for up to a second.
+        rename("First rename").await;
+        let (_, kept) = public_get(&app, "/public").await;
+        assert!(!kept.contains("First rename"), "served as kept");
+        // A comment, through the application, starts the pages again at once.
+        let notice = listed(&app, "").await[0].0.clone();
+        let (status, _) = comment(
+            &app,
+            &notice,
+            &[("name", "Li"), ("text", "Keep the bank green")],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let (_, fresh) = public_get(&app, "/public").await;
+        assert!(fresh.contains("First rename"), "{fresh}");
+        // Without a change, a second at most.
+        rename("Second rename").await;
+        let (_, kept) = public_get(&app, "/public").await;
+        assert!(kept.contains("First rename"), "{kept}");
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (_, fresh) = public_get(&app, "/public").await;
+        assert!(fresh.contains("Second rename"), "{fresh}");
+        db
+    })
+    .await;
+}

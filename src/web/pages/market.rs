@@ -444,8 +444,15 @@ async fn refused(
     let message = match &e {
         AppError::Validation(fe) => {
             fe.0.iter()
-                .flat_map(|(f, ms)| ms.iter().map(move |m| format!("{f}: {m}")))
-                .map(|m| i18n::message(lang, &m))
+                .flat_map(|(f, ms)| {
+                    let label = match f.as_str() {
+                        "amount_kg" => i18n::t(lang, "market-bid-amount"),
+                        "price_fen" => i18n::t(lang, "market-bid-price"),
+                        other => other.to_string(),
+                    };
+                    ms.iter()
+                        .map(move |m| format!("{label}: {}", i18n::message(lang, m)))
+                })
                 .collect::<Vec<_>>()
                 .join(" ")
         }
