@@ -33,7 +33,7 @@ pub struct NoticesQuery {
 }
 
 fn date(field: &str, v: Option<&str>) -> Result<Option<chrono::NaiveDate>, AppError> {
-    match v.filter(|s| !s.is_empty()) {
+    match v {
         None => Ok(None),
         Some(s) => s
             .parse()
@@ -48,7 +48,7 @@ pub async fn notices(
     query: web::Query<NoticesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+    let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(NoticeKind::parse(k).ok_or_else(|| {
             AppError::invalid(

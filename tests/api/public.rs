@@ -539,7 +539,15 @@ async fn the_public_api_lists_notices_and_takes_comments_during_the_period_only(
         assert_eq!(n["period"]["first"], "2026-03-03");
         assert_eq!(n["period"]["last"], "2026-03-09");
         assert!(!n.to_string().contains(SECRET), "{n}");
-        for bad in ["kind=bids", "from=yesterday", "per_page=0", "page=0", "colour=red"] {
+        for bad in [
+            "kind=bids",
+            "kind=",
+            "from=yesterday",
+            "to=",
+            "per_page=0",
+            "page=0",
+            "colour=red",
+        ] {
             let (status, err) = public_json(
                 &app,
                 get.clone(),
