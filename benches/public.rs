@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use greenlane::app::publish::{self, BulletinQuery};
 use greenlane::http::Application;
-use greenlane::store::admin;
 use uuid::Uuid;
+
+mod support;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -263,20 +264,9 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let figures = runtime.block_on(async {
-        let admin_url = admin::postgres_admin_url();
-        if admin::postgres_reachable(&admin_url).await {
-            let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
-            let url = admin::create_database(&admin_url, &name).await?;
-            let result = run(&url, "postgres", n, json).await;
-            admin::drop_database(&admin_url, &name).await?;
-            result
-        } else {
-            let dir = tempfile::tempdir()?;
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            run(&url, "sqlite", n, json).await
-        }
-    })?;
+    let figures = runtime.block_on(support::on_fresh_database(|url, database| async move {
+        run(&url, database, n, json).await
+    }))?;
     if json {
         println!("{}", serde_json::to_string(&figures)?);
     }

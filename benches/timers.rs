@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use greenlane::http::Application;
 use greenlane::settings::JwtSettings;
-use greenlane::store::{self, admin};
-use uuid::Uuid;
+use greenlane::store;
+
+mod support;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -237,23 +238,14 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let figures = runtime.block_on(async {
-        let admin_url = admin::postgres_admin_url();
-        if admin::postgres_reachable(&admin_url).await {
-            let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
-            let url = admin::create_database(&admin_url, &name).await?;
-            let result = run(&url, "postgres", n, 2, json).await;
-            admin::drop_database(&admin_url, &name).await?;
-            result
-        } else {
-            let dir = tempfile::tempdir()?;
-            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-            if !json {
-                println!("PostgreSQL does not answer: SQLite, one instance");
-            }
-            run(&url, "sqlite", n, 1, json).await
+    let figures = runtime.block_on(support::on_fresh_database(|url, database| async move {
+        // Two instances share PostgreSQL; SQLite is one file for one instance.
+        let instances = if database == "postgres" { 2 } else { 1 };
+        if instances == 1 && !json {
+            println!("PostgreSQL does not answer: SQLite, one instance");
         }
-    })?;
+        run(&url, database, n, instances, json).await
+    }))?;
     if json {
         println!("{}", serde_json::to_string(&figures)?);
     }

@@ -165,6 +165,11 @@ async fn the_procedures_are_readable_in_the_browser_and_downloadable() {
     assert!(toml.html.contains("key = \"eia_report_form\""));
     assert_eq!(browser.get("/workflows/nothing").await.status, 404);
     assert_eq!(
+        browser.get("/operator").await.status,
+        403,
+        "the operator's desk is the market's"
+    );
+    assert_eq!(
         browser
             .get("/workflows/eia_report_form?version=99")
             .await

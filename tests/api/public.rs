@@ -488,6 +488,25 @@ async fn deemed_acceptance_and_registration_filings_are_published_too() {
     .await;
 }
 
+/// A report form submitted by Acme's applicant, waiting for its acceptance check.
+async fn submitted(app: &TestApp) -> String {
+    let id = app.new_case(&applicant()).await;
+    assert_eq!(
+        app.act(&applicant(), &id, "submit", 1, json!({}))
+            .await
+            .status,
+        200
+    );
+    id
+}
+
+/// The reviewer accepts it: the acceptance notice is published.
+async fn accept(app: &TestApp, id: &str) {
+    let rui = reviewer();
+    let v = app.case(&rui, id).await["version"].as_i64().expect("v");
+    assert_eq!(app.act(&rui, id, "accept", v, json!({})).await.status, 200);
+}
+
 /// Without sign-in, as JSON.
 async fn public_json(
     app: &TestApp,
@@ -509,9 +528,8 @@ async fn the_public_api_lists_notices_and_takes_comments_during_the_period_only(
     on_every_database(|db| async move {
         let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
         seed_directory(&app).await;
-        let (ann, rui) = (applicant(), reviewer());
-        let id = app.new_case(&ann).await;
-        app.act(&ann, &id, "submit", 1, json!({})).await;
+        let rui = reviewer();
+        let id = submitted(&app).await;
         let get = reqwest::Method::GET;
         let post = reqwest::Method::POST;
 
@@ -522,8 +540,7 @@ async fn the_public_api_lists_notices_and_takes_comments_during_the_period_only(
             public_json(&app, get.clone(), &format!("/api/v1/public/notices/{id}"), None).await;
         assert_eq!((status, err["error"].as_str()), (404, Some("not_found")), "{err}");
 
-        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
-        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        accept(&app, &id).await;
         let (_, list) = public_json(
             &app,
             get.clone(),
@@ -711,11 +728,8 @@ async fn public_pages_are_kept_for_a_second_and_start_again_on_a_change() {
     on_every_database(|db| async move {
         let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
         seed_directory(&app).await;
-        let (ann, rui) = (applicant(), reviewer());
-        let id = app.new_case(&ann).await;
-        app.act(&ann, &id, "submit", 1, json!({})).await;
-        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
-        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        let id = submitted(&app).await;
+        accept(&app, &id).await;
         let (_, page) = public_get(&app, "/public").await;
         assert!(page.contains("Fuling paper mill"), "{page}");
         use sea_orm::{ConnectionTrait, Statement};
