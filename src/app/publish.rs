@@ -33,106 +33,208 @@ pub(crate) async fn on_commit(
     let Some(spec) = def.publication_on(&transition.action) else {
         return Ok(None);
     };
-    let case = planned.updated.clone();
-    let fields: Map<String, Value> = spec
-        .fields
-        .iter()
-        .filter_map(|f| case.data.get(f).map(|v| (f.clone(), v.clone())))
-        .collect();
-    let place = fields
-        .get("place")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let org = store::directory::find_org(tx, &case.org).await?;
-    let enterprise = json!({
-        "code": case.org,
-        "name": org.as_ref().map_or(case.org.as_str(), |o| o.name.as_str()),
-        "credit_code": org.as_ref().and_then(|o| o.credit_code.clone())
-            .or_else(|| case.data.get("credit_code").and_then(Value::as_str).map(str::to_string)),
-    });
-    let agency = agency_of(tx, &case.created_by).await?;
-    let period = spec.period.as_deref().and_then(|name| {
-        let spec = def.clock(name)?;
-        let last = clocks.row(name)?.due_date.clone()?;
-        let (first, _) = cal.nth_after(local_date(now), 1, spec.day_type);
-        Some(json!({
-            "clock": name,
-            "from": first.to_string(),
-            "to": last,
-            "days": spec.limit_days,
-            "day_type": spec.day_type,
-        }))
-    });
-    let decision = planned
-        .history
-        .iter()
-        .rev()
-        .find(|s| spec.decision.contains(&s.action))
-        .map(|s| {
-            let shown: Map<String, Value> = spec
-                .payload
-                .iter()
-                .filter_map(|f| s.payload.get(f).map(|v| (f.clone(), v.clone())))
-                .collect();
-            json!({"action": s.action, "at": s.at, "payload": shown})
-        });
-    let documents: Vec<Value> = planned
-        .record
-        .documents
-        .iter()
-        .filter(|d| {
-            d.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| spec.documents.iter().any(|s| s == n))
-        })
-        .cloned()
-        .collect();
-    // A proposed decision says how the public's comments were handled.
+    let parties = Parties::read(tx, &planned.updated).await?;
     let handled = if spec.notice == NoticeKind::ProposedDecision {
-        let comments = store::publications::comments_of_case(tx, case.id).await?;
-        let mut answers: Vec<String> = comments.iter().filter_map(|c| c.handling.clone()).collect();
-        answers.dedup();
-        Some(json!({"received": comments.len(), "answers": answers}))
+        Some(store::publications::comments_of_case(tx, planned.updated.id).await?)
     } else {
         None
     };
-    let content = json!({
-        "public_comments": handled,
-        "kind": spec.notice.as_str(),
-        "workflow": def.key,
-        "fields": fields,
-        "enterprise": enterprise,
-        "agency": agency,
-        "received": case.submitted_at.map(|t| local_date(t).to_string()),
-        "published": local_date(now).to_string(),
-        "period": period,
-        "comments": spec.comments,
-        "decision": decision,
-        "reference": case.reference,
-        "documents": documents,
-    });
-    let mut facts = Map::new();
-    facts.insert("notice".into(), content.clone());
-    let hash = planned.add_facts(facts);
-    Ok(Some(PublicationRow {
-        id: Uuid::now_v7(),
-        case_id: case.id,
-        kind: spec.notice.as_str().to_string(),
-        seq: planned.record.seq,
-        hash,
-        published_at: now,
-        title: super::plan::title_of(&case.data).unwrap_or_default(),
-        enterprise: content["enterprise"]["name"]
-            .as_str()
+    let made = Making {
+        def,
+        clocks,
+        cal,
+        now,
+    };
+    Ok(Some(made.notice(
+        spec,
+        planned,
+        &parties,
+        handled.as_deref(),
+    )))
+}
+
+/// Who a notice names besides the case's own data: the enterprise (name and credit code) and
+/// the EIA agency that prepared the file. Read once per case, or once per organisation for a
+/// batch of deadlines.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parties {
+    pub enterprise: Option<store::directory::OrgRow>,
+    pub agency: Option<String>,
+}
+
+impl Parties {
+    pub(crate) async fn read(
+        tx: &impl sea_orm::ConnectionTrait,
+        case: &store::cases::CaseRow,
+    ) -> Result<Parties, AppError> {
+        Ok(Parties {
+            enterprise: store::directory::find_org(tx, &case.org).await?,
+            agency: agency_of(tx, &case.created_by).await?,
+        })
+    }
+}
+
+/// The parties of many cases, in two queries (their users, then every organisation named).
+pub(crate) async fn parties_of(
+    tx: &impl sea_orm::ConnectionTrait,
+    cases: &[&store::cases::CaseRow],
+) -> Result<std::collections::HashMap<uuid::Uuid, Parties>, AppError> {
+    let mut emails: Vec<String> = cases.iter().map(|c| c.created_by.clone()).collect();
+    emails.sort();
+    emails.dedup();
+    let users: std::collections::HashMap<String, String> =
+        store::directory::find_users(tx, &emails)
+            .await?
+            .into_iter()
+            .map(|u| (u.email, u.org_code))
+            .collect();
+    let mut codes: Vec<String> = cases.iter().map(|c| c.org.clone()).collect();
+    codes.extend(users.values().cloned());
+    codes.sort();
+    codes.dedup();
+    let orgs: std::collections::HashMap<String, store::directory::OrgRow> =
+        store::directory::find_orgs(tx, &codes)
+            .await?
+            .into_iter()
+            .map(|o| (o.code.clone(), o))
+            .collect();
+    Ok(cases
+        .iter()
+        .map(|c| {
+            let agency = users
+                .get(&c.created_by)
+                .and_then(|code| orgs.get(code))
+                .filter(|o| o.kind == "agency")
+                .map(|o| o.name.clone());
+            let parties = Parties {
+                enterprise: orgs.get(&c.org).cloned(),
+                agency,
+            };
+            (c.id, parties)
+        })
+        .collect())
+}
+
+/// What writing a notice needs besides the case: its workflow, its clocks, the calendar and the
+/// moment.
+pub(crate) struct Making<'a> {
+    pub def: &'a Definition,
+    pub clocks: &'a CaseClocks,
+    pub cal: &'a Calendar,
+    pub now: DateTime<Utc>,
+}
+
+impl Making<'_> {
+    /// The notice a transition publishes under `spec`: pure. Adds the content to the planned
+    /// audit entry (chaining it again) and answers the row to write with it. `comments` are the
+    /// case's public comments, for a proposed decision.
+    pub(crate) fn notice(
+        &self,
+        spec: &crate::engine::publication::Publication,
+        planned: &mut Planned,
+        parties: &Parties,
+        comments: Option<&[store::publications::CommentRow]>,
+    ) -> PublicationRow {
+        let (def, clocks, cal, now) = (self.def, self.clocks, self.cal, self.now);
+        let case = planned.updated.clone();
+        let fields: Map<String, Value> = spec
+            .fields
+            .iter()
+            .filter_map(|f| case.data.get(f).map(|v| (f.clone(), v.clone())))
+            .collect();
+        let place = fields
+            .get("place")
+            .and_then(Value::as_str)
             .unwrap_or_default()
-            .to_string(),
-        place,
-        period_clock: spec.period.clone(),
-        period_from: period_field(&content, "from"),
-        period_to: period_field(&content, "to"),
-        content: canonical_json(&content),
-    }))
+            .to_string();
+        let org = parties.enterprise.as_ref();
+        let enterprise = json!({
+            "code": case.org,
+            "name": org.map_or(case.org.as_str(), |o| o.name.as_str()),
+            "credit_code": org.and_then(|o| o.credit_code.clone())
+                .or_else(|| case.data.get("credit_code").and_then(Value::as_str).map(str::to_string)),
+        });
+        let agency = parties.agency.clone();
+        let period = spec.period.as_deref().and_then(|name| {
+            let spec = def.clock(name)?;
+            let last = clocks.row(name)?.due_date.clone()?;
+            let (first, _) = cal.nth_after(local_date(now), 1, spec.day_type);
+            Some(json!({
+                "clock": name,
+                "from": first.to_string(),
+                "to": last,
+                "days": spec.limit_days,
+                "day_type": spec.day_type,
+            }))
+        });
+        let decision = planned
+            .history
+            .iter()
+            .rev()
+            .find(|s| spec.decision.contains(&s.action))
+            .map(|s| {
+                let shown: Map<String, Value> = spec
+                    .payload
+                    .iter()
+                    .filter_map(|f| s.payload.get(f).map(|v| (f.clone(), v.clone())))
+                    .collect();
+                json!({"action": s.action, "at": s.at, "payload": shown})
+            });
+        let documents: Vec<Value> = planned
+            .record
+            .documents
+            .iter()
+            .filter(|d| {
+                d.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| spec.documents.iter().any(|s| s == n))
+            })
+            .cloned()
+            .collect();
+        // A proposed decision says how the public's comments were handled.
+        let handled = comments.map(|comments| {
+            let mut answers: Vec<String> =
+                comments.iter().filter_map(|c| c.handling.clone()).collect();
+            answers.dedup();
+            json!({"received": comments.len(), "answers": answers})
+        });
+        let content = json!({
+            "public_comments": handled,
+            "kind": spec.notice.as_str(),
+            "workflow": def.key,
+            "fields": fields,
+            "enterprise": enterprise,
+            "agency": agency,
+            "received": case.submitted_at.map(|t| local_date(t).to_string()),
+            "published": local_date(now).to_string(),
+            "period": period,
+            "comments": spec.comments,
+            "decision": decision,
+            "reference": case.reference,
+            "documents": documents,
+        });
+        let mut facts = Map::new();
+        facts.insert("notice".into(), content.clone());
+        let hash = planned.add_facts(facts);
+        PublicationRow {
+            id: Uuid::now_v7(),
+            case_id: case.id,
+            kind: spec.notice.as_str().to_string(),
+            seq: planned.record.seq,
+            hash,
+            published_at: now,
+            title: super::plan::title_of(&case.data).unwrap_or_default(),
+            enterprise: content["enterprise"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            place,
+            period_clock: spec.period.clone(),
+            period_from: period_field(&content, "from"),
+            period_to: period_field(&content, "to"),
+            content: canonical_json(&content),
+        }
+    }
 }
 
 fn period_field(content: &Value, key: &str) -> Option<String> {

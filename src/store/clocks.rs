@@ -535,6 +535,17 @@ pub async fn count_timers(db: &impl ConnectionTrait, status: &str) -> Result<u64
         .await
 }
 
+/// Whether any timer due by `at` is still waiting to fire (one row read through the index on
+/// status and due moment).
+pub async fn any_waiting(db: &impl ConnectionTrait, at: DateTime<Utc>) -> Result<bool, DbErr> {
+    Ok(Timer::find()
+        .filter(timer::Column::Status.is_in(["pending", "claimed"]))
+        .filter(timer::Column::DueAt.lte(at))
+        .one(db)
+        .await?
+        .is_some())
+}
+
 /// For each case, its running clock that falls due first.
 pub async fn next_due(
     db: &impl ConnectionTrait,

@@ -31,6 +31,17 @@ pub async fn find_org(db: &impl ConnectionTrait, code: &str) -> Result<Option<Or
     Organisation::find_by_id(code.to_string()).one(db).await
 }
 
+/// The organisations among `codes` (at most a batch's worth).
+pub async fn find_orgs(db: &impl ConnectionTrait, codes: &[String]) -> Result<Vec<OrgRow>, DbErr> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Organisation::find()
+        .filter(organisation::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await
+}
+
 pub async fn orgs(db: &impl ConnectionTrait) -> Result<Vec<OrgRow>, DbErr> {
     Organisation::find()
         .order_by_asc(organisation::Column::Code)
@@ -57,6 +68,20 @@ pub async fn insert_user(db: &impl ConnectionTrait, row: UserRow) -> Result<(), 
 
 pub async fn find_user(db: &impl ConnectionTrait, email: &str) -> Result<Option<UserRow>, DbErr> {
     User::find_by_id(email.to_string()).one(db).await
+}
+
+/// The users among `emails` (at most a batch's worth).
+pub async fn find_users(
+    db: &impl ConnectionTrait,
+    emails: &[String],
+) -> Result<Vec<UserRow>, DbErr> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    User::find()
+        .filter(user::Column::Email.is_in(emails.iter().cloned()))
+        .all(db)
+        .await
 }
 
 pub async fn users(db: &impl ConnectionTrait, org: Option<&str>) -> Result<Vec<UserRow>, DbErr> {

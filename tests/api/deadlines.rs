@@ -813,6 +813,12 @@ async fn three_instances_fire_two_thousand_simultaneous_deadlines_exactly_once()
         count("SELECT COUNT(*) FROM cases WHERE state = 'publicity'").await,
         n as i64
     );
+    // Each deemed acceptance published its notice once, from the entry that vouches for it.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM publications p JOIN audit_entries a ON a.case_id = p.case_id AND a.seq = p.seq AND a.hash = p.hash WHERE a.action = 'deem_accepted'").await,
+        n as i64
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM publications").await, n as i64);
     assert_eq!(
         count("SELECT COUNT(*) FROM (SELECT case_id, recipient, subject FROM outbox GROUP BY case_id, recipient, subject HAVING COUNT(*) > 1) twice").await,
         0,

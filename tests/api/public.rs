@@ -470,6 +470,15 @@ async fn deemed_acceptance_and_registration_filings_are_published_too() {
         assert_eq!(notices.len(), 1, "deemed accepted: published");
         let (_, page) = public_get(&app, &format!("/public/notices/{}", notices[0].0)).await;
         assert!(page.contains("Acceptance notice"), "{page}");
+        // Written with the other deadlines of its batch: it names the enterprise and the period,
+        // and checks against the chain.
+        assert!(page.contains("Acme"), "{page}");
+        assert!(
+            page.contains("2026-03-11 to 2026-03-17"),
+            "five working days: {page}"
+        );
+        let (_, page) = public_get(&app, &format!("/public/notices/{}/verify", notices[0].0)).await;
+        assert!(page.contains("The chain holds."), "{page}");
 
         // Search: by name, by enterprise, by date; unknown filters read as none.
         assert_eq!(listed(&app, "?q=paper%20mill").await.len(), 2);

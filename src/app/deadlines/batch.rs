@@ -1,10 +1,12 @@
 //! The fast path of a batch of deadlines. The cases that have one due timer each are read
 //! together (the cases, their clocks, the steps their rules look at, their documents: five
-//! queries), decided and planned in memory, and written together: one version-checked UPDATE
-//! for every case, one INSERT for every audit entry, at most five clock statements, one INSERT
-//! for every notice. A timer this path cannot take (a warning on an auction lot, an expiry the
-//! engine refuses, a transition that moves the registry, or a case that moved on meanwhile)
-//! goes to the one-by-one path, which isolates and reports a failure.
+//! queries; for workflows that publish, their users and organisations: two more), decided and
+//! planned in memory, and written together: one version-checked UPDATE for every case, one
+//! INSERT for every audit entry, at most five clock statements, one INSERT for every notice and
+//! one for every public notice. A timer this path cannot take (a warning on an auction lot, an
+//! expiry the engine refuses, a transition that moves the registry, a proposed decision, which
+//! reports the public's comments, or a case that moved on meanwhile) goes to the one-by-one
+//! path, which isolates and reports a failure.
 
 use std::collections::HashMap;
 
@@ -15,12 +17,14 @@ use super::super::cases::notices;
 use super::super::clocks::{self, CaseClocks};
 use super::super::load::history_steps_of;
 use super::super::plan::{self, Planned};
+use super::super::publish;
 use super::super::{App, AppError};
 use crate::domain::calendar::Calendar;
 use crate::engine::{self, Actor, Definition};
 use crate::store;
 use crate::store::clocks::{TimerOutcome, TimerRow, FIRED, SKIPPED};
 use crate::store::notices::NoticeRow;
+use crate::store::publications::PublicationRow;
 
 /// What the fast path does with one timer.
 enum Verdict {
@@ -28,6 +32,7 @@ enum Verdict {
     Fire {
         planned: Option<Box<Planned>>,
         notices: Vec<NoticeRow>,
+        publication: Option<Box<PublicationRow>>,
     },
     /// Nothing to do, and why.
     Skip(String),
@@ -55,7 +60,7 @@ pub(super) async fn run(
     let mut done = Done::default();
     let mut rows = store::plan::Rows::default();
     let mut writes = Vec::new();
-    let mut pending: Vec<(Uuid, Uuid, Box<Planned>, Vec<NoticeRow>)> = Vec::new();
+    let mut pending = Vec::new();
     for (timer, verdict) in singles.iter().zip(verdicts) {
         match verdict {
             Verdict::Skip(why) => done.outcomes.push(TimerOutcome {
@@ -67,6 +72,7 @@ pub(super) async fn run(
             Verdict::Fire {
                 planned: None,
                 notices,
+                ..
             } => {
                 rows.notices.extend(notices);
                 done.outcomes.push(fired(timer.id));
@@ -74,9 +80,10 @@ pub(super) async fn run(
             Verdict::Fire {
                 planned: Some(planned),
                 notices,
+                publication,
             } => {
                 writes.push(planned.plan.case.clone());
-                pending.push((timer.id, timer.case_id, planned, notices));
+                pending.push((timer.id, timer.case_id, planned, notices, publication));
             }
         }
     }
@@ -84,17 +91,22 @@ pub(super) async fn run(
         .await?
         .into_iter()
         .collect();
-    for (timer, case_id, planned, notices) in pending {
+    for (timer, case_id, planned, notices, publication) in pending {
         if moved.contains(&case_id) {
             planned.plan.add_to(&mut rows)?;
             rows.notices.extend(notices);
+            rows.publications.extend(publication.map(|p| *p));
             done.outcomes.push(fired(timer));
         } else {
             // The case changed since it was read: decide again, one by one.
             done.slow.push(timer);
         }
     }
+    let published = !rows.publications.is_empty();
     store::plan::write(tx, rows).await?;
+    if published {
+        app.bulletin_counts.changed();
+    }
     Ok(done)
 }
 
@@ -106,7 +118,8 @@ fn fired(id: Uuid) -> TimerOutcome {
     }
 }
 
-/// Reads what every case of the batch needs, in five queries, and decides each timer.
+/// Reads what every case of the batch needs, in five queries (two more when some publish a
+/// notice), and decides each timer.
 async fn decide_all(
     tx: &sea_orm::DatabaseTransaction,
     app: &App,
@@ -133,6 +146,11 @@ async fn decide_all(
     let mut histories = history_steps_of(tx, &pairs).await?;
     let mut case_clocks = CaseClocks::load_many(tx, &ids).await?;
     let mut documents = super::super::documents::relied_on_many(tx, &ids).await?;
+    let publishing: Vec<&store::cases::CaseRow> = cases
+        .values()
+        .filter(|r| defs.get(&r.id).is_some_and(|d| !d.publish.is_empty()))
+        .collect();
+    let mut parties = publish::parties_of(tx, &publishing).await?;
     let mut out = Vec::with_capacity(singles.len());
     for timer in singles {
         let (Some(row), Some(def), Some(clocks)) = (
@@ -150,6 +168,7 @@ async fn decide_all(
             history: histories.remove(&timer.case_id).unwrap_or_default(),
             clocks,
             documents: documents.remove(&timer.case_id).unwrap_or_default(),
+            parties: parties.remove(&timer.case_id).unwrap_or_default(),
         };
         out.push(decide(app, timer, case, now, cal).unwrap_or(Verdict::Slow));
     }
@@ -163,6 +182,8 @@ struct Case<'a> {
     history: Vec<engine::Step>,
     clocks: CaseClocks,
     documents: Vec<serde_json::Value>,
+    /// Whom a notice names, for a case whose workflow publishes.
+    parties: publish::Parties,
 }
 
 /// Decides one timer against its case, in memory. An error sends it to the one-by-one path.
@@ -200,6 +221,7 @@ fn decide(
         return Ok(Verdict::Fire {
             planned: None,
             notices,
+            publication: None,
         });
     }
     if current.due_at != Some(timer.due_at) {
@@ -211,9 +233,13 @@ fn decide(
     let Ok(transition) = super::decide_expiry(def, &case.row, &case.history, action, timer) else {
         return Ok(Verdict::Slow); // refused: the one-by-one path records the failure
     };
+    // A proposed decision reports the public's comments, read one by one.
+    let proposes = def
+        .publication_on(&transition.action)
+        .is_some_and(|p| p.notice == crate::engine::NoticeKind::ProposedDecision);
     if plan::needs_its_own_transaction(&transition)
         || !clocks::continued_with_warnings(def, &transition.effects).is_empty()
-        || def.publication_on(&transition.action).is_some()
+        || proposes
     {
         return Ok(Verdict::Slow);
     }
@@ -230,7 +256,7 @@ fn plan_expiry(
     cal: &Calendar,
 ) -> Result<Verdict, AppError> {
     let system = Actor::system();
-    let planned = plan::transition(
+    let mut planned = plan::transition(
         app,
         plan::Input {
             def: case.def,
@@ -247,6 +273,15 @@ fn plan_expiry(
             cal,
         },
     )?;
+    let publication = case.def.publication_on(&transition.action).map(|spec| {
+        let making = publish::Making {
+            def: case.def,
+            clocks: &case.clocks,
+            cal,
+            now,
+        };
+        Box::new(making.notice(spec, &mut planned, &case.parties, None))
+    });
     let notices = notices(
         app,
         case.def,
@@ -263,5 +298,6 @@ fn plan_expiry(
     Ok(Verdict::Fire {
         planned: Some(Box::new(planned)),
         notices,
+        publication,
     })
 }
