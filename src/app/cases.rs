@@ -278,7 +278,10 @@ pub async fn fire(
     } = decide_action(app, actor, case_id, action, &request).await?;
     // Read before the transaction: on SQLite a transaction must write first.
     let continued = clocks::continued_with_warnings(&def, &transition.effects);
-    let fired = clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued).await?;
+    let (fired, parties) = tokio::try_join!(
+        clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued),
+        super::publish::parties_if_published(&app.db, &def, &row, &transition),
+    )?;
 
     let tx = app.db.begin().await?;
     let committed = commit_transition(
@@ -296,6 +299,7 @@ pub async fn fire(
             now,
             clocks: &mut case_clocks,
             fired: Some(fired),
+            parties,
             cal: &cal,
         },
     )
@@ -346,8 +350,13 @@ async fn decide_action(
         });
     }
     let def = definition_of(app, &row)?;
-    let history = history_steps(&app.db, &def, case_id).await?;
-    let case_clocks = CaseClocks::load(&app.db, case_id).await?;
+    // The rest is read after the case, on connections of their own side by side: anything that
+    // changes them moves the case's version, which the update checks.
+    let (history, case_clocks, relied_on) = tokio::try_join!(
+        history_steps(&app.db, &def, case_id),
+        CaseClocks::load(&app.db, case_id),
+        super::documents::relied_on(&app.db, case_id),
+    )?;
     let now = to_micros(app.clock.now());
     let payload = match &request.payload {
         Value::Null => Value::Object(Default::default()),
@@ -374,7 +383,6 @@ async fn decide_action(
         }
     }
     let cal = app.calendar.get();
-    let relied_on = super::documents::relied_on(&app.db, case_id).await?;
     Ok(Decided {
         row,
         def,
@@ -461,6 +469,9 @@ pub(crate) struct Pending<'a> {
     /// transaction (see `clocks::continued_with_warnings`); `None` reads them in it, for a
     /// transaction that has already written.
     pub fired: Option<clocks::FiredWarnings>,
+    /// Whom the transition's public notice names, read before the transaction; `None` reads
+    /// them in it.
+    pub parties: Option<super::publish::Parties>,
     pub cal: &'a Calendar,
 }
 
@@ -500,6 +511,23 @@ pub(crate) async fn commit_transition(
         cal,
     };
     let mut planned = super::plan::transition(app, input)?;
+    // A notice whose transition does nothing else inside the transaction is built before the
+    // update, which then writes its chained head; otherwise after the transaction's effects.
+    let mut publication = match &p.parties {
+        Some(parties) if !super::plan::needs_its_own_transaction(transition) => {
+            super::publish::before_update(
+                def,
+                &mut planned,
+                transition,
+                p.clocks,
+                cal,
+                now,
+                parties,
+            )
+        }
+        _ => None,
+    };
+    let early = publication.is_some();
     if !store::cases::advance(tx, &planned.plan.case).await? {
         return Ok(None);
     }
@@ -516,10 +544,15 @@ pub(crate) async fn commit_transition(
     )
     .await?;
     issue_references(tx, &mut planned, transition, now).await?;
-    let publication =
-        super::publish::on_commit(tx, def, &mut planned, transition, p.clocks, cal, now).await?;
+    if !early {
+        publication =
+            super::publish::on_commit(tx, def, &mut planned, transition, p.clocks, cal, now)
+                .await?;
+        if publication.is_some() {
+            store::cases::set_head(tx, row.id, &planned.updated.audit_head).await?;
+        }
+    }
     if publication.is_some() {
-        store::cases::set_head(tx, row.id, &planned.updated.audit_head).await?;
         app.bulletin_counts.changed();
     }
     let super::plan::Planned {
@@ -629,6 +662,7 @@ async fn follow_up(
             now: done.now,
             clocks: done.clocks,
             fired: None,
+            parties: None,
             cal: done.cal,
         },
     )

@@ -368,6 +368,7 @@ async fn fire_once(
             now,
             clocks: &mut case_clocks,
             fired: None,
+            parties: None,
             cal,
         },
     )

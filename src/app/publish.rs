@@ -53,6 +53,43 @@ pub(crate) async fn on_commit(
     )))
 }
 
+/// The parties of the notice `transition` would publish, read before its transaction; `None`
+/// when it publishes nothing.
+pub(crate) async fn parties_if_published(
+    db: &impl sea_orm::ConnectionTrait,
+    def: &Definition,
+    case: &store::cases::CaseRow,
+    transition: &Transition,
+) -> Result<Option<Parties>, AppError> {
+    if def.publication_on(&transition.action).is_none() {
+        return Ok(None);
+    }
+    Ok(parties_of(db, &[case]).await?.remove(&case.id))
+}
+
+/// The notice `transition` publishes, built from parties read before the transaction, when it
+/// needs nothing read inside it (a proposed decision counts the public's comments there).
+pub(crate) fn before_update(
+    def: &Definition,
+    planned: &mut Planned,
+    transition: &Transition,
+    clocks: &CaseClocks,
+    cal: &Calendar,
+    now: DateTime<Utc>,
+    parties: &Parties,
+) -> Option<PublicationRow> {
+    let spec = def
+        .publication_on(&transition.action)
+        .filter(|p| p.notice != NoticeKind::ProposedDecision)?;
+    let making = Making {
+        def,
+        clocks,
+        cal,
+        now,
+    };
+    Some(making.notice(spec, planned, parties, None))
+}
+
 /// Who a notice names besides the case's own data: the enterprise (name and credit code) and
 /// the EIA agency that prepared the file. Read once per case, or once per organisation for a
 /// batch of deadlines.

@@ -273,15 +273,16 @@ fn plan_expiry(
             cal,
         },
     )?;
-    let publication = case.def.publication_on(&transition.action).map(|spec| {
-        let making = publish::Making {
-            def: case.def,
-            clocks: &case.clocks,
-            cal,
-            now,
-        };
-        Box::new(making.notice(spec, &mut planned, &case.parties, None))
-    });
+    let publication = publish::before_update(
+        case.def,
+        &mut planned,
+        transition,
+        &case.clocks,
+        cal,
+        now,
+        &case.parties,
+    )
+    .map(Box::new);
     let notices = notices(
         app,
         case.def,
