@@ -180,13 +180,16 @@ pub use crate::store::clocks::ClockWrites as ClockPlan;
 /// continues (pauses or resumes): a resumed clock must not warn twice.
 pub type FiredWarnings = HashMap<String, Vec<f64>>;
 
-/// The clocks whose fired warnings [`plan`] needs: those with warnings that `effects` continue
-/// rather than start afresh. Usually none, and then nothing is read.
+/// The clocks whose fired warnings [`plan`] needs: those with warnings that `effects` keep
+/// running or resume, rather than start afresh (a new run has fired nothing) or pause or stop
+/// (nothing is scheduled then). Usually none, and then nothing is read.
 pub fn continued_with_warnings(def: &Definition, effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Clock { clock, from, .. } if *from != ClockStatus::Stopped => def
+            Effect::Clock {
+                clock, from, to, ..
+            } if *from != ClockStatus::Stopped && *to == ClockStatus::Running => def
                 .clock(clock)
                 .filter(|c| !c.warn_at.is_empty() && c.hours_from.is_none())
                 .map(|c| c.name.clone()),
