@@ -884,6 +884,9 @@ pub async fn seed_due(
         store::clocks::insert_timers(&tx, timers).await?;
         tx.commit().await?;
     }
+    // A database that holds this many cases has statistics on them (autovacuum analyzes a table
+    // that grew by a tenth); a bulk load a moment ago has none yet.
+    store::analyze(db).await?;
     Ok(ids)
 }
 

@@ -82,8 +82,14 @@ pub async fn write(db: &impl ConnectionTrait, w: ClockWrites) -> Result<(), DbEr
                     .add(timer::Column::Clock.eq(clock.as_str())),
             );
         }
+        // The cases' ids first, so that the index on (case, clock, run) finds the rows rather
+        // than a scan of every pending timer.
+        let mut cases: Vec<Uuid> = cancel.iter().map(|(id, _)| *id).collect();
+        cases.sort();
+        cases.dedup();
         Timer::update_many()
             .col_expr(timer::Column::Status, Expr::value("cancelled"))
+            .filter(timer::Column::CaseId.is_in(cases))
             .filter(timer::Column::Status.eq("pending"))
             .filter(which)
             .exec(db)

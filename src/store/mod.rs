@@ -83,6 +83,14 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
     db.ping().await
 }
 
+/// Refreshes the planner's statistics of every table (`ANALYZE`), as the database's own
+/// maintenance does after a table has grown: after a bulk load the planner otherwise takes a
+/// lookup of a few hundred cases by id for most of the table, and scans it.
+pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    db.execute_unprepared("ANALYZE").await?;
+    Ok(())
+}
+
 pub fn backend(db: &impl ConnectionTrait) -> DbBackend {
     db.get_database_backend()
 }
