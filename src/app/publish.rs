@@ -33,7 +33,8 @@ pub(crate) async fn on_commit(
     let Some(spec) = def.publication_on(&transition.action) else {
         return Ok(None);
     };
-    let parties = Parties::read(tx, &planned.updated).await?;
+    let case = &planned.updated;
+    let parties = parties_of(tx, &[case]).await?.remove(&case.id);
     let handled = if spec.notice == NoticeKind::ProposedDecision {
         Some(store::publications::comments_of_case(tx, planned.updated.id).await?)
     } else {
@@ -48,7 +49,7 @@ pub(crate) async fn on_commit(
     Ok(Some(made.notice(
         spec,
         planned,
-        &parties,
+        &parties.unwrap_or_default(),
         handled.as_deref(),
     )))
 }
@@ -91,24 +92,12 @@ pub(crate) fn before_update(
 }
 
 /// Who a notice names besides the case's own data: the enterprise (name and credit code) and
-/// the EIA agency that prepared the file. Read once per case, or once per organisation for a
-/// batch of deadlines.
+/// the EIA agency that prepared the file (the organisation of the person who opened the case,
+/// when it is an agency). Read by [`parties_of`], for one case or a whole batch.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Parties {
     pub enterprise: Option<store::directory::OrgRow>,
     pub agency: Option<String>,
-}
-
-impl Parties {
-    pub(crate) async fn read(
-        tx: &impl sea_orm::ConnectionTrait,
-        case: &store::cases::CaseRow,
-    ) -> Result<Parties, AppError> {
-        Ok(Parties {
-            enterprise: store::directory::find_org(tx, &case.org).await?,
-            agency: agency_of(tx, &case.created_by).await?,
-        })
-    }
 }
 
 /// The parties of many cases, in two queries (their users, then every organisation named).
@@ -276,21 +265,6 @@ impl Making<'_> {
 
 fn period_field(content: &Value, key: &str) -> Option<String> {
     content["period"][key].as_str().map(str::to_string)
-}
-
-/// The EIA agency that prepared the file: the organisation of the person who opened the case,
-/// when it is an agency.
-async fn agency_of(
-    tx: &impl sea_orm::ConnectionTrait,
-    created_by: &str,
-) -> Result<Option<String>, AppError> {
-    let Some(user) = store::directory::find_user(tx, created_by).await? else {
-        return Ok(None);
-    };
-    Ok(store::directory::find_org(tx, &user.org_code)
-        .await?
-        .filter(|o| o.kind == "agency")
-        .map(|o| o.name))
 }
 
 // ------------------------------------------------------------------ reading
