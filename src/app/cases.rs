@@ -278,10 +278,8 @@ pub async fn fire(
     } = decide_action(app, actor, case_id, action, &request).await?;
     // Read before the transaction: on SQLite a transaction must write first.
     let continued = clocks::continued_with_warnings(&def, &transition.effects);
-    let (fired, parties) = tokio::try_join!(
-        clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued),
-        super::publish::parties_if_published(&app.db, &def, &row, &transition),
-    )?;
+    let fired = clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued).await?;
+    let parties = super::publish::parties_if_published(&app.db, &def, &row, &transition).await?;
 
     let tx = app.db.begin().await?;
     let committed = commit_transition(
@@ -350,13 +348,12 @@ async fn decide_action(
         });
     }
     let def = definition_of(app, &row)?;
-    // The rest is read after the case, on connections of their own side by side: anything that
-    // changes them moves the case's version, which the update checks.
-    let (history, case_clocks, relied_on) = tokio::try_join!(
-        history_steps(&app.db, &def, case_id),
-        CaseClocks::load(&app.db, case_id),
-        super::documents::relied_on(&app.db, case_id),
-    )?;
+    // The rest is read after the case, one query after another (side by side on pooled
+    // connections measured slower under load): anything that changes them moves the case's
+    // version, which the update checks.
+    let history = history_steps(&app.db, &def, case_id).await?;
+    let case_clocks = CaseClocks::load(&app.db, case_id).await?;
+    let relied_on = super::documents::relied_on(&app.db, case_id).await?;
     let now = to_micros(app.clock.now());
     let payload = match &request.payload {
         Value::Null => Value::Object(Default::default()),
