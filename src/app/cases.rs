@@ -510,17 +510,15 @@ pub(crate) async fn commit_transition(
     let mut planned = super::plan::transition(app, input)?;
     // A notice whose transition does nothing else inside the transaction is built before the
     // update, which then writes its chained head; otherwise after the transaction's effects.
+    let making = super::publish::Making {
+        def,
+        clocks: p.clocks,
+        cal,
+        now,
+    };
     let mut publication = match &p.parties {
         Some(parties) if !super::plan::needs_its_own_transaction(transition) => {
-            super::publish::before_update(
-                def,
-                &mut planned,
-                transition,
-                p.clocks,
-                cal,
-                now,
-                parties,
-            )
+            making.before_update(&mut planned, transition, parties)
         }
         _ => None,
     };
@@ -542,9 +540,9 @@ pub(crate) async fn commit_transition(
     .await?;
     issue_references(tx, &mut planned, transition, now).await?;
     if !early {
-        publication =
-            super::publish::on_commit(tx, def, &mut planned, transition, p.clocks, cal, now)
-                .await?;
+        publication = making
+            .in_transaction(tx, &mut planned, transition, p.parties.as_ref())
+            .await?;
         if publication.is_some() {
             store::cases::set_head(tx, row.id, &planned.updated.audit_head).await?;
         }

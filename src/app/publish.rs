@@ -18,42 +18,6 @@ use crate::engine::{Definition, NoticeKind, Transition};
 use crate::store;
 use crate::store::publications::PublicationRow;
 
-/// The notice `transition` publishes, if its workflow declares one: adds the content to the
-/// planned audit entry (chaining it again) and answers the row to write with it. Called inside
-/// the transition's transaction, after the case's update.
-pub(crate) async fn on_commit(
-    tx: &impl sea_orm::ConnectionTrait,
-    def: &Definition,
-    planned: &mut Planned,
-    transition: &Transition,
-    clocks: &CaseClocks,
-    cal: &Calendar,
-    now: DateTime<Utc>,
-) -> Result<Option<PublicationRow>, AppError> {
-    let Some(spec) = def.publication_on(&transition.action) else {
-        return Ok(None);
-    };
-    let case = &planned.updated;
-    let parties = parties_of(tx, &[case]).await?.remove(&case.id);
-    let handled = if spec.notice == NoticeKind::ProposedDecision {
-        Some(store::publications::comments_of_case(tx, planned.updated.id).await?)
-    } else {
-        None
-    };
-    let made = Making {
-        def,
-        clocks,
-        cal,
-        now,
-    };
-    Ok(Some(made.notice(
-        spec,
-        planned,
-        &parties.unwrap_or_default(),
-        handled.as_deref(),
-    )))
-}
-
 /// The parties of the notice `transition` would publish, read before its transaction; `None`
 /// when it publishes nothing.
 pub(crate) async fn parties_if_published(
@@ -66,29 +30,6 @@ pub(crate) async fn parties_if_published(
         return Ok(None);
     }
     Ok(parties_of(db, &[case]).await?.remove(&case.id))
-}
-
-/// The notice `transition` publishes, built from parties read before the transaction, when it
-/// needs nothing read inside it (a proposed decision counts the public's comments there).
-pub(crate) fn before_update(
-    def: &Definition,
-    planned: &mut Planned,
-    transition: &Transition,
-    clocks: &CaseClocks,
-    cal: &Calendar,
-    now: DateTime<Utc>,
-    parties: &Parties,
-) -> Option<PublicationRow> {
-    let spec = def
-        .publication_on(&transition.action)
-        .filter(|p| p.notice != NoticeKind::ProposedDecision)?;
-    let making = Making {
-        def,
-        clocks,
-        cal,
-        now,
-    };
-    Some(making.notice(spec, planned, parties, None))
 }
 
 /// Who a notice names besides the case's own data: the enterprise (name and credit code) and
@@ -151,10 +92,61 @@ pub(crate) struct Making<'a> {
 }
 
 impl Making<'_> {
+    /// The notice `transition` publishes, if its workflow declares one, inside the transition's
+    /// transaction, after its other effects: adds the content to the planned audit entry
+    /// (chaining it again) and answers the row to write with it. Reads the parties unless they
+    /// were read before the transaction, and a proposed decision's public comments.
+    pub(crate) async fn in_transaction(
+        &self,
+        tx: &impl sea_orm::ConnectionTrait,
+        planned: &mut Planned,
+        transition: &Transition,
+        parties: Option<&Parties>,
+    ) -> Result<Option<PublicationRow>, AppError> {
+        let Some(spec) = self.def.publication_on(&transition.action) else {
+            return Ok(None);
+        };
+        let case_id = planned.updated.id;
+        let parties = match parties {
+            Some(p) => p.clone(),
+            None => parties_of(tx, &[&planned.updated])
+                .await?
+                .remove(&case_id)
+                .unwrap_or_default(),
+        };
+        let comments = if spec.notice == NoticeKind::ProposedDecision {
+            Some(store::publications::comments_of_case(tx, case_id).await?)
+        } else {
+            None
+        };
+        Ok(Some(self.notice(
+            spec,
+            planned,
+            &parties,
+            comments.as_deref(),
+        )))
+    }
+
+    /// The notice `transition` publishes, built before the case's update from parties read
+    /// before the transaction, when it needs nothing read inside it (a proposed decision counts
+    /// the public's comments there).
+    pub(crate) fn before_update(
+        &self,
+        planned: &mut Planned,
+        transition: &Transition,
+        parties: &Parties,
+    ) -> Option<PublicationRow> {
+        let spec = self
+            .def
+            .publication_on(&transition.action)
+            .filter(|p| p.notice != NoticeKind::ProposedDecision)?;
+        Some(self.notice(spec, planned, parties, None))
+    }
+
     /// The notice a transition publishes under `spec`: pure. Adds the content to the planned
     /// audit entry (chaining it again) and answers the row to write with it. `comments` are the
     /// case's public comments, for a proposed decision.
-    pub(crate) fn notice(
+    fn notice(
         &self,
         spec: &crate::engine::publication::Publication,
         planned: &mut Planned,

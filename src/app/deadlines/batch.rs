@@ -273,16 +273,15 @@ fn plan_expiry(
             cal,
         },
     )?;
-    let publication = publish::before_update(
-        case.def,
-        &mut planned,
-        transition,
-        &case.clocks,
+    let making = publish::Making {
+        def: case.def,
+        clocks: &case.clocks,
         cal,
         now,
-        &case.parties,
-    )
-    .map(Box::new);
+    };
+    let publication = making
+        .before_update(&mut planned, transition, &case.parties)
+        .map(Box::new);
     let notices = notices(
         app,
         case.def,
