@@ -1,13 +1,16 @@
-//! 100,000 timers due at one moment, fired while a reader keeps reading a case.
+//! 100,000 timers due at one moment, fired by server processes while a reader keeps reading a
+//! case.
 //!
 //! `cargo bench --bench timers` (set `GREENLANE_BENCH_TIMERS` for another count). Seeds N
 //! report-form cases in `submitted` with their acceptance-check expiry due at the same instant,
-//! starts two server instances on one database (PostgreSQL when it answers, else SQLite with one
-//! instance), moves their manual clocks past the due moment, and measures the time until every
-//! timer has fired, while one client reads `GET /api/v1/cases/{id}` in a loop. Prints figures
-//! (with `--json`, one JSON object instead); asserts nothing. The resident memory is the peak of
-//! the whole bench process (both instances and the reader) sampled while the timers drain.
+//! then starts two `greenlane serve` processes on one database (PostgreSQL when it answers, else
+//! SQLite with one process) whose manual clocks stand past the due moment, and measures the time
+//! from their start until every timer has fired, while one client reads `GET /api/v1/cases/{id}`
+//! from the first server, a read every 10 ms at most. Each server's resident memory is its own peak (`VmHWM`),
+//! read when the drain is over. Prints figures (with `--json`, one JSON object instead); asserts
+//! nothing.
 
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,10 +28,12 @@ fn at(s: &str) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn settings(url: &str, start: DateTime<Utc>) -> greenlane::settings::Settings {
-    let workflows = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workflows");
-    greenlane::app::bench::server_settings(url, workflows, start)
+fn workflows_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workflows")
 }
+
+/// How often the concurrent client reads a case.
+const READ_EVERY: Duration = Duration::from_millis(10);
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -38,17 +43,59 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// The process's resident memory now, in MiB (Linux; 0 elsewhere).
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+/// A `greenlane serve` process, stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    /// Starts a server on `url` whose manual clock starts at `clock`, with its log in `log`.
+    fn start(
+        url: &str,
+        clock: DateTime<Utc>,
+        scratch: &std::path::Path,
+        i: usize,
+    ) -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = std::fs::File::create(scratch.join(format!("server-{i}.log")))?;
+        let child = Command::new(env!("CARGO_BIN_EXE_greenlane"))
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("GREENLANE_BIND", format!("127.0.0.1:{port}"))
+            .env("GREENLANE_JWT_SECRET", greenlane::app::bench::BENCH_SECRET)
+            .env("GREENLANE_WORKFLOWS", workflows_dir())
+            .env("GREENLANE_CLOCK", "manual")
+            .env("GREENLANE_CLOCK_START", clock.to_rfc3339())
+            .env("GREENLANE_MAIL_DIR", scratch.join("mail"))
+            .env("GREENLANE_DOCUMENTS_DIR", scratch.join("documents"))
+            .env("GREENLANE_TIMER_WORKERS", "2")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        Ok(Server { child, port })
+    }
+
+    /// The process's peak resident memory so far, in MiB (Linux; 0 elsewhere).
+    fn peak_rss_mb(&self) -> f64 {
+        greenlane::app::bench::peak_rss_mb_of(&self.child.id().to_string())
+    }
+
+    /// Whether the process has ended (it should not, before it is stopped).
+    fn exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// What one run measured.
@@ -58,6 +105,7 @@ struct Figures {
     timers: usize,
     instances: usize,
     seed_s: f64,
+    /// From the servers' start until no timer is due.
     drain_s: f64,
     timers_per_s: f64,
     /// Cases deemed accepted (with `duplicates` 0: each exactly once).
@@ -72,6 +120,9 @@ struct Figures {
     get_p50_ms: f64,
     get_p99_ms: f64,
     get_max_ms: f64,
+    /// Each server process's peak resident memory, in MiB.
+    server_rss_mb_peak: Vec<f64>,
+    /// The largest of them.
     rss_mb_peak: f64,
 }
 
@@ -100,19 +151,24 @@ async fn run(
     // Monday 2 March 2026, 09:00 Shanghai; the check expires at 24:00 on Monday 9 March.
     let submitted = at("2026-03-02T01:00:00Z");
     let due = at("2026-03-09T16:00:00Z");
-    // Start the instances first (they deploy workflows and calendars), then seed.
-    let mut apps = Vec::new();
-    for _ in 0..instances {
-        let application = Application::build(&settings(url, submitted)).await?;
-        apps.push((application.port(), application.app.clone()));
-        tokio::spawn(application.run_until_stopped());
-    }
+    // The seeding happens in this process, without a worker: it migrates the database, deploys
+    // the workflows and calendars, and writes the cases.
+    let mut seeding = greenlane::app::bench::server_settings(url, workflows_dir(), submitted);
+    seeding.worker = false;
+    let seeder = Application::build(&seeding).await?;
+    let db = seeder.app.db.clone();
     let started = Instant::now();
-    let ids = greenlane::app::bench::seed_due(&apps[0].1, n, submitted, due).await?;
+    let ids = greenlane::app::bench::seed_due(&seeder.app, n, submitted, due).await?;
     let seed_s = started.elapsed().as_secs_f64();
     if !quiet {
         println!("{label:<9} seeded {n} cases with timers due at {due} in {seed_s:.1} s");
     }
+
+    let scratch = tempfile::tempdir()?;
+    let fire_start = Instant::now();
+    let mut servers = (0..instances)
+        .map(|i| Server::start(url, due + chrono::Duration::seconds(1), scratch.path(), i))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     let jwt = JwtSettings {
         secret: greenlane::app::bench::BENCH_SECRET.into(),
@@ -127,14 +183,39 @@ async fn run(
         chrono::Duration::hours(2),
         Utc::now(),
     )?;
-    let url_case = format!("http://127.0.0.1:{}/api/v1/cases/{}", apps[0].0, ids[n / 2]);
+    let url_case = format!(
+        "http://127.0.0.1:{}/api/v1/cases/{}",
+        servers[0].port,
+        ids[n / 2]
+    );
+    let health = format!("http://127.0.0.1:{}/health", servers[0].port);
+    let client = reqwest::Client::new();
+    while !client
+        .get(&health)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        if servers.iter_mut().any(Server::exited) {
+            anyhow::bail!(
+                "a server stopped: see its log in {}",
+                scratch.path().display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let answering_s = fire_start.elapsed().as_secs_f64();
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
         let done = done.clone();
         tokio::spawn(async move {
-            let client = reqwest::Client::new();
             let mut latencies = Vec::new();
+            // A steady 100 reads a second (people at their desks), whatever the drain does:
+            // a reader in a tight loop would load the machine more the faster reads get.
+            let mut pace = tokio::time::interval(READ_EVERY);
+            pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while !done.load(Ordering::Relaxed) {
+                pace.tick().await;
                 let t = Instant::now();
                 let ok = client
                     .get(&url_case)
@@ -149,21 +230,16 @@ async fn run(
         })
     };
 
-    // Every instance's clock passes the due moment; their workers fire on their next tick.
-    let fire_start = Instant::now();
-    for (_, app) in &apps {
-        if let Some(m) = app.clock.manual() {
-            m.set(due + chrono::Duration::seconds(1))
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-    }
-    let db = &apps[0].1.db;
-    let mut rss_peak = rss_mb();
     loop {
-        rss_peak = rss_peak.max(rss_mb());
         // One indexed row read per look, so that watching does not slow the drain.
-        if !store::clocks::any_waiting(db, due + chrono::Duration::seconds(1)).await? {
+        if !store::clocks::any_waiting(&db, due + chrono::Duration::seconds(1)).await? {
             break;
+        }
+        if servers.iter_mut().any(Server::exited) {
+            anyhow::bail!(
+                "a server stopped: see its log in {}",
+                scratch.path().display()
+            );
         }
         if fire_start.elapsed() > Duration::from_secs(3600) {
             anyhow::bail!("not drained after an hour");
@@ -173,13 +249,15 @@ async fn run(
     let drain = fire_start.elapsed().as_secs_f64();
     done.store(true, Ordering::Relaxed);
     let latencies = reader.await?;
+    let server_rss: Vec<f64> = servers.iter().map(Server::peak_rss_mb).collect();
+    drop(servers);
     let failures = latencies.iter().filter(|(_, ok)| !ok).count();
     let mut ms: Vec<f64> = latencies.iter().map(|(l, _)| *l).collect();
     ms.sort_by(|a, b| a.total_cmp(b));
 
     // Exactly once: every case deemed accepted once, none twice.
-    let (entries, cases) = deemed(db).await?;
-    let report = greenlane::app::audit::verify(db).await?;
+    let (entries, cases) = deemed(&db).await?;
+    let report = greenlane::app::audit::verify(&db).await?;
     let figures = Figures {
         database,
         timers: n,
@@ -196,12 +274,14 @@ async fn run(
         get_p50_ms: percentile(&ms, 50.0),
         get_p99_ms: percentile(&ms, 99.0),
         get_max_ms: ms.last().copied().unwrap_or(f64::NAN),
-        rss_mb_peak: rss_peak,
+        rss_mb_peak: server_rss.iter().copied().fold(0.0, f64::max),
+        server_rss_mb_peak: server_rss,
     };
+    db.close().await?;
     if !quiet {
         let f = &figures;
         println!(
-            "{label:<9} {instances} instance(s): {n} timers drained in {:.1} s = {:.0} timers/s (target < 30 s); deemed accepted once: {}, twice or more: {}, never: {}; audit chains intact: {}",
+            "{label:<9} {instances} server process(es), answering after {answering_s:.2} s: {n} timers drained in {:.1} s = {:.0} timers/s (target < 30 s); deemed accepted once: {}, twice or more: {}, never: {}; audit chains intact: {}",
             f.drain_s, f.timers_per_s, f.fired_once, f.duplicates, f.missing, f.audit_intact
         );
         println!(
@@ -209,8 +289,12 @@ async fn run(
             f.reads, f.read_failures, f.get_p50_ms, f.get_p99_ms, f.get_max_ms
         );
         println!(
-            "{label:<9} peak resident memory of the process while draining: {:.0} MiB (target < 100 MB)",
-            f.rss_mb_peak
+            "{label:<9} peak resident memory of each server: {} MiB (target < 100 MB)",
+            f.server_rss_mb_peak
+                .iter()
+                .map(|m| format!("{m:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(figures)

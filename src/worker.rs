@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::app::{calendars, deadlines, outbox, App};
@@ -11,6 +12,9 @@ use crate::mail::Mailer;
 
 /// How often the worker looks for due timers.
 pub const TICK: Duration = Duration::from_secs(1);
+
+/// The most ticks in a row the mail sender waits for a rush of deadlines.
+const MAIL_WAIT_TICKS: u32 = 60;
 
 /// One pass. Errors are logged, and the next pass tries again.
 pub async fn tick(app: &App) {
@@ -51,16 +55,24 @@ pub fn spawn(app: App, mailer: Arc<Mailer>, timer_workers: usize) -> tokio::task
             let app = app.clone();
             tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(TICK).await;
                     fire(&app).await;
+                    tokio::time::sleep(TICK).await;
                 }
             })
         })
         .collect();
     let sender_app = app.clone();
     let sender = tokio::spawn(async move {
+        let mut waited = 0;
         loop {
-            tokio::time::sleep(TICK).await;
+            // While the timer workers find deadlines due in bulk, the sender waits (a minute at
+            // most): the deadlines' notices are in the outbox and go out once they have fired.
+            if sender_app.deadline_rush.load(Ordering::Relaxed) && waited < MAIL_WAIT_TICKS {
+                waited += 1;
+                tokio::time::sleep(TICK).await;
+                continue;
+            }
+            waited = 0;
             match outbox::send_due(&sender_app, &mailer).await {
                 Ok(s) if s.sent + s.retrying + s.failed > 0 => {
                     tracing::info!(
@@ -73,6 +85,7 @@ pub fn spawn(app: App, mailer: Arc<Mailer>, timer_workers: usize) -> tokio::task
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "sending the outbox failed"),
             }
+            tokio::time::sleep(TICK).await;
         }
     });
     tokio::spawn(async move {
@@ -80,8 +93,8 @@ pub fn spawn(app: App, mailer: Arc<Mailer>, timer_workers: usize) -> tokio::task
         let _stop_helpers_with_me: Vec<AbortOnDrop> =
             helpers.into_iter().map(AbortOnDrop).collect();
         loop {
-            tokio::time::sleep(TICK).await;
             tick(&app).await;
+            tokio::time::sleep(TICK).await;
         }
     })
 }

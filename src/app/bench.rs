@@ -655,7 +655,13 @@ pub struct ClearingFigures {
 
 /// The peak resident set of this process in MB, from /proc (0 where there is none).
 pub fn rss_mb_peak() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    peak_rss_mb_of("self")
+}
+
+/// The peak resident set of process `pid` (`self` for this one) in MB, from /proc (0 where
+/// there is none).
+pub fn peak_rss_mb_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()

@@ -63,6 +63,10 @@ async fn drain(app: &App) -> Result<Fired, AppError> {
     let mut total = Fired::default();
     loop {
         let (claimed, batch) = fire_batch(app).await?;
+        app.deadline_rush.store(
+            claimed as u64 == BATCH,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if claimed == 0 {
             return Ok(total);
         }

@@ -146,6 +146,10 @@ pub struct App {
     /// instances, apart); a clock move takes the write half, so that it answers only when
     /// everything it made due has fired.
     pub timer_lock: Arc<tokio::sync::RwLock<()>>,
+    /// Set while this instance's timer workers keep finding full batches of due deadlines (a
+    /// mass expiry): the mail sender waits meanwhile, for at most a minute at a time, so that
+    /// the deadlines the law sets take effect first (`outbox::send_due`, `worker`).
+    pub deadline_rush: Arc<std::sync::atomic::AtomicBool>,
     /// Notification templates (`workflows/templates/notifications.toml`).
     pub templates: Arc<Templates>,
     /// The EIA classification catalogue (`workflows/catalogue/classification.toml`).
@@ -239,6 +243,7 @@ impl App {
             clock,
             calendar: Arc::new(CalendarCache::new(calendar)),
             timer_lock: Arc::new(tokio::sync::RwLock::new(())),
+            deadline_rush: Default::default(),
             templates: Arc::new(templates),
             catalogue: Arc::new(catalogue),
             siting: Arc::new(siting),

@@ -185,7 +185,8 @@ const NOTICE_BATCH: u64 = 100;
 
 /// Turns waiting notices into outbox messages, one per recipient in their language, in one
 /// transaction per batch: a crash leaves the notices to the next pass, and nothing is lost.
-/// Answers the messages written.
+/// While deadlines fall due in bulk (`App::deadline_rush`), one batch only. Answers the
+/// messages written.
 pub async fn expand(app: &App) -> Result<usize, AppError> {
     let mut written = 0;
     loop {
@@ -237,6 +238,10 @@ pub async fn expand(app: &App) -> Result<usize, AppError> {
         let ids: Vec<Uuid> = notices.iter().map(|n| n.id).collect();
         store::notices::delete(&tx, &ids).await?;
         tx.commit().await?;
+        if app.deadline_rush.load(std::sync::atomic::Ordering::Relaxed) {
+            // Deadlines are falling due in bulk: one batch now, the rest on a later pass.
+            return Ok(written);
+        }
     }
 }
 

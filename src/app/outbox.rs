@@ -134,7 +134,8 @@ pub async fn deliver(app: &App, mailer: &Mailer, m: &MailRow) -> Result<Sent, Ap
     }
 }
 
-/// Sends everything due now, batch by batch.
+/// Sends everything due now, batch by batch; while deadlines fall due in bulk
+/// (`App::deadline_rush`), one batch only.
 pub async fn send_due(app: &App, mailer: &Mailer) -> Result<Sent, AppError> {
     // Notices recorded by actions become messages first.
     super::notify::expand(app).await?;
@@ -156,6 +157,11 @@ pub async fn send_due(app: &App, mailer: &Mailer) -> Result<Sent, AppError> {
         }
         if total.retrying + total.failed > 0 && total.sent == 0 {
             // The transport is down: leave the rest for the next pass.
+            return Ok(total);
+        }
+        if app.deadline_rush.load(std::sync::atomic::Ordering::Relaxed) {
+            // Deadlines are falling due in bulk: their firing goes first, the rest waits for
+            // a later pass.
             return Ok(total);
         }
     }

@@ -42,9 +42,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database (migrating it), deploys the workflows and calendars, fires the
-    /// timers that fell due while no server ran, starts the worker, and binds `settings.bind`
-    /// (use port 0 for any free port).
+    /// Connects to the database (migrating it), deploys the workflows and calendars, starts the
+    /// worker (whose first pass fires the timers that fell due while no server ran, so that the
+    /// server answers at once however many there are), and binds `settings.bind` (use port 0 for
+    /// any free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let clock: Arc<dyn Clock> = match settings.clock {
             ClockMode::System => Arc::new(SystemClock),
@@ -70,14 +71,6 @@ impl Application {
             &settings.mail.from,
         )?);
         tracing::info!("outgoing mail: {}", mailer.describe());
-        let caught_up = deadlines::fire_due(&app).await?;
-        if caught_up.fired + caught_up.skipped > 0 {
-            tracing::info!(
-                fired = caught_up.fired,
-                skipped = caught_up.skipped,
-                "fired timers that fell due while stopped"
-            );
-        }
         let listener = TcpListener::bind(&settings.bind)?;
         let port = listener.local_addr()?.port();
         let (jwt, _) = settings.jwt()?;

@@ -326,3 +326,56 @@ async fn without_smtp_messages_are_written_as_eml_files() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_sender_waits_while_deadlines_fall_due_in_bulk() {
+    on_every_database(|db| async move {
+        let smtp = SmtpServer::start().await;
+        let app = spawn_app_with(with_smtp(&db, "2026-03-02T01:00:00Z", &smtp.url())).await;
+        let now = app.app.clock.now();
+        let rows: Vec<greenlane::store::outbox::MailRow> = (0..60)
+            .map(|i| {
+                let id = uuid::Uuid::now_v7();
+                greenlane::store::outbox::MailRow {
+                    id,
+                    message_id: format!("<{id}@greenlane.test>"),
+                    case_id: None,
+                    kind: "test".into(),
+                    recipient: format!("person{i}@acme.example"),
+                    lang: "en".into(),
+                    subject: format!("Message {i}"),
+                    body_text: "Text".into(),
+                    body_html: "<p>Text</p>".into(),
+                    status: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    lease_until: None,
+                    claim: None,
+                    last_error: None,
+                    created_at: now,
+                    sent_at: None,
+                }
+            })
+            .collect();
+        greenlane::store::outbox::insert_many(&app.app.db, rows)
+            .await
+            .expect("queue");
+        // While the timer workers find full batches of due deadlines, a pass sends one batch
+        // of mail and leaves the rest.
+        app.app
+            .deadline_rush
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let s = outbox::send_due(&app.app, &app.mailer).await.expect("send");
+        assert_eq!(s.sent, 50);
+        assert_eq!(outbox_rows(&app, "pending").await.len(), 10);
+        // Once the rush is over, the next pass sends the rest; nothing was lost.
+        app.app
+            .deadline_rush
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let s = outbox::send_due(&app.app, &app.mailer).await.expect("send");
+        assert_eq!(s.sent, 10);
+        assert_eq!(smtp.messages().len(), 60);
+        db
+    })
+    .await;
+}
