@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::audit::audit_row;
 use super::clocks::{self, CaseClocks, ClockView};
 use super::directory::{self, Access};
-use super::load::{definition_of, history_steps, load_visible};
+use super::load::{definition_of, load_visible};
 use super::plan::title_of;
 use super::{App, AppError};
 use crate::domain::audit::{to_micros, AuditRecord, GENESIS};
@@ -348,12 +348,14 @@ async fn decide_action(
         });
     }
     let def = definition_of(app, &row)?;
-    // The rest is read after the case, one query after another (side by side on pooled
-    // connections measured slower under load): anything that changes them moves the case's
-    // version, which the update checks.
-    let history = history_steps(&app.db, &def, case_id).await?;
-    let case_clocks = CaseClocks::load(&app.db, case_id).await?;
-    let relied_on = super::documents::relied_on(&app.db, case_id).await?;
+    // The rest (the steps the rules look at, the clocks, the documents) is read after the
+    // case in one query: anything that changes them moves the case's version, which the
+    // update checks.
+    let super::load::Context {
+        history,
+        clocks: case_clocks,
+        relied_on,
+    } = super::load::context(&app.db, &def, case_id).await?;
     let now = to_micros(app.clock.now());
     let payload = match &request.payload {
         Value::Null => Value::Object(Default::default()),
@@ -480,34 +482,13 @@ pub(crate) struct Pending<'a> {
 pub(crate) async fn commit_transition(
     app: &App,
     tx: &impl sea_orm::ConnectionTrait,
-    p: Pending<'_>,
+    mut p: Pending<'_>,
 ) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
     let (def, row, transition, actor, now, cal) =
         (p.def, p.row, p.transition, p.actor, p.now, p.cal);
     let notice_comment = p.comment.clone();
     let notice_payload = p.audit_payload.clone();
-    let fired = match p.fired {
-        Some(f) => f,
-        None => {
-            let continued = clocks::continued_with_warnings(def, &transition.effects);
-            clocks::fired_warnings(tx, row.id, p.clocks, &continued).await?
-        }
-    };
-    let input = super::plan::Input {
-        def,
-        row,
-        history: p.history,
-        actor,
-        transition,
-        audit_payload: p.audit_payload,
-        comment: p.comment,
-        relied_on: p.relied_on,
-        now,
-        clocks: p.clocks,
-        fired: &fired,
-        cal,
-    };
-    let mut planned = super::plan::transition(app, input)?;
+    let mut planned = plan_pending(app, tx, &mut p).await?;
     // A notice whose transition does nothing else inside the transaction is built before the
     // update, which then writes its chained head; otherwise after the transaction's effects.
     let making = super::publish::Making {
@@ -526,19 +507,7 @@ pub(crate) async fn commit_transition(
     if !store::cases::advance(tx, &planned.plan.case).await? {
         return Ok(None);
     }
-    // Registry effects run before the audit entry is written, so that what they did (a seed's
-    // hash, a clearing result, a settlement's entry) is part of the hashed entry.
-    let after = ledger_effects(
-        tx,
-        &mut planned,
-        row,
-        transition,
-        &notice_payload,
-        actor,
-        now,
-    )
-    .await?;
-    issue_references(tx, &mut planned, transition, now).await?;
+    let after = effects_in_transaction(tx, &mut planned, &p, &notice_payload).await?;
     if !early {
         publication = making
             .in_transaction(tx, &mut planned, transition, p.parties.as_ref())
@@ -587,6 +556,53 @@ pub(crate) async fn commit_transition(
         }
         None => Ok(Some((updated, history))),
     }
+}
+
+/// Plans a pending transition (pure, but for the warnings its clocks' runs already fired, read in
+/// the transaction when they were not read before it). Takes the history, payload, comment and
+/// documents out of `p`.
+async fn plan_pending(
+    app: &App,
+    tx: &impl sea_orm::ConnectionTrait,
+    p: &mut Pending<'_>,
+) -> Result<super::plan::Planned, AppError> {
+    let fired = match p.fired.take() {
+        Some(f) => f,
+        None => {
+            let continued = clocks::continued_with_warnings(p.def, &p.transition.effects);
+            clocks::fired_warnings(tx, p.row.id, p.clocks, &continued).await?
+        }
+    };
+    let input = super::plan::Input {
+        def: p.def,
+        row: p.row,
+        history: std::mem::take(&mut p.history),
+        actor: p.actor,
+        transition: p.transition,
+        audit_payload: std::mem::take(&mut p.audit_payload),
+        comment: p.comment.take(),
+        relied_on: std::mem::take(&mut p.relied_on),
+        now: p.now,
+        clocks: &mut *p.clocks,
+        fired: &fired,
+        cal: p.cal,
+    };
+    super::plan::transition(app, input)
+}
+
+/// The effects on other rows that only the transaction can carry out, after the case's update:
+/// registry movements, then reference numbers. They run before the audit entry is written, so
+/// that what they did (a seed's hash, a clearing result, a settlement's entry) is part of the
+/// hashed entry.
+async fn effects_in_transaction(
+    tx: &impl sea_orm::ConnectionTrait,
+    planned: &mut super::plan::Planned,
+    p: &Pending<'_>,
+    payload: &Value,
+) -> Result<super::market::LedgerOutcome, AppError> {
+    let after = ledger_effects(tx, planned, p.row, p.transition, payload, p.actor, p.now).await?;
+    issue_references(tx, planned, p.transition, p.now).await?;
+    Ok(after)
 }
 
 /// Gives the case the reference numbers the transition issues (the next of each year's series).
@@ -759,8 +775,11 @@ pub(crate) fn notices(
 pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot, AppError> {
     let row = load_visible(app, actor, id).await?;
     let def = definition_of(app, &row)?;
-    let history = history_steps(&app.db, &def, id).await?;
-    let case_clocks = CaseClocks::load(&app.db, id).await?;
+    let super::load::Context {
+        history,
+        clocks: case_clocks,
+        ..
+    } = super::load::context(&app.db, &def, id).await?;
     let readings = clocks::readings(&def, &case_clocks, &app.calendar.get(), app.clock.now());
     let mut snap = snapshot(&def, row, &history, Some(actor), readings);
     snap.siting = super::siting::of_case(&app.db, id).await?;

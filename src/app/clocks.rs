@@ -68,7 +68,7 @@ impl CaseClocks {
             .collect())
     }
 
-    fn from_rows(rows: Vec<ClockRow>, segments: Vec<SegmentRow>) -> CaseClocks {
+    pub(crate) fn from_rows(rows: Vec<ClockRow>, segments: Vec<SegmentRow>) -> CaseClocks {
         let rows: HashMap<String, ClockRow> =
             rows.into_iter().map(|r| (r.clock.clone(), r)).collect();
         let mut by_clock: HashMap<String, Vec<SegmentRow>> = HashMap::new();

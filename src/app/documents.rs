@@ -279,14 +279,21 @@ pub async fn relied_on_many(
 
 /// The latest version of each named document (rows ordered by name, then version).
 fn latest_of(rows: Vec<DocumentRow>) -> Vec<Value> {
-    let mut latest: std::collections::BTreeMap<String, DocumentRow> =
+    latest_hashes(rows.into_iter().map(|d| (d.name, d.version, d.sha256)))
+}
+
+/// The same from (name, version, SHA-256), ordered by name, then version.
+pub(crate) fn latest_hashes(rows: impl IntoIterator<Item = (String, i32, String)>) -> Vec<Value> {
+    let mut latest: std::collections::BTreeMap<String, (i32, String)> =
         std::collections::BTreeMap::new();
-    for d in rows {
-        latest.insert(d.name.clone(), d);
+    for (name, version, sha256) in rows {
+        latest.insert(name, (version, sha256));
     }
     latest
-        .into_values()
-        .map(|d| json!({"name": d.name, "version": d.version, "sha256": d.sha256}))
+        .into_iter()
+        .map(
+            |(name, (version, sha256))| json!({"name": name, "version": version, "sha256": sha256}),
+        )
         .collect()
 }
 

@@ -49,13 +49,41 @@ pub(crate) async fn history_steps(
     Ok(store::audit::steps(db, case_id, &def.looked_at)
         .await?
         .into_iter()
-        .map(|(action, actor, at, payload)| Step {
-            action,
-            actor,
-            at,
-            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-        })
+        .map(step)
         .collect())
+}
+
+/// A step of the history as the engine sees it, from its stored row.
+fn step((action, actor, at, payload): store::context::StepRow) -> Step {
+    Step {
+        action,
+        actor,
+        at,
+        payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
+    }
+}
+
+/// What deciding an action on a case needs besides the case.
+pub(crate) struct Context {
+    /// The steps its rules look at.
+    pub history: Vec<Step>,
+    pub clocks: super::clocks::CaseClocks,
+    /// The latest version of each of its documents.
+    pub relied_on: Vec<Value>,
+}
+
+/// Reads the [`Context`] of a case in one query (`store::context`).
+pub(crate) async fn context(
+    db: &impl sea_orm::ConnectionTrait,
+    def: &Definition,
+    case_id: Uuid,
+) -> Result<Context, AppError> {
+    let c = store::context::of_case(db, case_id, &def.looked_at).await?;
+    Ok(Context {
+        history: c.steps.into_iter().map(step).collect(),
+        clocks: super::clocks::CaseClocks::from_rows(c.clocks, c.segments),
+        relied_on: super::documents::latest_hashes(c.documents),
+    })
 }
 
 /// The steps each case's rules look at, for many cases in one query.
@@ -78,12 +106,9 @@ pub(crate) async fn history_steps_of(
     for (case_id, action, actor, at, payload) in
         store::audit::steps_of_cases(db, &ids, &actions).await?
     {
-        out.entry(case_id).or_default().push(Step {
-            action,
-            actor,
-            at,
-            payload: serde_json::from_str(&payload).unwrap_or(Value::Null),
-        });
+        out.entry(case_id)
+            .or_default()
+            .push(step((action, actor, at, payload)));
     }
     Ok(out)
 }

@@ -14,7 +14,7 @@ use super::plan::Planned;
 use super::{App, AppError};
 use crate::domain::audit::canonical_json;
 use crate::domain::calendar::{local_date, Calendar};
-use crate::engine::{Definition, NoticeKind, Transition};
+use crate::engine::{Definition, NoticeKind, Step, Transition};
 use crate::store;
 use crate::store::publications::PublicationRow;
 
@@ -41,7 +41,8 @@ pub(crate) struct Parties {
     pub agency: Option<String>,
 }
 
-/// The parties of many cases, in two queries (their users, then every organisation named).
+/// The parties of many cases, in one query (the organisations of the cases and of the users who
+/// opened them).
 pub(crate) async fn parties_of(
     tx: &impl sea_orm::ConnectionTrait,
     cases: &[&store::cases::CaseRow],
@@ -49,28 +50,19 @@ pub(crate) async fn parties_of(
     let mut emails: Vec<String> = cases.iter().map(|c| c.created_by.clone()).collect();
     emails.sort();
     emails.dedup();
-    let users: std::collections::HashMap<String, String> =
-        store::directory::find_users(tx, &emails)
-            .await?
-            .into_iter()
-            .map(|u| (u.email, u.org_code))
-            .collect();
     let mut codes: Vec<String> = cases.iter().map(|c| c.org.clone()).collect();
-    codes.extend(users.values().cloned());
     codes.sort();
     codes.dedup();
+    let (orgs, users_orgs) = store::directory::orgs_and_users_orgs(tx, &codes, &emails).await?;
     let orgs: std::collections::HashMap<String, store::directory::OrgRow> =
-        store::directory::find_orgs(tx, &codes)
-            .await?
-            .into_iter()
-            .map(|o| (o.code.clone(), o))
-            .collect();
+        orgs.into_iter().map(|o| (o.code.clone(), o)).collect();
+    let users: std::collections::HashMap<String, store::directory::OrgRow> =
+        users_orgs.into_iter().collect();
     Ok(cases
         .iter()
         .map(|c| {
             let agency = users
                 .get(&c.created_by)
-                .and_then(|code| orgs.get(code))
                 .filter(|o| o.kind == "agency")
                 .map(|o| o.name.clone());
             let parties = Parties {
@@ -153,7 +145,7 @@ impl Making<'_> {
         parties: &Parties,
         comments: Option<&[store::publications::CommentRow]>,
     ) -> PublicationRow {
-        let (def, clocks, cal, now) = (self.def, self.clocks, self.cal, self.now);
+        let (def, now) = (self.def, self.now);
         let case = planned.updated.clone();
         let fields: Map<String, Value> = spec
             .fields
@@ -173,31 +165,8 @@ impl Making<'_> {
                 .or_else(|| case.data.get("credit_code").and_then(Value::as_str).map(str::to_string)),
         });
         let agency = parties.agency.clone();
-        let period = spec.period.as_deref().and_then(|name| {
-            let spec = def.clock(name)?;
-            let last = clocks.row(name)?.due_date.clone()?;
-            let (first, _) = cal.nth_after(local_date(now), 1, spec.day_type);
-            Some(json!({
-                "clock": name,
-                "from": first.to_string(),
-                "to": last,
-                "days": spec.limit_days,
-                "day_type": spec.day_type,
-            }))
-        });
-        let decision = planned
-            .history
-            .iter()
-            .rev()
-            .find(|s| spec.decision.contains(&s.action))
-            .map(|s| {
-                let shown: Map<String, Value> = spec
-                    .payload
-                    .iter()
-                    .filter_map(|f| s.payload.get(f).map(|v| (f.clone(), v.clone())))
-                    .collect();
-                json!({"action": s.action, "at": s.at, "payload": shown})
-            });
+        let period = self.period(spec);
+        let decision = decision(spec, &planned.history);
         let documents: Vec<Value> = planned
             .record
             .documents
@@ -253,6 +222,39 @@ impl Making<'_> {
             content: canonical_json(&content),
         }
     }
+}
+
+impl Making<'_> {
+    /// The period a notice announces: from the next working day to the last day of the clock
+    /// the transition starts.
+    fn period(&self, spec: &crate::engine::publication::Publication) -> Option<Value> {
+        let name = spec.period.as_deref()?;
+        let clock = self.def.clock(name)?;
+        let last = self.clocks.row(name)?.due_date.clone()?;
+        let (first, _) = self.cal.nth_after(local_date(self.now), 1, clock.day_type);
+        Some(json!({
+            "clock": name,
+            "from": first.to_string(),
+            "to": last,
+            "days": clock.limit_days,
+            "day_type": clock.day_type,
+        }))
+    }
+}
+
+/// The decision a notice reports: the latest step among the spec's decisions, with the payload
+/// fields it shows.
+fn decision(spec: &crate::engine::publication::Publication, history: &[Step]) -> Option<Value> {
+    let s = history
+        .iter()
+        .rev()
+        .find(|s| spec.decision.contains(&s.action))?;
+    let shown: Map<String, Value> = spec
+        .payload
+        .iter()
+        .filter_map(|f| s.payload.get(f).map(|v| (f.clone(), v.clone())))
+        .collect();
+    Some(json!({"action": s.action, "at": s.at, "payload": shown}))
 }
 
 fn period_field(content: &Value, key: &str) -> Option<String> {

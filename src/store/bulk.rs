@@ -2,7 +2,9 @@
 //! multi-row INSERT per call; callers batch.
 
 use entity::{audit_entry, case, case_clock, clock_segment};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait, Statement,
+};
 
 use super::audit::AuditRow;
 use super::cases::CaseRow;
@@ -34,28 +36,39 @@ pub async fn cases(db: &impl ConnectionTrait, rows: Vec<CaseRow>) -> Result<(), 
 }
 
 pub async fn audit(db: &impl ConnectionTrait, rows: Vec<AuditRow>) -> Result<(), DbErr> {
+    run(db, audit_statement(db.get_database_backend(), rows)).await
+}
+
+/// The INSERT of `rows` (none if there are none).
+pub fn audit_statement(backend: DbBackend, rows: Vec<AuditRow>) -> Option<Statement> {
     if rows.is_empty() {
-        return Ok(());
+        return None;
     }
-    audit_entry::Entity::insert_many(rows.into_iter().map(|r| audit_entry::ActiveModel {
-        id: Set(r.id),
-        case_id: Set(r.case_id),
-        seq: Set(r.seq),
-        actor: Set(r.actor),
-        actor_org: Set(r.actor_org),
-        roles: Set(r.roles),
-        action: Set(r.action),
-        from_state: Set(r.from_state),
-        to_state: Set(r.to_state),
-        payload: Set(r.payload),
-        comment: Set(r.comment),
-        at: Set(r.at),
-        documents: Set(r.documents),
-        prev_hash: Set(r.prev_hash),
-        hash: Set(r.hash),
-    }))
-    .exec_without_returning(db)
-    .await?;
+    let insert =
+        audit_entry::Entity::insert_many(rows.into_iter().map(|r| audit_entry::ActiveModel {
+            id: Set(r.id),
+            case_id: Set(r.case_id),
+            seq: Set(r.seq),
+            actor: Set(r.actor),
+            actor_org: Set(r.actor_org),
+            roles: Set(r.roles),
+            action: Set(r.action),
+            from_state: Set(r.from_state),
+            to_state: Set(r.to_state),
+            payload: Set(r.payload),
+            comment: Set(r.comment),
+            at: Set(r.at),
+            documents: Set(r.documents),
+            prev_hash: Set(r.prev_hash),
+            hash: Set(r.hash),
+        }));
+    Some(insert.build(backend))
+}
+
+async fn run(db: &impl ConnectionTrait, statement: Option<Statement>) -> Result<(), DbErr> {
+    if let Some(s) = statement {
+        db.execute(s).await?;
+    }
     Ok(())
 }
 
@@ -80,20 +93,24 @@ pub async fn clocks(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Result<()
 }
 
 pub async fn segments(db: &impl ConnectionTrait, rows: Vec<SegmentRow>) -> Result<(), DbErr> {
+    run(db, segments_statement(db.get_database_backend(), rows)).await
+}
+
+/// The INSERT of `rows` (none if there are none).
+pub fn segments_statement(backend: DbBackend, rows: Vec<SegmentRow>) -> Option<Statement> {
     if rows.is_empty() {
-        return Ok(());
+        return None;
     }
-    clock_segment::Entity::insert_many(rows.into_iter().map(|r| clock_segment::ActiveModel {
-        id: Set(r.id),
-        case_id: Set(r.case_id),
-        clock: Set(r.clock),
-        run: Set(r.run),
-        running: Set(r.running),
-        reason: Set(r.reason),
-        started_at: Set(r.started_at),
-        ended_at: Set(r.ended_at),
-    }))
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    let insert =
+        clock_segment::Entity::insert_many(rows.into_iter().map(|r| clock_segment::ActiveModel {
+            id: Set(r.id),
+            case_id: Set(r.case_id),
+            clock: Set(r.clock),
+            run: Set(r.run),
+            running: Set(r.running),
+            reason: Set(r.reason),
+            started_at: Set(r.started_at),
+            ended_at: Set(r.ended_at),
+        }));
+    Some(insert.build(backend))
 }

@@ -6,8 +6,8 @@ use entity::clock_segment::{self, Entity as ClockSegment};
 use entity::timer::{self, Entity as Timer};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -50,6 +50,13 @@ impl ClockWrites {
 /// Writes `w` in at most five statements, whatever the number of cases: new segments, ended
 /// segments, cancelled timers (before the new ones are added), clock rows, new timers.
 pub async fn write(db: &impl ConnectionTrait, w: ClockWrites) -> Result<(), DbErr> {
+    super::batch::run(db, write_statements(db.get_database_backend(), w)).await
+}
+
+/// The statements of [`write`], in order, to send with others (`store::batch`): the segments
+/// that end were open before (none is also among the new ones), and the timers cancelled were
+/// pending before, so that they touch other rows than the inserts.
+pub fn write_statements(backend: DbBackend, w: ClockWrites) -> Vec<Statement> {
     let ClockWrites {
         close,
         open,
@@ -57,7 +64,8 @@ pub async fn write(db: &impl ConnectionTrait, w: ClockWrites) -> Result<(), DbEr
         rows,
         timers,
     } = w;
-    super::bulk::segments(db, open).await?;
+    let mut out = Vec::with_capacity(5);
+    out.extend(super::bulk::segments_statement(backend, open));
     if !close.is_empty() {
         // One statement: each segment's end by a CASE on its id.
         let mut ends = sea_orm::sea_query::CaseStatement::new();
@@ -67,11 +75,12 @@ pub async fn write(db: &impl ConnectionTrait, w: ClockWrites) -> Result<(), DbEr
                 Expr::value(*at),
             );
         }
-        ClockSegment::update_many()
-            .col_expr(clock_segment::Column::EndedAt, ends.into())
-            .filter(clock_segment::Column::Id.is_in(close.iter().map(|(id, _)| *id)))
-            .exec(db)
-            .await?;
+        out.push(
+            ClockSegment::update_many()
+                .col_expr(clock_segment::Column::EndedAt, ends.into())
+                .filter(clock_segment::Column::Id.is_in(close.iter().map(|(id, _)| *id)))
+                .build(backend),
+        );
     }
     if !cancel.is_empty() {
         let mut which = sea_orm::Condition::any();
@@ -87,25 +96,35 @@ pub async fn write(db: &impl ConnectionTrait, w: ClockWrites) -> Result<(), DbEr
         let mut cases: Vec<Uuid> = cancel.iter().map(|(id, _)| *id).collect();
         cases.sort();
         cases.dedup();
-        Timer::update_many()
-            .col_expr(timer::Column::Status, Expr::value("cancelled"))
-            .filter(timer::Column::CaseId.is_in(cases))
-            .filter(timer::Column::Status.eq("pending"))
-            .filter(which)
-            .exec(db)
-            .await?;
+        out.push(
+            Timer::update_many()
+                .col_expr(timer::Column::Status, Expr::value("cancelled"))
+                .filter(timer::Column::CaseId.is_in(cases))
+                .filter(timer::Column::Status.eq("pending"))
+                .filter(which)
+                .build(backend),
+        );
     }
-    upsert_many(db, rows).await?;
-    insert_timers(db, timers).await?;
-    Ok(())
+    out.extend(upsert_statement(backend, rows));
+    out.extend(timers_statement(backend, timers));
+    out
 }
 
 /// Writes clock rows, replacing each case's row of the same clock.
 pub async fn upsert_many(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Result<(), DbErr> {
+    super::batch::run(
+        db,
+        Vec::from_iter(upsert_statement(db.get_database_backend(), rows)),
+    )
+    .await
+}
+
+/// The UPSERT of [`upsert_many`] (none if there are no rows).
+fn upsert_statement(backend: DbBackend, rows: Vec<ClockRow>) -> Option<Statement> {
     if rows.is_empty() {
-        return Ok(());
+        return None;
     }
-    CaseClock::insert_many(rows.into_iter().map(|row| case_clock::ActiveModel {
+    let upsert = CaseClock::insert_many(rows.into_iter().map(|row| case_clock::ActiveModel {
         case_id: Set(row.case_id),
         clock: Set(row.clock),
         run: Set(row.run),
@@ -128,10 +147,8 @@ pub async fn upsert_many(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Resu
                 case_clock::Column::UpdatedAt,
             ])
             .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    );
+    Some(upsert.build(backend))
 }
 
 /// The clock rows and segments of many cases, in two queries.
@@ -329,10 +346,19 @@ pub async fn insert_timer(db: &impl ConnectionTrait, row: TimerRow) -> Result<()
 }
 
 pub async fn insert_timers(db: &impl ConnectionTrait, rows: Vec<TimerRow>) -> Result<(), DbErr> {
+    super::batch::run(
+        db,
+        Vec::from_iter(timers_statement(db.get_database_backend(), rows)),
+    )
+    .await
+}
+
+/// The INSERT of [`insert_timers`] (none if there are no rows).
+fn timers_statement(backend: DbBackend, rows: Vec<TimerRow>) -> Option<Statement> {
     if rows.is_empty() {
-        return Ok(());
+        return None;
     }
-    Timer::insert_many(rows.into_iter().map(|row| timer::ActiveModel {
+    let insert = Timer::insert_many(rows.into_iter().map(|row| timer::ActiveModel {
         id: Set(row.id),
         case_id: Set(row.case_id),
         clock: Set(row.clock),
@@ -345,10 +371,8 @@ pub async fn insert_timers(db: &impl ConnectionTrait, rows: Vec<TimerRow>) -> Re
         fired_at: Set(row.fired_at),
         note: Set(row.note),
         created_at: Set(row.created_at),
-    }))
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    }));
+    Some(insert.build(backend))
 }
 
 /// Cancels the pending timers of one clock of a case (of one run of it, if given).

@@ -31,15 +31,56 @@ pub async fn find_org(db: &impl ConnectionTrait, code: &str) -> Result<Option<Or
     Organisation::find_by_id(code.to_string()).one(db).await
 }
 
-/// The organisations among `codes` (at most a batch's worth).
-pub async fn find_orgs(db: &impl ConnectionTrait, codes: &[String]) -> Result<Vec<OrgRow>, DbErr> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
+/// In one query: the organisations among `codes`, and the organisation of each user among
+/// `emails` as (email, organisation).
+pub async fn orgs_and_users_orgs(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+    emails: &[String],
+) -> Result<(Vec<OrgRow>, Vec<(String, OrgRow)>), DbErr> {
+    use sea_orm::{FromQueryResult, Statement, Value};
+    let backend = db.get_database_backend();
+    let p = |i: usize| super::placeholder(backend, i);
+    let list = |from: usize, n: usize| (from..from + n).map(p).collect::<Vec<_>>().join(", ");
+    let mut branches = Vec::new();
+    if !codes.is_empty() {
+        branches.push(format!(
+            "SELECT code, name, kind, credit_code, created_at, CAST(NULL AS TEXT) AS member \
+             FROM organisations WHERE code IN ({})",
+            list(1, codes.len())
+        ));
     }
-    Organisation::find()
-        .filter(organisation::Column::Code.is_in(codes.iter().cloned()))
-        .all(db)
-        .await
+    if !emails.is_empty() {
+        branches.push(format!(
+            "SELECT o.code, o.name, o.kind, o.credit_code, o.created_at, u.email \
+             FROM users u JOIN organisations o ON o.code = u.org_code WHERE u.email IN ({})",
+            list(codes.len() + 1, emails.len())
+        ));
+    }
+    if branches.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let values: Vec<Value> = codes
+        .iter()
+        .chain(emails)
+        .map(|v| v.clone().into())
+        .collect();
+    let rows = db
+        .query_all(Statement::from_sql_and_values(
+            backend,
+            branches.join(" UNION ALL "),
+            values,
+        ))
+        .await?;
+    let (mut orgs, mut members) = (Vec::new(), Vec::new());
+    for r in &rows {
+        let org = OrgRow::from_query_result(r, "")?;
+        match r.try_get::<Option<String>>("", "member")? {
+            Some(email) => members.push((email, org)),
+            None => orgs.push(org),
+        }
+    }
+    Ok((orgs, members))
 }
 
 pub async fn orgs(db: &impl ConnectionTrait) -> Result<Vec<OrgRow>, DbErr> {
@@ -68,20 +109,6 @@ pub async fn insert_user(db: &impl ConnectionTrait, row: UserRow) -> Result<(), 
 
 pub async fn find_user(db: &impl ConnectionTrait, email: &str) -> Result<Option<UserRow>, DbErr> {
     User::find_by_id(email.to_string()).one(db).await
-}
-
-/// The users among `emails` (at most a batch's worth).
-pub async fn find_users(
-    db: &impl ConnectionTrait,
-    emails: &[String],
-) -> Result<Vec<UserRow>, DbErr> {
-    if emails.is_empty() {
-        return Ok(Vec::new());
-    }
-    User::find()
-        .filter(user::Column::Email.is_in(emails.iter().cloned()))
-        .all(db)
-        .await
 }
 
 pub async fn users(db: &impl ConnectionTrait, org: Option<&str>) -> Result<Vec<UserRow>, DbErr> {

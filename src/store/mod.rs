@@ -5,10 +5,12 @@
 
 pub mod admin;
 pub mod audit;
+pub mod batch;
 pub mod bulk;
 pub mod calendars;
 pub mod cases;
 pub mod clocks;
+pub mod context;
 pub mod counters;
 pub mod directory;
 pub mod documents;
@@ -165,4 +167,13 @@ pub async fn db_now(
     chrono::DateTime::from_timestamp_micros(micros).ok_or_else(|| {
         sea_orm::DbErr::Custom(format!("the database's time {micros} is out of range"))
     })
+}
+
+/// The `i`-th (from 1) parameter of a hand-written statement: `$i` on PostgreSQL, `?i` on
+/// SQLite (either may name a parameter more than once).
+pub fn placeholder(backend: sea_orm::DbBackend, i: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${i}"),
+        _ => format!("?{i}"),
+    }
 }

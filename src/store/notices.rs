@@ -12,10 +12,22 @@ pub use entity::notice::Model as NoticeRow;
 
 /// Writes notices, all in one statement.
 pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<NoticeRow>) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
+    if let Some(s) = insert_statement(db.get_database_backend(), rows) {
+        db.execute(s).await?;
     }
-    Notice::insert_many(rows.into_iter().map(|r| notice::ActiveModel {
+    Ok(())
+}
+
+/// The INSERT of [`insert_many`] (none if there are no rows).
+pub fn insert_statement(
+    backend: sea_orm::DbBackend,
+    rows: Vec<NoticeRow>,
+) -> Option<sea_orm::Statement> {
+    use sea_orm::QueryTrait;
+    if rows.is_empty() {
+        return None;
+    }
+    let insert = Notice::insert_many(rows.into_iter().map(|r| notice::ActiveModel {
         id: Set(r.id),
         case_id: Set(r.case_id),
         org: Set(r.org),
@@ -25,10 +37,8 @@ pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<NoticeRow>) -> Res
         vars: Set(r.vars),
         status: Set(r.status),
         created_at: Set(r.created_at),
-    }))
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    }));
+    Some(insert.build(backend))
 }
 
 /// Claims up to `limit` pending notices, oldest first, for this transaction (`SKIP LOCKED` on

@@ -20,14 +20,36 @@ pub struct Rows {
     pub publications: Vec<super::publications::PublicationRow>,
 }
 
-/// Writes `rows`: the audit entries in one statement, each siting check, the clock writes in at
-/// most five, the notices in one, the publications in one.
+/// Writes `rows` in one round trip (`store::batch`): the audit entries in one statement, each
+/// siting check, the clock writes in at most five, the notices in one, the publications in one.
+/// Each statement touches other rows than the others (new rows, or rows that existed before).
 pub async fn write(db: &impl ConnectionTrait, rows: Rows) -> Result<(), DbErr> {
-    super::bulk::audit(db, rows.audits).await?;
+    let backend = db.get_database_backend();
+    // A segment opened and closed by the same rows would need the insert to come first: such
+    // rows go one statement after another.
+    let apart = rows
+        .clocks
+        .close
+        .iter()
+        .any(|(id, _)| rows.clocks.open.iter().any(|o| o.id == *id));
+    let mut statements = Vec::new();
+    statements.extend(super::bulk::audit_statement(backend, rows.audits));
     for (case_id, result, at) in &rows.sitings {
-        super::reform::save_siting(db, *case_id, result, *at).await?;
+        statements.push(super::reform::siting_statement(
+            backend, *case_id, result, *at,
+        ));
     }
-    super::clocks::write(db, rows.clocks).await?;
-    super::notices::insert_many(db, rows.notices).await?;
-    super::publications::insert_many(db, rows.publications).await
+    statements.extend(super::clocks::write_statements(backend, rows.clocks));
+    statements.extend(super::notices::insert_statement(backend, rows.notices));
+    statements.extend(super::publications::insert_statement(
+        backend,
+        rows.publications,
+    ));
+    if apart {
+        for s in statements {
+            db.execute(s).await?;
+        }
+        return Ok(());
+    }
+    super::batch::run(db, statements).await
 }

@@ -17,10 +17,22 @@ pub async fn insert_many(
     db: &impl ConnectionTrait,
     rows: Vec<PublicationRow>,
 ) -> Result<(), DbErr> {
-    if rows.is_empty() {
-        return Ok(());
+    if let Some(s) = insert_statement(db.get_database_backend(), rows) {
+        db.execute(s).await?;
     }
-    Publication::insert_many(rows.into_iter().map(|r| publication::ActiveModel {
+    Ok(())
+}
+
+/// The INSERT of [`insert_many`] (none if there are no rows).
+pub fn insert_statement(
+    backend: sea_orm::DbBackend,
+    rows: Vec<PublicationRow>,
+) -> Option<sea_orm::Statement> {
+    use sea_orm::QueryTrait;
+    if rows.is_empty() {
+        return None;
+    }
+    let insert = Publication::insert_many(rows.into_iter().map(|r| publication::ActiveModel {
         id: Set(r.id),
         case_id: Set(r.case_id),
         kind: Set(r.kind),
@@ -34,10 +46,8 @@ pub async fn insert_many(
         period_from: Set(r.period_from),
         period_to: Set(r.period_to),
         content: Set(r.content),
-    }))
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    }));
+    Some(insert.build(backend))
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<PublicationRow>, DbErr> {

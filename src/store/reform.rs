@@ -80,6 +80,24 @@ pub async fn save_siting(
     result: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    db.execute(siting_statement(
+        db.get_database_backend(),
+        case_id,
+        result,
+        at,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The UPSERT of [`save_siting`].
+pub fn siting_statement(
+    backend: sea_orm::DbBackend,
+    case_id: Uuid,
+    result: &str,
+    at: DateTime<Utc>,
+) -> sea_orm::Statement {
+    use sea_orm::QueryTrait;
     SitingCheck::insert(
         SitingRow {
             case_id,
@@ -96,9 +114,7 @@ pub async fn save_siting(
             ])
             .to_owned(),
     )
-    .exec_without_returning(db)
-    .await?;
-    Ok(())
+    .build(backend)
 }
 
 pub async fn siting(db: &impl ConnectionTrait, case_id: Uuid) -> Result<Option<SitingRow>, DbErr> {
