@@ -27,11 +27,8 @@ pub async fn write(db: &impl ConnectionTrait, rows: Rows) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
     // A segment opened and closed by the same rows would need the insert to come first: such
     // rows go one statement after another.
-    let apart = rows
-        .clocks
-        .close
-        .iter()
-        .any(|(id, _)| rows.clocks.open.iter().any(|o| o.id == *id));
+    let opened: std::collections::HashSet<Uuid> = rows.clocks.open.iter().map(|o| o.id).collect();
+    let apart = rows.clocks.close.iter().any(|(id, _)| opened.contains(id));
     let mut statements = Vec::new();
     statements.extend(super::bulk::audit_statement(backend, rows.audits));
     for (case_id, result, at) in &rows.sitings {
