@@ -18,11 +18,15 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value, Values};
 /// statement goes alone.
 const MAX_PARAMETERS: usize = 4_096;
 
-/// Runs `statements` in order, in as few round trips as the database allows. Run it inside a
-/// transaction: a failure may leave the statements before it done.
-pub async fn run(db: &impl ConnectionTrait, statements: Vec<Statement>) -> Result<(), DbErr> {
+/// Runs `statements` in order, in as few round trips as the database allows (one statement, or
+/// none, is simply run). Run it inside a transaction: a failure may leave the statements before
+/// it done.
+pub async fn run(
+    db: &impl ConnectionTrait,
+    statements: impl IntoIterator<Item = Statement>,
+) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    for statement in combine(backend, statements) {
+    for statement in combine(backend, statements.into_iter().collect()) {
         db.execute(statement).await?;
     }
     Ok(())

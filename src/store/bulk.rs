@@ -36,7 +36,7 @@ pub async fn cases(db: &impl ConnectionTrait, rows: Vec<CaseRow>) -> Result<(), 
 }
 
 pub async fn audit(db: &impl ConnectionTrait, rows: Vec<AuditRow>) -> Result<(), DbErr> {
-    run(db, audit_statement(db.get_database_backend(), rows)).await
+    super::batch::run(db, audit_statement(db.get_database_backend(), rows)).await
 }
 
 /// The INSERT of `rows` (none if there are none).
@@ -65,13 +65,6 @@ pub fn audit_statement(backend: DbBackend, rows: Vec<AuditRow>) -> Option<Statem
     Some(insert.build(backend))
 }
 
-async fn run(db: &impl ConnectionTrait, statement: Option<Statement>) -> Result<(), DbErr> {
-    if let Some(s) = statement {
-        db.execute(s).await?;
-    }
-    Ok(())
-}
-
 pub async fn clocks(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Result<(), DbErr> {
     if rows.is_empty() {
         return Ok(());
@@ -93,7 +86,7 @@ pub async fn clocks(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Result<()
 }
 
 pub async fn segments(db: &impl ConnectionTrait, rows: Vec<SegmentRow>) -> Result<(), DbErr> {
-    run(db, segments_statement(db.get_database_backend(), rows)).await
+    super::batch::run(db, segments_statement(db.get_database_backend(), rows)).await
 }
 
 /// The INSERT of `rows` (none if there are none).

@@ -112,11 +112,7 @@ pub fn write_statements(backend: DbBackend, w: ClockWrites) -> Vec<Statement> {
 
 /// Writes clock rows, replacing each case's row of the same clock.
 pub async fn upsert_many(db: &impl ConnectionTrait, rows: Vec<ClockRow>) -> Result<(), DbErr> {
-    super::batch::run(
-        db,
-        Vec::from_iter(upsert_statement(db.get_database_backend(), rows)),
-    )
-    .await
+    super::batch::run(db, upsert_statement(db.get_database_backend(), rows)).await
 }
 
 /// The UPSERT of [`upsert_many`] (none if there are no rows).
@@ -346,11 +342,7 @@ pub async fn insert_timer(db: &impl ConnectionTrait, row: TimerRow) -> Result<()
 }
 
 pub async fn insert_timers(db: &impl ConnectionTrait, rows: Vec<TimerRow>) -> Result<(), DbErr> {
-    super::batch::run(
-        db,
-        Vec::from_iter(timers_statement(db.get_database_backend(), rows)),
-    )
-    .await
+    super::batch::run(db, timers_statement(db.get_database_backend(), rows)).await
 }
 
 /// The INSERT of [`insert_timers`] (none if there are no rows).

@@ -12,10 +12,7 @@ pub use entity::notice::Model as NoticeRow;
 
 /// Writes notices, all in one statement.
 pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<NoticeRow>) -> Result<(), DbErr> {
-    if let Some(s) = insert_statement(db.get_database_backend(), rows) {
-        db.execute(s).await?;
-    }
-    Ok(())
+    super::batch::run(db, insert_statement(db.get_database_backend(), rows)).await
 }
 
 /// The INSERT of [`insert_many`] (none if there are no rows).

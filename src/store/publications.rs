@@ -17,10 +17,7 @@ pub async fn insert_many(
     db: &impl ConnectionTrait,
     rows: Vec<PublicationRow>,
 ) -> Result<(), DbErr> {
-    if let Some(s) = insert_statement(db.get_database_backend(), rows) {
-        db.execute(s).await?;
-    }
-    Ok(())
+    super::batch::run(db, insert_statement(db.get_database_backend(), rows)).await
 }
 
 /// The INSERT of [`insert_many`] (none if there are no rows).
