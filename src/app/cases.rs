@@ -194,6 +194,7 @@ pub async fn create_case(
     }
     let org = owner(app, actor, on_behalf_of).await?;
     engine::validate_new_case(&def, &data).map_err(AppError::Validation)?;
+    let data = super::classify::record(app, &def, data)?;
     if def.data == Some(crate::engine::DataSchema::BusinessLicence) {
         super::licence::refuse_checklist_input(&data)?;
     }

@@ -1,103 +1,283 @@
-//! Classification: which category and workflow a project needs, and the check at submission
-//! that an application is not filed under a lower category than the catalogue demands.
+//! Classification: the editions of the EIA classification catalogue, the look-up of its items,
+//! the category a project needs, and what a case records of it (and the refusal of a case filed
+//! under another category than the one its classification decided).
+
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 use super::{App, AppError};
-use crate::domain::catalogue::{workflow_for, Activity, Classification};
-use crate::domain::project::{Category, ProjectData};
+use crate::domain::classification::{
+    decide, workflow_for, Catalogues, ClassifyError, Decided, Edition, Problem, Request,
+};
+use crate::domain::project::Category;
 use crate::domain::FieldErrors;
 use crate::engine::{DataSchema, Definition};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Answer {
-    pub covered: bool,
-    pub category: Option<Category>,
-    pub workflow: Option<&'static str>,
-    pub decided_by: Option<Classification>,
-    pub explanation: String,
-    pub catalogue_edition: String,
-}
-
-/// Classifies one or more activities (a project spanning industries takes the highest).
-pub fn classify(app: &App, activities: &[Activity], sensitive_area: Option<u8>) -> Answer {
-    let edition = app.catalogue.edition.clone();
-    match app.catalogue.classify(activities, sensitive_area) {
-        Some(c) => Answer {
-            covered: true,
-            category: Some(c.category),
-            workflow: Some(workflow_for(c.category)),
-            explanation: c.explain(),
-            decided_by: Some(c),
-            catalogue_edition: edition,
-        },
-        None => Answer {
-            covered: false,
-            category: None,
-            workflow: None,
-            decided_by: None,
-            explanation: "no row of the catalogue covers this industry and project type; ask the bureau (pre-consultation)".into(),
-            catalogue_edition: edition,
-        },
-    }
-}
-
-/// What a person asks to classify: one activity, a sensitive-area class, and more activities.
-#[derive(Debug, Clone, Default)]
-pub struct Question {
-    pub activity: Activity,
-    pub sensitive_area: Option<u8>,
-    pub also: Vec<Activity>,
-}
-
-/// Checks the question (a GB/T 4754 code, a sensitive-area class of 1 to 3) and classifies it.
-pub fn answer(app: &App, q: Question) -> Result<Answer, AppError> {
-    let mut errors = FieldErrors::default();
-    if crate::domain::project::IndustryCode::parse(&q.activity.industry_code).is_none() {
-        errors.add(
-            "industry_code",
-            "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
+/// Reads every edition in `dir` (`workflows/classification/*.toml`), each checked; every
+/// problem of every file is named.
+pub fn load_editions(dir: &Path) -> Result<Catalogues, Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => return Err(vec![format!("{}: {e}", dir.display())]),
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut editions = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        let file = format!(
+            "classification/{}",
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
         );
+        match std::fs::read_to_string(&path) {
+            Ok(source) => match Edition::parse(&file, &source) {
+                Ok(e) => editions.push(e),
+                Err(e) => errors.extend(e),
+            },
+            Err(e) => errors.push(format!("{file}: {e}")),
+        }
     }
-    if q.sensitive_area.is_some_and(|c| !(1..=3).contains(&c)) {
-        errors.add("sensitive_area", "1, 2 or 3");
+    if editions.is_empty() && errors.is_empty() {
+        errors.push(format!("{}: no edition of the catalogue", dir.display()));
     }
-    errors.into_result().map_err(AppError::Validation)?;
-    let mut activities = vec![q.activity];
-    activities.extend(q.also);
-    Ok(classify(app, &activities, q.sensitive_area))
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Catalogues::new(editions).map_err(|e| vec![e])
 }
 
-/// Refuses EIA project data filed under a lower category than the catalogue demands.
+/// The edition in force today.
+pub fn in_force(app: &App) -> Option<Arc<Edition>> {
+    let today = crate::domain::calendar::local_date(app.clock.now());
+    app.classification.in_force(today)
+}
+
+pub fn edition(app: &App, key: &str) -> Result<Arc<Edition>, AppError> {
+    app.classification
+        .get(key)
+        .ok_or_else(|| AppError::NotFound(format!("edition `{key}` of the catalogue")))
+}
+
+/// A request's problems as the API words them.
+pub fn field_errors(problems: &[Problem]) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for p in problems {
+        errors.add(p.field.clone(), p.code.message());
+    }
+    errors
+}
+
+fn app_error(e: ClassifyError) -> AppError {
+    match e {
+        ClassifyError::UnknownEdition(ed) => {
+            AppError::NotFound(format!("edition `{ed}` of the catalogue"))
+        }
+        ClassifyError::UnknownItem(no) => AppError::NotFound(format!("item {no} of the catalogue")),
+        ClassifyError::Invalid(p) => AppError::Validation(field_errors(&p)),
+    }
+}
+
+/// The answer, with the workflow that follows from the category.
+#[derive(Debug, Clone, Serialize)]
+pub struct Classified {
+    #[serde(flatten)]
+    pub decided: Decided,
+    /// The workflow a case of this category takes; none when not covered.
+    pub workflow: Option<&'static str>,
+}
+
+/// Decides a request in the edition it names (the one in force when it names none).
+pub fn decide_request(app: &App, request: &Request) -> Result<Decided, ClassifyError> {
+    let edition = app
+        .classification
+        .get(&request.edition)
+        .ok_or_else(|| ClassifyError::UnknownEdition(request.edition.clone()))?;
+    decide(&edition, request)
+}
+
+fn default_edition(app: &App) -> String {
+    in_force(app).map(|e| e.edition.clone()).unwrap_or_default()
+}
+
+/// `POST /classify`: reads the request, decides, and names the workflow.
+pub fn classify(app: &App, body: &Value) -> Result<Classified, AppError> {
+    let request = Request::from_json(body, &default_edition(app))
+        .map_err(|p| AppError::Validation(field_errors(&p)))?;
+    let decided = decide_request(app, &request).map_err(app_error)?;
+    Ok(Classified {
+        workflow: decided.category.map(workflow_for),
+        decided,
+    })
+}
+
+/// What a case records of its classification: the request, the items' names, each answer
+/// with its condition's words, the category and the deciding condition.
+pub fn recorded(app: &App, request: &Request, decided: &Decided) -> Value {
+    let edition = app.classification.get(&request.edition);
+    let items: Vec<Value> = request
+        .items
+        .iter()
+        .map(|i| {
+            let name = edition
+                .as_ref()
+                .and_then(|e| e.item(i.no))
+                .map(|it| it.name.clone());
+            json!({"no": i.no, "name": name, "answers": i.answers})
+        })
+        .collect();
+    let answered: Vec<Value> = decided
+        .items
+        .iter()
+        .flat_map(|o| o.conditions.iter())
+        .filter_map(|c| {
+            c.answer
+                .map(|a| json!({"id": c.id, "text": c.text, "answer": a}))
+        })
+        .collect();
+    json!({
+        "edition": request.edition,
+        "action": request.action,
+        "items": items,
+        "answered": answered,
+        "category": decided.category,
+        "decided_by": decided.decided_by,
+    })
+}
+
+/// The request part of a recorded classification (what a person answered).
+fn request_of(app: &App, recorded: &Value) -> Result<Request, Vec<Problem>> {
+    let mut asked = Map::new();
+    if let Some(m) = recorded.as_object() {
+        for key in ["edition", "action"] {
+            if let Some(v) = m.get(key) {
+                asked.insert(key.into(), v.clone());
+            }
+        }
+        if let Some(items) = m.get("items") {
+            let items: Vec<Value> = items
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|i| {
+                            let mut out = Map::new();
+                            if let Some(m) = i.as_object() {
+                                for key in ["no", "answers"] {
+                                    if let Some(v) = m.get(key) {
+                                        out.insert(key.into(), v.clone());
+                                    }
+                                }
+                            } else {
+                                return i.clone();
+                            }
+                            Value::Object(out)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            asked.insert("items".into(), Value::Array(items));
+        }
+    } else {
+        return Request::from_json(recorded, &default_edition(app));
+    }
+    Request::from_json(&Value::Object(asked), &default_edition(app))
+}
+
+fn validation(field: &str, message: String) -> AppError {
+    let mut e = FieldErrors::default();
+    e.add(field, message);
+    AppError::Validation(e)
+}
+
+/// Decides a case's classification and checks it against the workflow's category: a project
+/// the catalogue does not cover opens no EIA case, and one of another category is filed with
+/// that category's workflow.
+fn decided_for(app: &App, def: &Definition, given: &Value) -> Result<(Request, Decided), AppError> {
+    let request = request_of(app, given).map_err(|p| {
+        let mut e = FieldErrors::default();
+        for p in p {
+            e.add(format!("classification.{}", p.field), p.code.message());
+        }
+        AppError::Validation(e)
+    })?;
+    let decided = decide_request(app, &request).map_err(|e| match e {
+        ClassifyError::Invalid(p) => {
+            let mut e = FieldErrors::default();
+            for p in p {
+                e.add(format!("classification.{}", p.field), p.code.message());
+            }
+            AppError::Validation(e)
+        }
+        other => validation("classification", app_error(other).to_string()),
+    })?;
+    let wanted = def
+        .requires
+        .get("category")
+        .and_then(|c| Category::parse(c));
+    match (decided.category, wanted) {
+        (None, _) => Err(validation(
+            "classification",
+            "the catalogue does not cover this project (article 5): no EIA case is opened for it"
+                .into(),
+        )),
+        (Some(c), Some(w)) if c != w => Err(validation(
+            "classification",
+            format!(
+                "the catalogue decides `{}` (condition `{}`): file it with the `{}` workflow",
+                c.as_str(),
+                decided
+                    .decided_by
+                    .as_ref()
+                    .map(|d| d.condition.as_str())
+                    .unwrap_or_default(),
+                workflow_for(c)
+            ),
+        )),
+        _ => Ok((request, decided)),
+    }
+}
+
+/// A new EIA case's data with its classification decided and recorded.
+pub fn record(app: &App, def: &Definition, mut data: Value) -> Result<Value, AppError> {
+    if def.data != Some(DataSchema::EiaProject) {
+        return Ok(data);
+    }
+    let Some(given) = data.get("classification").cloned() else {
+        return Ok(data);
+    };
+    let (request, decided) = decided_for(app, def, &given)?;
+    if let Some(m) = data.as_object_mut() {
+        m.insert("classification".into(), recorded(app, &request, &decided));
+    }
+    Ok(data)
+}
+
+/// Refuses EIA project data whose recorded classification does not decide what it says, or
+/// decides another category than its workflow's.
 pub fn check_category(app: &App, def: &Definition, data: &Value) -> Result<(), AppError> {
     if def.data != Some(DataSchema::EiaProject) {
         return Ok(());
     }
-    let Ok(project) = ProjectData::parse(data) else {
+    let Some(given) = data.get("classification") else {
         return Ok(());
     };
-    let activity = Activity {
-        industry_code: project.industry_code.as_str().to_string(),
-        project_type: project.project_type.clone(),
-        quantities: project.quantities.clone(),
-        features: project.features.clone(),
-    };
-    let Some(needed) = app.catalogue.classify(&[activity], project.sensitive_area) else {
-        return Ok(());
-    };
-    if needed.category.rank() > project.category.rank() {
-        let mut e = FieldErrors::default();
-        e.add(
-            "category",
-            format!(
-                "`{}` is lower than the catalogue demands: {}; file it with the {} workflow",
-                project.category.as_str(),
-                needed.explain(),
-                workflow_for(needed.category)
-            ),
-        );
-        return Err(AppError::Validation(e));
+    let (request, decided) = decided_for(app, def, given)?;
+    let again = recorded(app, &request, &decided);
+    if again.get("decided_by") != given.get("decided_by")
+        || again.get("category") != given.get("category")
+    {
+        return Err(validation(
+            "classification",
+            "the recorded category or deciding condition is not what the catalogue decides for these answers"
+                .into(),
+        ));
     }
     Ok(())
 }

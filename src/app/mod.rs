@@ -36,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use sea_orm::DatabaseConnection;
 
-use crate::domain::catalogue::Catalogue;
+use crate::domain::classification::Catalogues;
 use crate::domain::notice::Templates;
 use crate::domain::FieldErrors;
 use crate::engine::TransitionError;
@@ -152,8 +152,8 @@ pub struct App {
     pub deadline_rush: Arc<std::sync::atomic::AtomicBool>,
     /// Notification templates (`workflows/templates/notifications.toml`).
     pub templates: Arc<Templates>,
-    /// The EIA classification catalogue (`workflows/catalogue/classification.toml`).
-    pub catalogue: Arc<Catalogue>,
+    /// The editions of the EIA classification catalogue (`workflows/classification/*.toml`).
+    pub classification: Arc<Catalogues>,
     /// River lines and waterfront siting rules (`workflows/geo/`).
     pub siting: Arc<siting::Siting>,
     pub mail: Arc<MailSettings>,
@@ -221,18 +221,8 @@ impl App {
                 missing.join(", ")
             );
         }
-        let catalogue_file = workflows_dir.join("catalogue").join("classification.toml");
-        let catalogue = match std::fs::read_to_string(&catalogue_file) {
-            Ok(source) => Catalogue::parse("catalogue/classification.toml", &source)
-                .map_err(|e| anyhow::anyhow!(e.join("\n")))?,
-            Err(_) => {
-                tracing::warn!(
-                    "no {}: categories are not checked against a catalogue",
-                    catalogue_file.display()
-                );
-                Catalogue::default()
-            }
-        };
+        let classification = classify::load_editions(&workflows_dir.join("classification"))
+            .map_err(|e| anyhow::anyhow!(e.join("\n")))?;
         let siting = siting::Siting::load(&workflows_dir.join("geo"))?;
         calendars::seed(&db, &workflows_dir.join("calendars"), clock.now()).await?;
         let calendar = calendars::load(&db).await?;
@@ -245,7 +235,7 @@ impl App {
             timer_lock: Arc::new(tokio::sync::RwLock::new(())),
             deadline_rush: Default::default(),
             templates: Arc::new(templates),
-            catalogue: Arc::new(catalogue),
+            classification: Arc::new(classification),
             siting: Arc::new(siting),
             mail: Arc::new(mail),
             directory: Arc::new(notify::DirectoryCache::default()),

@@ -2,7 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
-pub mod catalogue;
+pub mod classification;
 pub mod clearing;
 pub mod credit_code;
 pub mod directory;

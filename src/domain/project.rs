@@ -9,7 +9,7 @@ use validator::ValidateLength;
 
 use super::{CreditCode, FieldErrors};
 
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 14] = [
     "project_name",
     "place",
     "credit_code",
@@ -23,6 +23,7 @@ pub const FIELDS: [&str; 13] = [
     "sensitive_area",
     "pre_consultation",
     "supersedes",
+    "classification",
 ];
 
 #[derive(
@@ -229,6 +230,13 @@ impl ProjectData {
                 }
             },
         };
+        // Decided and recorded by the app against the catalogue's edition (`app::classify`).
+        if map
+            .get("classification")
+            .is_some_and(|v| !v.is_object() && !v.is_null())
+        {
+            errors.add("classification", "must be a JSON object");
+        }
         let pre_consultation = optional_uuid(map, "pre_consultation", &mut errors);
         let supersedes = optional_uuid(map, "supersedes", &mut errors);
         match (

@@ -322,48 +322,6 @@ pub async fn inbox(
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ClassifyBody {
-    industry_code: String,
-    #[serde(default)]
-    project_type: Option<String>,
-    #[serde(default)]
-    quantities: std::collections::BTreeMap<String, f64>,
-    #[serde(default)]
-    features: Vec<String>,
-    #[serde(default)]
-    sensitive_area: Option<u8>,
-    /// Further activities of a project that spans industries (same fields).
-    #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
-    also: Vec<crate::domain::catalogue::Activity>,
-}
-
-#[utoipa::path(post, path = "/api/v1/classify", tag = "cases", security(("bearer" = [])), request_body = ClassifyBody, responses((status = 200, description = "The category and workflow a project needs, and the row and condition that decided it"), (status = 422, description = "Invalid fields", body = ErrorBody)))]
-/// Which category and workflow a project needs, and the row and condition that decided it.
-pub async fn classify(
-    app: web::Data<App>,
-    _caller: Caller,
-    body: web::Json<ClassifyBody>,
-) -> Result<HttpResponse, ApiError> {
-    let b = body.into_inner();
-    let answer = crate::app::classify::answer(
-        &app,
-        crate::app::classify::Question {
-            activity: crate::domain::catalogue::Activity {
-                industry_code: b.industry_code,
-                project_type: b.project_type,
-                quantities: b.quantities,
-                features: b.features,
-            },
-            sensitive_area: b.sensitive_area,
-            also: b.also,
-        },
-    )?;
-    Ok(HttpResponse::Ok().json(answer))
-}
-
 #[utoipa::path(get, path = "/api/v1/cases/{id}/timeline", tag = "cases", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Case id")), responses((status = 200, description = "History with documents and clocks at each step"), (status = 404, description = "No such case for the caller", body = ErrorBody)))]
 /// The case's history with actors, comments, documents, and the clocks at each step.
 pub async fn timeline(

@@ -10,6 +10,7 @@ pub mod edge;
 pub mod error;
 pub mod market;
 pub mod openapi;
+pub mod classification;
 pub mod public;
 pub mod reform;
 pub mod registry;
@@ -180,7 +181,19 @@ fn serve(
                     .route("/grants", web::post().to(directory::grant))
                     .route("/grants/{id}", web::delete().to(directory::revoke))
                     .route("/inbox", web::get().to(cases::inbox))
-                    .route("/classify", web::post().to(cases::classify))
+                    .route("/classify", web::post().to(classification::classify))
+                    .route(
+                        "/classification/editions",
+                        web::get().to(classification::editions),
+                    )
+                    .route(
+                        "/classification/{edition}/items",
+                        web::get().to(classification::items),
+                    )
+                    .route(
+                        "/classification/{edition}/items/{no}",
+                        web::get().to(classification::item),
+                    )
                     .route("/cases", web::post().to(cases::create))
                     .route("/cases", web::get().to(cases::list))
                     .route("/cases/{id}", web::get().to(cases::get))

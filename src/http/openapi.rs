@@ -177,7 +177,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
 #[openapi(
     info(
         title = "Greenlane",
-        description = "Workflow engine for environmental permitting (EIA approval) and pollution-rights trading. Every /api/v1 call except /api/v1/public/… needs `Authorization: Bearer <JWT>`: one of the server's own (HS256, from /api/v1/auth/login) or one from a configured OpenID Connect issuer (RS256 or ES256).",
+        description = "Workflow engine for environmental permitting (EIA approval) and pollution-rights trading. Every /api/v1 call except /api/v1/public/… and the GETs of /api/v1/classification/… needs `Authorization: Bearer <JWT>`: one of the server's own (HS256, from /api/v1/auth/login) or one from a configured OpenID Connect issuer (RS256 or ES256).",
     ),
     paths(
         super::health,
@@ -193,7 +193,10 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::directory::grant,
         super::directory::revoke,
         super::cases::inbox,
-        super::cases::classify,
+        super::classification::classify,
+        super::classification::editions,
+        super::classification::items,
+        super::classification::item,
         super::cases::create,
         super::cases::list,
         super::cases::get,
@@ -254,6 +257,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         (name = "reform", description = "The pre-licence catalogue, waterfront siting and the reform figures"),
         (name = "market", description = "Lots, sealed-bid auctions, deposits, results and market statistics"),
         (name = "admin", description = "Calendars, the manual clock, the outbox"),
+        (name = "classification", description = "The EIA classification catalogue (2021 edition: 173 items, verbatim), read without sign-in, and the category a project needs"),
         (name = "public", description = "Published notices, public comments and market results, without sign-in"),
     )
 )]

@@ -199,7 +199,6 @@ pub const PLAN_TYPES: &[&str] = &[
     "transport",
     "other",
 ];
-const SENSITIVE: &[&str] = &["1", "2", "3"];
 
 const EIA_PROJECT: &[DataField] = {
     use Kind::*;
@@ -207,14 +206,10 @@ const EIA_PROJECT: &[DataField] = {
         f("project_name", Text, true),
         f("credit_code", Text, true),
         f("industry_code", Text, true),
-        f("project_type", Text, false),
         f("category", Fixed, true),
         f("place", Text, false),
         f("location", Location, true),
         f("investment_fen", Money, true),
-        f("quantities", Quantities, false),
-        f("features", Lines, false),
-        f("sensitive_area", NumberChoice(SENSITIVE), false),
         f("pre_consultation", CaseId, false),
         f("supersedes", CaseId, false),
     ]
@@ -847,7 +842,20 @@ mod tests {
             .iter()
             .map(|f| f.name)
             .collect();
-        let mut expected = crate::domain::project::FIELDS.to_vec();
+        // The classification has its own step (`/cases/new`); the fields the illustrative
+        // catalogue read are kept by the cases that recorded them, not asked any more.
+        let asked_elsewhere = [
+            "classification",
+            "project_type",
+            "quantities",
+            "features",
+            "sensitive_area",
+        ];
+        let mut expected: Vec<&str> = crate::domain::project::FIELDS
+            .iter()
+            .copied()
+            .filter(|f| !asked_elsewhere.contains(f))
+            .collect();
         expected.sort_unstable();
         let mut got = names.clone();
         got.sort_unstable();

@@ -87,6 +87,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/public/market", web::get().to(market_public::page))
                 .route("/public/market/{name}", web::get().to(market_public::csv))
                 .route("/public/reform", web::get().to(reform::public))
+                .route(
+                    "/public/classification",
+                    web::get().to(classification::public_index),
+                )
+                .route(
+                    "/public/classification/{edition}/{no}",
+                    web::get().to(classification::public_item),
+                )
                 .route("/public/reform/{name}", web::get().to(reform::public_csv))
                 .route("/stats", web::get().to(reform::dashboards))
                 .route("/stats/{name}", web::get().to(reform::stats_csv))

@@ -413,36 +413,115 @@ async fn a_pre_consultation_answered_in_writing_can_be_named_by_a_later_applicat
 }
 
 #[tokio::test]
-async fn classification_tells_the_category_and_a_lower_one_is_refused_at_submission() {
+async fn the_catalogue_is_read_item_by_item_and_decides_the_category_with_its_reason() {
     on_every_database(|db| async move {
         let app = spawn_app(&db).await;
         let ann = applicant();
-        let r = app
-            .post(&ann, "/api/v1/classify", &json!({"industry_code": "C3360", "project_type": "surface_treatment", "features": ["electroplating"]}), None)
-            .await;
+        // The editions and items are public law: no sign-in.
+        let r = app.client.get(app.url("/api/v1/classification/editions")).send().await.expect("get");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        let e = &body["editions"][0];
+        assert_eq!((e["edition"].as_str(), e["in_force_from"].as_str()), (Some("2021"), Some("2021-01-01")));
+        assert_eq!((e["sections"].as_u64(), e["items"].as_u64()), (Some(55), Some(173)));
+        let nos = |v: &Value| -> Vec<u64> {
+            v["items"].as_array().expect("items").iter().filter_map(|i| i["no"].as_u64()).collect()
+        };
+        for code in ["C2221", "2221", "222", "c222"] {
+            let r = app.get(&ann, &format!("/api/v1/classification/2021/items?code={code}")).await;
+            assert_eq!(nos(&r.body), vec![37], "{code}");
+        }
+        let r = app.get(&ann, "/api/v1/classification/2021/items?code=G5911").await;
+        assert!(nos(&r.body).is_empty(), "ordinary warehouses are not listed");
+        let r = app.get(&ann, "/api/v1/classification/2021/items?q=%E5%8C%BB%E9%99%A2").await;
+        assert_eq!(nos(&r.body), vec![108, 123]);
+        assert_error(&app.get(&ann, "/api/v1/classification/2021/items?code=C-2").await, 422, "validation_failed");
+        assert_error(&app.get(&ann, "/api/v1/classification/2017/items").await, 404, "not_found");
+
+        let paper = app.get(&ann, "/api/v1/classification/2021/items/37").await;
+        assert_eq!(paper.status, 200);
+        assert_eq!(paper.body["name"], "纸浆制造221*；造纸222*（含废纸造纸）");
+        assert_eq!(paper.body["codes"][0], json!({"code": "221", "industrial_building": true}));
+        let report = &paper.body["tiers"]["report"];
+        assert_eq!(report["text"], "全部（手工纸、加工纸制造除外）");
+        assert_eq!(report["conditions"][0]["id"], "37.report.1");
+        assert_eq!(report["conditions"][0]["kind"], "catch_all");
+        assert_eq!(paper.body["tiers"]["registration"]["conditions"], json!([]));
+        let hospital = app.get(&ann, "/api/v1/classification/2021/items/108").await;
+        let beds = &hospital.body["tiers"]["report"]["conditions"][0];
+        assert_eq!((beds["kind"].as_str(), beds["threshold"]["unit"].as_str()), (Some("threshold"), Some("张")));
+        assert_eq!(beds["threshold"]["at_least"], json!({"value": 500.0, "inclusive": true}));
+        let farm = app.get(&ann, "/api/v1/classification/2021/items/1").await;
+        assert_eq!(farm.body["sensitive_areas"]["types"][0]["id"], "national_park");
+        assert_error(&app.get(&ann, "/api/v1/classification/2021/items/174").await, 404, "not_found");
+        assert_error(&app.get(&ann, "/api/v1/classification/2021/items/x").await, 404, "not_found");
+
+        let classify = |body: Value| {
+            let app = &app;
+            let ann = ann.clone();
+            async move { app.post(&ann, "/api/v1/classify", &body, None).await }
+        };
+        let r = classify(json!({"edition": "2021", "action": "new", "items": [{"no": 37}]})).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!((r.body["category"].as_str(), r.body["workflow"].as_str()), (Some("report"), Some("eia_report")));
-        assert_eq!(r.body["decided_by"]["row"], "surface-treatment");
-        assert_eq!(r.body["decided_by"]["condition"], "the process includes `electroplating`");
-        let r = app.post(&ann, "/api/v1/classify", &json!({"industry_code": "A0111"}), None).await;
-        assert_eq!(r.body["covered"], false);
-        let r = app.post(&ann, "/api/v1/classify", &json!({"industry_code": "nope"}), None).await;
-        assert_error(&r, 422, "validation_failed");
+        assert_eq!(r.body["decided_by"], json!({"no": 37, "tier": "report", "condition": "37.report.1", "text": "全部（手工纸、加工纸制造除外）"}));
+        let r = classify(json!({"edition": "2021", "action": "new", "items": [{"no": 37, "answers": {"37.report.1": false, "37.report_form.1": true}}]})).await;
+        assert_eq!(r.body["category"], "report_form");
+        assert_eq!(r.body["items"][0]["conditions"][0]["answer"], false);
+        let r = classify(json!({"action": "new", "items": [{"no": 108, "answers": {"108.report.1": 100}}]})).await;
+        assert_eq!((r.body["category"].as_str(), r.body["decided_by"]["condition"].as_str()), (Some("report_form"), Some("108.report_form.1")));
+        let r = classify(json!({"action": "new", "items": [{"no": 37, "answers": {"37.report.1": false}}]})).await;
+        assert_eq!((r.body["category"].as_str(), r.body["workflow"].clone()), (Some("not_covered"), Value::Null));
+        assert_error(&classify(json!({"action": "new", "items": [{"no": 174}]})).await, 404, "not_found");
+        assert_error(&classify(json!({"edition": "2017", "action": "new", "items": [{"no": 1}]})).await, 404, "not_found");
+        for (bad, field) in [
+            (json!({"action": "new", "items": []}), "items"),
+            (json!({"action": "new", "items": [{"no": 37, "answers": {"28.report.1": true}}]}), "items[0].answers.28.report.1"),
+            (json!({"action": "new", "items": [{"no": 37, "answers": {"37.report_form.1": 3}}]}), "items[0].answers.37.report_form.1"),
+            (json!({"action": "new", "items": [{"no": 108, "answers": {"108.report.1": -5}}]}), "items[0].answers.108.report.1"),
+        ] {
+            let r = classify(bad).await;
+            assert_error(&r, 422, "validation_failed");
+            assert!(r.body["details"]["fields"][field].is_array(), "{field}: {}", r.body);
+        }
+        db
+    })
+    .await;
+}
 
-        // Electroplating filed as a report form: refused at submission, with the reason.
+#[tokio::test]
+async fn a_case_records_its_classification_and_is_refused_under_another_category() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        let ann = applicant();
+        // A paper mill is a report: filed as a report form it is refused, with the reason.
         let mut data = project();
-        data["industry_code"] = json!("C3360");
-        data["project_type"] = json!("surface_treatment");
-        data["features"] = json!(["electroplating"]);
-        let id = app.create_case(&ann, data.clone()).await.body["id"].as_str().expect("id").to_string();
-        let r = app.act(&ann, &id, "submit", 1, json!({})).await;
+        data["classification"] = json!({"edition": "2021", "action": "new", "items": [{"no": 37}]});
+        let r = app.create_case(&ann, data.clone()).await;
         assert_error(&r, 422, "validation_failed");
-        let why = r.body["details"]["fields"]["category"][0].as_str().expect("why");
-        assert!(why.contains("row `surface-treatment`") && why.contains("eia_report"), "{why}");
-        assert_eq!(app.case(&ann, &id).await["state"], "draft");
-        // As a report it goes through.
+        let why = r.body["details"]["fields"]["classification"][0].as_str().expect("why");
+        assert!(why.contains("37.report.1") && why.contains("eia_report"), "{why}");
+        // Not covered (article 5): no case at all.
+        data["classification"] = json!({"edition": "2021", "action": "new", "items": [{"no": 37, "answers": {"37.report.1": false}}]});
+        let r = app.create_case(&ann, data.clone()).await;
+        assert_error(&r, 422, "validation_failed");
+        assert!(r.body["details"]["fields"]["classification"][0].as_str().expect("why").contains("article 5"));
+        // Hand-made paper is a report form: recorded with its items, answers and reason.
+        data["classification"] = json!({"edition": "2021", "action": "new", "items": [{"no": 37, "answers": {"37.report.1": false, "37.report_form.1": true}}]});
+        let id = create(&app, &ann, "eia_report_form", data.clone()).await;
+        let case = app.case(&ann, &id).await;
+        let c = &case["data"]["classification"];
+        assert_eq!(c["category"], "report_form");
+        assert_eq!(c["decided_by"]["condition"], "37.report_form.1");
+        assert_eq!(c["decided_by"]["text"], "手工纸制造");
+        assert_eq!(c["items"][0]["name"], "纸浆制造221*；造纸222*（含废纸造纸）");
+        assert_eq!(c["answered"][1], json!({"id": "37.report_form.1", "text": "手工纸制造", "answer": true}));
+        step(&app, &ann, &id, "submit", json!({})).await;
+        // The same answers as a report: refused.
         data["category"] = json!("report");
-        let id = create(&app, &ann, "eia_report", data).await;
+        assert_error(&app.create_case(&ann, data).await, 422, "validation_failed");
+        // A case filed without a classification (before this step existed) still opens.
+        let id = create(&app, &ann, "eia_report_form", project()).await;
         step(&app, &ann, &id, "submit", json!({})).await;
         db
     })

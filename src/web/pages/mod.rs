@@ -5,6 +5,7 @@ pub mod audit;
 pub mod case;
 pub mod cases;
 pub mod catalogue;
+pub mod classification;
 pub mod figures;
 pub mod home;
 pub mod inbox;

@@ -1,20 +1,19 @@
-//! `/cases/new`: a guided start. First the classification (industry, quantities, features,
-//! sensitive area) with the category and workflow the catalogue demands and the row and
-//! condition that decided; then the case-data form of that workflow, with the waterfront siting
-//! result shown before anything is submitted.
-
-use std::collections::BTreeSet;
+//! `/cases/new`: a guided start. First the classification: find the catalogue's item by
+//! industry code, by words of its name or by section, answer its conditions in the official
+//! words, and see the category with the condition that decided it (a project the catalogue does
+//! not cover opens no case: article 5). Then the case-data form of the workflow that category
+//! takes, carrying the classification, with the waterfront siting result shown before anything
+//! is submitted.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::app::classify::{self, Question};
+use super::classification::{self as cls, ItemView, ResultView, SectionView};
 use crate::app::directory::{self, Access};
 use crate::app::{App, AppError};
-use crate::domain::catalogue::Activity;
 use crate::domain::Role;
 use crate::engine::{DataSchema, Definition};
 use crate::web::forms::{self, Errors, FieldView};
@@ -22,21 +21,6 @@ use crate::web::i18n::{self, Lang};
 use crate::web::layout::Chrome;
 use crate::web::session::{FormData, Posted, Signed};
 use crate::web::{render, render_as, see_other, WebError};
-
-/// What the classification found, in the person's language.
-pub struct Classified {
-    pub covered: bool,
-    pub category: String,
-    pub workflow: String,
-    pub workflow_title: String,
-    pub row: String,
-    pub row_title: String,
-    pub condition: String,
-    pub raised: Option<String>,
-    pub edition: String,
-    /// The query that carries the answers into the data form.
-    pub next: String,
-}
 
 /// A workflow one may start from here.
 pub struct Startable {
@@ -49,18 +33,21 @@ pub struct Startable {
 #[template(path = "new_case.html")]
 pub struct StartPage {
     pub c: Chrome,
-    pub industry_code: String,
-    pub project_type: String,
-    pub quantities: String,
-    pub features: String,
-    pub sensitive_area: String,
-    pub result: Option<Classified>,
+    pub edition: String,
+    pub edition_title: String,
+    pub q: String,
+    pub code: String,
+    pub found: Option<Vec<(u32, String, String)>>,
+    pub sections: Vec<SectionView>,
+    /// The items chosen, with their questions.
+    pub chosen: Vec<ItemView>,
+    pub action: String,
+    pub actions: Vec<(&'static str, String)>,
+    pub result: Option<ResultView>,
+    /// The query that carries the classification into the data form.
+    pub next: String,
     pub errors: Errors,
     pub others: Vec<Startable>,
-    pub direct: Vec<Startable>,
-    pub project_types: Vec<String>,
-    pub feature_names: Vec<String>,
-    pub quantity_names: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,15 +55,7 @@ pub struct StartQuery {
     #[serde(default)]
     industry_code: Option<String>,
     #[serde(default)]
-    project_type: Option<String>,
-    #[serde(default)]
-    quantities: Option<String>,
-    #[serde(default)]
-    features: Option<String>,
-    #[serde(default)]
-    sensitive_area: Option<String>,
-    #[serde(default)]
-    classify: Option<String>,
+    classification: Option<String>,
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -112,149 +91,75 @@ fn startable(app: &App, who: &Signed, lang: Lang, schemas: &[DataSchema]) -> Vec
         .collect()
 }
 
-/// Names the catalogue knows, offered as suggestions.
-fn catalogue_names(app: &App) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let mut types = BTreeSet::new();
-    let mut features = BTreeSet::new();
-    let mut quantities = BTreeSet::new();
-    for row in app.catalogue.rows() {
-        if let Some(t) = &row.project_type {
-            types.insert(t.clone());
-        }
-        for r in &row.rules {
-            if let Some(f) = &r.feature {
-                features.insert(f.clone());
-            }
-            if let Some(q) = &r.quantity {
-                quantities.insert(q.clone());
-            }
-        }
-    }
-    (
-        types.into_iter().collect(),
-        features.into_iter().collect(),
-        quantities.into_iter().collect(),
-    )
-}
-
-fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .flat_map(|l| l.split([',', '，']))
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// `GET /cases/new[?industry_code=...&classify=1]`.
+/// `GET /cases/new[?q=&code=&item=N...&action=&a-…=&classify=1]`.
 pub async fn start(
     who: Signed,
     app: web::Data<App>,
-    q: web::Query<StartQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, WebError> {
     may_start(&who)?;
     let lang = who.ctx.lang;
+    let pairs = cls::pairs(&req);
+    let asked = cls::asked(&app, &pairs)?;
     let mut errors = Errors::default();
-    let mut result = None;
-    let quantities_text = opt(&q.quantities);
-    if q.classify.is_some() {
-        let mut quantities = std::collections::BTreeMap::new();
-        let f = FormData(vec![("quantities".into(), quantities_text.clone())]);
-        let parsed = forms::read_data(
-            &[forms::DataField {
-                name: "quantities",
-                kind: forms::Kind::Quantities,
-                required: false,
-            }],
-            &f,
-            &Map::new(),
-            lang,
-            &mut errors,
-        );
-        if let Some(Value::Object(m)) = parsed.get("quantities") {
-            for (k, v) in m {
-                if let Some(n) = v.as_f64() {
-                    quantities.insert(k.clone(), n);
-                }
+    let edition = asked.edition.clone();
+    let decided = if asked.classify {
+        cls::decide_asked(&app, lang, &asked, &mut errors)
+    } else {
+        None
+    };
+    let found = cls::found(lang, &edition, &asked.q, &asked.code, &mut errors).map(|list| {
+        list.into_iter()
+            .filter(|(no, _, _)| !asked.items.contains(no))
+            .collect()
+    });
+    let chosen = asked
+        .items
+        .iter()
+        .filter_map(|no| edition.item(*no))
+        .map(|item| {
+            cls::item_view(
+                lang,
+                &edition,
+                item,
+                &asked.typed,
+                decided.as_ref().map(|(_, d)| d),
+                &errors,
+            )
+        })
+        .collect();
+    let result = decided
+        .as_ref()
+        .map(|(r, d)| cls::result_view(&app, lang, &edition, r, d));
+    let next = result
+        .as_ref()
+        .filter(|r| r.covered)
+        .map(|r| {
+            let mut carried = vec![("classification", r.request_json.clone())];
+            let code = asked.code.trim().to_uppercase();
+            if crate::domain::project::IndustryCode::parse(&code).is_some() {
+                carried.push(("industry_code", code));
             }
-        }
-        let sensitive = opt(&q.sensitive_area);
-        let sensitive_area = match sensitive.as_str() {
-            "" => None,
-            s => match s.parse::<u8>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    errors.add("sensitive_area", lang, "form-choose-one");
-                    None
-                }
-            },
-        };
-        let project_type = Some(opt(&q.project_type)).filter(|t| !t.is_empty());
-        let question = Question {
-            activity: Activity {
-                industry_code: opt(&q.industry_code),
-                project_type: project_type.clone(),
-                quantities: quantities.clone(),
-                features: lines(&opt(&q.features)),
-            },
-            sensitive_area,
-            also: Vec::new(),
-        };
-        if errors.is_empty() {
-            match classify::answer(&app, question) {
-                Ok(a) => {
-                    let workflow = a.workflow.unwrap_or_default().to_string();
-                    let carried: Vec<(&str, String)> = [
-                        ("industry_code", opt(&q.industry_code)),
-                        ("project_type", project_type.unwrap_or_default()),
-                        ("quantities", quantities_text.clone()),
-                        ("features", opt(&q.features)),
-                        ("sensitive_area", sensitive.clone()),
-                    ]
-                    .into_iter()
-                    .filter(|(_, v)| !v.is_empty())
-                    .collect();
-                    let next = serde_urlencoded::to_string(carried).unwrap_or_default();
-                    let d = a.decided_by.as_ref();
-                    result = Some(Classified {
-                        covered: a.covered,
-                        category: a
-                            .category
-                            .map(|c| forms::option_label(lang, "category", c.as_str()))
-                            .unwrap_or_default(),
-                        workflow_title: app
-                            .workflows
-                            .newest(&workflow)
-                            .map(|d| d.title.get(lang).to_string())
-                            .unwrap_or_default(),
-                        workflow,
-                        row: d.map(|d| d.row.clone()).unwrap_or_default(),
-                        row_title: d.map(|d| d.row_title.clone()).unwrap_or_default(),
-                        condition: d
-                            .map(|d| i18n::message(lang, &d.condition))
-                            .unwrap_or_default(),
-                        raised: d
-                            .and_then(|d| d.sensitive_override.as_deref())
-                            .map(|s| i18n::message(lang, s)),
-                        edition: a.catalogue_edition,
-                        next,
-                    });
-                }
-                Err(AppError::Validation(fields)) => errors.extend_from(lang, &fields),
-                Err(e) => return Err(e.into()),
-            }
-        }
+            serde_urlencoded::to_string(carried).unwrap_or_default()
+        })
+        .unwrap_or_default();
+    let mut sections = cls::sections(&edition);
+    for s in &mut sections {
+        s.items.retain(|(no, _)| !asked.items.contains(no));
     }
-    errors.label_with(|f| Some(forms::data_label(lang, f)));
-    let (project_types, feature_names, quantity_names) = catalogue_names(&app);
     let page = StartPage {
         c: Chrome::new(&who.ctx, "new-title"),
-        industry_code: opt(&q.industry_code),
-        project_type: opt(&q.project_type),
-        quantities: quantities_text,
-        features: opt(&q.features),
-        sensitive_area: opt(&q.sensitive_area),
+        edition: edition.edition.clone(),
+        edition_title: edition.title.clone(),
+        q: asked.q.clone(),
+        code: asked.code.clone(),
+        found,
+        sections,
+        chosen,
+        action: asked.action.as_str().to_string(),
+        actions: cls::action_choices(lang),
         result,
+        next,
         others: startable(
             &app,
             &who,
@@ -266,10 +171,6 @@ pub async fn start(
                 DataSchema::BusinessLicence,
             ],
         ),
-        direct: startable(&app, &who, lang, &[DataSchema::EiaProject]),
-        project_types,
-        feature_names,
-        quantity_names,
         errors: errors.clone(),
     };
     if errors.is_empty() {
@@ -295,7 +196,9 @@ pub struct FormPage {
     pub organisation: String,
     pub siting: Option<SitingPreview>,
     pub can_check_siting: bool,
-    pub classified: bool,
+    /// The classification carried from the first step: the request as JSON and its answer.
+    pub classification: String,
+    pub classified: Option<ResultView>,
 }
 
 fn definition(app: &App, key: &str) -> Result<std::sync::Arc<Definition>, WebError> {
@@ -335,7 +238,7 @@ struct Shown<'a> {
     entered: Option<&'a FormData>,
     errors: Errors,
     siting: Option<SitingPreview>,
-    classified: bool,
+    classification: String,
 }
 
 async fn form_page(
@@ -349,7 +252,7 @@ async fn form_page(
         entered,
         mut errors,
         siting,
-        classified,
+        classification,
     } = shown;
     let lang = who.ctx.lang;
     let fields = &forms::fields_of(def)[..];
@@ -376,7 +279,8 @@ async fn form_page(
         on_behalf,
         siting,
         can_check_siting: fields.iter().any(|f| f.kind == forms::Kind::Location),
-        classified,
+        classified: classified_view(app, lang, &classification),
+        classification,
     })
 }
 
@@ -393,35 +297,13 @@ pub async fn form(
         return Err(AppError::Forbidden("an applicant or an agency".into()).into());
     }
     let mut data = fixed_values(&def);
-    for (field, value) in [
-        ("industry_code", &q.industry_code),
-        ("project_type", &q.project_type),
-    ] {
-        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-            data.insert(field.into(), json!(v));
-        }
-    }
     if let Some(v) = q
-        .sensitive_area
+        .industry_code
         .as_deref()
-        .and_then(|v| v.trim().parse::<u8>().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
     {
-        data.insert("sensitive_area".into(), json!(v));
-    }
-    let feats = lines(&opt(&q.features));
-    if !feats.is_empty() {
-        data.insert("features".into(), json!(feats));
-    }
-    let mut quantities = Map::new();
-    for line in opt(&q.quantities).lines() {
-        if let Some((k, v)) = line.split_once('=').or_else(|| line.split_once(':')) {
-            if let Ok(n) = v.trim().parse::<f64>() {
-                quantities.insert(k.trim().to_string(), json!(n));
-            }
-        }
-    }
-    if !quantities.is_empty() {
-        data.insert("quantities".into(), Value::Object(quantities));
+        data.insert("industry_code".into(), json!(v));
     }
     let data = Value::Object(data);
     let shown = Shown {
@@ -429,7 +311,7 @@ pub async fn form(
         entered: None,
         errors: Errors::default(),
         siting: None,
-        classified: q.industry_code.is_some(),
+        classification: opt(&q.classification),
     };
     let page = form_page(&app, &who, &def, shown).await?;
     render(&page)
@@ -449,7 +331,12 @@ pub async fn submit(
     let mut errors = Errors::default();
     let data = forms::read_data(fields, &form, &fixed_values(&def), lang, &mut errors);
     // Blank optional fields are left out of a new case.
-    let data: Map<String, Value> = data.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    let mut data: Map<String, Value> = data.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    // The classification from the first step rides along as JSON; the use case decides it again.
+    let classification = form.get("classification").unwrap_or_default().trim().to_string();
+    if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&classification) {
+        data.insert("classification".into(), v);
+    }
     let data = Value::Object(data);
     let on_behalf = form.get("organisation").map(str::to_string);
 
@@ -476,7 +363,7 @@ pub async fn submit(
             entered: Some(&form),
             errors,
             siting,
-            classified: false,
+            classification,
         };
         let page = form_page(&app, &who, &def, shown).await?;
         return render(&page);
@@ -512,8 +399,18 @@ pub async fn submit(
         entered: Some(&form),
         errors,
         siting,
-        classified: false,
+        classification,
     };
     let page = form_page(&app, &who, &def, shown).await?;
     render_as(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// The classification carried into the data form, decided again for its summary.
+fn classified_view(app: &App, lang: Lang, json: &str) -> Option<ResultView> {
+    let value: Value = serde_json::from_str(json).ok()?;
+    let default = crate::app::classify::in_force(app)?.edition.clone();
+    let request = crate::domain::classification::Request::from_json(&value, &default).ok()?;
+    let decided = crate::app::classify::decide_request(app, &request).ok()?;
+    let edition = app.classification.get(&request.edition)?;
+    Some(cls::result_view(app, lang, &edition, &request, &decided))
 }
