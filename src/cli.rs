@@ -248,6 +248,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             command: WorkflowsCommand::Check { dir },
         } => {
             let dir = dir.unwrap_or_else(default_workflows_dir);
+            let mut ok = true;
             match workflows::load_dir(&dir) {
                 Ok(loaded) => {
                     for l in &loaded {
@@ -261,15 +262,44 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                             l.definition.clocks.len()
                         );
                     }
-                    Ok(ExitCode::SUCCESS)
                 }
                 Err(errors) => {
                     for e in errors {
                         eprintln!("{e}");
                     }
-                    Ok(ExitCode::FAILURE)
+                    ok = false;
                 }
             }
+            // The editions of the classification catalogue, where the folder ships them.
+            let editions = dir.join("classification");
+            if editions.is_dir() {
+                match crate::app::classify::load_editions(&editions) {
+                    Ok(all) => {
+                        for e in all.all() {
+                            let (conditions, thresholds, kept) = e.counts();
+                            println!(
+                                "ok  classification: edition {} in force from {} ({} sections, {} items, {conditions} conditions: {thresholds} thresholds, {} with printed quantities kept as yes/no questions)",
+                                e.edition,
+                                e.in_force_from,
+                                e.sections().len(),
+                                e.items.len(),
+                                kept.len()
+                            );
+                        }
+                    }
+                    Err(errors) => {
+                        for e in errors {
+                            eprintln!("{e}");
+                        }
+                        ok = false;
+                    }
+                }
+            }
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Workflows {
             command: WorkflowsCommand::Graph { key, dir },

@@ -83,9 +83,15 @@ pub async fn items(
     let edition = classify::edition(&app, &path.into_inner())?;
     let q = query.into_inner();
     let found = edition
-        .search(q.q.as_deref().unwrap_or(""), q.code.as_deref().unwrap_or(""))
+        .search(
+            q.q.as_deref().unwrap_or(""),
+            q.code.as_deref().unwrap_or(""),
+        )
         .ok_or_else(|| {
-            AppError::invalid("code", "a GB/T 4754 code: a letter A-T (optional) and digits")
+            AppError::invalid(
+                "code",
+                "a GB/T 4754 code: a letter A-T (optional) and digits",
+            )
         })?;
     let items: Vec<Value> = found.into_iter().map(|i| item_json(&edition, i)).collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))

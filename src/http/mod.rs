@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod cases;
+pub mod classification;
 pub mod csv;
 pub mod directory;
 pub mod documents;
@@ -10,7 +11,6 @@ pub mod edge;
 pub mod error;
 pub mod market;
 pub mod openapi;
-pub mod classification;
 pub mod public;
 pub mod reform;
 pub mod registry;

@@ -423,15 +423,23 @@ async fn every_role_does_its_work_in_a_browser() {
     tab.check("home", "zh", true).await;
     tab.go("/cases/new").await;
     tab.check("new", "zh", false).await;
-    tab.fill("#f-industry_code", "C2221").await;
-    tab.fill("#f-project_type", "paper").await;
-    tab.submit("form[action='/cases/new'] button[type=submit]")
-        .await;
+    // Hand-made paper: item 37's catch-all is a report unless an exception applies, and
+    // 手工纸制造 is a report form.
+    tab.fill("#f-code", "C2221").await;
+    tab.submit("button[name=go][value=search]").await;
+    tab.click("#pick-37").await;
+    tab.submit("#found button[name=go][value=choose]").await;
+    tab.click("#f-a-37-report-1").await;
+    tab.click("#f-a-37-report-form-1").await;
+    tab.submit("button[name=classify]").await;
     let result = tab.text("#classification").await;
     assert!(result.contains("评价类别：环境影响报告表"), "{result}");
-    assert!(result.contains("paper"), "the deciding row: {result}");
-    tab.check("new-classified", "zh", false).await;
-    tab.submit("#classification a.button").await;
+    assert!(
+        result.contains("手工纸制造"),
+        "the deciding condition: {result}"
+    );
+    tab.check("new-classified", "zh", true).await;
+    tab.submit("#continue").await;
     assert!(tab.path().await.starts_with("/cases/new/eia_report_form?"));
     // One deliberate error: a credit code whose check character is wrong. Shown in both
     // languages, the form as it came back each time.
@@ -1082,4 +1090,103 @@ async fn every_workflow_export_opens_in_the_bpmn_io_viewer() {
     }
     tab.client.clone().close().await.expect("close");
     db.drop_it().await;
+}
+
+/// The classification catalogue as people use it: the public look-up without signing in, and
+/// the guided start that classifies a dyeing line, a hospital with 100 beds, a project the
+/// catalogue does not cover and a paper mill, which is then opened as a case. Both languages,
+/// axe-core, 375 px.
+#[tokio::test]
+async fn the_catalogue_classifies_in_a_browser_in_both_languages() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+    seed_demo(&app).await;
+    let mut tab = Tab::open(&driver, &app.address).await;
+
+    // Anyone: a printing-and-dyeing line found by its code; dyeing needs a report (item 28).
+    tab.go("/public/classification?code=C1713").await;
+    assert!(tab.text("main").await.contains("棉纺织及印染精加工171*"));
+    tab.check("public-classification", "zh", true).await;
+    tab.go("/public/classification/2021/28").await;
+    tab.click("#f-a-28-report-2").await;
+    tab.submit("form.cls-form button[type=submit]").await;
+    let result = tab.text("#classification").await;
+    assert!(result.contains("环境影响报告书"), "{result}");
+    assert!(result.contains("染整工艺有前处理、染色、印花"), "{result}");
+    tab.check("public-classification-item", "zh", true).await;
+
+    tab.sign_in("ann@acme.example", "applicant", "en").await;
+    // A hospital with 100 beds: below the report's 500, so the report form's 其他 decides.
+    tab.go(&format!("/cases/new?q={}", url_escape("医院")))
+        .await;
+    tab.click("#pick-108").await;
+    tab.submit("#found button[name=go][value=choose]").await;
+    tab.fill("#f-a-108-report-1", "100").await;
+    tab.submit("button[name=classify]").await;
+    let result = tab.text("#classification").await;
+    assert!(result.contains("Category: Report form"), "{result}");
+    assert!(
+        result.contains("其他（住院床位20张以下的除外）"),
+        "{result}"
+    );
+    tab.check("new-hospital", "en", true).await;
+    // A size that is not a number is named at its field, in the reader's language.
+    tab.fill("#f-a-108-report-1", "many").await;
+    tab.submit("button[name=classify]").await;
+    assert!(tab
+        .text("#f-a-108-report-1-error")
+        .await
+        .contains("Enter a number"));
+    tab.check_here("new-error", "en").await;
+
+    // Converted paper without coating, impregnation, printing or gluing: not covered.
+    tab.go("/cases/new?item=37").await;
+    tab.click("#f-a-37-report-1").await;
+    tab.submit("button[name=classify]").await;
+    let result = tab.text("#classification").await;
+    assert!(result.contains("Not covered by the catalogue"), "{result}");
+    assert!(
+        result.contains("第五条 本名录未作规定的建设项目"),
+        "{result}"
+    );
+    assert!(
+        tab.find_all("#continue").await.is_empty(),
+        "no case is opened"
+    );
+    tab.check("new-not-covered", "en", true).await;
+
+    // A paper mill: a report, opened as a case that records its classification.
+    tab.go("/cases/new?item=37&code=C2221").await;
+    tab.submit("button[name=classify]").await;
+    let result = tab.text("#classification").await;
+    assert!(
+        result.contains("Category: Report (full assessment)"),
+        "{result}"
+    );
+    assert!(
+        result.contains("全部（手工纸、加工纸制造除外）"),
+        "{result}"
+    );
+    tab.submit("#continue").await;
+    assert!(tab.path().await.starts_with("/cases/new/eia_report?"));
+    assert!(tab
+        .text("#carried-classification")
+        .await
+        .contains("全部（手工纸、加工纸制造除外）"));
+    fill_project(&tab, "91350100M000100Y43").await;
+    tab.submit("button[name=intent][value=create]").await;
+    assert!(
+        tab.path().await.contains("done=created"),
+        "{}",
+        tab.body().await
+    );
+    let details = tab.text("#details").await;
+    assert!(
+        details.contains("Item 37: 纸浆制造221*；造纸222*（含废纸造纸）")
+            && details
+                .contains("Report (full assessment), decided by EIA report (报告书), condition 1"),
+        "{details}"
+    );
+    tab.check("case-classified", "en", true).await;
 }

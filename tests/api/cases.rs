@@ -48,8 +48,8 @@ async fn health_and_ready() {
         // published), the others at version 2 (titles in both languages).
         for w in wf.body["workflows"].as_array().expect("workflows") {
             let want = match w["key"].as_str().unwrap_or_default() {
-                "eia_report" | "eia_report_form" => 4,
-                "eia_registration" => 3,
+                "eia_report" | "eia_report_form" => 5,
+                "eia_registration" => 4,
                 _ => 2,
             };
             assert_eq!(w["version"], want, "{w}");
@@ -73,7 +73,7 @@ async fn a_report_form_moves_through_supplement_to_publicity_and_its_history_is_
         assert_eq!(created.status, 201, "{}", created.body);
         let c = &created.body;
         assert_eq!(c["workflow"], "eia_report_form");
-        assert_eq!(c["workflow_version"], 4);
+        assert_eq!(c["workflow_version"], 5);
         assert_eq!(c["state"], "draft");
         assert_eq!(c["version"], 1);
         assert_eq!(c["organisation"], "ACME");

@@ -28,8 +28,11 @@ fn workflows_check_accepts_the_shipped_folder_and_names_every_problem_otherwise(
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v4")
+        String::from_utf8_lossy(&out.stdout).contains("eia_report_form.toml: eia_report_form v5")
     );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(
+        "ok  classification: edition 2021 in force from 2021-01-01 (55 sections, 173 items,"
+    ));
 
     let bad = tempfile::tempdir().expect("dir");
     std::fs::write(
@@ -54,12 +57,39 @@ roles = ["inspector"]
 "#,
     )
     .expect("write");
+    // A catalogue edition with a gap in its numbering and a bracket left open: each named with
+    // its line.
+    let catalogue =
+        std::fs::read_to_string(shipped.join("classification").join("2021.toml")).expect("edition");
+    let broken =
+        catalogue
+            .replacen("no = 5\n", "no = 6\n", 1)
+            .replacen("手工纸制造；", "手工纸制造（；", 1);
+    let line_of = |needle: &str| {
+        broken
+            .lines()
+            .position(|l| l.starts_with(needle))
+            .map(|i| i + 1)
+            .expect("line")
+    };
+    let gap = line_of("no = 6");
+    let open = line_of("report_form = \"手工纸制造（");
+    std::fs::create_dir_all(bad.path().join("classification")).expect("dir");
+    std::fs::write(bad.path().join("classification").join("2021.toml"), &broken).expect("write");
     let out = greenlane(
         &["workflows", "check", bad.path().to_str().expect("path")],
         here.path(),
     );
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        format!("classification/2021.toml, line {gap}: item 5 is numbered 6"),
+        format!(
+            "classification/2021.toml, line {open}: item 37: `report_form` has unbalanced brackets"
+        ),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
     for expected in [
         "broken.toml: action `finish` (entry 1): unknown role `inspector`",
         "broken.toml: clock `limit` has no expiry action",

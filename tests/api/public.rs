@@ -77,6 +77,8 @@ fn project_with_secrets() -> Value {
     p["place"] = json!("Fuling District, Baitao Street");
     p["features"] = json!([SECRET]);
     p["quantities"] = json!({"pulp_t": 48_000});
+    // Hand-made paper: a report form under item 37.
+    p["classification"] = json!({"edition": "2021", "action": "new", "items": [{"no": 37, "answers": {"37.report.1": false, "37.report_form.1": true}}]});
     p
 }
 
@@ -138,6 +140,9 @@ async fn a_report_form_publishes_its_acceptance_proposal_and_decision_and_nothin
             "2026-03-03 to 2026-03-09",
             "begins on its first day",
             "Public version of the assessment",
+            // The classification under the catalogue, with its deciding condition verbatim.
+            "Item 37: 纸浆制造221*；造纸222*（含废纸造纸）",
+            "Report form, decided by EIA report form (报告表), condition 1: “手工纸制造”",
         ] {
             assert!(page.contains(shown), "`{shown}` missing:\n{page}");
         }

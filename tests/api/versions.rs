@@ -8,7 +8,7 @@ fn copy_workflows(to: &Path, version: u32, title_suffix: &str) {
     let source = std::fs::read_to_string(workflows_dir().join("eia_report_form.toml"))
         .expect("shipped definition");
     let changed = source
-        .replacen("version = 4", &format!("version = {version}"), 1)
+        .replacen("version = 5", &format!("version = {version}"), 1)
         .replacen(
             "zh = \"环境影响报告表审批\"",
             &format!("zh = \"环境影响报告表审批{title_suffix}\""),
@@ -21,6 +21,12 @@ fn copy_workflows(to: &Path, version: u32, title_suffix: &str) {
         to.join("templates").join("notifications.toml"),
     )
     .expect("templates");
+    std::fs::create_dir_all(to.join("classification")).expect("dir");
+    std::fs::copy(
+        workflows_dir().join("classification").join("2021.toml"),
+        to.join("classification").join("2021.toml"),
+    )
+    .expect("catalogue");
 }
 
 #[tokio::test]

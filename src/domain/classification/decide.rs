@@ -441,26 +441,33 @@ mod tests {
         let d = ask(&e, json!({"action": "new", "items": [{"no": 37}]})).expect("decided");
         assert_eq!(d.category, Some(Category::Report));
         let by = d.decided_by.expect("decided by");
-        assert_eq!((by.no, by.tier, by.condition.as_str()), (37, Tier::Report, "37.report.1"));
+        assert_eq!(
+            (by.no, by.tier, by.condition.as_str()),
+            (37, Tier::Report, "37.report.1")
+        );
         assert_eq!(by.text, "全部（手工纸、加工纸制造除外）");
         assert_eq!(d.items[0].conditions[0].why, Met::CatchAll);
         let hand_made = json!({"action": "new", "items": [{"no": 37, "answers": {"37.report.1": false, "37.report_form.1": true}}]});
         assert_eq!(category(&e, hand_made), Some("report_form"));
         // Other converted paper: not covered by this item.
-        let other = json!({"action": "new", "items": [{"no": 37, "answers": {"37.report.1": false}}]});
+        let other =
+            json!({"action": "new", "items": [{"no": 37, "answers": {"37.report.1": false}}]});
         assert_eq!(category(&e, other), None);
     }
 
     #[test]
     fn dyeing_gas_power_and_dangerous_goods_read_as_the_law_prints_them() {
         let e = edition();
-        let dyeing = json!({"action": "new", "items": [{"no": 28, "answers": {"28.report.2": true}}]});
+        let dyeing =
+            json!({"action": "new", "items": [{"no": 28, "answers": {"28.report.2": true}}]});
         assert_eq!(category(&e, dyeing), Some("report"));
         let gas = json!({"action": "new", "items": [{"no": 87, "answers": {"87.report.1": false, "87.report_form.1": true}}]});
         assert_eq!(category(&e, gas), Some("report_form"));
-        let oil = json!({"action": "new", "items": [{"no": 149, "answers": {"149.report.1": 250000}}]});
+        let oil =
+            json!({"action": "new", "items": [{"no": 149, "answers": {"149.report.1": 250000}}]});
         assert_eq!(category(&e, oil), Some("report"));
-        let small = json!({"action": "new", "items": [{"no": 149, "answers": {"149.report.1": 199999}}]});
+        let small =
+            json!({"action": "new", "items": [{"no": 149, "answers": {"149.report.1": 199999}}]});
         assert_eq!(category(&e, small), Some("report_form"));
     }
 
@@ -473,7 +480,10 @@ mod tests {
                 answers["108.report_form.1"] = json!(b);
             }
             answers["108.registration.1"] = json!(n);
-            category(&e, json!({"action": "new", "items": [{"no": 108, "answers": answers}]}))
+            category(
+                &e,
+                json!({"action": "new", "items": [{"no": 108, "answers": answers}]}),
+            )
         };
         assert_eq!(beds(500.0, None), Some("report"));
         assert_eq!(beds(499.0, None), Some("report_form"));
@@ -482,7 +492,8 @@ mod tests {
         assert_eq!(beds(19.0, Some(false)), Some("registration"));
         assert_eq!(beds(20.0, Some(false)), None);
         // 新建、扩建: a rebuild of 600 beds is not caught by the report cell.
-        let rebuild = json!({"action": "rebuild", "items": [{"no": 108, "answers": {"108.report.1": 600}}]});
+        let rebuild =
+            json!({"action": "rebuild", "items": [{"no": 108, "answers": {"108.report.1": 600}}]});
         let d = ask(&e, rebuild).expect("decided");
         assert_eq!(d.items[0].conditions[0].why, Met::OtherAction);
         assert_eq!(d.category, Some(Category::ReportForm));
@@ -504,14 +515,20 @@ mod tests {
     #[test]
     fn actions_decide_conditions_that_only_name_actions() {
         let e = edition();
-        assert_eq!(category(&e, json!({"action": "new", "items": [{"no": 109}]})), Some("report"));
+        assert_eq!(
+            category(&e, json!({"action": "new", "items": [{"no": 109}]})),
+            Some("report")
+        );
         // 109's report form is 其他: a rebuild of a disease-control centre.
         assert_eq!(
             category(&e, json!({"action": "rebuild", "items": [{"no": 109}]})),
             Some("report_form")
         );
         assert_eq!(
-            category(&e, json!({"action": "decommissioning", "items": [{"no": 167}]})),
+            category(
+                &e,
+                json!({"action": "decommissioning", "items": [{"no": 167}]})
+            ),
             Some("report")
         );
     }
@@ -523,24 +540,41 @@ mod tests {
             Err(ClassifyError::Invalid(p)) => p.into_iter().map(|p| (p.field, p.code)).collect(),
             other => panic!("{other:?}"),
         };
-        let p: Vec<_> = codes(json!({"action": "new", "items": [{"no": 37, "answers": {"28.report.1": true}}]}));
-        assert_eq!(p, vec![("items[0].answers.28.report.1".to_string(), ProblemCode::NotThisItemsCondition)]);
-        let p: Vec<_> = codes(json!({"action": "new", "items": [{"no": 37, "answers": {"37.report_form.1": 5}}]}));
+        let p: Vec<_> = codes(
+            json!({"action": "new", "items": [{"no": 37, "answers": {"28.report.1": true}}]}),
+        );
+        assert_eq!(
+            p,
+            vec![(
+                "items[0].answers.28.report.1".to_string(),
+                ProblemCode::NotThisItemsCondition
+            )]
+        );
+        let p: Vec<_> = codes(
+            json!({"action": "new", "items": [{"no": 37, "answers": {"37.report_form.1": 5}}]}),
+        );
         assert_eq!(p[0].1, ProblemCode::NoQuantityHere);
-        let p: Vec<_> = codes(json!({"action": "new", "items": [{"no": 108, "answers": {"108.report.1": -1}}]}));
+        let p: Vec<_> = codes(
+            json!({"action": "new", "items": [{"no": 108, "answers": {"108.report.1": -1}}]}),
+        );
         assert_eq!(p[0].1, ProblemCode::NegativeQuantity);
         let p: Vec<_> = codes(json!({"action": "new", "items": []}));
         assert_eq!(p[0].1, ProblemCode::NoItems);
         let p: Vec<_> = codes(json!({"action": "sideways", "items": [{"no": 1}]}));
         assert_eq!(p[0].1, ProblemCode::UnknownAction);
-        let p: Vec<_> = codes(json!({"action": "new", "items": [{"no": 109, "answers": {"109.report.1": true}}]}));
+        let p: Vec<_> = codes(
+            json!({"action": "new", "items": [{"no": 109, "answers": {"109.report.1": true}}]}),
+        );
         assert_eq!(p[0].1, ProblemCode::DecidedByAction);
         assert_eq!(
             ask(&e, json!({"action": "new", "items": [{"no": 174}]})),
             Err(ClassifyError::UnknownItem(174))
         );
         assert_eq!(
-            ask(&e, json!({"edition": "2017", "action": "new", "items": [{"no": 1}]})),
+            ask(
+                &e,
+                json!({"edition": "2017", "action": "new", "items": [{"no": 1}]})
+            ),
             Err(ClassifyError::UnknownEdition("2017".into()))
         );
     }
@@ -550,32 +584,36 @@ mod tests {
         let e = edition();
         // (condition, at the bound, just below, just above) -> met?
         let cases: &[(&str, f64, bool, bool, bool)] = &[
-            ("3.report.1", 5000.0, true, false, true),       // 头
-            ("4.report.1", 1000.0, true, false, true),       // 亩
-            ("4.report_form.1", 300.0, true, false, true),   // 亩, a range's lower end
-            ("4.report_form.1", 1000.0, false, true, false), // and its upper end
-            ("8.report.2", 1e8, true, false, true),          // 亿立方米
-            ("17.report.1", 1000.0, true, false, true),      // 吨
-            ("25.report_form.1", 0.0, true, true, true),     // a catch-all has no bound
-            ("34.report.1", 200_000.0, true, false, true),   // 万立方米
+            ("3.report.1", 5000.0, true, false, true),            // 头
+            ("4.report.1", 1000.0, true, false, true),            // 亩
+            ("4.report_form.1", 300.0, true, false, true),        // 亩, a range's lower end
+            ("4.report_form.1", 1000.0, false, true, false),      // and its upper end
+            ("8.report.2", 1e8, true, false, true),               // 亿立方米
+            ("17.report.1", 1000.0, true, false, true),           // 吨
+            ("25.report_form.1", 0.0, true, true, true),          // a catch-all has no bound
+            ("34.report.1", 200_000.0, true, false, true),        // 万立方米
             ("59.report_form.2", 1_500_000.0, true, false, true), // 万件
-            ("88.report.1", 1000.0, true, false, true),      // 千瓦
-            ("90.report.1", 50_000.0, true, false, true),    // 万千瓦
-            ("91.report.1", 65.0, false, false, true),       // 吨/小时, strict (paired)
-            ("91.report_form.1", 65.0, true, true, false),   // 及以下
-            ("105.report_form.1", 150.0, true, false, true), // 吨 per day
-            ("108.report.1", 500.0, true, false, true),      // 张
-            ("108.registration.1", 20.0, false, true, false), // 以下, 不含
-            ("110.report_form.1", 0.0, true, true, true),    // a question: answered yes
-            ("121.report_form.1", 5000.0, true, false, true), // 平方米
-            ("130.report.1", 30.0, false, false, true),      // 公里（不含）以上
-            ("139.report.1", 1000.0, true, false, true),     // 吨级
-            ("146.registration.1", 0.0, true, true, true),   // 其他
-            ("151.report.1", 20.0, true, false, true),       // 兆瓦
-            ("161.report.1", 500.0, true, false, true),      // 千伏
+            ("88.report.1", 1000.0, true, false, true),           // 千瓦
+            ("90.report.1", 50_000.0, true, false, true),         // 万千瓦
+            ("91.report.1", 65.0, false, false, true),            // 吨/小时, strict (paired)
+            ("91.report_form.1", 65.0, true, true, false),        // 及以下
+            ("105.report_form.1", 150.0, true, false, true),      // 吨 per day
+            ("108.report.1", 500.0, true, false, true),           // 张
+            ("108.registration.1", 20.0, false, true, false),     // 以下, 不含
+            ("110.report_form.1", 0.0, true, true, true),         // a question: answered yes
+            ("121.report_form.1", 5000.0, true, false, true),     // 平方米
+            ("130.report.1", 30.0, false, false, true),           // 公里（不含）以上
+            ("139.report.1", 1000.0, true, false, true),          // 吨级
+            ("146.registration.1", 0.0, true, true, true),        // 其他
+            ("151.report.1", 20.0, true, false, true),            // 兆瓦
+            ("161.report.1", 500.0, true, false, true),           // 千伏
         ];
         for &(id, bound, at, below, above) in cases {
-            let no: u32 = id.split('.').next().and_then(|n| n.parse().ok()).expect("no");
+            let no: u32 = id
+                .split('.')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("no");
             let item = e.item(no).expect("item");
             let c = item.condition(id).expect(id);
             let met = |size: f64| -> bool {
@@ -583,9 +621,17 @@ mod tests {
                     ConditionKind::Threshold { .. } => json!(size),
                     _ => json!(true),
                 };
-                let d = ask(&e, json!({"action": "new", "items": [{"no": no, "answers": {id: answer}}]}))
-                    .expect(id);
-                d.items[0].conditions.iter().find(|x| x.id == id).expect(id).met
+                let d = ask(
+                    &e,
+                    json!({"action": "new", "items": [{"no": no, "answers": {id: answer}}]}),
+                )
+                .expect(id);
+                d.items[0]
+                    .conditions
+                    .iter()
+                    .find(|x| x.id == id)
+                    .expect(id)
+                    .met
             };
             let step = if bound >= 1000.0 { 1.0 } else { 0.1 };
             assert_eq!(met(bound), at, "{id} at {bound}");

@@ -459,15 +459,21 @@ impl Edition {
 }
 
 fn chinese_number(n: usize) -> &'static str {
-    ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
-        .get(n)
-        .copied()
-        .unwrap_or("")
+    [
+        "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
+    ]
+    .get(n)
+    .copied()
+    .unwrap_or("")
 }
+
+/// A cell as read: its text, each condition with whether a plain `以上` waits for pairing, and
+/// its note.
+type ReadCell = (String, Vec<(Condition, bool)>, Option<String>);
 
 /// Where a cell's `X以上` is paired with `X及以下` in the next cell of the same item (item 91),
 /// `X以上` is strictly more than X.
-fn pair_bounds(cells: &mut [(String, Vec<(Condition, bool)>, Option<String>)]) {
+fn pair_bounds(cells: &mut [ReadCell]) {
     for t in 0..cells.len().saturating_sub(1) {
         let next: Vec<(f64, String)> = cells[t + 1]
             .1
@@ -550,10 +556,19 @@ mod tests {
         let e = shipped();
         assert_eq!(e.items.len(), 173);
         assert_eq!(e.sections().len(), 55);
-        assert_eq!(e.in_force_from, NaiveDate::from_ymd_opt(2021, 1, 1).expect("date"));
+        assert_eq!(
+            e.in_force_from,
+            NaiveDate::from_ymd_opt(2021, 1, 1).expect("date")
+        );
         assert_eq!(e.articles.iter().filter(|a| a.starts_with('第')).count(), 7);
         assert_eq!(e.notes.len(), 6);
-        assert_eq!(e.items.iter().filter(|i| i.sensitive_areas.is_some()).count(), 51);
+        assert_eq!(
+            e.items
+                .iter()
+                .filter(|i| i.sensitive_areas.is_some())
+                .count(),
+            51
+        );
         assert_eq!(
             e.items
                 .iter()
@@ -612,10 +627,20 @@ mod tests {
             assert_eq!(bare(row[1]), bare(&item.section), "item {}", item.no);
             assert_eq!(bare(row[2]), bare(&item.name), "item {}", item.no);
             for (k, tier) in Tier::ALL.into_iter().enumerate() {
-                assert_eq!(cell(row[3 + k]), bare(&item.cell(tier).text), "item {} {tier:?}", item.no);
+                assert_eq!(
+                    cell(row[3 + k]),
+                    bare(&item.cell(tier).text),
+                    "item {} {tier:?}",
+                    item.no
+                );
                 // The conditions and the note together are the cell again.
                 let c = item.cell(tier);
-                let mut again = c.conditions.iter().map(|c| c.text.clone()).collect::<Vec<_>>().join("；");
+                let mut again = c
+                    .conditions
+                    .iter()
+                    .map(|c| c.text.clone())
+                    .collect::<Vec<_>>()
+                    .join("；");
                 if c.conditions.is_empty() {
                     again = "/".into();
                 }
@@ -624,12 +649,19 @@ mod tests {
                 }
                 assert_eq!(cell(row[3 + k]), bare(&again), "item {} {tier:?}", item.no);
             }
-            let sensitive = item.sensitive_areas.as_ref().map(|s| bare(&s.text)).unwrap_or_default();
+            let sensitive = item
+                .sensitive_areas
+                .as_ref()
+                .map(|s| bare(&s.text))
+                .unwrap_or_default();
             assert_eq!(bare(row[6]), sensitive, "item {}", item.no);
             assert_eq!(Some(row[7].parse::<u32>().expect("page")), item.page);
         }
         let articles: Vec<String> = block("[正文]").into_iter().map(bare).collect();
-        assert_eq!(articles, e.articles.iter().map(|a| bare(a)).collect::<Vec<_>>());
+        assert_eq!(
+            articles,
+            e.articles.iter().map(|a| bare(a)).collect::<Vec<_>>()
+        );
         let notes: Vec<String> = block("[说明]").into_iter().map(bare).collect();
         assert_eq!(notes, e.notes.iter().map(|a| bare(a)).collect::<Vec<_>>());
     }
@@ -638,7 +670,11 @@ mod tests {
     fn items_are_found_by_code_with_or_without_its_letter_and_by_words() {
         let e = shipped();
         let nos = |q: &str, code: &str| -> Vec<u32> {
-            e.search(q, code).expect("a code").iter().map(|i| i.no).collect()
+            e.search(q, code)
+                .expect("a code")
+                .iter()
+                .map(|i| i.no)
+                .collect()
         };
         assert_eq!(nos("", "C2221"), vec![37]);
         assert_eq!(nos("", "2221"), vec![37]);
@@ -676,8 +712,9 @@ mod tests {
         let gap = SHIPPED.replacen("no = 2\n", "no = 3\n", 1);
         let errors = Edition::parse("x.toml", &gap).expect_err("a gap");
         assert!(
-            errors.iter().any(|e| e.contains("item 2 is numbered 3")
-                && e.starts_with("x.toml, line ")),
+            errors
+                .iter()
+                .any(|e| e.contains("item 2 is numbered 3") && e.starts_with("x.toml, line ")),
             "{errors:?}"
         );
         let line = SHIPPED
@@ -695,7 +732,10 @@ mod tests {
         );
         let bracket = SHIPPED.replacen("手工纸制造；", "手工纸制造（；", 1);
         let errors = Edition::parse("x.toml", &bracket).expect_err("bracket");
-        assert!(errors.iter().any(|e| e.contains("unbalanced")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("unbalanced")),
+            "{errors:?}"
+        );
         let code = SHIPPED.replacen("codes = [\"221*\", \"222*\"]", "codes = [\"229*\"]", 1);
         let errors = Edition::parse("x.toml", &code).expect_err("code");
         assert!(errors.iter().any(|e| e.contains("`229*`")), "{errors:?}");

@@ -15,9 +15,8 @@ mod edition;
 pub mod parse;
 
 pub use decide::{
-    DecidedBy, Problem, ProblemCode,
-    decide, Answer, ClassifyError, ConditionOutcome, Decided, ItemOutcome, Met, Request,
-    RequestItem,
+    decide, Answer, ClassifyError, ConditionOutcome, Decided, DecidedBy, ItemOutcome, Met, Problem,
+    ProblemCode, Request, RequestItem,
 };
 pub use edition::{AreaType, Catalogues, Edition, Item, ItemCode, SensitiveAreas};
 pub use parse::{Bound, Condition, ConditionKind, ProjectAction, Threshold};

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::Tier;
 
 /// What a project does (the catalogue names these words: 新建, 扩建 / 增建, 改建, 迁建, 退役).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectAction {
     New,
@@ -612,7 +614,9 @@ mod tests {
     #[test]
     fn kinds_follow_the_words() {
         let k = |t: &str| read(t).kind;
-        assert!(matches!(k("全部（手工纸、加工纸制造除外）"), ConditionKind::CatchAll { scope: Some(s) } if s == "（手工纸、加工纸制造除外）"));
+        assert!(
+            matches!(k("全部（手工纸、加工纸制造除外）"), ConditionKind::CatchAll { scope: Some(s) } if s == "（手工纸、加工纸制造除外）")
+        );
         assert!(matches!(k("其他"), ConditionKind::CatchAll { scope: None }));
         // 其他 followed by more words names a kind of project: a question.
         assert_eq!(k("其他屠宰"), ConditionKind::Question);
@@ -632,9 +636,11 @@ mod tests {
         assert_eq!(k("手工纸制造"), ConditionKind::Question);
         assert!(!read("不涉及环境敏感区的三级、四级公路").sensitive_area);
         // Actions inside brackets are not the condition's.
-        assert!(read("全部（含新建或扩建的独立尾矿库；不含单独的矿石破碎、集运）")
-            .actions
-            .is_empty());
+        assert!(
+            read("全部（含新建或扩建的独立尾矿库；不含单独的矿石破碎、集运）")
+                .actions
+                .is_empty()
+        );
         assert_eq!(
             read("以上项目的改、扩建（不含在已许可场所增加）").actions,
             vec![ProjectAction::Expansion, ProjectAction::Rebuild]
@@ -644,7 +650,10 @@ mod tests {
     #[test]
     fn thresholds_read_units_ten_thousands_and_bounds() {
         let t = threshold("年出栏生猪5000头（其他畜禽种类折合猪的养殖量）及以上的规模化畜禽养殖");
-        assert_eq!((t.unit.as_str(), t.at_least, t.below), ("头", at_least(5000.0), None));
+        assert_eq!(
+            (t.unit.as_str(), t.at_least, t.below),
+            ("头", at_least(5000.0), None)
+        );
         let t = threshold("新建、扩建日处理10万吨及以上城乡污水处理的");
         assert_eq!(t.at_least, at_least(100_000.0));
         let t = threshold("年生产能力1亿立方米及以上的煤层气开采");
@@ -676,7 +685,10 @@ mod tests {
         );
         // Ranges, in either order.
         let t = threshold("用海面积1000亩以下300亩及以上的网箱养殖");
-        assert_eq!((t.at_least, t.below.map(|b| b.value)), (at_least(300.0), Some(1000.0)));
+        assert_eq!(
+            (t.at_least, t.below.map(|b| b.value)),
+            (at_least(300.0), Some(1000.0))
+        );
         let t = threshold("涉及环境敏感区的容积5万立方米及以上500万立方米以下的人工湖、人工湿地");
         assert_eq!(
             (t.at_least, t.below.map(|b| b.value)),

@@ -254,6 +254,7 @@ pub(crate) fn data_values(lang: Lang, name: &str, v: &Value) -> Vec<String> {
             vec![forms::option_label(lang, name, &raw)]
         }
         ("quantities", Value::Object(m)) => m.iter().map(|(k, n)| format!("{k} = {n}")).collect(),
+        ("classification", Value::Object(_)) => super::classification::recorded_lines(lang, v),
         ("checklist", Value::Array(items)) => items
             .iter()
             .map(|i| {

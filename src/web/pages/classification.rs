@@ -11,8 +11,8 @@ use askama::Template;
 
 use crate::app::{classify, App};
 use crate::domain::classification::{
-    workflow_for, Answer, ClassifyError, ConditionKind, Decided, Edition, Item, Met,
-    ProjectAction, Request, RequestItem, Tier,
+    workflow_for, Answer, ClassifyError, ConditionKind, Decided, Edition, Item, Met, ProjectAction,
+    Request, RequestItem, Tier,
 };
 use crate::web::forms::{self, Errors};
 use crate::web::i18n::{self, Lang};
@@ -40,15 +40,33 @@ pub fn field_of(id: &str) -> String {
 
 fn id_of(field: &str) -> Option<String> {
     let rest = field.strip_prefix("a-")?;
-    let mut parts = rest.splitn(2, '-');
-    let no = parts.next()?;
-    let rest = parts.next()?;
+    let (no, rest) = rest.split_once('-')?;
     let (tier, k) = rest.rsplit_once('-')?;
     Some(format!("{no}.{tier}.{k}"))
 }
 
 pub fn tier_label(lang: Lang, tier: Tier) -> String {
-    i18n::t(lang, &format!("cls-tier-{}", tier.as_str().replace('_', "-")))
+    i18n::t(
+        lang,
+        &format!("cls-tier-{}", tier.as_str().replace('_', "-")),
+    )
+}
+
+/// A condition id in words: `37.report_form.2` is "report form, condition 2" (报告表第2项条件).
+pub fn condition_label(lang: Lang, id: &str) -> String {
+    let mut parts = id.split('.');
+    let (_, tier, k) = (parts.next(), parts.next(), parts.next());
+    match (
+        tier.and_then(Tier::parse),
+        k.and_then(|k| k.parse::<i64>().ok()),
+    ) {
+        (Some(t), Some(k)) => i18n::t_args(
+            lang,
+            "cls-condition-label",
+            &[("tier", tier_label(lang, t).into()), ("k", k.into())],
+        ),
+        _ => id.to_string(),
+    }
 }
 
 pub fn action_label(lang: Lang, action: ProjectAction) -> String {
@@ -165,6 +183,8 @@ pub fn request(lang: Lang, asked: &Asked, errors: &mut Errors) -> Option<Request
 /// One condition as a question on the page.
 pub struct QuestionView {
     pub id: String,
+    /// "报告表第1项条件": the condition named in words.
+    pub label: String,
     pub field: String,
     pub anchor: String,
     pub text: String,
@@ -279,6 +299,7 @@ pub fn item_view(
                     };
                     let o = outcome.and_then(|o| o.conditions.iter().find(|x| x.id == c.id));
                     QuestionView {
+                        label: condition_label(lang, &c.id),
                         id: c.id.clone(),
                         anchor: forms::anchor(&field),
                         error: errors.get(&field).map(str::to_string),
@@ -324,8 +345,10 @@ pub fn item_view(
                 .filter_map(|t| edition.area_type(t))
                 .map(|a| match lang {
                     Lang::Zh => a.name.clone(),
-                    Lang::En => i18n::lookup(lang, &format!("area-{}", a.id.replace('_', "-")), None)
-                        .unwrap_or_else(|| a.name.clone()),
+                    Lang::En => {
+                        i18n::lookup(lang, &format!("area-{}", a.id.replace('_', "-")), None)
+                            .unwrap_or_else(|| a.name.clone())
+                    }
                 })
                 .collect()
         })
@@ -369,6 +392,8 @@ pub struct ResultView {
     pub item: String,
     pub tier: String,
     pub condition: String,
+    /// The deciding condition named in words.
+    pub condition_label: String,
     pub text: String,
     pub edition_title: String,
     pub source: String,
@@ -402,10 +427,22 @@ pub fn result_view(
             .unwrap_or_default(),
         item: by
             .and_then(|b| edition.item(b.no))
-            .map(|i| i18n::t_args(lang, "cls-item-heading", &[("no", (i.no as i64).into()), ("name", i.name.clone().into())]))
+            .map(|i| {
+                i18n::t_args(
+                    lang,
+                    "cls-item-heading",
+                    &[
+                        ("no", (i.no as i64).into()),
+                        ("name", i.name.clone().into()),
+                    ],
+                )
+            })
             .unwrap_or_default(),
         tier: by.map(|b| tier_label(lang, b.tier)).unwrap_or_default(),
         condition: by.map(|b| b.condition.clone()).unwrap_or_default(),
+        condition_label: by
+            .map(|b| condition_label(lang, &b.condition))
+            .unwrap_or_default(),
         text: by.map(|b| b.text.clone()).unwrap_or_default(),
         edition_title: edition.title.clone(),
         source: edition.source.clone(),
@@ -604,6 +641,85 @@ pub async fn public_item(
             .collect(),
     };
     render(&page)
+}
+
+/// A case's recorded classification in the reader's words: the edition and action, the items,
+/// the category with its deciding condition (verbatim), and every answer given.
+pub fn recorded_lines(lang: Lang, v: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut lines = Vec::new();
+    let edition = v["edition"].as_str().unwrap_or_default();
+    let action = v["action"]
+        .as_str()
+        .and_then(ProjectAction::parse)
+        .map(|a| action_label(lang, a))
+        .unwrap_or_default();
+    lines.push(i18n::t_args(
+        lang,
+        "cls-recorded-edition",
+        &[
+            ("edition", edition.to_string().into()),
+            ("action", action.into()),
+        ],
+    ));
+    for item in v["items"].as_array().into_iter().flatten() {
+        lines.push(i18n::t_args(
+            lang,
+            "cls-item-heading",
+            &[
+                ("no", item["no"].as_i64().unwrap_or_default().into()),
+                (
+                    "name",
+                    item["name"].as_str().unwrap_or_default().to_string().into(),
+                ),
+            ],
+        ));
+    }
+    match v["category"].as_str() {
+        Some(c) => {
+            let by = &v["decided_by"];
+            lines.push(i18n::t_args(
+                lang,
+                "cls-recorded-category",
+                &[
+                    ("category", forms::option_label(lang, "category", c).into()),
+                    (
+                        "condition",
+                        condition_label(lang, by["condition"].as_str().unwrap_or_default()).into(),
+                    ),
+                    (
+                        "text",
+                        by["text"].as_str().unwrap_or_default().to_string().into(),
+                    ),
+                ],
+            ));
+        }
+        None => lines.push(i18n::t(lang, "cls-not-covered")),
+    }
+    for a in v["answered"].as_array().into_iter().flatten() {
+        let answer = match &a["answer"] {
+            Value::Bool(true) => i18n::t(lang, "cls-answer-yes"),
+            Value::Bool(false) => i18n::t(lang, "cls-answer-no"),
+            Value::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        lines.push(i18n::t_args(
+            lang,
+            "cls-recorded-answer",
+            &[
+                (
+                    "condition",
+                    condition_label(lang, a["id"].as_str().unwrap_or_default()).into(),
+                ),
+                (
+                    "text",
+                    a["text"].as_str().unwrap_or_default().to_string().into(),
+                ),
+                ("answer", answer.into()),
+            ],
+        ));
+    }
+    lines
 }
 
 pub fn action_choices(lang: Lang) -> Vec<(&'static str, String)> {

@@ -333,7 +333,11 @@ pub async fn submit(
     // Blank optional fields are left out of a new case.
     let mut data: Map<String, Value> = data.into_iter().filter(|(_, v)| !v.is_null()).collect();
     // The classification from the first step rides along as JSON; the use case decides it again.
-    let classification = form.get("classification").unwrap_or_default().trim().to_string();
+    let classification = form
+        .get("classification")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&classification) {
         data.insert("classification".into(), v);
     }

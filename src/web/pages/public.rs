@@ -311,9 +311,10 @@ fn notice_page(
     if let Some(fields) = content["fields"].as_object() {
         // The project's name first, then as a reader looks for them; the place and the
         // coordinates together below.
-        const ORDER: [&str; 5] = [
+        const ORDER: [&str; 6] = [
             "project_name",
             "category",
+            "classification",
             "project_type",
             "industry_code",
             "investment_fen",
