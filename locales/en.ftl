@@ -1078,3 +1078,4 @@ cls-recorded-answer = { $condition } “{ $text }”: { $answer }
 data-classification = Classification
 cls-answer-yes = yes
 cls-answer-no = no
+cls-chosen = chosen, below

@@ -1052,3 +1052,4 @@ cls-recorded-answer = { $condition }“{ $text }”：{ $answer }
 data-classification = 环评分类
 cls-answer-yes = 是
 cls-answer-no = 否
+cls-chosen = 已选择，见下方

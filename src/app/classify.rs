@@ -19,15 +19,7 @@ use crate::engine::{DataSchema, Definition};
 /// Reads every edition in `dir` (`workflows/classification/*.toml`), each checked; every
 /// problem of every file is named.
 pub fn load_editions(dir: &Path) -> Result<Catalogues, Vec<String>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => return Err(vec![format!("{}: {e}", dir.display())]),
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
+    let paths = super::workflows::toml_files(dir)?;
     let mut editions = Vec::new();
     let mut errors = Vec::new();
     for path in paths {

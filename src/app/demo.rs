@@ -213,12 +213,16 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
     directory::grant(app, &ann, "GREENAG", None, None).await?;
 
     // A draft, a submission awaiting its acceptance check, an accepted case in publicity.
-    let paper = project(
-        "Fuling paper mill expansion",
+    // Every EIA case carries its classification under the catalogue, which decides its
+    // workflow: coated paper (加工纸 with a coating process) is a report form under item 37.
+    let mut paper = project(
+        "Fuling coated paper line expansion",
         "91350100M000100Y43",
         "report_form",
         "C2221",
     );
+    paper["classification"] = json!({"edition": "2021", "action": "expansion", "items": [
+        {"no": 37, "answers": {"37.report.1": false, "37.report_form.2": true}}]});
     cases::create_case(app, &ann, "eia_report_form", paper.clone(), None, None).await?;
     let submitted =
         cases::create_case(app, &ann, "eia_report_form", paper.clone(), None, None).await?;
@@ -227,27 +231,35 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
         app,
         &li,
         "eia_report_form",
-        project(
-            "Changshou boiler replacement",
-            "91110000802100433B",
-            "report_form",
-            "C2614",
-        ),
+        {
+            // A 10 t/h gas boiler: a report form under item 91 (天然气锅炉 1吨/小时以上).
+            let mut boiler = project(
+                "Changshou boiler replacement",
+                "91110000802100433B",
+                "report_form",
+                "C2614",
+            );
+            boiler["classification"] = json!({"edition": "2021", "action": "rebuild", "items": [
+                {"no": 91, "answers": {"91.report_form.2": 10}}]});
+            boiler
+        },
         None,
         None,
     )
     .await?;
     act(app, &li, accepted.id, "submit", json!({})).await?;
     act(app, &rui, accepted.id, "accept", json!({})).await?;
-    // A filed registration, and a pre-consultation question.
-    let mut warehouse = project(
-        "Wanzhou warehouse",
+    // A filed registration (a desulphurisation works: item 100, registration for all), and a
+    // pre-consultation question.
+    let mut scrubber = project(
+        "Wanzhou flue-gas desulphurisation retrofit",
         "91350100M000100Y43",
         "registration",
-        "G5910",
+        "N7722",
     );
-    warehouse["project_name"] = json!("Wanzhou warehouse");
-    let reg = cases::create_case(app, &ann, "eia_registration", warehouse, None, None).await?;
+    scrubber["classification"] =
+        json!({"edition": "2021", "action": "rebuild", "items": [{"no": 100}]});
+    let reg = cases::create_case(app, &ann, "eia_registration", scrubber, None, None).await?;
     act(app, &ann, reg.id, "file", json!({})).await?;
     let question = json!({
         "project_name": "Fuling paper mill phase 3",

@@ -25,9 +25,8 @@ pub fn content_hash(source: &str) -> String {
     hex::encode(Sha256::digest(source.as_bytes()))
 }
 
-/// Reads and validates every `*.toml` directly in `dir`. Returns every problem found, each
-/// naming its file, or the definitions.
-pub fn load_dir(dir: &Path) -> Result<Vec<Loaded>, Vec<String>> {
+/// The `*.toml` files directly in `dir`, sorted by name.
+pub fn toml_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, Vec<String>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => return Err(vec![format!("{}: {e}", dir.display())]),
@@ -37,6 +36,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Loaded>, Vec<String>> {
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
+    Ok(paths)
+}
+
+/// Reads and validates every `*.toml` directly in `dir`. Returns every problem found, each
+/// naming its file, or the definitions.
+pub fn load_dir(dir: &Path) -> Result<Vec<Loaded>, Vec<String>> {
+    let paths = toml_files(dir)?;
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for path in paths {

@@ -37,7 +37,10 @@ pub struct StartPage {
     pub edition_title: String,
     pub q: String,
     pub code: String,
-    pub found: Option<Vec<(u32, String, String)>>,
+    /// What the search found, each marked when it is chosen already.
+    pub found: Option<Vec<(u32, String, String, bool)>>,
+    /// Whether something found may still be chosen.
+    pub choosable: bool,
     pub sections: Vec<SectionView>,
     /// The items chosen, with their questions.
     pub chosen: Vec<ItemView>,
@@ -110,7 +113,7 @@ pub async fn start(
     };
     let found = cls::found(lang, &edition, &asked.q, &asked.code, &mut errors).map(|list| {
         list.into_iter()
-            .filter(|(no, _, _)| !asked.items.contains(no))
+            .map(|(no, name, section)| (no, name, section, asked.items.contains(&no)))
             .collect()
     });
     let chosen = asked
@@ -143,6 +146,9 @@ pub async fn start(
             serde_urlencoded::to_string(carried).unwrap_or_default()
         })
         .unwrap_or_default();
+    let choosable = found
+        .as_ref()
+        .is_some_and(|l: &Vec<(u32, String, String, bool)>| l.iter().any(|x| !x.3));
     let mut sections = cls::sections(&edition);
     for s in &mut sections {
         s.items.retain(|(no, _)| !asked.items.contains(no));
@@ -154,6 +160,7 @@ pub async fn start(
         q: asked.q.clone(),
         code: asked.code.clone(),
         found,
+        choosable,
         sections,
         chosen,
         action: asked.action.as_str().to_string(),
