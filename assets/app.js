@@ -42,10 +42,18 @@
       var amountInput = input.hasAttribute("data-total-amount")
         ? document.getElementById(input.getAttribute("data-total-amount")) : input;
       var fixed = input.getAttribute("data-total-price");
+      var typedInYuan = input.hasAttribute("data-total-yuan");
       function sync() {
         var whole = function (v) { var n = Number((v || "").replace(/[, ]/g, "")); return Number.isInteger(n) && n > 0 ? n : 0; };
+        // A price typed in yuan, with at most two decimals, as fen.
+        var fen = function (v) {
+          var t = (v || "").replace(/[,\s\u00a5\uffe5]/g, "");
+          if (!/^\d+(\.\d{1,2})?$/.test(t)) { return 0; }
+          var parts = t.split(".");
+          return Number(parts[0]) * 100 + Number(((parts[1] || "") + "00").slice(0, 2));
+        };
         var amount = whole(amountInput.value);
-        var price = fixed !== null ? whole(fixed) : whole(input.value);
+        var price = fixed !== null ? whole(fixed) : (typedInYuan ? fen(input.value) : whole(input.value));
         out.textContent = amount && price ? "= " + yuan(amount * price) : "";
       }
       input.addEventListener("input", sync);

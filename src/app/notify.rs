@@ -327,7 +327,16 @@ fn variables<'a>(app: &App, about: &About<'_>, lang: Lang) -> HashMap<&'a str, S
             "details",
             about
                 .payload
-                .map(|p| crate::domain::notice::details(p, |field| def.field_title(field, lang)))
+                .map(|p| {
+                    crate::domain::notice::details(
+                        p,
+                        |field| {
+                            def.field_title(field, lang)
+                                .or_else(|| app.templates.field_title(field, lang))
+                        },
+                        |code| app.templates.value_words(code, lang),
+                    )
+                })
                 .unwrap_or_default(),
         ),
         ("deadline", deadline),

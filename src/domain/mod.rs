@@ -9,6 +9,7 @@ pub mod directory;
 pub mod figures;
 pub mod ledger;
 pub mod licence;
+pub mod money;
 pub mod notice;
 pub mod project;
 pub mod role;

@@ -13,14 +13,26 @@ pub const PLACEHOLDERS: [&str; 12] = [
 
 /// The payload of an action as lines a person can read: `- Missing items: site plan; noise survey`.
 /// `label` names a field in the reader's language (the field's name with spaces if it has no title).
-pub fn details(payload: &serde_json::Value, label: impl Fn(&str) -> Option<String>) -> String {
+pub fn details(
+    payload: &serde_json::Value,
+    label: impl Fn(&str) -> Option<String>,
+    words: impl Fn(&str) -> Option<String>,
+) -> String {
     let Some(map) = payload.as_object() else {
         return String::new();
     };
     let mut lines = Vec::new();
     for (key, value) in map {
+        // An id means nothing to a reader; the message links to the case.
+        if value
+            .as_str()
+            .is_some_and(|s| uuid::Uuid::parse_str(s).is_ok())
+        {
+            continue;
+        }
         let label = label(key).unwrap_or_else(|| key.replace('_', " "));
         let text = match value {
+            serde_json::Value::String(s) if words(s).is_some() => words(s).unwrap_or_default(),
             serde_json::Value::Array(items) => items
                 .iter()
                 .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
@@ -28,6 +40,11 @@ pub fn details(payload: &serde_json::Value, label: impl Fn(&str) -> Option<Strin
                 .join("; "),
             serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Object(_) => continue,
+            // Money is read in yuan.
+            serde_json::Value::Number(n) if super::money::is_fen_field(key) => match n.as_i64() {
+                Some(fen) => super::money::yuan(fen),
+                None => n.to_string(),
+            },
             other => other.to_string(),
         };
         lines.push(format!("- {label}: {text}"));
@@ -49,9 +66,40 @@ struct RawKind {
     zh: RawText,
 }
 
+/// A word in both languages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Words {
+    en: String,
+    zh: String,
+}
+
+impl Words {
+    fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Zh => &self.zh,
+        }
+    }
+}
+
+/// The file: one table per kind, and the words of the facts a message lists (`[fields.KEY]`:
+/// a payload field's title; `[values.CODE]`: a coded value's words).
+#[derive(Debug, Clone, Deserialize)]
+struct RawFile {
+    #[serde(default)]
+    fields: BTreeMap<String, Words>,
+    #[serde(default)]
+    values: BTreeMap<String, Words>,
+    #[serde(flatten)]
+    kinds: BTreeMap<String, RawKind>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Templates {
     kinds: BTreeMap<String, RawKind>,
+    fields: BTreeMap<String, Words>,
+    values: BTreeMap<String, Words>,
 }
 
 /// A rendered message.
@@ -81,8 +129,13 @@ fn placeholders(s: &str) -> Vec<&str> {
 impl Templates {
     /// Parses the templates file; every kind needs both languages and only known placeholders.
     pub fn parse(file: &str, source: &str) -> Result<Templates, Vec<String>> {
-        let kinds: BTreeMap<String, RawKind> = toml::from_str(source)
+        let raw: RawFile = toml::from_str(source)
             .map_err(|e| vec![format!("{file}: {}", e.to_string().trim_end())])?;
+        let RawFile {
+            fields,
+            values,
+            kinds,
+        } = raw;
         let mut errors = Vec::new();
         for (kind, k) in &kinds {
             for (lang, t) in [("en", &k.en), ("zh", &k.zh)] {
@@ -102,11 +155,30 @@ impl Templates {
                 }
             }
         }
+        for (key, w) in fields.iter().chain(values.iter()) {
+            if w.en.trim().is_empty() || w.zh.trim().is_empty() {
+                errors.push(format!("{file}: `{key}` needs its words in en and zh"));
+            }
+        }
         if errors.is_empty() {
-            Ok(Templates { kinds })
+            Ok(Templates {
+                kinds,
+                fields,
+                values,
+            })
         } else {
             Err(errors)
         }
+    }
+
+    /// The title of a fact a message lists (`price_fen`: "Price per kg").
+    pub fn field_title(&self, key: &str, lang: Lang) -> Option<String> {
+        self.fields.get(key).map(|w| w.get(lang).to_string())
+    }
+
+    /// The words of a coded value (`defaulted`), if the file has them.
+    pub fn value_words(&self, code: &str, lang: Lang) -> Option<String> {
+        self.values.get(code).map(|w| w.get(lang).to_string())
     }
 
     pub fn has(&self, kind: &str) -> bool {
@@ -178,6 +250,37 @@ mod tests {
     use super::*;
 
     const SHIPPED: &str = include_str!("../../workflows/templates/notifications.toml");
+
+    #[test]
+    fn an_awards_details_read_in_yuan_with_titles_and_without_ids() {
+        let t = Templates::parse("n.toml", SHIPPED).expect("shipped");
+        let award = serde_json::json!({
+            "award": "0192f0c4-1b7e-7a3e-9a55-5d1f8f1d2a10",
+            "amount_kg": 1200,
+            "price_fen": 35,
+            "value_fen": 42000,
+            "status": "defaulted"
+        });
+        let zh = details(
+            &award,
+            |k| t.field_title(k, Lang::Zh),
+            |v| t.value_words(v, Lang::Zh),
+        );
+        assert_eq!(
+            zh,
+            "- 数量（千克）: 1200\n- 每千克价格: ¥0.35\n- 状态: 已违约：成交份额顺延给其后的竞买人\n- 金额: ¥420.00"
+        );
+        let en = details(
+            &award,
+            |k| t.field_title(k, Lang::En),
+            |v| t.value_words(v, Lang::En),
+        );
+        assert!(
+            en.contains("- Price per kg: ¥0.35") && en.contains("- Value: ¥420.00"),
+            "{en}"
+        );
+        assert!(!en.contains("fen") && !en.contains("0192f0c4"), "{en}");
+    }
 
     fn vars() -> HashMap<&'static str, String> {
         HashMap::from([

@@ -200,7 +200,7 @@ pub fn export(def: &Definition, lang: Lang, role_name: &dyn Fn(Option<Role>) -> 
             });
             flows.push(Flow {
                 id: id("Flow", &format!("{}_{}_deadline", action.name, st.name)),
-                name: def.action_title(&action.name, lang),
+                name: action.title_in(lang),
                 source: timer_id,
                 target: id("State", &def.state(action.to.unwrap_or(si)).name),
             });
@@ -218,7 +218,7 @@ pub fn export(def: &Definition, lang: Lang, role_name: &dyn Fn(Option<Role>) -> 
             }
             flows.push(Flow {
                 id: id("Flow", &format!("{}_{}", action.name, st.name)),
-                name: def.action_title(&action.name, lang),
+                name: action.title_in(lang),
                 source: id("State", &st.name),
                 target: id("State", &def.state(action.to.unwrap_or(si)).name),
             });

@@ -375,6 +375,15 @@ pub struct Action {
     pub payload: Vec<(String, FieldSpec)>,
 }
 
+impl Action {
+    /// Its own title in `lang`, or its name.
+    pub fn title_in(&self, lang: Lang) -> String {
+        self.title
+            .as_ref()
+            .map_or_else(|| self.name.clone(), |t| t.get(lang).to_string())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notify {
     /// The template kind (`workflows/notifications.toml`).
@@ -502,6 +511,32 @@ impl Definition {
     }
 
     /// The title of an action (from any state), or its name.
+    /// The title of the transition `name` taken from the state `from`: two actions may share a
+    /// name from different states (`announce` an approval or a refusal), and each shows its own.
+    pub fn transition_title(&self, name: &str, from: &str, lang: Lang) -> String {
+        self.state_id(from)
+            .and_then(|s| self.action_from(s, name))
+            .map_or_else(|| self.action_title(name, lang), |a| a.title_in(lang))
+    }
+
+    /// Every title an action name shows, in declaration order and without repeats: a name used
+    /// without a state (a notice's `on`, `distinct_from`) stands for each of its transitions.
+    pub fn titles_of(&self, name: &str, lang: Lang) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in self.actions.iter().filter(|a| a.name == name) {
+            let t = a.title_in(lang);
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+        if out.is_empty() {
+            out.push(name.to_string());
+        }
+        out
+    }
+
+    /// The title of an action by its name alone: for names that one title covers (a deadline's
+    /// expiry action, a `distinct_from`); a transition is named with `transition_title`.
     pub fn action_title(&self, name: &str, lang: Lang) -> String {
         self.actions
             .iter()
@@ -797,6 +832,21 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         });
+    }
+
+    // One name may serve transitions from different states with their own titles (announce an
+    // approval, announce a refusal): every page shows the title of the transition taken. A name
+    // some of whose transitions have no title would show a bare name beside a title: refused.
+    for (i, action) in actions.iter().enumerate() {
+        let twin = actions[..i].iter().find(|a| a.name == action.name);
+        if let Some(twin) = twin {
+            if twin.title.is_some() != action.title.is_some() {
+                errors.push(format!(
+                    "{file}: action `{}` is declared with a title and without one: give each of its transitions a title",
+                    action.name
+                ));
+            }
+        }
     }
 
     // Index actions by state; refuse one name twice from one state; terminal states absorb.

@@ -116,6 +116,38 @@ fn titles_come_in_the_asked_language() {
     assert_eq!(def.state_title("nowhere", Lang::Zh), "nowhere");
 }
 
+#[test]
+fn a_refusal_is_announced_as_a_refusal() {
+    let def = report_form();
+    use crate::domain::directory::Lang;
+    assert_eq!(
+        def.transition_title("announce", "refused", Lang::Zh),
+        "公告不予批准决定"
+    );
+    assert_eq!(
+        def.transition_title("announce", "approved", Lang::Zh),
+        "公告批准决定"
+    );
+    assert_eq!(
+        def.transition_title("announce", "refused", Lang::En),
+        "Announce the refusal"
+    );
+    assert_eq!(
+        def.titles_of("announce", Lang::En),
+        vec!["Announce the approval", "Announce the refusal"]
+    );
+    // A name with a title on one transition and none on another is refused.
+    let untitled = REPORT_FORM.replacen(
+        "title = { en = \"Announce the refusal\", zh = \"公告不予批准决定\" }\n",
+        "",
+        1,
+    );
+    refused(
+        &untitled,
+        "action `announce` is declared with a title and without one",
+    );
+}
+
 fn refused(source: &str, expected: &str) {
     let err = Definition::parse("bad.toml", source).expect_err("must be refused");
     let all = err.messages.join("\n");

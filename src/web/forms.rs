@@ -744,6 +744,23 @@ pub fn parse_yuan(text: &str) -> Result<i64, &'static str> {
         .ok_or("form-money")
 }
 
+/// Fen written as a person types yuan, without the sign or separators (`35` -> `0.35`), to fill a
+/// form again.
+pub fn yuan_input(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", fen / 100, fen % 100)
+}
+
+/// An amount a form took in yuan, as fen for the use case: `Null` when left empty, the
+/// `form-money` message id when it cannot be read as yuan with at most two decimals.
+pub fn yuan_field(form: &FormData, field: &str) -> Result<serde_json::Value, &'static str> {
+    match form.get(field).map(str::trim) {
+        None | Some("") => Ok(serde_json::Value::Null),
+        Some(v) => parse_yuan(v).map(serde_json::Value::from),
+    }
+}
+
 // ------------------------------------------------------------------ action payloads
 
 /// The fields of an action's payload, as declared in the workflow.
@@ -861,6 +878,20 @@ mod tests {
         got.sort_unstable();
         assert_eq!(got, expected);
         assert_eq!(PLAN_TYPES, crate::domain::project::PLAN_TYPES);
+    }
+
+    #[test]
+    fn fen_fill_a_yuan_field_again_as_typed() {
+        assert_eq!(yuan_input(35), "0.35");
+        assert_eq!(yuan_input(50_000), "500.00");
+        assert_eq!(parse_yuan(&yuan_input(123_456)), Ok(123_456));
+        let f = FormData(vec![
+            ("p".into(), "0.4".into()),
+            ("q".into(), "4 fen".into()),
+        ]);
+        assert_eq!(yuan_field(&f, "p"), Ok(serde_json::json!(40)));
+        assert_eq!(yuan_field(&f, "q"), Err("form-money"));
+        assert_eq!(yuan_field(&f, "r"), Ok(serde_json::Value::Null));
     }
 
     #[test]

@@ -333,30 +333,7 @@ pub fn basin_name(lang: Lang, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// A whole number with thousands separators: `1,250,000`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    grouped
-}
-
-/// Fen as yuan with thousands separators.
-pub fn yuan(fen: i64) -> String {
-    let negative = fen < 0;
-    let fen = fen.unsigned_abs();
-    let grouped = thousands(fen / 100);
-    format!(
-        "{}¥{grouped}.{:02}",
-        if negative { "-" } else { "" },
-        fen % 100
-    )
-}
+pub use crate::domain::money::{thousands, yuan};
 
 #[cfg(test)]
 mod tests {

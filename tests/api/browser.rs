@@ -830,6 +830,21 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     tab.check_here("desk-confirm", "en").await;
     tab.submit("#confirm form button[type=submit]").await;
     assert!(tab.body().await.contains("Issued equals held"));
+    // An allocation's price is typed in yuan and confirmed in yuan; fen are not yuan.
+    tab.select("#a-org", "HUAXIN").await;
+    tab.select("#a-pollutant", "NH3-N").await;
+    tab.fill("#a-basin", "yangtze_upper").await;
+    tab.set_value("#a-valid", "2030-12-31").await;
+    tab.fill("#a-amount", "100").await;
+    tab.fill("#f-price-yuan", "0.301").await;
+    tab.submit("form[action='/operator/allocate'] button").await;
+    assert!(tab.text("#f-price-yuan-error").await.contains("yuan"));
+    tab.fill("#f-price-yuan", "0.30").await;
+    tab.submit("form[action='/operator/allocate'] button").await;
+    let confirm = tab.text("#confirm").await;
+    assert!(confirm.contains("at ¥0.30 per kg"), "{confirm}");
+    tab.submit("#confirm form button[type=submit]").await;
+    assert!(tab.body().await.contains("Issued equals held"));
 
     // ---- Three traders bid: Yangtze changes its bid, Jiangbei withdraws.
     tab.sign_in("li@yangtze.example", "trader", "zh").await;
@@ -843,7 +858,7 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     );
     tab.click("#bids details > summary").await;
     tab.fill("#bids input[name=amount_kg]", "1200").await;
-    tab.fill("#bids input[name=price_fen]", "35").await;
+    tab.fill("#bids input[name=price_yuan]", "0.35").await;
     tab.submit("#bids button[value=change]").await;
     assert!(tab.body().await.contains("Your bid is changed"));
     tab.check("lot-auction", "en", true).await;
@@ -855,19 +870,21 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
         "another's bid is sealed"
     );
     tab.fill("#f-bid-amount", "700").await;
-    tab.fill("#f-bid-price", "30.5").await;
+    // Prices are typed in yuan; a fraction of a fen is named at the price.
+    tab.fill("#f-bid-price", "0.305").await;
     tab.submit("form[action$='/bids'] button").await;
     assert!(tab.body().await.contains("This could not be done"));
+    assert!(tab.body().await.contains("Price per kg (yuan): "));
     tab.check_here("lot-bid-error", "en").await;
     tab.fill("#f-bid-amount", "700").await;
-    tab.fill("#f-bid-price", "33").await;
+    tab.fill("#f-bid-price", "0.33").await;
     tab.submit("form[action$='/bids'] button").await;
     assert!(tab.body().await.contains("Your sealed bid is placed"));
     assert!(tab.text("#bids").await.contains("Receipt"));
 
     tab.sign_in("jia@jiangbei.example", "trader3", "en").await;
     tab.go(&format!("/market/lots/{auction}")).await;
-    for (amount, price) in [("500", "31"), ("300", "32")] {
+    for (amount, price) in [("500", "0.31"), ("300", "0.32")] {
         tab.fill("#f-bid-amount", amount).await;
         tab.fill("#f-bid-price", price).await;
         tab.submit("form[action$='/bids'] button").await;
@@ -935,6 +952,18 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     );
     tab.sign_in("al@acme.example", "seller2", "en").await;
     tab.go(&format!("/cases/{transfer}")).await;
+    // The second representative approves the price as typed: ¥0.40 per kg, not 40.
+    let details = tab.text("#details").await;
+    assert!(
+        details.contains("Price per kg (yuan)\n¥0.40")
+            || details.contains("Price per kg (yuan) ¥0.40"),
+        "{details}"
+    );
+    assert!(!details.contains("(yuan)\n40"), "{details}");
+    assert!(
+        details.contains("¥120.00"),
+        "the total of 300 kg at ¥0.40: {details}"
+    );
     tab.check("transfer-approval", "en", false).await;
     act(&tab, "approve_transfer_out", &[]).await;
     tab.sign_in("mo@exchange.example", "operator", "en").await;

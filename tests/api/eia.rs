@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 /// Fires `action` at the case's current version and asserts it was accepted.
-async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) -> Value {
+pub(crate) async fn step(app: &TestApp, who: &User, id: &str, action: &str, data: Value) -> Value {
     let v = app.case(who, id).await["version"]
         .as_i64()
         .expect("version");

@@ -5,6 +5,7 @@ use reqwest::header::{ACCEPT_LANGUAGE, LOCATION};
 use reqwest::redirect::Policy;
 use serde_json::json;
 
+use crate::eia::step;
 use crate::helpers::*;
 
 /// A browser: a cookie jar, no automatic redirects, one language.
@@ -575,6 +576,66 @@ async fn case_search_pages_and_downloads_what_the_person_may_see() {
             "{}",
             bad.html
         );
+        db
+    })
+    .await;
+}
+
+/// A refused case is announced as a refusal: the deciding official's form, the case's history
+/// and the procedure page each name the transition taken, not the first action of that name.
+#[tokio::test]
+async fn a_refusal_is_announced_as_a_refusal_on_the_case_page_and_in_its_history() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+        let id = app.new_case(&ann).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        app.set_clock("2026-03-10T01:00:00Z").await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "complete_evaluation",
+            json!({"conclusion": "no"}),
+        )
+        .await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "propose_refusal",
+            json!({"grounds": ["emissions"]}),
+        )
+        .await;
+        app.set_clock("2026-03-20T01:00:00Z").await;
+        step(&app, &amy, &id, "refuse", json!({"grounds": ["emissions"]})).await;
+
+        // The reviewer announces.
+        let b = Browser::new(&app, "zh-CN");
+        let csrf = b.sign_in("rui@bureau.example", PASSWORD).await;
+        let page = b.get(&format!("/cases/{id}")).await;
+        assert!(page.html.contains("公告不予批准决定"), "{}", page.html);
+        assert!(!page.html.contains("公告批准决定"), "{}", page.html);
+        let r = b
+            .post(
+                &format!("/cases/{id}/actions/announce"),
+                &[
+                    ("csrf", &csrf),
+                    ("expected_version", &hidden(&page.html, "expected_version")),
+                ],
+            )
+            .await;
+        assert!(r.status == 303 || r.status == 200, "{}", r.status);
+        assert_eq!(app.case(&ann, &id).await["state"], "refusal_announced");
+        let page = b.get(&format!("/cases/{id}")).await;
+        assert!(
+            page.html.contains("公告不予批准决定"),
+            "the history says what was done"
+        );
+        assert!(!page.html.contains("公告批准决定"), "{}", page.html);
         db
     })
     .await;

@@ -191,13 +191,13 @@ fn parse_id(raw: &str) -> Result<Uuid, WebError> {
     Uuid::parse_str(raw).map_err(|_| WebError::NotFound)
 }
 
-fn pseudo_action(lang: Lang, def: &Definition, action: &str) -> String {
+fn pseudo_action(lang: Lang, def: &Definition, action: &str, from: &str) -> String {
     match action {
         cases::CREATE_ACTION => i18n::t(lang, "timeline-created"),
         "upload_document" => i18n::t(lang, "timeline-uploaded"),
         "public_comment" => i18n::t(lang, "timeline-public-comment"),
         "handle_comment" => i18n::t(lang, "timeline-comment-handled"),
-        a => def.action_title(a, lang),
+        a => def.transition_title(a, from, lang),
     }
 }
 
@@ -213,7 +213,10 @@ fn human_size(bytes: i64) -> String {
 pub(crate) fn data_values(lang: Lang, name: &str, v: &Value) -> Vec<String> {
     match (name, v) {
         (_, Value::Null) => Vec::new(),
-        ("investment_fen", Value::Number(n)) => n.as_i64().map(yuan).into_iter().collect(),
+        // Money is stored in fen and read in yuan, whatever the field.
+        (n, Value::Number(x)) if crate::domain::money::is_fen_field(n) => {
+            x.as_i64().map(yuan).into_iter().collect()
+        }
         ("location" | "area", Value::Object(g)) => {
             let kind = g.get("type").and_then(Value::as_str).unwrap_or_default();
             let coords = g.get("coordinates");
@@ -358,7 +361,7 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                     .iter()
                     .map(|r| i18n::t(lang, &format!("role-{}", r.replace('_', "-"))))
                     .collect(),
-                what: pseudo_action(lang, def, &e.action),
+                what: pseudo_action(lang, def, &e.action, &e.from),
                 from: if e.from.is_empty() {
                     String::new()
                 } else {
@@ -507,6 +510,17 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
             values,
         });
     }
+    // Where a person commits money (a transfer, a listing), the total it comes to.
+    if let (Some(kg), Some(fen)) = (
+        obj.get("amount_kg").and_then(Value::as_i64),
+        obj.get("price_fen").and_then(Value::as_i64),
+    ) {
+        data.push(DataRow {
+            name: "total_fen".into(),
+            label: i18n::t(lang, "data-total-fen"),
+            values: vec![yuan(kg.saturating_mul(fen))],
+        });
+    }
     for (k, v) in &obj {
         if !fields.iter().any(|f| f.name == k) {
             data.push(DataRow {
@@ -532,12 +546,12 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         let empty = Errors::default();
         let errors = if this { &again.errors } else { &empty };
         if spec.edits_data && !fields.is_empty() && changeable.is_none() {
-            changeable = Some((name.clone(), def.action_title(name, lang)));
+            changeable = Some((name.clone(), spec.title_in(lang)));
         }
         actions.push(ActionForm {
             exit: def.is_exit(spec),
             name: name.clone(),
-            title: def.action_title(name, lang),
+            title: spec.title_in(lang),
             fields: forms::payload_views(lang, &spec.payload, entered, errors),
             edits_data: spec.edits_data,
             comment: entered
@@ -716,7 +730,7 @@ async fn edit_page(
         version: snap.version,
         title: case_title(&snap.data, &snap.id),
         action: action.to_string(),
-        action_title: def.action_title(action, lang),
+        action_title: def.transition_title(action, &snap.state, lang),
         fields: views,
         errors,
         comment: entered

@@ -113,7 +113,7 @@ async fn waiting_for(
                 })
                 .unwrap_or_default();
             (
-                def.action_title(&e.action, lang),
+                def.transition_title(&e.action, &e.from, lang),
                 crate::web::layout::local_time(e.at),
                 asked,
                 e.comment.clone(),

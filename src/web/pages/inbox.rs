@@ -73,7 +73,11 @@ pub fn queue_rows(app: &App, lang: Lang, items: Vec<InboxItem>) -> Vec<QueueRow>
                         let exit = def.as_deref().is_some_and(|d| {
                             d.actions.iter().any(|x| x.name == *a && d.is_exit(x))
                         });
-                        (a.clone(), title(&|d| d.action_title(a, lang), a), exit)
+                        (
+                            a.clone(),
+                            title(&|d| d.transition_title(a, &i.state, lang), a),
+                            exit,
+                        )
                     })
                     .collect(),
                 due: i.next_due.map_or_else(

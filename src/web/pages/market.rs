@@ -18,6 +18,7 @@ use crate::app::{App, AppError};
 use crate::domain::ledger::{AuctionTerms, LotData};
 use crate::domain::Role;
 use crate::web::chart::number;
+use crate::web::forms;
 use crate::web::i18n::{self, Lang};
 use crate::web::layout::{local_time, yuan, Chrome};
 use crate::web::session::{Posted, Signed};
@@ -196,7 +197,8 @@ pub async fn board(who: Signed, app: web::Data<App>) -> Result<HttpResponse, Web
 pub struct BidRow {
     pub id: Uuid,
     pub amount_kg: i64,
-    pub price_fen: i64,
+    /// The price as it is typed again in yuan (`0.35`).
+    pub price_input: String,
     pub amount: String,
     pub price: String,
     pub total: String,
@@ -209,7 +211,7 @@ fn bid_row(lang: Lang, b: &BidView) -> BidRow {
     BidRow {
         id: b.id,
         amount_kg: b.amount_kg,
-        price_fen: b.price_fen,
+        price_input: forms::yuan_input(b.price_fen),
         amount: number(b.amount_kg as f64),
         price: per_kg(lang, b.price_fen),
         total: yuan(b.amount_kg.saturating_mul(b.price_fen)),
@@ -347,16 +349,27 @@ async fn lot_page(
                 lang,
                 "market-bid-price-hint",
                 &[
-                    ("reserve", t.reserve_price_fen.into()),
-                    ("step", t.increment_fen.into()),
+                    ("reserve", yuan(t.reserve_price_fen).into()),
+                    ("step", yuan(t.increment_fen).into()),
                     ("cap", number(t.cap_kg() as f64).into()),
                 ],
             );
         }
         if applicant && row.org != who.actor.org {
-            not_eligible = market::eligibility(app, &who.actor, id)
-                .await?
-                .map(|(_, reason)| i18n::message(lang, &reason));
+            let deposit = AuctionTerms::parse(&row.data).map_or(0, |t| t.deposit_fen);
+            // Whether the enterprise may bid matters only while it can.
+            if open {
+                not_eligible = market::eligibility(app, &who.actor, id).await?.map(
+                    |(code, reason)| match code.as_str() {
+                        "deposit_missing" => i18n::t_args(
+                            lang,
+                            "market-why-deposit-missing",
+                            &[("amount", yuan(deposit).into())],
+                        ),
+                        _ => i18n::message(lang, &reason),
+                    },
+                );
+            }
             bids = market::bids(app, &who.actor, id)
                 .await?
                 .iter()
@@ -432,6 +445,22 @@ pub async fn lot(
     render(&lot_page(&app, &who, id, None, None).await?)
 }
 
+/// The lot page again with a price that is not yuan: the form as typed and the field's message.
+async fn not_yuan(app: &App, posted: &Posted, id: Uuid) -> Result<HttpResponse, WebError> {
+    let lang = posted.who.ctx.lang;
+    let message = format!(
+        "{}: {}",
+        i18n::t(lang, "market-bid-price"),
+        i18n::t(lang, "form-money")
+    );
+    let form = (
+        posted.form.get("amount_kg").unwrap_or_default(),
+        posted.form.get("price_yuan").unwrap_or_default(),
+    );
+    let page = lot_page(app, &posted.who, id, Some(form), Some(message)).await?;
+    render_as(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
 /// The lot page again with the refusal of a form, and the refusal's status.
 async fn refused(
     app: &App,
@@ -447,7 +476,7 @@ async fn refused(
                 .flat_map(|(f, ms)| {
                     let label = match f.as_str() {
                         "amount_kg" => i18n::t(lang, "market-bid-amount"),
-                        "price_fen" => i18n::t(lang, "market-bid-price"),
+                        "price_fen" | "price_yuan" => i18n::t(lang, "market-bid-price"),
                         other => other.to_string(),
                     };
                     ms.iter()
@@ -468,7 +497,7 @@ async fn refused(
     };
     let form = (
         posted.form.get("amount_kg").unwrap_or_default(),
-        posted.form.get("price_fen").unwrap_or_default(),
+        posted.form.get("price_yuan").unwrap_or_default(),
     );
     let page = lot_page(app, &posted.who, id, Some(form), Some(message)).await?;
     render_as(status, &page)
@@ -507,9 +536,12 @@ pub async fn bid(
     path: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let id = lot_id(&path)?;
+    let Ok(price) = forms::yuan_field(&posted.form, "price_yuan") else {
+        return not_yuan(&app, &posted, id).await;
+    };
     let input = json!({
         "amount_kg": whole(&posted.form, "amount_kg"),
-        "price_fen": whole(&posted.form, "price_fen"),
+        "price_fen": price,
     });
     match market::place_bid(&app, &posted.who.actor, id, input, None).await {
         Ok(_) => Ok(see_other(&format!(
@@ -528,10 +560,15 @@ pub async fn change_bid(
     let (lot, bid) = path.into_inner();
     let (id, bid) = (lot_id(&lot)?, lot_id(&bid)?);
     let withdraw = posted.form.get("intent") == Some("withdraw");
+    let price = match forms::yuan_field(&posted.form, "price_yuan") {
+        Ok(p) => p,
+        Err(_) if withdraw => Value::Null,
+        Err(_) => return not_yuan(&app, &posted, id).await,
+    };
     let input = (!withdraw).then(|| {
         json!({
             "amount_kg": whole(&posted.form, "amount_kg"),
-            "price_fen": whole(&posted.form, "price_fen"),
+            "price_fen": price,
         })
     });
     match market::change_bid(&app, &posted.who.actor, id, bid, input, None).await {

@@ -298,7 +298,8 @@ pub async fn deposit(
     }
 }
 
-fn movement(form: &FormData, with_org: bool) -> Value {
+/// A movement as the use case takes it; the price is typed in yuan (`Err`: it cannot be read).
+fn movement(form: &FormData, with_org: bool) -> Result<Value, &'static str> {
     let mut m = Map::new();
     for f in ["pollutant", "basin", "valid_to"] {
         m.insert(f.into(), text(form, f));
@@ -306,9 +307,12 @@ fn movement(form: &FormData, with_org: bool) -> Value {
     m.insert("amount_kg".into(), whole(form, "amount_kg"));
     if with_org {
         m.insert("org".into(), text(form, "org"));
-        m.insert("price_fen".into(), whole(form, "price_fen"));
+        m.insert(
+            "price_fen".into(),
+            crate::web::forms::yuan_field(form, "price_yuan")?,
+        );
     }
-    Value::Object(m)
+    Ok(Value::Object(m))
 }
 
 /// `POST /operator/issue` and `/operator/allocate`: a movement of the registry. Without
@@ -325,7 +329,16 @@ pub async fn movement_post(
         _ => return Err(WebError::NotFound),
     };
     let lang = posted.who.ctx.lang;
-    let input = movement(&posted.form, allocate);
+    let input = match movement(&posted.form, allocate) {
+        Ok(input) => input,
+        Err(id) => {
+            let mut errors = Errors::default();
+            errors.add("price_yuan", lang, id);
+            errors.label_with(|_| Some(i18n::t(lang, "operator-price-yuan")));
+            let page = desk(&app, &posted.who, errors, posted.form, &kind, None).await?;
+            return render_as(actix_web::http::StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
     if posted.form.get("confirmed") != Some("1") {
         let amount = input["amount_kg"]
             .as_i64()

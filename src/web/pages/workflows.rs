@@ -157,7 +157,7 @@ fn clock_rows(def: &Definition, lang: Lang) -> Vec<ClockRow> {
                 on_expiry: if c.on_expiry.is_empty() {
                     String::new()
                 } else {
-                    def.action_title(&c.on_expiry, lang)
+                    def.titles_of(&c.on_expiry, lang).join(" / ")
                 },
             }
         })
@@ -189,7 +189,7 @@ fn action_rows(def: &Definition, lang: Lang) -> Vec<ActionRow> {
             distinct_from: a
                 .distinct_from
                 .iter()
-                .map(|d| def.action_title(d, lang))
+                .flat_map(|d| def.titles_of(d, lang))
                 .collect(),
             by_deadline: a.by_deadline,
         })
@@ -286,7 +286,7 @@ pub async fn show(
                         &format!("notice-kind-{}", p.notice.as_str().replace('_', "-")),
                     ),
                     p.on.iter()
-                        .map(|a| def.action_title(a, lang))
+                        .flat_map(|a| def.titles_of(a, lang))
                         .collect::<Vec<_>>()
                         .join(" · "),
                     p.period
