@@ -26,6 +26,7 @@ pub mod mail;
 pub mod metrics;
 pub mod oidc;
 pub mod settings;
+pub mod sheet;
 pub mod store;
 pub mod token;
 pub mod web;

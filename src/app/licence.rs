@@ -310,7 +310,7 @@ pub async fn reduction(
     })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct CountOn {
     pub date: NaiveDate,
     pub pre_licence: usize,

@@ -1274,7 +1274,7 @@ pub async fn lots(
 
 // ------------------------------------------------------------------ statistics
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct StatsRow {
     pub period: String,
     pub pollutant: String,
@@ -1377,7 +1377,7 @@ pub async fn stats(app: &App, period: Option<String>) -> Result<MarketStats, App
 // ------------------------------------------------------------------ public results
 
 /// A closed lot as the public sees it: the terms and the outcome, never who bid or won.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct PublicResult {
     pub lot: Uuid,
     /// `auction` or `listing`.

@@ -66,7 +66,7 @@ fn terminal(app: &App, row: &CaseRow) -> bool {
         .unwrap_or(false)
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct CaseCount {
     pub period: String,
     pub workflow: String,
@@ -102,7 +102,7 @@ pub async fn cases(app: &App, range: &Range) -> Result<Vec<CaseCount>, AppError>
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Durations {
     pub period: String,
     pub workflow: String,
@@ -216,7 +216,7 @@ pub async fn durations(app: &App, range: &Range) -> Result<Vec<Durations>, AppEr
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Investment {
     pub period: String,
     pub workflow: String,
@@ -260,7 +260,7 @@ pub async fn investment(app: &App, range: &Range) -> Result<Vec<Investment>, App
         .collect())
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct PlanningCount {
     pub period: String,
     pub planning_eias: i64,

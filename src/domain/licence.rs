@@ -99,7 +99,7 @@ pub fn pre_licence_on<'a>(
 }
 
 /// One authority's line in the reduction report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Reduction {
     pub authority: String,
     pub baseline: usize,

@@ -14,40 +14,27 @@ pub fn wanted(req: &HttpRequest) -> bool {
         .is_some_and(|a| a.contains("text/csv"))
 }
 
-fn writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new())
-}
-
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<HttpResponse, ApiError> {
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::from(AppError::Unexpected(anyhow::anyhow!(e.to_string()))))?;
-    Ok(HttpResponse::Ok()
+fn send(bytes: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .body(bytes))
+        .body(bytes)
 }
 
 fn failed(e: csv::Error) -> ApiError {
     ApiError::from(AppError::Unexpected(anyhow::anyhow!(e)))
 }
 
-/// Flat records (structs of scalars): the header from the field names, in declaration order.
-pub fn response<T: Serialize>(rows: &[T]) -> Result<HttpResponse, ApiError> {
-    let mut w = writer();
-    for r in rows {
-        w.serialize(r).map_err(failed)?;
-    }
-    finish(w)
+/// Flat records (structs of scalars): the header from the field names, in declaration order,
+/// also when there are no rows (`crate::sheet`: BOM, CRLF, no formulas).
+pub fn response<T: Serialize + Default>(rows: &[T]) -> Result<HttpResponse, ApiError> {
+    Ok(send(crate::sheet::of(rows).map_err(failed)?))
 }
 
 /// A table with named columns.
 pub fn table(columns: &[&str], rows: &[Vec<String>]) -> Result<HttpResponse, ApiError> {
-    let mut w = writer();
-    w.write_record(columns).map_err(failed)?;
+    let mut sheet = crate::sheet::Sheet::new(columns).map_err(failed)?;
     for r in rows {
-        w.write_record(r).map_err(failed)?;
+        sheet.row(r).map_err(failed)?;
     }
-    finish(w)
+    Ok(send(sheet.bytes().map_err(failed)?))
 }

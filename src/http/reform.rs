@@ -140,7 +140,10 @@ fn range(q: StatsQuery) -> Result<stats::Range, ApiError> {
 }
 
 /// JSON `{"rows": [...]}`, or CSV rows with `Accept: text/csv`.
-fn rows<T: serde::Serialize>(req: &HttpRequest, rows: Vec<T>) -> Result<HttpResponse, ApiError> {
+fn rows<T: serde::Serialize + Default>(
+    req: &HttpRequest,
+    rows: Vec<T>,
+) -> Result<HttpResponse, ApiError> {
     if super::csv::wanted(req) {
         return super::csv::response(&rows);
     }

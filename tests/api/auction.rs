@@ -342,7 +342,7 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         assert_eq!((row["period"].as_str(), row["pollutant"].as_str(), row["volume_kg"].as_i64(), row["value_fen"].as_i64()), (Some("2026-03"), Some("COD"), Some(1000), Some(800 * 35 + 200 * 30)), "{stats}");
         assert_eq!(row["enterprises"], 5, "ACME and the four buyers who paid: {stats}");
         let csv = app.client.get(app.url("/api/v1/market/stats")).bearer_auth(&mo.token).header("Accept", "text/csv").send().await.expect("csv").text().await.expect("text");
-        assert!(csv.starts_with("period,pollutant,market,volume_kg,value_fen,trades,enterprises\r\n"), "{csv}");
+        assert!(csv.starts_with("\u{feff}period,pollutant,market,volume_kg,value_fen,trades,enterprises\r\n"), "{csv}");
         assert!(csv.contains("2026-03,COD,secondary,1000,34000,4,5"), "{csv}");
 
         // The public sees the result without sign-in, and nobody's name.
@@ -360,7 +360,7 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
             assert!(!page.contains(name) && !public.to_string().contains(name), "`{name}` is public");
         }
         let csv = reqwest::get(app.url("/public/market/results.csv")).await.expect("csv").text().await.expect("text");
-        assert!(csv.starts_with("lot,kind,pollutant,basin,valid_to,offered_kg,price_fen,clearing,sold_kg,bidders,winners,outcome,closed_at\r\n"), "{csv}");
+        assert!(csv.starts_with("\u{feff}lot,kind,pollutant,basin,valid_to,offered_kg,price_fen,clearing,sold_kg,bidders,winners,outcome,closed_at\r\n"), "{csv}");
         let report = greenlane::app::audit::verify(&app.app.db).await.expect("verify");
         assert!(report.broken.is_none(), "{:?}", report.broken);
         db

@@ -567,7 +567,10 @@ async fn case_search_pages_and_downloads_what_the_person_may_see() {
         assert_eq!(csv.status, 200);
         let lines: Vec<&str> = csv.html.lines().collect();
         assert_eq!(lines.len(), 4, "{}", csv.html);
-        assert!(lines[0].starts_with("id,title,workflow,workflow_version,state"));
+        assert!(
+            lines[0].starts_with("\u{feff}id,title,workflow,workflow_version,state"),
+            "a BOM, then the header"
+        );
         assert!(lines[1].contains("Fuling paper mill expansion"));
         let bad = b.get("/cases?from=yesterday").await;
         assert_eq!(bad.status, 422);
@@ -636,6 +639,47 @@ async fn a_refusal_is_announced_as_a_refusal_on_the_case_page_and_in_its_history
             "the history says what was done"
         );
         assert!(!page.html.contains("公告批准决定"), "{}", page.html);
+        db
+    })
+    .await;
+}
+
+/// Every CSV opens right in a spreadsheet: a UTF-8 byte-order mark, its header even with no
+/// rows, and a cell that would run as a formula kept as text.
+#[tokio::test]
+async fn csvs_carry_a_bom_their_header_and_no_formula() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        // No auction has closed: still the header.
+        let r = app
+            .client
+            .get(app.url("/public/market/results.csv"))
+            .send()
+            .await
+            .expect("csv");
+        assert_eq!(r.status(), 200);
+        let bytes = r.bytes().await.expect("bytes");
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBFlot,kind,pollutant"),
+            "{bytes:?}"
+        );
+        // A project named like a formula stays text in the case list.
+        let ann = applicant();
+        let mut data = project();
+        data["project_name"] = json!("=HYPERLINK(\"http://example.invalid\",\"open\")");
+        let created = app.create_case(&ann, data).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let b = Browser::new(&app, "en");
+        b.sign_in("ann@acme.example", PASSWORD).await;
+        let csv = b.get("/cases.csv").await;
+        assert!(csv.html.starts_with('\u{feff}'), "{}", csv.html);
+        assert!(
+            csv.html
+                .contains("\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"open\"\")\""),
+            "{}",
+            csv.html
+        );
         db
     })
     .await;

@@ -69,9 +69,8 @@ pub async fn export(
                 .body(body))
         }
         "csv" => {
-            let mut w = csv::Writer::from_writer(Vec::new());
             let row_err = |e: csv::Error| WebError::Unexpected(e.to_string());
-            w.write_record([
+            let mut w = crate::sheet::Sheet::new([
                 "seq",
                 "at",
                 "actor",
@@ -87,7 +86,7 @@ pub async fn export(
             ])
             .map_err(row_err)?;
             for e in &entries {
-                w.write_record([
+                w.row([
                     e.seq.to_string(),
                     e.at.to_rfc3339(),
                     e.actor.clone(),
@@ -103,9 +102,7 @@ pub async fn export(
                 ])
                 .map_err(row_err)?;
             }
-            let body = w
-                .into_inner()
-                .map_err(|e| WebError::Unexpected(e.to_string()))?;
+            let body = w.bytes().map_err(row_err)?;
             Ok(HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
                 .insert_header((header::CONTENT_DISPOSITION, disposition("csv")))

@@ -253,7 +253,6 @@ pub async fn csv(
     if !errors.is_empty() {
         return Err(WebError::BadRequest);
     }
-    let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "id",
         "title",
@@ -267,8 +266,8 @@ pub async fn csv(
         "submitted_at",
         "updated_at",
     ];
-    out.write_record(header)
-        .map_err(|e| WebError::Unexpected(e.to_string()))?;
+    let mut out =
+        crate::sheet::Sheet::new(header).map_err(|e| WebError::Unexpected(e.to_string()))?;
     let per_page = cases::MAX_PER_PAGE;
     let mut page = 1;
     let mut written = 0;
@@ -281,7 +280,7 @@ pub async fn csv(
             let state_title = def
                 .as_ref()
                 .map_or_else(|| c.state.clone(), |d| d.state_title(&c.state, lang));
-            out.write_record([
+            out.row([
                 c.id.to_string(),
                 case_title(&c.data, &c.id),
                 c.workflow.clone(),
@@ -303,7 +302,7 @@ pub async fn csv(
         page += 1;
     }
     let bytes = out
-        .into_inner()
+        .bytes()
         .map_err(|e| WebError::Unexpected(e.to_string()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

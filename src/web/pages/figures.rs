@@ -568,16 +568,8 @@ async fn trading(
     Ok((vec![chart.html()], table))
 }
 
-fn serialize<T: Serialize>(rows: &[T]) -> Result<Vec<u8>, AppError> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))?;
-    }
-    w.into_inner()
-        .map_err(|e| AppError::Unexpected(anyhow::anyhow!(e.to_string())))
+fn serialize<T: Serialize + Default>(rows: &[T]) -> Result<Vec<u8>, AppError> {
+    crate::sheet::of(rows).map_err(|e| AppError::Unexpected(anyhow::anyhow!(e)))
 }
 
 /// A figure's rows as CSV, the same columns as the API's (`Accept: text/csv`).
@@ -604,6 +596,9 @@ fn attachment(name: &str, bytes: Vec<u8>) -> HttpResponse {
 }
 
 /// Flat records as a CSV download named `name.csv`.
-pub fn csv_response<T: Serialize>(name: &str, rows: &[T]) -> Result<HttpResponse, WebError> {
+pub fn csv_response<T: Serialize + Default>(
+    name: &str,
+    rows: &[T],
+) -> Result<HttpResponse, WebError> {
     Ok(attachment(name, serialize(rows)?))
 }

@@ -699,7 +699,7 @@ pub async fn ledger(
     let lines = registry::ledger(&app, &who.actor, id).await?;
     let balances = running(&lines);
     if csv {
-        #[derive(serde::Serialize)]
+        #[derive(serde::Serialize, Default)]
         struct Row<'a> {
             at: String,
             entry_id: Uuid,

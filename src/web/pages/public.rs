@@ -605,9 +605,8 @@ pub async fn csv(
             break;
         }
     }
-    let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| WebError::Unexpected(e.to_string());
-    w.write_record([
+    let mut w = crate::sheet::Sheet::new([
         "id",
         "kind",
         "title",
@@ -630,7 +629,7 @@ pub async fn csv(
             | Period::Closed { first, last } => (first.to_string(), last.to_string()),
             Period::None => (String::new(), String::new()),
         };
-        w.write_record([
+        w.row([
             n.id.to_string(),
             n.kind.as_str().to_string(),
             n.title.clone(),
@@ -649,9 +648,7 @@ pub async fn csv(
         ])
         .map_err(err)?;
     }
-    let body = w
-        .into_inner()
-        .map_err(|e| WebError::Unexpected(e.to_string()))?;
+    let body = w.bytes().map_err(err)?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
