@@ -195,7 +195,7 @@ views-save = Save this view
 
 ## Case search
 cases-title = Cases
-cases-search-label = Project, plan or business name
+cases-search-label = Project or plan name, enterprise name or credit code, or reference number
 cases-submitted-from = Submitted from
 cases-submitted-to = Submitted to
 cases-csv = Download as CSV
@@ -1086,3 +1086,4 @@ data-paid-fen = Paid (yuan)
 data-value-fen = Value (yuan)
 data-clearing-price-fen = Clearing price per kg (yuan)
 data-total-fen = Total (yuan)
+comment-from-the-public = A comment from the public

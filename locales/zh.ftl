@@ -179,7 +179,7 @@ views-save = 保存当前视图
 
 ## 案件查询
 cases-title = 案件
-cases-search-label = 项目、规划或企业名称
+cases-search-label = 项目或规划名称、企业名称或统一社会信用代码、文号
 cases-submitted-from = 提交日期自
 cases-submitted-to = 提交日期至
 cases-csv = 下载 CSV
@@ -1060,3 +1060,4 @@ data-paid-fen = 已付金额（元）
 data-value-fen = 金额（元）
 data-clearing-price-fen = 每千克出清价格（元）
 data-total-fen = 合计（元）
+comment-from-the-public = 公众意见

@@ -792,7 +792,8 @@ pub struct ListQuery {
     pub workflow: Option<String>,
     pub state: Option<String>,
     pub org: Option<String>,
-    /// Text in the project or plan name.
+    /// Text in the project or plan name or the reference number, or in the name or credit
+    /// code of the case's organisation.
     pub q: Option<String>,
     /// Submitted on or after this moment...
     pub submitted_from: Option<DateTime<Utc>>,
@@ -822,6 +823,27 @@ pub async fn list_cases(
         errors.add("per_page", format!("must be 1 to {MAX_PER_PAGE}"));
     }
     errors.into_result().map_err(AppError::Validation)?;
+    let text =
+        q.q.filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().to_string());
+    // An enterprise is found by its name or its unified social credit code.
+    let text_orgs = match &text {
+        Some(t) => {
+            let t = t.to_lowercase();
+            store::directory::orgs(&app.db)
+                .await?
+                .into_iter()
+                .filter(|o| {
+                    o.name.to_lowercase().contains(&t)
+                        || o.credit_code
+                            .as_deref()
+                            .is_some_and(|c| c.to_lowercase().contains(&t))
+                })
+                .map(|o| o.code)
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let filter = store::cases::Filter {
         workflow: q.workflow,
         state: q.state,
@@ -830,10 +852,8 @@ pub async fn list_cases(
             Access::Orgs(orgs) => Some(orgs),
         },
         org: q.org,
-        text: q
-            .q
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| t.trim().to_string()),
+        text,
+        text_orgs,
         submitted_from: q.submitted_from,
         submitted_to: q.submitted_to,
     };

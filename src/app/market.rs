@@ -1249,6 +1249,7 @@ pub async fn lots(
             orgs: None,
             org: None,
             text: None,
+            text_orgs: Vec::new(),
             submitted_from: None,
             submitted_to: None,
         };

@@ -625,10 +625,11 @@ pub async fn comment(
     let comment_id = Uuid::now_v7();
     let contact = Some(input.contact.trim().to_string()).filter(|c| !c.is_empty());
     let public = crate::engine::Actor::person("public", "", Default::default());
+    // The name and contact stay with the bureau (in the comments table): the case's history is
+    // read by the enterprise too.
     let payload = json!({
         "notice": id,
         "comment": comment_id,
-        "name": input.name.trim(),
         "text": input.text,
     });
     super::audit::append_event(&tx, &locked, &public, "public_comment", payload, now).await?;
@@ -678,9 +679,12 @@ pub struct CaseComment {
     pub id: Uuid,
     pub notice: Uuid,
     pub kind: NoticeKind,
-    pub name: String,
+    /// The commenter's name and words: for the bureau's people only (reviewers, deciding
+    /// officials, auditors, administrators); the enterprise sees that a comment came and the
+    /// bureau's answer.
+    pub name: Option<String>,
     pub contact: Option<String>,
-    pub text: String,
+    pub text: Option<String>,
     pub at: DateTime<Utc>,
     pub handling: Option<String>,
     pub handled_by: Option<String>,
@@ -695,12 +699,16 @@ pub async fn comments_of_case(
     case_id: Uuid,
 ) -> Result<Vec<CaseComment>, AppError> {
     super::load::load_visible(app, actor, case_id).await?;
-    let bureau = actor.roles.iter().any(|r| {
-        matches!(
-            r,
-            crate::domain::Role::Reviewer | crate::domain::Role::Approver
-        )
-    });
+    use crate::domain::Role;
+    let bureau = actor
+        .roles
+        .iter()
+        .any(|r| matches!(r, Role::Reviewer | Role::Approver));
+    let oversight = bureau
+        || actor
+            .roles
+            .iter()
+            .any(|r| matches!(r, Role::Auditor | Role::Admin));
     let kinds: std::collections::HashMap<Uuid, NoticeKind> =
         store::publications::of_case(&app.db, case_id)
             .await?
@@ -722,9 +730,9 @@ pub async fn comments_of_case(
                 .get(&c.publication_id)
                 .copied()
                 .unwrap_or(NoticeKind::Acceptance),
-            name: c.name,
+            name: Some(c.name).filter(|_| oversight),
             contact: c.contact.filter(|_| bureau),
-            text: c.text,
+            text: Some(c.text).filter(|_| oversight),
             at: c.at,
             handling: c.handling,
             handled_by: c.handled_by,

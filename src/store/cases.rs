@@ -171,8 +171,10 @@ pub struct Filter {
     pub orgs: Option<Vec<String>>,
     /// One organisation (within `orgs`).
     pub org: Option<String>,
-    /// Text in the project or plan name.
+    /// Text in the project or plan name or the reference number (HP-…, BA-…), or the case
+    /// belongs to one of `text_orgs` (the organisations whose name or credit code holds it).
     pub text: Option<String>,
+    pub text_orgs: Vec<String>,
     pub submitted_from: Option<DateTime<Utc>>,
     pub submitted_to: Option<DateTime<Utc>>,
 }
@@ -204,10 +206,19 @@ pub async fn list(
             .replace('%', "\\%")
             .replace('_', "\\_");
         let pattern = format!("%{}%", escaped.to_lowercase());
-        cond = cond.add(
-            Expr::expr(Func::lower(Expr::col(case::Column::Title)))
-                .like(LikeExpr::new(pattern).escape('\\')),
-        );
+        let mut any = Condition::any()
+            .add(
+                Expr::expr(Func::lower(Expr::col(case::Column::Title)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
+            )
+            .add(
+                Expr::expr(Func::lower(Expr::col(case::Column::Reference)))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            );
+        if !filter.text_orgs.is_empty() {
+            any = any.add(case::Column::Org.is_in(filter.text_orgs.iter().map(String::as_str)));
+        }
+        cond = cond.add(any);
     }
     if let Some(from) = filter.submitted_from {
         cond = cond.add(case::Column::SubmittedAt.gte(from));

@@ -567,6 +567,60 @@ async fn cases_can_be_found_by_name_organisation_and_submission_dates() {
     .await;
 }
 
+/// Case search finds an enterprise by its name or credit code, and a decision by its
+/// reference number.
+#[tokio::test]
+async fn cases_can_be_found_by_enterprise_name_credit_code_and_reference() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let ann = applicant();
+        let approved = approved_report_form(&app, &ann).await;
+        let reference = app.case(&ann, &approved).await["reference"]
+            .as_str()
+            .expect("a decision reference")
+            .to_string();
+        let b = user("bo@other.example", "OTHER", &["applicant"]);
+        let mut theirs = project();
+        theirs["project_name"] = json!("Changshou works");
+        theirs["credit_code"] = json!("91110000802100433B");
+        let other = create(&app, &b, "eia_report_form", theirs).await;
+        let rui = reviewer();
+        let found = |body: &Value| -> Vec<String> {
+            body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["id"].as_str().expect("id").to_string())
+                .collect()
+        };
+        let r = app.get(&rui, "/api/v1/cases?q=other%20chemicals").await;
+        assert_eq!(
+            found(&r.body),
+            vec![other.clone()],
+            "by the enterprise's name"
+        );
+        let r = app.get(&rui, "/api/v1/cases?q=91110000802100433B").await;
+        assert_eq!(found(&r.body), vec![other.clone()], "by its credit code");
+        let r = app
+            .get(
+                &rui,
+                &format!("/api/v1/cases?q={}", reference.to_lowercase()),
+            )
+            .await;
+        assert_eq!(
+            found(&r.body),
+            vec![approved.clone()],
+            "by the decision's reference {reference}"
+        );
+        // Another enterprise's name finds nothing for an applicant.
+        let r = app.get(&ann, "/api/v1/cases?q=other%20chemicals").await;
+        assert!(found(&r.body).is_empty());
+        db
+    })
+    .await;
+}
+
 async fn upload(
     app: &TestApp,
     who: &User,

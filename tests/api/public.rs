@@ -788,3 +788,74 @@ async fn public_pages_are_kept_for_a_second_and_start_again_on_a_change() {
     })
     .await;
 }
+
+/// A member of the public writes to the reviewers: the enterprise sees that a comment came and
+/// the bureau's answer, never the commenter's name, contact or words; the reviewer sees them.
+#[tokio::test]
+async fn the_enterprise_never_sees_who_commented() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        upload(
+            &app,
+            &ann,
+            &id,
+            "public_version",
+            b"%PDF-1.4 public version",
+        )
+        .await;
+        assert_eq!(app.act(&ann, &id, "submit", 2, json!({})).await.status, 200);
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        let notice = listed(&app, "").await[0].0.clone();
+        let (status, _) = comment(
+            &app,
+            &notice,
+            &[
+                ("name", "Wang Xiaoming"),
+                ("contact", "wang@example.com"),
+                ("text", "The outfall is next to our well."),
+            ],
+        )
+        .await;
+        assert_eq!(status, 303);
+        let enterprise = crate::web::Browser::new(&app, "en");
+        enterprise
+            .sign_in("ann@acme.example", crate::web::PASSWORD)
+            .await;
+        let page = enterprise.get(&format!("/cases/{id}")).await;
+        assert!(
+            page.html.contains("A comment from the public"),
+            "{}",
+            page.html
+        );
+        for private in ["Wang Xiaoming", "wang@example.com", "next to our well"] {
+            assert!(
+                !page.html.contains(private),
+                "`{private}` shown to the enterprise"
+            );
+        }
+        let bureau = crate::web::Browser::new(&app, "en");
+        bureau
+            .sign_in("rui@bureau.example", crate::web::PASSWORD)
+            .await;
+        let page = bureau.get(&format!("/cases/{id}")).await;
+        for shown in ["Wang Xiaoming", "wang@example.com", "next to our well"] {
+            assert!(
+                page.html.contains(shown),
+                "`{shown}` hidden from the reviewer"
+            );
+        }
+        // The audit entry keeps no name: the history is the enterprise's to read too.
+        let history = app.history(&ann, &id).await;
+        let entry = history
+            .iter()
+            .find(|e| e["action"] == "public_comment")
+            .expect("recorded");
+        assert!(entry["payload"].get("name").is_none(), "{entry}");
+        db
+    })
+    .await;
+}

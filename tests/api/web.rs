@@ -113,7 +113,7 @@ pub fn hidden(html: &str, name: &str) -> String {
         .to_string()
 }
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
 #[tokio::test]
 async fn signing_in_out_and_the_session_cookie() {

@@ -325,7 +325,12 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                     ],
                 )
             });
-            let details = if e.action == cases::CREATE_ACTION || deadline.is_some() {
+            // A public comment is shown in the comments, to those who may read it; an id means
+            // nothing to a reader.
+            let details = if e.action == cases::CREATE_ACTION
+                || e.action == "public_comment"
+                || deadline.is_some()
+            {
                 Vec::new()
             } else {
                 e.payload
@@ -333,6 +338,7 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                     .map(|m| {
                         m.iter()
                             .filter(|(_, v)| !v.is_object())
+                            .filter(|(_, v)| v.as_str().is_none_or(|s| Uuid::parse_str(s).is_err()))
                             .map(|(k, v)| {
                                 (
                                     def.field_title(k, lang)
@@ -595,9 +601,11 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
                 lang,
                 &format!("notice-kind-{}", c.kind.as_str().replace('_', "-")),
             ),
-            name: c.name,
+            name: c
+                .name
+                .unwrap_or_else(|| i18n::t(lang, "comment-from-the-public")),
             contact: c.contact.unwrap_or_default(),
-            text: c.text,
+            text: c.text.unwrap_or_default(),
             at: local_time(c.at),
             handling: c.handling.unwrap_or_default(),
             handled: match (c.handled_by, c.handled_at) {
