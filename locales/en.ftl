@@ -1087,3 +1087,7 @@ data-value-fen = Value (yuan)
 data-clearing-price-fen = Clearing price per kg (yuan)
 data-total-fen = Total (yuan)
 comment-from-the-public = A comment from the public
+region-table = Table: { $title }
+region-chart = Chart: { $title }
+region-table-word = (table)
+region-chart-word = (diagram)

@@ -1061,3 +1061,7 @@ data-value-fen = 金额（元）
 data-clearing-price-fen = 每千克出清价格（元）
 data-total-fen = 合计（元）
 comment-from-the-public = 公众意见
+region-table = 表格：{ $title }
+region-chart = 图表：{ $title }
+region-table-word = （表格）
+region-chart-word = （流程图）

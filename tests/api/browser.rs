@@ -263,7 +263,7 @@ impl Tab {
         self.client.execute(AXE, vec![]).await.expect("axe loads");
         let script = r#"
             const done = arguments[arguments.length - 1];
-            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                   nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))}))))
               .catch(e => done([{id: 'axe-error', help: String(e)}]));"#;
@@ -468,6 +468,7 @@ async fn every_role_does_its_work_in_a_browser() {
         siting.contains("乌江") && siting.contains("716 m"),
         "{siting}"
     );
+    tab.check_here("new-form-siting", "zh").await;
     tab.submit("button[name=intent][value=create]").await;
     assert!(
         tab.path().await.contains("done=created"),
