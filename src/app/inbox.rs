@@ -79,12 +79,10 @@ fn days_left(
 ) -> (NaiveDate, i64) {
     use crate::domain::calendar::local_date;
     let due = local_date(due_at - chrono::Duration::seconds(1));
-    let today = local_date(now);
-    if today <= due {
-        (due, i64::from(cal.count(today, due, day_type).0))
-    } else {
-        (due, -i64::from(cal.count(due, today, day_type).0.max(1)))
-    }
+    (
+        due,
+        crate::domain::calendar::days_left(cal, day_type, due, local_date(now)),
+    )
 }
 
 /// Cases where the caller may fire an action now, nearest due first (cases without a running

@@ -295,7 +295,7 @@ pub fn read(
         provisional |= p;
     }
     let overdue = match due {
-        Some(d) if running => today > d,
+        Some(d) if running => days_left(cal, day_type, d, today) < 0,
         _ => used > i64::from(limit_days),
     };
     Reading {
@@ -308,6 +308,19 @@ pub fn read(
         running,
         provisional,
         overdue,
+    }
+}
+
+/// The days of `day_type` left on `today` until the last day `due` of a running clock (today
+/// itself not counted), or, negative, the days past it: the one count the inbox, the case page
+/// and the figures share. Past the last day, only days of the clock's kind count: a working-day
+/// clock due on a Friday is not overdue on the Saturday after (no working day has passed; its
+/// used days still equal its limit), and is one working day overdue on the Monday.
+pub fn days_left(cal: &Calendar, day_type: DayType, due: NaiveDate, today: NaiveDate) -> i64 {
+    if today <= due {
+        i64::from(cal.count(today, due, day_type).0)
+    } else {
+        -i64::from(cal.count(due, today, day_type).0)
     }
 }
 
@@ -405,6 +418,37 @@ mod tests {
         }];
         let r = read(&cal, 5, DayType::Working, &late, at("2026-03-20T01:00:00Z"));
         assert_eq!((r.used_days, r.overdue), (6, true));
+    }
+
+    #[test]
+    fn a_clock_due_on_friday_is_not_overdue_on_saturday_but_on_monday() {
+        let cal = official();
+        // Ten working days from Friday 6 March 2026 (not counted): the last is Friday 20 March.
+        let run = [Segment {
+            start: at("2026-03-06T01:00:00Z"),
+            end: None,
+            running: true,
+        }];
+        let saturday = read(&cal, 10, DayType::Working, &run, at("2026-03-21T02:00:00Z"));
+        assert_eq!(saturday.due, Some(d("2026-03-20")));
+        assert_eq!((saturday.used_days, saturday.overdue), (10, false));
+        assert_eq!(
+            days_left(&cal, DayType::Working, d("2026-03-20"), d("2026-03-21")),
+            0
+        );
+        let monday = read(&cal, 10, DayType::Working, &run, at("2026-03-23T02:00:00Z"));
+        assert_eq!((monday.used_days, monday.overdue), (11, true));
+        assert_eq!(
+            days_left(&cal, DayType::Working, d("2026-03-20"), d("2026-03-23")),
+            -1
+        );
+        // Overdue exactly when more days are used than the limit allows: what the figures count
+        // as not within the limit.
+        for day in 19..=24 {
+            let now = at(&format!("2026-03-{day:02}T02:00:00Z"));
+            let r = read(&cal, 10, DayType::Working, &run, now);
+            assert_eq!(r.overdue, r.used_days > 10, "{day} March");
+        }
     }
 
     #[test]

@@ -342,16 +342,39 @@ pub fn decide(
         for (i, (b, a)) in before.iter().zip(after).enumerate() {
             if b != a {
                 let name = &def.clocks[i].name;
-                let at = match backdated {
-                    Some((clocks, at)) if *b == ClockStatus::Stopped && clocks.contains(name) => at,
-                    _ => now,
-                };
-                effects.push(Effect::Clock {
-                    clock: name.clone(),
-                    from: *b,
-                    to: *a,
-                    at,
-                });
+                match backdated {
+                    // A backdated clock counts from the earlier action; one that the new state
+                    // pauses ran until now (the time before counts), and pauses now.
+                    Some((clocks, at)) if *b == ClockStatus::Stopped && clocks.contains(name) => {
+                        if *a == ClockStatus::Paused {
+                            effects.push(Effect::Clock {
+                                clock: name.clone(),
+                                from: ClockStatus::Stopped,
+                                to: ClockStatus::Running,
+                                at,
+                            });
+                            effects.push(Effect::Clock {
+                                clock: name.clone(),
+                                from: ClockStatus::Running,
+                                to: ClockStatus::Paused,
+                                at: now,
+                            });
+                        } else {
+                            effects.push(Effect::Clock {
+                                clock: name.clone(),
+                                from: *b,
+                                to: *a,
+                                at,
+                            });
+                        }
+                    }
+                    _ => effects.push(Effect::Clock {
+                        clock: name.clone(),
+                        from: *b,
+                        to: *a,
+                        at: now,
+                    }),
+                }
             }
         }
     }

@@ -338,7 +338,8 @@ fn the_report_form_walks_from_draft_to_announcement() {
     )
     .expect("system fires deadlines");
     assert_eq!(t.to, "evaluation");
-    // Entering evaluation pauses the statutory and promised clocks and stops the publicity one.
+    // Entering evaluation pauses the statutory clock (the promised one stands still since the
+    // publicity began) and stops the publicity one.
     let clocks: Vec<(String, ClockStatus)> = t
         .effects
         .iter()
@@ -351,7 +352,6 @@ fn the_report_form_walks_from_draft_to_announcement() {
         clocks,
         vec![
             ("acceptance_publicity".to_string(), ClockStatus::Stopped),
-            ("promised".to_string(), ClockStatus::Paused),
             ("statutory".to_string(), ClockStatus::Paused),
         ]
     );
@@ -431,11 +431,19 @@ fn deemed_acceptance_starts_the_statutory_clocks_on_the_day_of_receipt() {
                 ClockStatus::Running,
                 now()
             ),
+            // The promised limit counts the days of the acceptance check, then stops for the
+            // publicity.
             (
                 "promised".to_string(),
                 ClockStatus::Stopped,
                 ClockStatus::Running,
                 resubmitted
+            ),
+            (
+                "promised".to_string(),
+                ClockStatus::Running,
+                ClockStatus::Paused,
+                now()
             ),
             (
                 "statutory".to_string(),

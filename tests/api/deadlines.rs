@@ -75,28 +75,35 @@ async fn deadlines_across_the_2020_spring_festival_fire_once_as_the_system() {
         assert_eq!(last["roles"], json!(["system"]));
 
         // It counts as accepted on the day it was received: the statutory and promised clocks
-        // run from 16 January. Used on 23 January: 17, 19, 20, 21, 22, 23.
+        // count from 16 January. The statutory clock has used 17, 19, 20, 21, 22, 23 on the
+        // 23rd; the promised one counted the acceptance check (17, 19, 20, 21, 22), and stands
+        // still through the publicity.
+        let statutory = app.clock(&rui, &id, "statutory").await;
+        assert_eq!(statutory["used_days"], 6, "{statutory}");
         let promised = app.clock(&rui, &id, "promised").await;
-        assert_eq!(promised["used_days"], 6, "{promised}");
-        // ...then nothing until 3 February: the tenth day is Thursday 6 February.
-        assert_eq!(promised["due"], "2020-02-06");
+        assert_eq!(
+            (promised["used_days"].as_i64(), promised["paused"].as_bool()),
+            (Some(5), Some(true)),
+            "{promised}"
+        );
         // The 5-day publicity starts on the 23rd: 3, 4, 5, 6, 7 February.
         let publicity = app.clock(&rui, &id, "acceptance_publicity").await;
         assert_eq!(publicity["due"], "2020-02-07", "{publicity}");
 
-        // Moving to 8 February fires the promise deadline (6th), then the publicity end (7th).
+        // Moving to 8 February ends the publicity (7th); the promise is not missed meanwhile.
         app.set_clock("2020-02-08T01:00:00Z").await;
         let case = app.case(&rui, &id).await;
         assert_eq!(case["state"], "evaluation");
         let all = actions(&app.history(&rui, &id).await);
-        assert_eq!(&all[all.len() - 2..], ["promise_missed", "end_publicity"]);
+        assert_eq!(all.last().map(String::as_str), Some("end_publicity"));
+        assert!(!all.iter().any(|a| a == "promise_missed"), "{all:?}");
         let promised = app.clock(&rui, &id, "promised").await;
         assert_eq!(
             (promised["running"].as_bool(), promised["paused"].as_bool()),
             (Some(false), Some(true)),
             "evaluation stops the clock: {promised}"
         );
-        assert_eq!(promised["overdue"], true);
+        assert_eq!(promised["used_days"], 5);
         let frozen = promised["used_days"].clone();
 
         // Time in technical evaluation does not count.
@@ -134,12 +141,7 @@ async fn deadlines_across_the_2020_spring_festival_fire_once_as_the_system() {
 
         // Every timer fired at most once: each deadline action appears once.
         let all = actions(&app.history(&rui, &id).await);
-        for once in [
-            "deem_accepted",
-            "promise_missed",
-            "end_publicity",
-            "return_file",
-        ] {
+        for once in ["deem_accepted", "end_publicity", "return_file"] {
             assert_eq!(
                 all.iter().filter(|a| *a == once).count(),
                 1,
@@ -205,18 +207,21 @@ async fn a_deadline_in_an_unpublished_year_is_provisional_until_an_admin_adds_th
         let id = app.new_case(&ann).await;
         app.act(&ann, &id, "submit", 1, json!({})).await;
         app.act(&rui, &id, "accept", 2, json!({})).await;
-        let promised = app.clock(&rui, &id, "promised").await;
-        assert_eq!(promised["provisional"], true, "{promised}");
-        // Ten working days after Mon 21 Dec, with 2027 unknown (weekends only): Mon 4 Jan 2027.
-        assert_eq!(promised["due"], "2027-01-04");
-        let before = promised["calendar_version"].clone();
+        // The statutory clock runs through the acceptance publicity (the promised one stands
+        // still then).
+        let statutory = app.clock(&rui, &id, "statutory").await;
+        assert_eq!(statutory["provisional"], true, "{statutory}");
+        // Thirty working days after Mon 21 Dec, with 2027 unknown (weekends only): 8 in
+        // December, then 1 January to Mon 1 February 2027.
+        assert_eq!(statutory["due"], "2027-02-01");
+        let before = statutory["calendar_version"].clone();
 
         // Bad input is refused and changes nothing; only an admin may change calendars.
         let r = app.client.put(app.url("/api/v1/admin/calendars/2027")).bearer_auth(&rui.token).json(&json!({"days": [{"date": "2027-01-01", "off": true}]})).send().await.expect("put");
         assert_eq!(r.status().as_u16(), 403);
         let r = app.client.put(app.url("/api/v1/admin/calendars/2027")).bearer_auth(&admin().token).json(&json!({"days": [{"date": "2029-01-01", "off": true}]})).send().await.expect("put");
         assert_eq!(r.status().as_u16(), 422);
-        assert_eq!(app.clock(&rui, &id, "promised").await["calendar_version"], before);
+        assert_eq!(app.clock(&rui, &id, "statutory").await["calendar_version"], before);
 
         // The 2027 arrangement is published: 1 January is a day off.
         let r = app
@@ -231,11 +236,11 @@ async fn a_deadline_in_an_unpublished_year_is_provisional_until_an_admin_adds_th
         let change: serde_json::Value = r.json().await.expect("json");
         assert!(change["recomputed"].as_u64().expect("n") >= 2, "{change}");
         assert!(change["moved"].as_u64().expect("n") >= 1, "{change}");
-        let promised = app.clock(&rui, &id, "promised").await;
-        assert_eq!(promised["provisional"], false, "{promised}");
-        assert_eq!(promised["due"], "2027-01-05", "1 January no longer counts");
-        assert_eq!(promised["calendar_version"], change["calendar_version"]);
-        assert_ne!(promised["calendar_version"], before);
+        let statutory = app.clock(&rui, &id, "statutory").await;
+        assert_eq!(statutory["provisional"], false, "{statutory}");
+        assert_eq!(statutory["due"], "2027-02-02", "1 January no longer counts");
+        assert_eq!(statutory["calendar_version"], change["calendar_version"]);
+        assert_ne!(statutory["calendar_version"], before);
 
         let cal = app.get(&rui, "/api/v1/calendars").await;
         let years: Vec<i64> = cal.body["years"].as_array().expect("years").iter().map(|y| y["year"].as_i64().expect("year")).collect();
@@ -248,14 +253,14 @@ async fn a_deadline_in_an_unpublished_year_is_provisional_until_an_admin_adds_th
             .expect("timers");
         let expiries: Vec<(String, String)> = timers
             .iter()
-            .filter(|t| t.clock == "promised" && t.kind == "expiry")
+            .filter(|t| t.clock == "statutory" && t.kind == "expiry")
             .map(|t| (t.due_at.to_rfc3339(), t.status.clone()))
             .collect();
         assert_eq!(
             expiries,
             vec![
-                ("2027-01-04T16:00:00+00:00".to_string(), "cancelled".to_string()),
-                ("2027-01-05T16:00:00+00:00".to_string(), "pending".to_string()),
+                ("2027-02-01T16:00:00+00:00".to_string(), "cancelled".to_string()),
+                ("2027-02-02T16:00:00+00:00".to_string(), "pending".to_string()),
             ]
         );
         db
@@ -843,4 +848,102 @@ async fn three_instances_fire_two_thousand_simultaneous_deadlines_exactly_once()
     eprintln!("three instances, {n} deadlines due at once: explicit passes fired {fired:?}, the rest by the workers; each exactly once");
     drop(apps);
     db.drop_it().await;
+}
+
+/// Warnings follow the clock: after a stop and a resume they are planned again from the days
+/// left, by the same reading that moves the expiry, so none fires early.
+#[tokio::test]
+async fn warnings_move_with_the_expiry_when_a_clock_stops_and_resumes() {
+    on_every_database(|db| async move {
+        // Monday 2 March 2026, 09:00 in Shanghai.
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        app.act(&ann, &id, "submit", 1, json!({})).await;
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        assert_eq!(app.act(&rui, &id, "accept", v, json!({})).await.status, 200);
+        // Publicity ends at 24:00 on Monday 9 March: the statutory clock stops for evaluation
+        // with 5 working days used.
+        app.set_clock("2026-03-10T01:00:00Z").await;
+        assert_eq!(app.case(&rui, &id).await["state"], "evaluation");
+        let stopped = app.clock(&rui, &id, "statutory").await;
+        assert_eq!(
+            (stopped["used_days"].as_i64(), stopped["running"].as_bool()),
+            (Some(5), Some(false)),
+            "{stopped}"
+        );
+        // A stopped clock has no pending warning left.
+        let timers = app
+            .get(&admin(), &format!("/api/v1/admin/timers?case_id={id}"))
+            .await;
+        let statutory: Vec<(String, String, String)> = timers.body["timers"]
+            .as_array()
+            .expect("timers")
+            .iter()
+            .filter(|t| t["clock"] == "statutory")
+            .map(|t| {
+                (
+                    t["kind"].as_str().unwrap_or_default().to_string(),
+                    t["status"].as_str().unwrap_or_default().to_string(),
+                    t["due_at"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            statutory.iter().all(|t| t.1 != "pending" && t.1 != "fired"),
+            "{statutory:?}"
+        );
+        // Three weeks of evaluation, then review resumes it on Tuesday 31 March.
+        app.set_clock("2026-03-31T01:00:00Z").await;
+        let v = app.case(&rui, &id).await["version"].as_i64().expect("v");
+        let r = app
+            .act(
+                &rui,
+                &id,
+                "complete_evaluation",
+                v,
+                json!({"conclusion": "ok"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let resumed = app.clock(&rui, &id, "statutory").await;
+        // 25 working days left after the 31st: the last is Tuesday 5 May (1 May holidays).
+        let due = resumed["due"].as_str().expect("due").to_string();
+        let timers = app
+            .get(&admin(), &format!("/api/v1/admin/timers?case_id={id}"))
+            .await;
+        let pending: Vec<&serde_json::Value> = timers.body["timers"]
+            .as_array()
+            .expect("timers")
+            .iter()
+            .filter(|t| t["clock"] == "statutory" && t["status"] == "pending")
+            .collect();
+        let mut warnings: Vec<&str> = pending
+            .iter()
+            .filter(|t| t["kind"] == "warning")
+            .filter_map(|t| t["due_at"].as_str())
+            .collect();
+        warnings.sort();
+        // 50% is 15 days: 10 more working days after the resume (Qingming 4-6 April aside),
+        // from the start of Tuesday 14 April; 80% is 24 days: from the start of Monday 27 April.
+        assert_eq!(
+            warnings,
+            vec!["2026-04-13T16:00:00Z", "2026-04-26T16:00:00Z"],
+            "{pending:?}"
+        );
+        let expiry = pending
+            .iter()
+            .find(|t| t["kind"] == "expiry")
+            .expect("expiry");
+        assert_eq!(
+            expiry["due_at"],
+            format!("{due}T16:00:00Z"),
+            "the expiry from the same reading: {pending:?}"
+        );
+        // Nothing fires on the day of the resume.
+        let moved = app.set_clock("2026-03-31T15:00:00Z").await;
+        assert_eq!(moved["fired"], 0, "{moved}");
+        db
+    })
+    .await;
 }
