@@ -1,6 +1,7 @@
 //! The official calendars: seeded from files, corrected by admins without a restart, cached in
 //! memory and reloaded from the database, and every open deadline recomputed when they change.
 
+use chrono::Datelike;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -127,6 +128,16 @@ pub struct CalendarSummary {
     pub version: String,
     pub years: Vec<YearSummary>,
     pub note: &'static str,
+    /// This year and the next two, where no official calendar is loaded: the deadlines that
+    /// fall in each count weekends only and are provisional until it is.
+    pub missing: Vec<MissingYear>,
+}
+
+/// A year without its official calendar, and the deadlines waiting in it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MissingYear {
+    pub year: i32,
+    pub deadlines: u64,
 }
 
 pub async fn summary(app: &App) -> Result<CalendarSummary, AppError> {
@@ -145,8 +156,29 @@ pub async fn summary(app: &App) -> Result<CalendarSummary, AppError> {
             papers: year.papers,
         });
     }
+    let cal = app.calendar.get();
+    let this_year = crate::domain::calendar::local_date(app.clock.now()).year();
+    let mut missing = Vec::new();
+    for year in this_year..=this_year + 2 {
+        if cal.has_year(year) {
+            continue;
+        }
+        let first = |y: i32| {
+            chrono::NaiveDate::from_ymd_opt(y, 1, 1).map(crate::domain::calendar::start_of)
+        };
+        let deadlines = match (first(year), first(year + 1)) {
+            (Some(from), Some(to)) => store::clocks::waiting_between(&app.db, from, to).await?,
+            _ => 0,
+        };
+        // Next year is missed before it begins (it is usually published in November); a later
+        // one only once a deadline falls in it.
+        if year <= this_year + 1 || deadlines > 0 {
+            missing.push(MissingYear { year, deadlines });
+        }
+    }
     Ok(CalendarSummary {
-        version: app.calendar.get().version().to_string(),
+        missing,
+        version: cal.version().to_string(),
         years,
         note: "a year not listed falls back to weekends only, and deadlines computed from it are provisional",
     })

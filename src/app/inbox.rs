@@ -30,6 +30,8 @@ pub struct InboxItem {
     /// That clock's last day (Asia/Shanghai), and the days left until it ends (working or
     /// calendar days, as the clock counts; negative once overdue).
     pub next_due: Option<NaiveDate>,
+    /// The due date falls in a year without its official calendar (weekends only counted).
+    pub provisional: bool,
     pub days_left: Option<i64>,
     /// The clock's last day has passed.
     pub overdue: bool,
@@ -223,6 +225,9 @@ pub async fn inbox_filtered(
             next_due_at: due.as_ref().map(|d| d.0),
             next_clock: due.map(|d| d.1),
             next_due: reading.0,
+            provisional: reading
+                .0
+                .is_some_and(|d| !cal.has_year(chrono::Datelike::year(&d))),
             days_left: reading.1,
             overdue: reading.2,
             warning: reading.3,

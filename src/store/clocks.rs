@@ -557,6 +557,20 @@ pub async fn count_timers(db: &impl ConnectionTrait, status: &str) -> Result<u64
         .await
 }
 
+/// How many timers wait to fire in `[from, to)`.
+pub async fn waiting_between(
+    db: &impl ConnectionTrait,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    Timer::find()
+        .filter(timer::Column::Status.is_in(["pending", "claimed"]))
+        .filter(timer::Column::DueAt.gte(from))
+        .filter(timer::Column::DueAt.lt(to))
+        .count(db)
+        .await
+}
+
 /// Whether any timer due by `at` is still waiting to fire (one row read through the index on
 /// status and due moment).
 pub async fn any_waiting(db: &impl ConnectionTrait, at: DateTime<Utc>) -> Result<bool, DbErr> {

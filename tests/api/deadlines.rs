@@ -215,6 +215,10 @@ async fn a_deadline_in_an_unpublished_year_is_provisional_until_an_admin_adds_th
         // December, then 1 January to Mon 1 February 2027.
         assert_eq!(statutory["due"], "2027-02-01");
         let before = statutory["calendar_version"].clone();
+        // The administrator is told until the year is loaded.
+        let cal = app.get(&admin(), "/api/v1/calendars").await;
+        assert_eq!(cal.body["missing"][0]["year"], 2027, "{}", cal.body);
+        assert!(cal.body["missing"][0]["deadlines"].as_u64().expect("n") >= 1, "{}", cal.body);
 
         // Bad input is refused and changes nothing; only an admin may change calendars.
         let r = app.client.put(app.url("/api/v1/admin/calendars/2027")).bearer_auth(&rui.token).json(&json!({"days": [{"date": "2027-01-01", "off": true}]})).send().await.expect("put");
@@ -246,6 +250,11 @@ async fn a_deadline_in_an_unpublished_year_is_provisional_until_an_admin_adds_th
         let years: Vec<i64> = cal.body["years"].as_array().expect("years").iter().map(|y| y["year"].as_i64().expect("year")).collect();
         assert_eq!(years, (2019..=2027).collect::<Vec<_>>());
         assert_eq!(cal.body["years"][8]["source"], "admin");
+        assert!(
+            cal.body["missing"].as_array().expect("missing").iter().all(|m| m["year"] != 2027),
+            "{}",
+            cal.body
+        );
 
         // The old expiry was cancelled; the one pending is at the new due moment.
         let timers = greenlane::store::clocks::timers_of_case(&app.app.db, uuid::Uuid::parse_str(&id).expect("id"))

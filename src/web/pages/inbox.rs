@@ -30,6 +30,8 @@ pub struct QueueRow {
     pub org: String,
     pub clock: String,
     pub due: String,
+    /// Computed in a year without its official calendar.
+    pub provisional: bool,
     pub days_left: Option<i64>,
     /// `working` or `calendar`: how the clock counts its days.
     pub day_kind: &'static str,
@@ -87,6 +89,7 @@ pub fn queue_rows(app: &App, lang: Lang, items: Vec<InboxItem>) -> Vec<QueueRow>
                     },
                     |d| d.format("%Y-%m-%d").to_string(),
                 ),
+                provisional: i.provisional,
                 days_left: i.days_left,
                 day_kind: i
                     .next_clock
