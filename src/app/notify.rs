@@ -322,7 +322,23 @@ fn variables<'a>(app: &App, about: &About<'_>, lang: Lang) -> HashMap<&'a str, S
         ("stage", def.state_title(&about.case.state, lang)),
         ("state", about.case.state.clone()),
         ("actor", about.actor.to_string()),
-        ("comment", about.comment.unwrap_or("").to_string()),
+        (
+            "comment",
+            // A deadline's own words, in the reader's language, rather than the log's.
+            match about
+                .payload
+                .and_then(|p| p.get("deadline"))
+                .and_then(|d| d.get("clock"))
+                .and_then(|c| c.as_str())
+            {
+                Some(clock) => app
+                    .templates
+                    .value_words("deadline_passed", lang)
+                    .map(|w| w.replace("{clock}", &def.clock_title(clock, lang)))
+                    .unwrap_or_default(),
+                None => about.comment.unwrap_or("").to_string(),
+            },
+        ),
         (
             "details",
             about

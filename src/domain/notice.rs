@@ -252,6 +252,33 @@ mod tests {
     const SHIPPED: &str = include_str!("../../workflows/templates/notifications.toml");
 
     #[test]
+    fn market_and_consultation_messages_name_no_rights_of_review() {
+        let t = Templates::parse("n.toml", SHIPPED).expect("shipped");
+        for kind in [
+            "question_submitted",
+            "lot_submitted",
+            "transfer_submitted",
+            "auction_approved",
+            "transfer_approved",
+            "market_refused",
+            "auction_closed",
+            "payment_defaulted",
+        ] {
+            for lang in [Lang::En, Lang::Zh] {
+                let r = t.render(kind, lang, &vars()).expect(kind);
+                for wrong in [
+                    "administrative review",
+                    "行政复议",
+                    "acceptance check",
+                    "受理审查",
+                ] {
+                    assert!(!r.text.contains(wrong), "{kind} {lang:?}: {}", r.text);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn an_awards_details_read_in_yuan_with_titles_and_without_ids() {
         let t = Templates::parse("n.toml", SHIPPED).expect("shipped");
         let award = serde_json::json!({

@@ -276,6 +276,10 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         let mails = mail_kinds(&app, &lot).await;
         assert!(mails.contains(&("award".into(), "bid0@bidders.example".into())), "{mails:?}");
         assert!(mails.contains(&("outbid".into(), "bid5@bidders.example".into())), "{mails:?}");
+        // The seller and the operator are told the auction closed, in a market's words: no
+        // administrative decision, no rights of review.
+        assert!(mails.iter().any(|(k, _)| k == "auction_closed"), "{mails:?}");
+        assert!(!mails.iter().any(|(k, _)| k == "decision"), "{mails:?}");
 
         // Everyone pays except the tied bidder left with the remainder. The operator's client
         // sends each confirmation with an Idempotency-Key and, as after a crash that lost the
