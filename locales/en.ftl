@@ -1092,3 +1092,5 @@ region-chart = Chart: { $title }
 region-table-word = (table)
 region-chart-word = (diagram)
 admin-calendar-missing = No official calendar for { $year } is loaded: its dates count weekends only, and the deadlines that fall in it ({ $n } waiting now) are marked provisional until the State Council's arrangement is added.
+case-reference = Reference
+case-decision = Decision

@@ -1066,3 +1066,5 @@ region-chart = 图表：{ $title }
 region-table-word = （表格）
 region-chart-word = （流程图）
 admin-calendar-missing = 尚未载入 { $year } 年的官方日历：该年日期仅按周末计算，落在该年的期限（目前 { $n } 个）均标为暂定，直至载入国务院的放假安排。
+case-reference = 文号
+case-decision = 审批决定

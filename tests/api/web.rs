@@ -684,3 +684,131 @@ async fn csvs_carry_a_bom_their_header_and_no_formula() {
     })
     .await;
 }
+
+/// The deciding official starts from the proposal: the approval form holds the proposed
+/// conditions, to confirm or change, not to type again.
+#[tokio::test]
+async fn the_approvers_form_holds_the_proposed_conditions() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let r = app
+            .post(&admin(), "/api/v1/admin/users", &json!({"email": "amy@bureau.example", "name": "Amy", "org": "CQEEB", "roles": ["approver"], "lang": "en", "password": PASSWORD}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let (ann, rui) = (applicant(), reviewer());
+        let id = app.new_case(&ann).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        app.set_clock("2026-03-10T01:00:00Z").await;
+        step(&app, &rui, &id, "complete_evaluation", json!({"conclusion": "ok"})).await;
+        step(&app, &rui, &id, "propose_approval", json!({"conditions": ["Noise below 55 dB at night", "Monitor the outfall monthly"]})).await;
+        app.set_clock("2026-03-20T01:00:00Z").await;
+        assert_eq!(app.case(&ann, &id).await["state"], "decision");
+        let b = Browser::new(&app, "en");
+        b.sign_in("amy@bureau.example", PASSWORD).await;
+        let page = b.get(&format!("/cases/{id}")).await;
+        let form = page.html.split("id=\"act-approve\"").nth(1).expect("the approval form");
+        let form = form.split("</form>").next().unwrap_or_default();
+        assert!(
+            form.contains("Noise below 55 dB at night\nMonitor the outfall monthly"),
+            "{form}"
+        );
+        db
+    })
+    .await;
+}
+
+/// The case page does the work: the supplement's missing items beside the resubmit form, and a
+/// decided case's decision at the top, with its conditions and reference.
+#[tokio::test]
+async fn the_case_page_shows_what_was_asked_and_what_was_decided() {
+    on_every_database(|db| async move {
+        let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+        seed_directory(&app).await;
+        let (ann, rui) = (applicant(), reviewer());
+        let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+        let id = app.new_case(&ann).await;
+        step(&app, &ann, &id, "submit", json!({})).await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "request_supplement",
+            json!({"missing_items": ["Site plan", "Noise survey"]}),
+        )
+        .await;
+        let b = Browser::new(&app, "en");
+        b.sign_in("ann@acme.example", PASSWORD).await;
+        let page = b.get(&format!("/cases/{id}")).await;
+        let asked = page
+            .html
+            .split("id=\"asked\"")
+            .nth(1)
+            .expect("what was asked")
+            .split("</div>")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            asked.contains("Site plan") && asked.contains("Noise survey"),
+            "{asked}"
+        );
+        assert!(
+            page.html.contains("id=\"act-resubmit\""),
+            "beside the resubmit form"
+        );
+        step(&app, &ann, &id, "resubmit", json!({})).await;
+        step(&app, &rui, &id, "accept", json!({})).await;
+        app.set_clock("2026-03-10T01:00:00Z").await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "complete_evaluation",
+            json!({"conclusion": "ok"}),
+        )
+        .await;
+        step(
+            &app,
+            &rui,
+            &id,
+            "propose_approval",
+            json!({"conditions": ["Noise below 55 dB at night"]}),
+        )
+        .await;
+        app.set_clock("2026-03-20T01:00:00Z").await;
+        step(
+            &app,
+            &amy,
+            &id,
+            "approve",
+            json!({"conditions": ["Noise below 55 dB at night"]}),
+        )
+        .await;
+        let reference = app.case(&ann, &id).await["reference"]
+            .as_str()
+            .expect("reference")
+            .to_string();
+        let page = b.get(&format!("/cases/{id}")).await;
+        let decision = page
+            .html
+            .split("id=\"decision\"")
+            .nth(1)
+            .expect("the decision block")
+            .split("</section>")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            decision.contains("Noise below 55 dB at night") && decision.contains(&reference),
+            "{decision}"
+        );
+        assert!(
+            page.html.find("id=\"decision\"") < page.html.find("id=\"actions\""),
+            "at the top"
+        );
+        db
+    })
+    .await;
+}

@@ -173,6 +173,46 @@ pub struct CasePage {
     pub comments: Vec<CommentView>,
     /// Whether this person records how comments were handled (reviewers).
     pub may_handle: bool,
+    /// What the step that brought the case here asks of the person who acts now (the missing
+    /// items of a supplement notice, the issues of a revision): who, when, and each field.
+    pub asked: Option<Asked>,
+    /// The decision taken on the case, once there is one: what, when, and its fields.
+    pub decision: Option<Asked>,
+}
+
+/// A step's fields, as a block on the case page.
+pub struct Asked {
+    pub title: String,
+    pub by: String,
+    pub at: String,
+    pub lines: Vec<(String, Vec<String>)>,
+}
+
+fn asked_of(lang: Lang, def: &Definition, e: &TimelineEntry) -> Asked {
+    let lines = e
+        .payload
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, v)| !v.is_object() && k.as_str() != "deadline")
+                .filter(|(_, v)| v.as_str().is_none_or(|s| Uuid::parse_str(s).is_err()))
+                .map(|(k, v)| {
+                    (
+                        def.field_title(k, lang)
+                            .unwrap_or_else(|| forms::data_label(lang, k)),
+                        data_values(lang, k, v),
+                    )
+                })
+                .filter(|(_, v)| !v.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    Asked {
+        title: def.transition_title(&e.action, &e.from, lang),
+        by: e.actor.clone(),
+        at: local_time(e.at),
+        lines,
+    }
 }
 
 /// A comment from the public, for the case's people.
@@ -199,6 +239,36 @@ fn pseudo_action(lang: Lang, def: &Definition, action: &str, from: &str) -> Stri
         "handle_comment" => i18n::t(lang, "timeline-comment-handled"),
         a => def.transition_title(a, from, lang),
     }
+}
+
+/// The latest of `earlier` actions' payload as a form, for the fields `payload` declares.
+fn proposal_form(
+    entries: &[TimelineEntry],
+    earlier: &[String],
+    payload: &[(String, crate::engine::definition::FieldSpec)],
+) -> Option<FormData> {
+    let last = entries.iter().rev().find(|e| earlier.contains(&e.action))?;
+    let mut pairs = Vec::new();
+    for (name, _) in payload {
+        match last.payload.get(name) {
+            Some(Value::Array(items)) => {
+                let texts: Vec<String> = items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect();
+                // Checkboxes read each value; a text area reads the lines.
+                for t in &texts {
+                    pairs.push((name.clone(), t.clone()));
+                }
+                if texts.len() > 1 {
+                    pairs.insert(0, (name.clone(), texts.join("\n")));
+                }
+            }
+            Some(Value::String(t)) => pairs.push((name.clone(), t.clone())),
+            _ => {}
+        }
+    }
+    (!pairs.is_empty()).then_some(FormData(pairs))
 }
 
 fn human_size(bytes: i64) -> String {
@@ -548,7 +618,17 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
             continue;
         };
         let this = again.action.as_deref() == Some(name.as_str());
-        let entered = if this { again.form.as_ref() } else { None };
+        // A decision taken by a second official starts from the proposal it follows: its fields
+        // filled from the latest proposal's (the conditions, the grounds), to be confirmed or
+        // changed, never typed again.
+        let proposed = (!this && !spec.distinct_from.is_empty())
+            .then(|| proposal_form(&entries, &spec.distinct_from, &spec.payload))
+            .flatten();
+        let entered = if this {
+            again.form.as_ref()
+        } else {
+            proposed.as_ref()
+        };
         let empty = Errors::default();
         let errors = if this { &again.errors } else { &empty };
         if spec.edits_data && !fields.is_empty() && changeable.is_none() {
@@ -615,7 +695,31 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         })
         .collect();
     let may_handle = who.actor.roles.contains(crate::domain::Role::Reviewer);
+    // The latest step into the present state, when it asks something of those who act now.
+    let asked = entries
+        .iter()
+        .rev()
+        .find(|e| e.to == snap.state && e.from != e.to)
+        .filter(|e| !actions.is_empty() && e.actor != who.actor.subject)
+        .map(|e| asked_of(lang, &def, e))
+        .filter(|a| !a.lines.is_empty());
+    // The decision a published notice would show (approve, refuse...), once taken.
+    let deciding: Vec<&String> = def.publish.iter().flat_map(|p| p.decision.iter()).collect();
+    let decision = entries
+        .iter()
+        .rev()
+        .find(|e| deciding.contains(&&e.action))
+        .map(|e| {
+            let mut d = asked_of(lang, &def, e);
+            if let Some(r) = snap.reference.as_deref() {
+                d.lines
+                    .insert(0, (i18n::t(lang, "case-reference"), vec![r.to_string()]));
+            }
+            d
+        });
     Ok(CasePage {
+        asked,
+        decision,
         notices,
         comments,
         may_handle,
