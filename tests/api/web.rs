@@ -591,30 +591,10 @@ async fn a_refusal_is_announced_as_a_refusal_on_the_case_page_and_in_its_history
     on_every_database(|db| async move {
         let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
         seed_directory(&app).await;
-        let (ann, rui) = (applicant(), reviewer());
         let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
-        let id = app.new_case(&ann).await;
-        step(&app, &ann, &id, "submit", json!({})).await;
-        step(&app, &rui, &id, "accept", json!({})).await;
-        app.set_clock("2026-03-10T01:00:00Z").await;
-        step(
-            &app,
-            &rui,
-            &id,
-            "complete_evaluation",
-            json!({"conclusion": "no"}),
-        )
-        .await;
-        step(
-            &app,
-            &rui,
-            &id,
-            "propose_refusal",
-            json!({"grounds": ["emissions"]}),
-        )
-        .await;
-        app.set_clock("2026-03-20T01:00:00Z").await;
+        let id = proposed(&app, "propose_refusal", json!({"grounds": ["emissions"]})).await;
         step(&app, &amy, &id, "refuse", json!({"grounds": ["emissions"]})).await;
+        let ann = applicant();
 
         // The reviewer announces.
         let b = Browser::new(&app, "zh-CN");
@@ -696,14 +676,8 @@ async fn the_approvers_form_holds_the_proposed_conditions() {
             .post(&admin(), "/api/v1/admin/users", &json!({"email": "amy@bureau.example", "name": "Amy", "org": "CQEEB", "roles": ["approver"], "lang": "en", "password": PASSWORD}), None)
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
-        let (ann, rui) = (applicant(), reviewer());
-        let id = app.new_case(&ann).await;
-        step(&app, &ann, &id, "submit", json!({})).await;
-        step(&app, &rui, &id, "accept", json!({})).await;
-        app.set_clock("2026-03-10T01:00:00Z").await;
-        step(&app, &rui, &id, "complete_evaluation", json!({"conclusion": "ok"})).await;
-        step(&app, &rui, &id, "propose_approval", json!({"conditions": ["Noise below 55 dB at night", "Monitor the outfall monthly"]})).await;
-        app.set_clock("2026-03-20T01:00:00Z").await;
+        let ann = applicant();
+        let id = proposed(&app, "propose_approval", json!({"conditions": ["Noise below 55 dB at night", "Monitor the outfall monthly"]})).await;
         assert_eq!(app.case(&ann, &id).await["state"], "decision");
         let b = Browser::new(&app, "en");
         b.sign_in("amy@bureau.example", PASSWORD).await;
@@ -811,4 +785,25 @@ async fn the_case_page_shows_what_was_asked_and_what_was_decided() {
         db
     })
     .await;
+}
+
+/// A new report form taken to the deciding official with `proposal` made (Monday 2 March 2026
+/// on; the clock left at the 20th, after the proposal's publicity).
+async fn proposed(app: &TestApp, proposal: &str, payload: serde_json::Value) -> String {
+    let (ann, rui) = (applicant(), reviewer());
+    let id = app.new_case(&ann).await;
+    step(app, &ann, &id, "submit", json!({})).await;
+    step(app, &rui, &id, "accept", json!({})).await;
+    app.set_clock("2026-03-10T01:00:00Z").await;
+    step(
+        app,
+        &rui,
+        &id,
+        "complete_evaluation",
+        json!({"conclusion": "ok"}),
+    )
+    .await;
+    step(app, &rui, &id, proposal, payload).await;
+    app.set_clock("2026-03-20T01:00:00Z").await;
+    id
 }
