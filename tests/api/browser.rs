@@ -969,6 +969,12 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     act(&tab, "approve_transfer_out", &[]).await;
     tab.sign_in("mo@exchange.example", "operator", "en").await;
     tab.go("/operator").await;
+    let desk = tab.body().await;
+    assert!(
+        !desk.contains("market-kind-"),
+        "a kind of lot by its name: {desk}"
+    );
+    assert!(desk.contains("Negotiated transfer"), "{desk}");
     tab.click(&format!("a[href='/cases/{transfer}']")).await;
     act(&tab, "approve_listing", &[]).await;
     assert!(

@@ -167,8 +167,21 @@ async fn a_report_form_publishes_its_acceptance_proposal_and_decision_and_nothin
         );
 
         // Comments: refused without a name or with the hidden field filled; five an hour.
-        let (status, page) = comment(&app, &acceptance, &[("name", ""), ("text", "x")]).await;
+        let (status, page) = comment(&app, &acceptance, &[("name", ""), ("text", "")]).await;
         assert_eq!(status, 422, "{page}");
+        // The summary names each field that needs an answer.
+        let summary = page
+            .split("id=\"error-summary\"")
+            .nth(1)
+            .expect("a summary")
+            .split("</div>")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            summary.contains("Your name") && summary.contains("Your comment"),
+            "{summary}"
+        );
         let (status, _) = comment(
             &app,
             &acceptance,

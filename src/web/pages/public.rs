@@ -500,6 +500,13 @@ pub async fn comment(
         Err(AppError::Validation(fields)) => {
             let mut errors = Errors::default();
             errors.extend_from(lang, &fields);
+            // The summary names each field, as its label reads on the form.
+            errors.label_with(|f| match f {
+                "name" => Some(i18n::t(lang, "comment-name")),
+                "contact" => Some(i18n::t(lang, "comment-contact")),
+                "text" => Some(i18n::t(lang, "comment-text")),
+                _ => None,
+            });
             (StatusCode::UNPROCESSABLE_ENTITY, errors, None)
         }
         Err(AppError::PeriodClosed(_)) => (

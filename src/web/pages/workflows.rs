@@ -132,7 +132,7 @@ fn clock_rows(def: &Definition, lang: Lang) -> Vec<ClockRow> {
                 Some(field) => i18n::t_args(
                     lang,
                     "workflow-limit-hours",
-                    &[("field", field.clone().into())],
+                    &[("field", crate::web::forms::data_label(lang, field).into())],
                 ),
                 None => i18n::t_args(
                     lang,
