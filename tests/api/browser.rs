@@ -877,10 +877,24 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     assert!(tab.body().await.contains("This could not be done"));
     assert!(tab.body().await.contains("Price per kg (yuan): "));
     tab.check_here("lot-bid-error", "en").await;
+    // The share left to bid for goes down with each bid.
+    let still = |hint: String| -> i64 {
+        let after = hint.split("still bid for ").nth(1).unwrap_or_default();
+        after
+            .split(" kg")
+            .next()
+            .unwrap_or_default()
+            .replace(',', "")
+            .parse()
+            .unwrap_or(-1)
+    };
+    let before = still(tab.text("#f-bid-price-hint").await);
     tab.fill("#f-bid-amount", "700").await;
     tab.fill("#f-bid-price", "0.33").await;
     tab.submit("form[action$='/bids'] button").await;
     assert!(tab.body().await.contains("Your sealed bid is placed"));
+    let left = still(tab.text("#f-bid-price-hint").await);
+    assert_eq!(left, before - 700, "{before} before the bid");
     assert!(tab.text("#bids").await.contains("Receipt"));
 
     tab.sign_in("jia@jiangbei.example", "trader3", "en").await;

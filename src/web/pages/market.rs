@@ -344,17 +344,6 @@ async fn lot_page(
     let overseer =
         r.contains(Role::MarketOperator) || r.contains(Role::Auditor) || r.contains(Role::Admin);
     if auction {
-        if let Ok(t) = AuctionTerms::parse(&row.data) {
-            bid_hint = i18n::t_args(
-                lang,
-                "market-bid-price-hint",
-                &[
-                    ("reserve", yuan(t.reserve_price_fen).into()),
-                    ("step", yuan(t.increment_fen).into()),
-                    ("cap", number(t.cap_kg() as f64).into()),
-                ],
-            );
-        }
         if applicant && row.org != who.actor.org {
             let deposit = AuctionTerms::parse(&row.data).map_or(0, |t| t.deposit_fen);
             // Whether the enterprise may bid matters only while it can.
@@ -376,6 +365,19 @@ async fn lot_page(
                 .filter(|b| b.org == who.actor.org)
                 .map(|b| bid_row(lang, b))
                 .collect();
+        }
+        // What the enterprise may still bid for: its share less its open bids.
+        if let Ok(t) = AuctionTerms::parse(&row.data) {
+            let bidding: i64 = bids.iter().filter(|b| b.open).map(|b| b.amount_kg).sum();
+            bid_hint = i18n::t_args(
+                lang,
+                "market-bid-price-hint",
+                &[
+                    ("reserve", yuan(t.reserve_price_fen).into()),
+                    ("step", yuan(t.increment_fen).into()),
+                    ("cap", number((t.cap_kg() - bidding).max(0) as f64).into()),
+                ],
+            );
         }
         if let Ok(r) = market::result(app, &who.actor, id).await {
             result = Some(result_view(lang, &r, &who.actor.org, detail.payment_due_at));
