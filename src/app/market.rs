@@ -243,6 +243,8 @@ pub async fn take(
     }
     check_window(app, &row, "take").await?;
     let lot = ledger::LotData::parse(&row.data).map_err(AppError::Validation)?;
+    // A listing's buyer meets the rules an auction's bidder meets (the basin rule always holds).
+    check_buyer(app, actor, &row.org, &lot.asset.basin, true).await?;
     let paid = ledger::notional_fen(amount, lot.price_fen)
         .ok_or_else(|| AppError::invalid("amount_kg", "amount x price does not fit the ledger"))?;
     let now = to_micros(app.clock.now());
@@ -459,6 +461,40 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
             "a seller cannot bid on its own lot".into(),
         ));
     }
+    let group = check_buyer(
+        app,
+        actor,
+        &lot.row.org,
+        &lot.terms.asset.basin,
+        lot.terms.basin_rule,
+    )
+    .await?;
+    let held = store::market::deposits(&app.db, lot.row.id)
+        .await?
+        .into_iter()
+        .any(|d| d.org == actor.org && d.status == "held");
+    if !held {
+        return Err(AppError::Refused(
+            "deposit_missing",
+            format!(
+                "no deposit of {} fen is recorded for this enterprise on this lot",
+                lot.terms.deposit_fen
+            ),
+        ));
+    }
+    Ok(group)
+}
+
+/// The rules every buyer meets, on an auction as on a listing (TRADING.md, "Eligibility"): a
+/// valid discharge permit, in the lot's basin where the basin rule holds, and no relation to
+/// the seller (related accounts count as one). Answers the buyer's group, or its organisation.
+async fn check_buyer(
+    app: &App,
+    actor: &Actor,
+    seller: &str,
+    lot_basin: &str,
+    basin_rule: bool,
+) -> Result<String, AppError> {
     let today = crate::domain::calendar::local_date(app.clock.now()).to_string();
     let me = store::market::participant(&app.db, &actor.org).await?;
     let permit = me.as_ref().and_then(|p| {
@@ -480,37 +516,23 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
             format!("discharge permit `{number}` expired on `{valid_to}`"),
         ));
     }
-    if lot.terms.basin_rule && basin != lot.terms.asset.basin {
+    if basin_rule && basin != lot_basin {
         return Err(AppError::Refused(
             "not_eligible",
             format!(
-                "discharge permit `{number}` is for basin `{basin}`; this lot is in `{}` and keeps the basin rule",
-                lot.terms.asset.basin
+                "discharge permit `{number}` is for basin `{basin}`; this lot is in `{lot_basin}` and keeps the basin rule"
             ),
         ));
     }
     let group = me.and_then(|p| p.group_code);
     if let Some(g) = &group {
-        let seller = store::market::participant(&app.db, &lot.row.org).await?;
+        let seller = store::market::participant(&app.db, seller).await?;
         if seller.and_then(|s| s.group_code).as_ref() == Some(g) {
             return Err(AppError::Refused(
                 "self_dealing",
                 format!("related to the seller (group `{g}`): related accounts count as one"),
             ));
         }
-    }
-    let held = store::market::deposits(&app.db, lot.row.id)
-        .await?
-        .into_iter()
-        .any(|d| d.org == actor.org && d.status == "held");
-    if !held {
-        return Err(AppError::Refused(
-            "deposit_missing",
-            format!(
-                "no deposit of {} fen is recorded for this enterprise on this lot",
-                lot.terms.deposit_fen
-            ),
-        ));
     }
     Ok(group.unwrap_or_else(|| actor.org.clone()))
 }

@@ -53,7 +53,7 @@ pub async fn totals(app: web::Data<App>, caller: Caller) -> Result<HttpResponse,
     Ok(HttpResponse::Ok().json(json!({"totals": registry::totals(&app, &caller.0).await?})))
 }
 
-#[utoipa::path(post, path = "/api/v1/lots/{id}/takes", tag = "registry", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An open listing")), request_body(content = Object, description = "`{\"amount_kg\": N}`: whole kilograms at the listed price"), responses((status = 201, description = "Taken: the rights moved and the payment is recorded"), (status = 403, description = "The seller, or not an enterprise", body = ErrorBody), (status = 409, description = "Less is left than asked", body = ErrorBody), (status = 422, description = "The listing is not open, or the amount is off the grid", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/lots/{id}/takes", tag = "registry", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An open listing")), request_body(content = Object, description = "`{\"amount_kg\": N}`: whole kilograms at the listed price"), responses((status = 201, description = "Taken: the rights moved and the payment is recorded"), (status = 403, description = "The seller, not an enterprise, or not eligible (`not_eligible`: no valid discharge permit in the lot's basin; `self_dealing`: related to the seller), the rules a bidder meets", body = ErrorBody), (status = 409, description = "Less is left than asked", body = ErrorBody), (status = 422, description = "The listing is not open, or the amount is off the grid", body = ErrorBody)))]
 pub async fn take(
     app: web::Data<App>,
     caller: Caller,

@@ -200,7 +200,18 @@ async fn a_listing_taken_by_fifty_buyers_at_once_never_over_fills() {
                 .await;
             assert_eq!(r.status, 201, "{}", r.body);
             buyers.push(user(&format!("b{i}@buyers.example"), &code, &["applicant"]));
+            // A buyer needs a discharge permit in the lot's basin, as a bidder does.
+            let r = app
+                .put(&operator(), &format!("/api/v1/market/participants/{code}"), &json!({"permit_no": format!("P-{code}"), "permit_basin": "yangtze_upper", "permit_valid_to": "2030-12-31"}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
         }
+        // One without a permit.
+        let r = app
+            .post(&admin(), "/api/v1/admin/organisations", &json!({"code": "NOPERMIT", "name": "No Permit Ltd.", "kind": "enterprise", "credit_code": credit_code(99)}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let unpermitted = user("np@nopermit.example", "NOPERMIT", &["applicant"]);
         let mut data = asset();
         data["amount_kg"] = json!(1_000);
         data["price_fen"] = json!(25);
@@ -215,6 +226,10 @@ async fn a_listing_taken_by_fifty_buyers_at_once_never_over_fills() {
         assert_eq!(step(&app, &mo, &id, "approve_listing", json!({})).await.status, 200);
         assert_eq!(app.clock(&mo, &id, "window").await["due_at"], "2026-03-04T01:00:00Z", "48 hours");
         assert_error(&app.post(&ann, &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 30}), None).await, 403, "forbidden");
+        // The same eligibility rule as an auction's: no permit, no purchase.
+        let r = app.post(&unpermitted, &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 30}), None).await;
+        assert_eq!(r.body["error"], "not_eligible", "{}", r.body);
+        assert!(r.status >= 400 && r.status < 500, "{}", r.status);
         assert_error(&app.post(&buyers[0], &format!("/api/v1/lots/{id}/takes"), &json!({"amount_kg": 2.5}), None).await, 422, "validation_failed");
 
         // Fifty buyers take 30 kg each at the same moment: 1,000 kg cover 33 of them.
