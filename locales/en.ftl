@@ -1095,3 +1095,5 @@ admin-calendar-missing = No official calendar for { $year } is loaded: its dates
 case-reference = Reference
 case-decision = Decision
 market-kind-negotiated_transfer = Negotiated transfer
+timeline-document = Document
+timeline-document-version = { $name }, version { $version } ({ $size })

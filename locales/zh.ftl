@@ -1069,3 +1069,5 @@ admin-calendar-missing = 尚未载入 { $year } 年的官方日历：该年日�
 case-reference = 文号
 case-decision = 审批决定
 market-kind-negotiated_transfer = 协议转让
+timeline-document = 材料
+timeline-document-version = { $name }，第 { $version } 版（{ $size }）

@@ -545,6 +545,17 @@ impl Definition {
             .map_or_else(|| name.to_string(), |t| t.get(lang).to_string())
     }
 
+    /// The title of an allowed value of a payload field (`grounds`: `plan_or_law`), if an action
+    /// declares one.
+    pub fn value_label(&self, field: &str, value: &str, lang: Lang) -> Option<String> {
+        self.actions
+            .iter()
+            .flat_map(|a| a.payload.iter())
+            .filter(|(name, _)| name == field)
+            .find_map(|(_, spec)| spec.labels.get(value))
+            .map(|t| t.get(lang).to_string())
+    }
+
     /// The title of a payload field of any action, if one declares it.
     pub fn field_title(&self, field: &str, lang: Lang) -> Option<String> {
         self.actions

@@ -493,6 +493,13 @@ async fn every_role_does_its_work_in_a_browser() {
         .expect("choose file");
     tab.submit("form.upload button[type=submit]").await;
     assert!(tab.text("#documents").await.contains("report-form.pdf"));
+    // The history names the document, its version and size, not its payload's keys.
+    let history = tab.text("#timeline").await;
+    assert!(history.contains("report-form.pdf，第 1 版"), "{history}");
+    assert!(
+        !history.contains("sha256") && !history.contains("content type"),
+        "{history}"
+    );
     act(&tab, "submit", &[]).await;
     assert_eq!(state(&tab).await, "已提交：受理审查");
     tab.check("case", "zh", true).await;

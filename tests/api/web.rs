@@ -619,6 +619,19 @@ async fn a_refusal_is_announced_as_a_refusal_on_the_case_page_and_in_its_history
             "the history says what was done"
         );
         assert!(!page.html.contains("公告批准决定"), "{}", page.html);
+        // The history words the grounds by their labels, not their codes, and names a document
+        // by its name and version.
+        let history = page
+            .html
+            .split("id=\"timeline\"")
+            .nth(1)
+            .expect("the history")
+            .to_string();
+        assert!(
+            history.contains("污染物排放不能达标或生态破坏无法有效预防（第三项）"),
+            "{history}"
+        );
+        assert!(!history.contains(">emissions<"), "{history}");
         db
     })
     .await;

@@ -396,12 +396,32 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                 )
             });
             // A public comment is shown in the comments, to those who may read it; an id means
-            // nothing to a reader.
+            // nothing to a reader; a document is named with its version and size.
             let details = if e.action == cases::CREATE_ACTION
                 || e.action == "public_comment"
                 || deadline.is_some()
             {
                 Vec::new()
+            } else if e.action == "upload_document" {
+                let p = &e.payload;
+                vec![(
+                    i18n::t(lang, "timeline-document"),
+                    vec![i18n::t_args(
+                        lang,
+                        "timeline-document-version",
+                        &[
+                            (
+                                "name",
+                                p["name"].as_str().unwrap_or_default().to_string().into(),
+                            ),
+                            ("version", p["version"].as_i64().unwrap_or(1).into()),
+                            (
+                                "size",
+                                human_size(p["size"].as_i64().unwrap_or_default()).into(),
+                            ),
+                        ],
+                    )],
+                )]
             } else {
                 e.payload
                     .as_object()
@@ -420,7 +440,10 @@ fn timeline_items(lang: Lang, def: &Definition, entries: &[TimelineEntry]) -> Ve
                                             )
                                         })
                                         .unwrap_or_else(|| k.replace('_', " ")),
-                                    data_values(lang, k, v),
+                                    data_values(lang, k, v)
+                                        .into_iter()
+                                        .map(|x| def.value_label(k, &x, lang).unwrap_or(x))
+                                        .collect::<Vec<String>>(),
                                 )
                             })
                             .filter(|(_, v)| !v.is_empty())
