@@ -1,4 +1,4 @@
-//! Reading a cell of the catalogue into conditions, as `CATALOGUE.md`'s rules of reading say:
+//! Reading a cell of the catalogue into conditions, by the catalogue's own rules of reading:
 //! split at "；" outside brackets; a trailing paragraph qualifies the whole cell; each condition
 //! is a catch-all, a printed quantity threshold or range, the item's sensitive area, an action,
 //! or a yes/no question in the official words.
