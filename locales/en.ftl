@@ -1097,3 +1097,4 @@ case-decision = Decision
 market-kind-negotiated_transfer = Negotiated transfer
 timeline-document = Document
 timeline-document-version = { $name }, version { $version } ({ $size })
+operator-basin-choose = Choose a basin

@@ -1071,3 +1071,4 @@ case-decision = 审批决定
 market-kind-negotiated_transfer = 协议转让
 timeline-document = 材料
 timeline-document-version = { $name }，第 { $version } 版（{ $size }）
+operator-basin-choose = 请选择流域

@@ -1,6 +1,17 @@
 //! The pollution-rights registry as a double-entry ledger (TRADING.md, "Settlement and the
 //! ledger"). Pure: parsing amounts on the grid, and building balanced postings.
 
+/// The river basins of the upper Yangtze market that forms offer by name (the registry takes
+/// any basin code; these are the ones its pages name in both languages).
+pub const NAMED_BASINS: [&str; 6] = [
+    "yangtze_upper",
+    "yangtze_middle",
+    "yangtze_lower",
+    "jialing",
+    "wujiang",
+    "pearl",
+];
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

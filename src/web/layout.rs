@@ -296,6 +296,14 @@ impl Chrome {
     pub fn basin(&self, code: &str) -> String {
         basin_name(self.lang, code)
     }
+
+    /// The basins a form offers, by name (code, name).
+    pub fn basins(&self) -> Vec<(&'static str, String)> {
+        crate::domain::ledger::NAMED_BASINS
+            .iter()
+            .map(|b| (*b, basin_name(self.lang, b)))
+            .collect()
+    }
 }
 
 /// A number a template passes to a message (by value or by reference).

@@ -802,16 +802,21 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     for (org, no) in [("HUAXIN", "500102-HX-2025"), ("JIANGBEI", "500105-JB-2025")] {
         tab.select("#p-org", org).await;
         tab.fill("#p-no", no).await;
-        tab.fill("#p-basin", "yangtze_upper").await;
+        tab.select("#p-basin", "yangtze_upper").await;
         tab.set_value("#p-valid", "2029-12-31").await;
         tab.submit("form[action='/operator/participants'] button")
             .await;
-        assert!(tab.body().await.contains(no), "{org}'s permit is listed");
+        let desk = tab.body().await;
+        assert!(desk.contains(no), "{org}'s permit is listed");
+        assert!(
+            desk.contains(&format!("{no} · Upper Yangtze")),
+            "its basin by name: {desk}"
+        );
     }
     // A permit without its basin is refused next to the form, and nothing changes.
     tab.select("#p-org", "HUAXIN").await;
     tab.fill("#p-no", "HALF").await;
-    tab.fill("#p-basin", "").await;
+    tab.select("#p-basin", "").await;
     tab.submit("form[action='/operator/participants'] button")
         .await;
     assert!(tab.body().await.contains("There is a problem"));
@@ -830,7 +835,7 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     }
     // Issuance asks for a confirmation first.
     tab.select("#i-pollutant", "NH3-N").await;
-    tab.fill("#i-basin", "yangtze_upper").await;
+    tab.select("#i-basin", "yangtze_upper").await;
     tab.set_value("#i-valid", "2030-12-31").await;
     tab.fill("#i-amount", "500").await;
     tab.submit("form[action='/operator/issue'] button").await;
@@ -841,7 +846,7 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     // An allocation's price is typed in yuan and confirmed in yuan; fen are not yuan.
     tab.select("#a-org", "HUAXIN").await;
     tab.select("#a-pollutant", "NH3-N").await;
-    tab.fill("#a-basin", "yangtze_upper").await;
+    tab.select("#a-basin", "yangtze_upper").await;
     tab.set_value("#a-valid", "2030-12-31").await;
     tab.fill("#a-amount", "100").await;
     tab.fill("#f-price-yuan", "0.301").await;
