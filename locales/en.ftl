@@ -1098,3 +1098,7 @@ market-kind-negotiated_transfer = Negotiated transfer
 timeline-document = Document
 timeline-document-version = { $name }, version { $version } ({ $size })
 operator-basin-choose = Choose a basin
+done-participant = The permit and group are recorded.
+done-deposit = The deposit is recorded: the enterprise may bid.
+done-issue = Issued into the reserve.
+done-allocate = Allocated from the reserve; the fee is recorded.

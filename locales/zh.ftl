@@ -1072,3 +1072,7 @@ market-kind-negotiated_transfer = 协议转让
 timeline-document = 材料
 timeline-document-version = { $name }，第 { $version } 版（{ $size }）
 operator-basin-choose = 请选择流域
+done-participant = 排污许可证和关联关系已登记。
+done-deposit = 保证金已登记：该企业可以竞买。
+done-issue = 已签发至储备账户。
+done-allocate = 已从储备账户分配，费用已记录。

@@ -809,6 +809,10 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
         let desk = tab.body().await;
         assert!(desk.contains(no), "{org}'s permit is listed");
         assert!(
+            desk.contains("The permit and group are recorded."),
+            "said so: {desk}"
+        );
+        assert!(
             desk.contains(&format!("{no} · Upper Yangtze")),
             "its basin by name: {desk}"
         );
@@ -831,7 +835,9 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
             "form[action='/operator/lots/{auction}/deposits'] button"
         ))
         .await;
-        assert!(tab.body().await.contains(&format!("DEP-{org}")));
+        let desk = tab.body().await;
+        assert!(desk.contains(&format!("DEP-{org}")));
+        assert!(desk.contains("The deposit is recorded"), "said so: {desk}");
     }
     // Issuance asks for a confirmation first.
     tab.select("#i-pollutant", "NH3-N").await;
