@@ -826,24 +826,6 @@ pub async fn list_cases(
     let text =
         q.q.filter(|t| !t.trim().is_empty())
             .map(|t| t.trim().to_string());
-    // An enterprise is found by its name or its unified social credit code.
-    let text_orgs = match &text {
-        Some(t) => {
-            let t = t.to_lowercase();
-            store::directory::orgs(&app.db)
-                .await?
-                .into_iter()
-                .filter(|o| {
-                    o.name.to_lowercase().contains(&t)
-                        || o.credit_code
-                            .as_deref()
-                            .is_some_and(|c| c.to_lowercase().contains(&t))
-                })
-                .map(|o| o.code)
-                .collect()
-        }
-        None => Vec::new(),
-    };
     let filter = store::cases::Filter {
         workflow: q.workflow,
         state: q.state,
@@ -853,7 +835,6 @@ pub async fn list_cases(
         },
         org: q.org,
         text,
-        text_orgs,
         submitted_from: q.submitted_from,
         submitted_to: q.submitted_to,
     };

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{App, AppError};
 use crate::domain::classification::{
@@ -144,42 +144,36 @@ pub fn recorded(app: &App, request: &Request, decided: &Decided) -> Value {
     })
 }
 
+/// `keys` of an object (anything else as it is).
+fn pick(v: &Value, keys: &[&str]) -> Value {
+    match v.as_object() {
+        Some(m) => Value::Object(
+            keys.iter()
+                .filter_map(|k| m.get(*k).map(|x| (k.to_string(), x.clone())))
+                .collect(),
+        ),
+        None => v.clone(),
+    }
+}
+
 /// The request part of a recorded classification (what a person answered).
 fn request_of(app: &App, recorded: &Value) -> Result<Request, Vec<Problem>> {
-    let mut asked = Map::new();
-    if let Some(m) = recorded.as_object() {
-        for key in ["edition", "action"] {
-            if let Some(v) = m.get(key) {
-                asked.insert(key.into(), v.clone());
-            }
+    let mut asked = pick(recorded, &["edition", "action", "items"]);
+    if let Some(items) = asked.get_mut("items").and_then(Value::as_array_mut) {
+        for item in items.iter_mut() {
+            *item = pick(item, &["no", "answers"]);
         }
-        if let Some(items) = m.get("items") {
-            let items: Vec<Value> = items
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|i| {
-                            let mut out = Map::new();
-                            if let Some(m) = i.as_object() {
-                                for key in ["no", "answers"] {
-                                    if let Some(v) = m.get(key) {
-                                        out.insert(key.into(), v.clone());
-                                    }
-                                }
-                            } else {
-                                return i.clone();
-                            }
-                            Value::Object(out)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            asked.insert("items".into(), Value::Array(items));
-        }
-    } else {
-        return Request::from_json(recorded, &default_edition(app));
     }
-    Request::from_json(&Value::Object(asked), &default_edition(app))
+    Request::from_json(&asked, &default_edition(app))
+}
+
+/// A request's problems as fields of the case data's `classification`.
+fn classification_errors(problems: Vec<Problem>) -> AppError {
+    let mut e = FieldErrors::default();
+    for p in problems {
+        e.add(format!("classification.{}", p.field), p.code.message());
+    }
+    AppError::Validation(e)
 }
 
 fn validation(field: &str, message: String) -> AppError {
@@ -192,21 +186,9 @@ fn validation(field: &str, message: String) -> AppError {
 /// the catalogue does not cover opens no EIA case, and one of another category is filed with
 /// that category's workflow.
 fn decided_for(app: &App, def: &Definition, given: &Value) -> Result<(Request, Decided), AppError> {
-    let request = request_of(app, given).map_err(|p| {
-        let mut e = FieldErrors::default();
-        for p in p {
-            e.add(format!("classification.{}", p.field), p.code.message());
-        }
-        AppError::Validation(e)
-    })?;
+    let request = request_of(app, given).map_err(classification_errors)?;
     let decided = decide_request(app, &request).map_err(|e| match e {
-        ClassifyError::Invalid(p) => {
-            let mut e = FieldErrors::default();
-            for p in p {
-                e.add(format!("classification.{}", p.field), p.code.message());
-            }
-            AppError::Validation(e)
-        }
+        ClassifyError::Invalid(p) => classification_errors(p),
         other => validation("classification", app_error(other).to_string()),
     })?;
     let wanted = def

@@ -1271,7 +1271,6 @@ pub async fn lots(
             orgs: None,
             org: None,
             text: None,
-            text_orgs: Vec::new(),
             submitted_from: None,
             submitted_to: None,
         };

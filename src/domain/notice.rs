@@ -32,13 +32,12 @@ pub fn details(
         }
         let label = label(key).unwrap_or_else(|| key.replace('_', " "));
         let text = match value {
-            serde_json::Value::String(s) if words(s).is_some() => words(s).unwrap_or_default(),
+            serde_json::Value::String(s) => words(s).unwrap_or_else(|| s.clone()),
             serde_json::Value::Array(items) => items
                 .iter()
                 .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
                 .collect::<Vec<_>>()
                 .join("; "),
-            serde_json::Value::String(s) => s.clone(),
             serde_json::Value::Object(_) => continue,
             // Money is read in yuan.
             serde_json::Value::Number(n) if super::money::is_fen_field(key) => match n.as_i64() {

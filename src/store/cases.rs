@@ -171,10 +171,9 @@ pub struct Filter {
     pub orgs: Option<Vec<String>>,
     /// One organisation (within `orgs`).
     pub org: Option<String>,
-    /// Text in the project or plan name or the reference number (HP-…, BA-…), or the case
-    /// belongs to one of `text_orgs` (the organisations whose name or credit code holds it).
+    /// Text in the project or plan name or the reference number (HP-…, BA-…), or in the name
+    /// or credit code of the case's organisation.
     pub text: Option<String>,
-    pub text_orgs: Vec<String>,
     pub submitted_from: Option<DateTime<Utc>>,
     pub submitted_to: Option<DateTime<Utc>>,
 }
@@ -206,18 +205,24 @@ pub async fn list(
             .replace('%', "\\%")
             .replace('_', "\\_");
         let pattern = format!("%{}%", escaped.to_lowercase());
-        let mut any = Condition::any()
-            .add(
-                Expr::expr(Func::lower(Expr::col(case::Column::Title)))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
+        let like = |col: sea_orm::sea_query::SimpleExpr| {
+            Expr::expr(Func::lower(col)).like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        let orgs = sea_orm::sea_query::Query::select()
+            .column(entity::organisation::Column::Code)
+            .from(entity::organisation::Entity)
+            .cond_where(
+                Condition::any()
+                    .add(like(Expr::col(entity::organisation::Column::Name).into()))
+                    .add(like(
+                        Expr::col(entity::organisation::Column::CreditCode).into(),
+                    )),
             )
-            .add(
-                Expr::expr(Func::lower(Expr::col(case::Column::Reference)))
-                    .like(LikeExpr::new(pattern).escape('\\')),
-            );
-        if !filter.text_orgs.is_empty() {
-            any = any.add(case::Column::Org.is_in(filter.text_orgs.iter().map(String::as_str)));
-        }
+            .to_owned();
+        let any = Condition::any()
+            .add(like(Expr::col(case::Column::Title).into()))
+            .add(like(Expr::col(case::Column::Reference).into()))
+            .add(case::Column::Org.in_subquery(orgs));
         cond = cond.add(any);
     }
     if let Some(from) = filter.submitted_from {

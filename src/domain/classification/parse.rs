@@ -175,16 +175,27 @@ fn is_close(c: char) -> bool {
     c == '）' || c == ')'
 }
 
+/// Each character with how deep in brackets it stands (a bracket counts as inside).
+fn depths(text: &str) -> impl Iterator<Item = (char, usize)> + '_ {
+    let mut depth = 0usize;
+    text.chars().map(move |c| {
+        if is_open(c) {
+            depth += 1;
+            (c, depth)
+        } else if is_close(c) {
+            let inside = depth.max(1);
+            depth = depth.saturating_sub(1);
+            (c, inside)
+        } else {
+            (c, depth)
+        }
+    })
+}
+
 /// Splits at `sep` outside brackets.
 pub fn split_outside(text: &str, sep: char) -> Vec<String> {
     let mut parts = vec![String::new()];
-    let mut depth = 0usize;
-    for c in text.chars() {
-        if is_open(c) {
-            depth += 1;
-        } else if is_close(c) {
-            depth = depth.saturating_sub(1);
-        }
+    for (c, depth) in depths(text) {
         if c == sep && depth == 0 {
             parts.push(String::new());
         } else if let Some(last) = parts.last_mut() {
@@ -196,18 +207,10 @@ pub fn split_outside(text: &str, sep: char) -> Vec<String> {
 
 /// The text with every bracketed part left out.
 pub fn outside_brackets(text: &str) -> String {
-    let mut out = String::new();
-    let mut depth = 0usize;
-    for c in text.chars() {
-        if is_open(c) {
-            depth += 1;
-        } else if is_close(c) {
-            depth = depth.saturating_sub(1);
-        } else if depth == 0 {
-            out.push(c);
-        }
-    }
-    out
+    depths(text)
+        .filter(|(_, depth)| *depth == 0)
+        .map(|(c, _)| c)
+        .collect()
 }
 
 /// Whether brackets balance.

@@ -249,19 +249,18 @@ fn proposal_form(
 ) -> Option<FormData> {
     let last = entries.iter().rev().find(|e| earlier.contains(&e.action))?;
     let mut pairs = Vec::new();
-    for (name, _) in payload {
+    for (name, spec) in payload {
         match last.payload.get(name) {
             Some(Value::Array(items)) => {
                 let texts: Vec<String> = items
                     .iter()
                     .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
                     .collect();
-                // Checkboxes read each value; a text area reads the lines.
-                for t in &texts {
-                    pairs.push((name.clone(), t.clone()));
-                }
-                if texts.len() > 1 {
-                    pairs.insert(0, (name.clone(), texts.join("\n")));
+                // Checkboxes (a list of allowed values) read each value; a text area reads lines.
+                if spec.allowed.is_empty() {
+                    pairs.push((name.clone(), texts.join("\n")));
+                } else {
+                    pairs.extend(texts.into_iter().map(|t| (name.clone(), t)));
                 }
             }
             Some(Value::String(t)) => pairs.push((name.clone(), t.clone())),

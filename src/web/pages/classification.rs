@@ -390,8 +390,6 @@ pub struct ResultView {
     pub workflow: String,
     pub workflow_title: String,
     pub item: String,
-    pub tier: String,
-    pub condition: String,
     /// The deciding condition named in words.
     pub condition_label: String,
     pub text: String,
@@ -438,8 +436,6 @@ pub fn result_view(
                 )
             })
             .unwrap_or_default(),
-        tier: by.map(|b| tier_label(lang, b.tier)).unwrap_or_default(),
-        condition: by.map(|b| b.condition.clone()).unwrap_or_default(),
         condition_label: by
             .map(|b| condition_label(lang, &b.condition))
             .unwrap_or_default(),
