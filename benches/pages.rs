@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
         oidc: Vec::new(),
         timer_workers: 2,
         worker: false,
+        trusted_proxies: Vec::new(),
     };
     let application = Application::build(&settings).await?;
     let base = format!("http://127.0.0.1:{}", application.port());

@@ -278,6 +278,8 @@ siting-no-flags = The site breaks no waterfront siting rule.
 siting-flag = Rule broken
 siting-flag-advice = An application whose site breaks a rule may be refused on that ground. You can still submit it.
 siting-rule-industry-1km = No new heavy-chemical, textile, papermaking or other polluting industrial project within 1 km of the Yangtze or a major tributary
+siting-rule-choose-hint = Cite a rule only together with the ground "Breaches law or a statutory plan (1)".
+siting-rule-none = No rule cited
 siting-rule-park-5km = No new industrial park within 5 km of the Yangtze or a major tributary
 river-chang-jiang = Yangtze (Chang Jiang)
 river-jialing = Jialing River
@@ -456,54 +458,6 @@ audit-export = Export a case's history
 audit-export-lead = Find the case, then use the JSON or CSV link above its history.
 
 ## Validation messages from the service (ids made from the English text)
-err-required = required
-err-unknown-field = unknown field
-err-must-be-a-json-object = must be a JSON object
-err-must-be-a-string = must be a string
-err-must-be-a-non-empty-string = must be a non-empty string
-err-must-be-n-to-n-characters = must be { $n1 } to { $n2 } characters
-err-n-to-n-characters = { $n1 } to { $n2 } characters
-err-n-to-n-characters-without-slashes = { $n1 } to { $n2 } characters, without slashes
-err-must-be-text-of-n-to-n-characters = must be text of { $n1 } to { $n2 } characters
-err-at-most-n-characters = at most { $n1 } characters
-err-at-least-n-characters = at least { $n1 } characters
-err-needs-at-least-n-item-s = needs at least { $n1 } item(s)
-err-must-be-a-list-of-strings = must be a list of strings
-err-items-must-be-non-empty-strings = items must be non-empty strings
-err-must-be-a-whole-number = must be a whole number
-err-must-be-true-or-false = must be true or false
-err-must-be-n-characters-got-n = must be { $n1 } characters, got { $n2 }
-err-check-character-should-be-q-got-q = check character should be { $q1 }, got { $q2 }
-err-must-be-a-gb-t-n-code-a-letter-a-t-and-n-to-n-digits-e-g-c-n = must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, like C1713
-err-a-gb-t-n-code-such-as-c-n = a GB/T 4754 code, like C2614
-err-character-n-q-is-not-allowed-digits-and-upper-case-letters-except-i-o-s-v-z = character { $n1 } ({ $q1 }) is not allowed: use digits and capital letters except I, O, S, V and Z
-err-re-review-is-for-construction-starting-more-than-n-years-after-approval-eia-law-art-n = re-review is for construction starting more than 5 years after approval (EIA Law art. 24)
-err-must-be-a-whole-non-negative-number-of-fen = must be a whole, non-negative number of fen
-err-must-be-a-geojson-polygon = must be a GeoJSON Polygon
-err-must-be-a-geojson-point-or-polygon = must be a GeoJSON Point or Polygon
-err-a-polygon-needs-at-least-one-ring = a Polygon needs at least one ring
-err-each-polygon-ring-needs-at-least-n-positions = each Polygon ring needs at least { $n1 } positions
-err-each-polygon-ring-must-end-where-it-starts = each Polygon ring must end where it starts
-err-a-positive-number = a positive number
-err-n-n-or-n = { $n1 }, { $n2 } or { $n3 }
-err-an-iso-date-yyyy-mm-dd = a date like 2026-03-31
-err-workflow-q-takes-only-q = this procedure takes only { $q2 }
-err-must-be-an-object-of-named-numbers = must be named numbers
-err-is-empty = is empty
-err-at-least-one-role = at least one role
-err-not-an-e-mail-address = not an e-mail address
-err-q-or-q = { $q1 } or { $q2 }
-err-no-organisation-q = no organisation { $q1 }
-err-q-is-not-an-eia-agency = { $q1 } is not an EIA agency
-err-an-enterprise-needs-its-unified-social-credit-code = an enterprise needs its unified social credit code
-err-n-to-n-characters-upper-case-letters-digits-q-or-q = 2 to 32 characters: upper-case letters, digits, - or _
-err-the-clock-does-not-go-backwards-it-is-n-n-n-n-n-n-utc = the clock does not go back
-err-must-not-be-negative = must not be negative
-err-the-process-includes-q = the process includes { $q1 }
-err-q-is-at-least-n = { $q1 } is at least { $n1 }
-err-in-every-case = in every case
-err-the-site-is-in-a-class-n-sensitive-area-which-raises-it-from-q = the site is in a class { $n1 } sensitive area, which raises it from { $q1 }
-err-must-be-between-n-and-n = must be between { $n1 } and { $n2 }
 
 ## Public notices
 nav-public = Public notices
@@ -586,6 +540,13 @@ verify-what = Every entry of the case's audit chain, from the first to entry { $
 verify-holds = The chain holds.
 verify-holds-detail = { $n } entries recomputed; the notice is exactly what the entry published.
 verify-broken = The chain does not hold.
+verify-problem-missing = an entry is missing
+verify-problem-order = it does not follow the entry before it
+verify-problem-hash = its content does not match its hash
+verify-problem-no-entry = the publishing entry is missing
+verify-problem-other-hash = the notice names another hash
+verify-problem-content = the notice differs from what the entry published
+verify-problem-shown = the title, enterprise or place shown with the notice differ from what the entry published
 verify-broken-at = It breaks at entry { $seq }.
 verify-how = Each entry's SHA-256 covers its content and the hash of the entry before it, so no entry up to this one can be changed, removed or reordered without the check failing.
 
@@ -816,6 +777,19 @@ market-clearing-price = Clearing price
 market-allocated = Allocated
 market-your-awards = Your awards
 market-no-award = Your enterprise won nothing in this auction.
+market-pay-reference = quote { $reference }
+market-how-to-pay = How to pay
+market-to-pay = Amount due
+market-pay-to = Pay to
+market-pay-quote = Quote the reference
+market-pay-deadline = By
+market-all-paid = Paid: the market operator confirmed the payment and the rights are in your holdings.
+market-participation = Bidders
+market-result-counts = { $bidders } { $bidders ->
+        [one] enterprise
+       *[other] enterprises
+    } bid, { $winners } won
+market-pay-when = { $when } (Beijing time)
 market-pay-by = Pay by { $when } (Beijing time); the market operator confirms the payment.
 market-award-awarded = waiting for payment
 market-award-settled = paid and registered
@@ -872,6 +846,12 @@ operator-lead = What waits for the market: lots to check, deposits to record, pa
 operator-accounts = All accounts
 operator-to-check = Lots to check
 operator-nothing = Nothing waits.
+operator-payment-reference = Payer's reference
+operator-payment-reference-hint = As it stands on the exchange's bank statement.
+operator-payment-reference-missing = Type the payer's reference from the bank statement (at most 100 characters).
+operator-confirm-payment-summary = { $org } paid { $value } for { $amount } kg, reference { $reference }. Confirm only when this amount is on the exchange's account: the rights then go to { $org } and the payment is recorded.
+done-payment = The payment is recorded and the rights have moved to the buyer.
+operator-payment-expected = The winner was asked to quote { $reference }.
 operator-payments = Payments to confirm
 operator-pay-due = due { $when }
 operator-confirm-payment = Confirm { $org }'s payment
@@ -930,7 +910,7 @@ basin-pearl = Pearl River
 # Lot forms
 data-pollutant = Pollutant
 data-basin = Basin
-data-basin-hint = The basin code the rights belong to, like yangtze_upper.
+data-basin-hint = The basin the rights belong to.
 data-valid-to = Valid to
 data-amount-kg = Amount (kg)
 data-price-fen = Price per kg (yuan)
@@ -948,16 +928,8 @@ data-deposit-fen = Deposit (yuan)
 data-basin-rule = Only discharge permits of this basin may bid
 opt-clearing-uniform = Uniform price
 opt-clearing-pay-as-bid = Pay as bid
-operator-transfers = Negotiated transfers
 
 # The market's refusals
-err-only-an-enterprise-in-the-directory-may-bid = Only an enterprise in the directory may bid.
-err-a-seller-cannot-bid-on-its-own-lot = A seller cannot bid on its own lot.
-err-no-discharge-permit-is-on-record-for-this-enterprise = No discharge permit is on record for your enterprise: the market operator records it.
-err-discharge-permit-q-expired-on-q = Your enterprise's discharge permit { $q1 } expired on { $q2 }.
-err-discharge-permit-q-is-for-basin-q-this-lot-is-in-q-and-keeps-the-basin-rule = Your enterprise's discharge permit { $q1 } is for the basin { $q2 }; this lot is in { $q3 } and only permits of its basin may bid.
-err-related-to-the-seller-group-q-related-accounts-count-as-one = Your enterprise is related to the seller (group { $q1 }): related accounts count as one, and a seller does not bid on its own lot.
-err-no-deposit-of-n-fen-is-recorded-for-this-enterprise-on-this-lot = No deposit of { $n1 } fen is recorded for your enterprise on this lot: pay it to the market operator, who records it.
 
 ## The classification catalogue (guided start and public look-up)
 public-section-classification = EIA categories
@@ -1102,3 +1074,197 @@ done-participant = The permit and group are recorded.
 done-deposit = The deposit is recorded: the enterprise may bid.
 done-issue = Issued into the reserve.
 done-allocate = Allocated from the reserve; the fee is recorded.
+
+## Messages of the use cases: validation and refusals (ids used by msg!)
+
+audit-broken-empty = the case has no audit entries
+audit-broken-hash = the stored hash { $hash } does not match the entry's content (recomputed { $recomputed }): the entry was changed
+audit-broken-orphan = entries exist for a case that does not
+audit-broken-prev = the previous hash { $hash } does not match the hash of entry { $entry }
+audit-broken-seq = sequence number { $seq } where { $expected } was expected: an entry is missing
+audit-broken-unreadable = the entry cannot be read ({ $detail })
+audit-broken-version = the case is at version { $version } but its chain ends at entry { $seq }: entries were removed, or the case was changed
+clearing-below-reserve = the clearing price { $price }/kg is below the reserve price { $reserve }/kg
+clearing-no-bid-at-reserve = no eligible bid at or above the reserve price
+clearing-not-covered = bids cover { $allocated } kg of the { $offered } kg offered
+clearing-nothing-offered = nothing was offered
+err-already-satisfied = { $code } is already satisfied
+err-already-voted = this member has already voted
+err-amount-too-large = amount × price is too large for the ledger
+err-approval-case = must name an approved (or filed) EIA case of the same organisation
+err-approval-either = name either an approval case or an external reference
+err-at-least = at least { $min } characters
+err-at-least-items = choose at least { $min }
+err-at-least-one-role = choose at least one role
+err-at-most = at most { $max } characters
+err-at-most-number = at most { $max }
+err-at-most-views = at most { $max } saved views
+err-award-closed = this award is { $status ->
+        [settled] settled
+       *[other] no longer open
+    }; nothing was moved
+err-award-required = required: the award
+err-award-settled-meanwhile = this award was settled meanwhile; nothing was moved
+err-baseline-required = required: the baseline date, like 2026-03-31
+err-basin = choose a basin
+err-below-reserve = below the reserve price of { $reserve }
+err-between = must be between { $min } and { $max }
+err-bid-no-deposit = no deposit of { $amount } is recorded for your enterprise on this lot: pay it to the market operator, who records it
+err-bid-not-enterprise = only an enterprise in the directory may bid
+err-bid-own-lot = a seller cannot bid on its own lot
+err-bid-role = only an enterprise's staff may bid
+err-bidder-code-required = required: choose the bidder
+err-boolean = must be yes or no (true or false)
+err-business-kind = a kind of business: lower-case letters, digits and _ (like chemical)
+err-business-kinds = kinds of business separated by ; (lower-case codes), or * for all
+err-buyer-no-permit = no discharge permit is on record for your enterprise: the market operator records it
+err-buyer-other-basin = your enterprise's discharge permit { $number } is for { $basin ->
+        [yangtze_upper] the Upper Yangtze
+        [yangtze_middle] the Middle Yangtze
+        [yangtze_lower] the Lower Yangtze
+        [jialing] the Jialing River
+        [wujiang] the Wu River
+        [pearl] the Pearl River
+       *[other] the basin { $basin }
+    }; this lot is in { $lot_basin ->
+        [yangtze_upper] the Upper Yangtze
+        [yangtze_middle] the Middle Yangtze
+        [yangtze_lower] the Lower Yangtze
+        [jialing] the Jialing River
+        [wujiang] the Wu River
+        [pearl] the Pearl River
+       *[other] the basin { $lot_basin }
+    } and only permits of its basin may buy
+err-buyer-permit-expired = your enterprise's discharge permit { $number } expired on { $valid_to }
+err-buyer-related = your enterprise is related to the seller (group { $group }): related accounts count as one, and a seller does not buy its own lot
+err-calendar-day-outside = { $date } is not in { $year } or next to it
+err-calendar-day-twice = { $date } appears twice
+err-calendar-file = not a calendar year ({ $detail })
+err-case-id = must be the id of a case
+err-category = must be a report, a report form or a registration form
+err-checklist = a list of items, each with its code
+err-checklist-built = is built from the pre-licence catalogue; do not send it
+err-checklist-open = { $count } pre-licence item(s) still open: { $items }
+err-clearing-rule-required = required: uniform price or pay as bid
+err-clock-backwards = the clock does not go back (it is { $now })
+err-clock-too-far = moves the clock beyond the year 9999
+err-cls-not-covered = the catalogue does not cover this project (article 5): no EIA case is opened for it
+err-cls-other-category = the catalogue decides { $category ->
+        [report] an environmental impact report
+        [report_form] an environmental impact report form
+       *[registration] a registration form
+    }: file it with that procedure
+err-cls-recorded-differs = the recorded category or deciding condition is not what the catalogue decides for these answers
+err-cls-unknown-edition = no edition { $edition } of the catalogue
+err-cls-unknown-item = no item { $no } in the catalogue
+err-columns = the columns must be: { $columns }
+err-comment-period-ended = the period for comments on this notice has ended
+err-control-characters = control characters are not allowed
+err-credit-code-character = character { $position } ({ $character }) is not allowed: use digits and capital letters except I, O, S, V and Z
+err-credit-code-check = the check character should be { $expected }, not { $actual }: check the code for a typing error
+err-credit-code-length = a unified social credit code has 18 characters; this one has { $got }
+err-csv = not a CSV file
+err-csv-row = this line cannot be read ({ $detail })
+err-date = a date like 2026-03-31
+err-deposit-exists = a deposit of { $org } is already recorded on this lot
+err-email = not an e-mail address
+err-empty = must not be empty
+err-enterprise-code-required = required: choose the enterprise
+err-enterprise-needs-credit-code = an enterprise needs its unified social credit code
+err-fen = must be a whole, non-negative number of fen
+err-hours = a whole number of hours, 1 to { $max }
+err-hours-required = required: a whole number of hours, 1 to { $max }
+err-industry-code = must be a GB/T 4754 code: a letter A to T and 2 to 4 digits, like C2614
+err-industry-code-prefix = a GB/T 4754 code or its beginning: a letter A to T and digits
+err-insufficient = { $holder } holds less than { $amount } kg of { $pollutant } valid to { $valid_to }
+err-is-empty = is empty
+err-lang = zh or en
+err-leave-empty = leave this field empty
+err-length = must be { $min } to { $max } characters
+err-length-no-slash = { $min } to { $max } characters, without slashes
+err-licence-code = 1 to 20 capital letters, digits or hyphens
+err-licence-described-twice = item { $code } is described differently on an earlier line
+err-licence-status = one of pre_licence, post_licence, abolished and merged
+err-licence-status-twice = item { $code } has another status from { $date } on an earlier line
+err-list-of-non-empty = every item must be filled in
+err-list-of-strings = must be a list of texts
+err-location = must be a GeoJSON Point or Polygon
+err-location-required = required: a GeoJSON Point or Polygon
+err-lot-workflow = lots are listings or auctions
+err-merged-into-itself = an item cannot merge into itself
+err-merged-needs-target = a merged item names the item it went into
+err-merged-only = only for merged items
+err-merged-unknown = no item { $code } in the file or the catalogue
+err-more-than-share = more than one bidder's share of this lot ({ $cap } kg)
+err-must-name = must name { $what ->
+        [case] a case
+       *[other] { $what }
+    }
+err-named-numbers = must be named numbers
+err-negative = must not be negative
+err-no-checklist = this case has no checklist yet
+err-no-comments-taken = this notice does not take comments
+err-no-organisation = no organisation with the code { $code }
+err-no-panel = no panel has been appointed
+err-no-rows = the file has no rows
+err-non-negative-number = must be a number, not negative
+err-not-a-string = must be a string
+err-not-an-agency = { $code } is not an EIA agency
+err-not-an-enterprise = { $code } is not an enterprise in the directory
+err-not-an-object = must be a JSON object
+err-not-cleared = the lot has not been cleared yet
+err-not-on-checklist = { $code } is not on this case's checklist
+err-notice-kind = one of acceptance, proposed_decision, decision and filing
+err-nul = must not contain a NUL character
+err-one-of = must be one of: { $options }
+err-optional-text = at most { $max } characters, or nothing
+err-org-code = 2 to 32 characters: capital letters, digits, - or _
+err-org-exists = an organisation with the code { $code } already exists
+err-org-kind = an enterprise, the bureau or an EIA agency
+err-outbox-status = one of pending, sending, sent and failed
+err-panel-not-decided = the panel has not { $wanted ->
+        [passed] passed
+       *[rejected] rejected
+    } the plan ({ $approvals } of { $members } approve, { $rejections } reject)
+err-panel-size = a panel needs at least { $min } members
+err-payment-reference-required = required: the payer's reference, at most { $max } characters
+err-percentage = a whole percentage, 1 to 100
+err-period = one of month, quarter and year
+err-period-to = on or after the start, within 50 years
+err-permit-incomplete = a permit needs its number, basin and last day of validity together
+err-plan-type = choose a kind of plan
+err-pollutant = choose one of COD, NH3-N, SO2 and NOx
+err-pollutant-required = required: choose the pollutant
+err-polygon = must be a GeoJSON Polygon
+err-polygon-no-ring = a Polygon needs at least one ring
+err-polygon-ring-open = each Polygon ring must end where it starts
+err-polygon-ring-short = each Polygon ring needs at least { $min } positions
+err-position = a position is [longitude, latitude]
+err-position-outside = the position [{ $lon }, { $lat }] is outside the range of longitude and latitude
+err-positive = must be a positive number
+err-positive-hours = a whole, positive number of hours
+err-price-grid = the price must be the reserve price { $reserve } plus whole steps of { $increment }
+err-range = must be 1 to { $max }
+err-re-review-five-years = re-review is for construction starting more than 5 years after approval (EIA Law art. 24)
+err-required = required
+err-required-at-most = required, at most { $max } characters
+err-role = unknown role { $role } (known: applicant, agency, reviewer, approver, market_operator, auditor, admin)
+err-self-sale = a seller cannot sell to itself
+err-sensitive-class = 1, 2 or 3 (the class of sensitive area), or nothing
+err-share-with-related = with the { $others } kg this bidder (related accounts counted as one) already bids, more than one bidder's share of this lot ({ $cap } kg)
+err-siting-ground = a refusal citing a siting rule cites the ground that the project breaks a plan or a law
+err-siting-rule-not-flagged = this rule does not apply to this case's site
+err-starts-at-one = starts at 1
+err-timer-state = { $state } is not a kind of deadline: one of { $options }
+err-unknown-field = unknown field
+err-user-exists = a person with the e-mail address { $email } already exists
+err-valid-to-required = required: the last day of validity
+err-whole-number = must be a whole number
+err-whole-positive = must be a whole, positive number (amounts in kilograms, prices in fen)
+err-window-closed = the window has closed; the lot is being closed
+err-workflow-takes-only = this procedure takes only { $category ->
+        [report] environmental impact reports
+        [report_form] environmental impact report forms
+       *[registration] registration forms
+    }
+err-year-without-data = a year not yet published has no days: leave it out rather than loading it empty

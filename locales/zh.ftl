@@ -262,6 +262,8 @@ siting-no-flags = 选址不违反岸线管控规定。
 siting-flag = 违反规定
 siting-flag-advice = 选址违反规定的申请可能因此不予批准。您仍可提交。
 siting-rule-industry-1km = 长江干流及主要支流岸线 1 公里范围内禁止新建重化工、纺织、造纸等存在污染风险的工业项目
+siting-rule-choose-hint = 援引选址规则时，须同时选择理由“违反法律法规或法定规划（第一项）”。
+siting-rule-none = 不援引
 siting-rule-park-5km = 长江干流及主要支流岸线 5 公里范围内禁止新建工业园区
 river-chang-jiang = 长江
 river-jialing = 嘉陵江
@@ -440,54 +442,6 @@ audit-export = 导出案件历史
 audit-export-lead = 找到案件后，使用其办理历史上方的 JSON 或 CSV 链接。
 
 ## 服务返回的校验信息（id 由英文原文生成）
-err-required = 必填
-err-unknown-field = 未知字段
-err-must-be-a-json-object = 须为 JSON 对象
-err-must-be-a-string = 须为文本
-err-must-be-a-non-empty-string = 不能为空
-err-must-be-n-to-n-characters = 须为 { $n1 } 至 { $n2 } 个字符
-err-n-to-n-characters = { $n1 } 至 { $n2 } 个字符
-err-n-to-n-characters-without-slashes = { $n1 } 至 { $n2 } 个字符，不能包含斜杠
-err-must-be-text-of-n-to-n-characters = 须为 { $n1 } 至 { $n2 } 个字符的文本
-err-at-most-n-characters = 最多 { $n1 } 个字符
-err-at-least-n-characters = 至少 { $n1 } 个字符
-err-needs-at-least-n-item-s = 至少需要 { $n1 } 项
-err-must-be-a-list-of-strings = 须为文本列表
-err-items-must-be-non-empty-strings = 各项不能为空
-err-must-be-a-whole-number = 须为整数
-err-must-be-true-or-false = 须为“是”或“否”
-err-must-be-n-characters-got-n = 须为 { $n1 } 位，实为 { $n2 } 位
-err-check-character-should-be-q-got-q = 校验码应为 { $q1 }，实为 { $q2 }
-err-must-be-a-gb-t-n-code-a-letter-a-t-and-n-to-n-digits-e-g-c-n = 须为 GB/T 4754 行业代码：一个字母（A 至 T）加 2 至 4 位数字，例如 C1713
-err-a-gb-t-n-code-such-as-c-n = 须为 GB/T 4754 行业代码，例如 C2614
-err-character-n-q-is-not-allowed-digits-and-upper-case-letters-except-i-o-s-v-z = 第 { $n1 } 位（{ $q1 }）不允许：只能使用数字和除 I、O、S、V、Z 以外的大写字母
-err-re-review-is-for-construction-starting-more-than-n-years-after-approval-eia-law-art-n = 重新审核适用于批准后超过五年方开工建设的项目（《环境影响评价法》第二十四条）
-err-must-be-a-whole-non-negative-number-of-fen = 须为非负整数（单位：分）
-err-must-be-a-geojson-polygon = 须为 GeoJSON 多边形
-err-must-be-a-geojson-point-or-polygon = 须为 GeoJSON 点或多边形
-err-a-polygon-needs-at-least-one-ring = 多边形至少需要一个环
-err-each-polygon-ring-needs-at-least-n-positions = 多边形的每个环至少需要 { $n1 } 个点
-err-each-polygon-ring-must-end-where-it-starts = 多边形的每个环必须首尾闭合
-err-a-positive-number = 须为正数
-err-n-n-or-n = { $n1 }、{ $n2 } 或 { $n3 }
-err-an-iso-date-yyyy-mm-dd = 请按 2026-03-31 的格式填写日期
-err-workflow-q-takes-only-q = 本程序只受理 { $q2 }
-err-must-be-an-object-of-named-numbers = 须为“名称 = 数值”
-err-is-empty = 为空
-err-at-least-one-role = 至少选择一个角色
-err-not-an-e-mail-address = 不是有效的电子邮箱地址
-err-q-or-q = { $q1 } 或 { $q2 }
-err-no-organisation-q = 没有代码为 { $q1 } 的机构
-err-q-is-not-an-eia-agency = { $q1 } 不是环评单位
-err-an-enterprise-needs-its-unified-social-credit-code = 企业须填写统一社会信用代码
-err-n-to-n-characters-upper-case-letters-digits-q-or-q = 2 至 32 个字符：大写字母、数字、- 或 _
-err-the-clock-does-not-go-backwards-it-is-n-n-n-n-n-n-utc = 时钟不能倒退
-err-must-not-be-negative = 不能为负数
-err-the-process-includes-q = 工艺包含 { $q1 }
-err-q-is-at-least-n = { $q1 } 达到 { $n1 }
-err-in-every-case = 一律适用
-err-the-site-is-in-a-class-n-sensitive-area-which-raises-it-from-q = 选址位于第 { $n1 } 类环境敏感区，因此由 { $q1 } 提高
-err-must-be-between-n-and-n = 须介于 { $n1 } 与 { $n2 } 之间
 
 ## Public notices
 nav-public = 信息公开
@@ -569,6 +523,13 @@ verify-what = 已重新计算该案件审计链自第一条至发布本公示的
 verify-holds = 审计链完整。
 verify-holds-detail = 已重新计算 { $n } 条记录，本公示与该记录发布的内容完全一致。
 verify-broken = 审计链不完整。
+verify-problem-missing = 缺少一条记录
+verify-problem-order = 该记录未接续前一条记录
+verify-problem-hash = 该记录内容与其哈希不符
+verify-problem-no-entry = 缺少发布该公示的记录
+verify-problem-other-hash = 公示所载哈希与记录不符
+verify-problem-content = 公示内容与该记录所发布的内容不符
+verify-problem-shown = 公示所显示的标题、企业或地点与该记录所发布的内容不符
 verify-broken-at = 在第 { $seq } 条记录处断开。
 verify-how = 每条记录的 SHA-256 同时覆盖其内容和前一条记录的哈希，因此截至本条的任何记录被修改、删除或调换顺序，核验都会失败。
 
@@ -796,6 +757,16 @@ market-clearing-price = 出清价
 market-allocated = 成交量
 market-your-awards = 本企业竞得
 market-no-award = 本企业在本次拍卖中未竞得。
+market-pay-reference = 付款参考号 { $reference }
+market-how-to-pay = 付款方式
+market-to-pay = 应付金额
+market-pay-to = 收款账户
+market-pay-quote = 付款时注明参考号
+market-pay-deadline = 付款期限
+market-all-paid = 已付款：交易机构已确认收款，排污权已划入本企业账户。
+market-participation = 参与情况
+market-result-counts = { $bidders } 家企业报价，{ $winners } 家竞得
+market-pay-when = { $when }（北京时间）前
 market-pay-by = 请于 { $when }（北京时间）前付款；由交易机构确认收款。
 market-award-awarded = 待付款
 market-award-settled = 已付款并登记
@@ -852,6 +823,12 @@ operator-lead = 待交易机构处理的事项：待审核标的、待登记保�
 operator-accounts = 全部账户
 operator-to-check = 待审核标的
 operator-nothing = 暂无待办。
+operator-payment-reference = 付款参考号
+operator-payment-reference-hint = 以交易机构银行到账记录上的为准。
+operator-payment-reference-missing = 请填写银行到账记录上的付款参考号（最多 100 个字符）。
+operator-confirm-payment-summary = { $org } 就 { $amount } 千克支付 { $value }，付款参考号 { $reference }。请在确认该笔款项已到交易机构账户后再确认：排污权随即划转给 { $org }，并登记付款。
+done-payment = 付款已登记，排污权已划转给买方。
+operator-payment-expected = 竞得人应注明参考号 { $reference }。
 operator-payments = 待确认付款
 operator-pay-due = { $when } 前
 operator-confirm-payment = 确认 { $org } 已付款
@@ -907,7 +884,7 @@ basin-pearl = 珠江
 # Lot forms
 data-pollutant = 污染物
 data-basin = 流域
-data-basin-hint = 排污权所属流域代码，例如 yangtze_upper。
+data-basin-hint = 排污权所属流域。
 data-valid-to = 有效期至
 data-amount-kg = 数量（kg）
 data-price-fen = 每千克价格（元）
@@ -925,16 +902,8 @@ data-deposit-fen = 保证金（元）
 data-basin-rule = 仅限本流域排污许可证持有者竞买
 opt-clearing-uniform = 统一价格
 opt-clearing-pay-as-bid = 按报价成交
-operator-transfers = 协议转让
 
 # The market's refusals
-err-only-an-enterprise-in-the-directory-may-bid = 仅目录中的企业可以竞买。
-err-a-seller-cannot-bid-on-its-own-lot = 卖方不能竞买自己的标的。
-err-no-discharge-permit-is-on-record-for-this-enterprise = 本企业没有登记排污许可证：请交易机构登记。
-err-discharge-permit-q-expired-on-q = 本企业的排污许可证 { $q1 } 已于 { $q2 } 到期。
-err-discharge-permit-q-is-for-basin-q-this-lot-is-in-q-and-keeps-the-basin-rule = 本企业的排污许可证 { $q1 } 属于 { $q2 } 流域；本标的位于 { $q3 } 流域，仅限本流域许可证持有者竞买。
-err-related-to-the-seller-group-q-related-accounts-count-as-one = 本企业与卖方存在关联（账户组 { $q1 }）：关联账户视为同一主体，卖方不能竞买自己的标的。
-err-no-deposit-of-n-fen-is-recorded-for-this-enterprise-on-this-lot = 本企业尚未登记本标的的保证金（{ $n1 } 分）：请向交易机构缴纳并由其登记。
 
 ## 分类管理名录（引导开始与公开查询）
 public-section-classification = 环评类别查询
@@ -1076,3 +1045,197 @@ done-participant = 排污许可证和关联关系已登记。
 done-deposit = 保证金已登记：该企业可以竞买。
 done-issue = 已签发至储备账户。
 done-allocate = 已从储备账户分配，费用已记录。
+
+## Messages of the use cases: validation and refusals (ids used by msg!)
+
+audit-broken-empty = 该案件没有审计记录
+audit-broken-hash = 存储的哈希 { $hash } 与记录内容不符（重新计算为 { $recomputed }）：记录已被改动
+audit-broken-orphan = 存在不属于任何现有案件的记录
+audit-broken-prev = 前一哈希 { $hash } 与第 { $entry } 条记录的哈希不符
+audit-broken-seq = 序号为 { $seq }，应为 { $expected }：缺少记录
+audit-broken-unreadable = 记录无法读取
+audit-broken-version = 案件版本为 { $version }，但其哈希链止于第 { $seq } 条：记录被删除，或案件被改动
+clearing-below-reserve = 出清价格 { $price }/千克低于起拍价 { $reserve }/千克
+clearing-no-bid-at-reserve = 没有不低于起拍价的有效报价
+clearing-not-covered = 报价仅覆盖挂出的 { $offered } 千克中的 { $allocated } 千克
+clearing-nothing-offered = 没有可交易的数量
+err-already-satisfied = { $code } 已满足
+err-already-voted = 该成员已投票
+err-amount-too-large = 数量 × 价格超出账本可记录的范围
+err-approval-case = 须为同一机构已批准（或已备案）的环评案件
+err-approval-either = 请填写批准案件或外部文号，二者选一
+err-at-least = 至少 { $min } 个字符
+err-at-least-items = 至少选择 { $min } 项
+err-at-least-one-role = 至少选择一个角色
+err-at-most = 最多 { $max } 个字符
+err-at-most-number = 最多 { $max }
+err-at-most-views = 最多保存 { $max } 个视图
+err-award-closed = 该成交记录{ $status ->
+        [settled] 已结算
+       *[other] 已关闭
+    }；未作任何划转
+err-award-required = 必填：成交记录
+err-award-settled-meanwhile = 该成交记录已由他人结算；未作任何划转
+err-baseline-required = 必填：基准日期，例如 2026-03-31
+err-basin = 请选择流域
+err-below-reserve = 低于起拍价 { $reserve }
+err-between = 须介于 { $min } 与 { $max } 之间
+err-bid-no-deposit = 本企业尚未登记本标的的保证金（{ $amount }）：请向交易机构缴纳并由其登记
+err-bid-not-enterprise = 仅目录中的企业可以竞买
+err-bid-own-lot = 卖方不能竞买自己的标的
+err-bid-role = 仅企业人员可以竞买
+err-bidder-code-required = 必填：请选择竞买人
+err-boolean = 须为“是”或“否”
+err-business-kind = 业务类型代码：小写字母、数字和 _（例如 chemical）
+err-business-kinds = 业务类型，以 ; 分隔（小写代码），或 * 表示全部
+err-buyer-no-permit = 本企业没有登记排污许可证：请交易机构登记
+err-buyer-other-basin = 本企业的排污许可证 { $number } 属于{ $basin ->
+        [yangtze_upper] 长江上游
+        [yangtze_middle] 长江中游
+        [yangtze_lower] 长江下游
+        [jialing] 嘉陵江
+        [wujiang] 乌江
+        [pearl] 珠江
+       *[other] 流域 { $basin }
+    }；本标的位于{ $lot_basin ->
+        [yangtze_upper] 长江上游
+        [yangtze_middle] 长江中游
+        [yangtze_lower] 长江下游
+        [jialing] 嘉陵江
+        [wujiang] 乌江
+        [pearl] 珠江
+       *[other] 流域 { $lot_basin }
+    }，仅限本流域许可证持有者购买
+err-buyer-permit-expired = 本企业的排污许可证 { $number } 已于 { $valid_to } 到期
+err-buyer-related = 本企业与卖方存在关联（账户组 { $group }）：关联账户视为同一主体，卖方不能购买自己的标的
+err-calendar-day-outside = { $date } 不在 { $year } 年内，也不在其前后
+err-calendar-day-twice = { $date } 出现了两次
+err-calendar-file = 不是日历年文件
+err-case-id = 须为案件编号
+err-category = 须为 报告书、报告表 或 登记表
+err-checklist = 须为清单，每项带其代码
+err-checklist-built = 由前置许可目录生成，无需提交
+err-checklist-open = 仍有 { $count } 项前置许可未完成：{ $items }
+err-clearing-rule-required = 必填：统一价格或按报价成交
+err-clock-backwards = 时钟不能倒退（现在是 { $now }）
+err-clock-too-far = 时钟将超出 9999 年
+err-cls-not-covered = 名录未作规定的建设项目（第五条）：不纳入环境影响评价管理，无需立案
+err-cls-other-category = 名录确定为{ $category ->
+        [report] 环境影响报告书
+        [report_form] 环境影响报告表
+       *[registration] 环境影响登记表
+    }：请按该程序申请
+err-cls-recorded-differs = 记录的类别或判定条件与名录对这些回答的判定不一致
+err-cls-unknown-edition = 没有 { $edition } 版名录
+err-cls-unknown-item = 名录中没有第 { $no } 项
+err-columns = 列须为：{ $columns }
+err-comment-period-ended = 本公示的意见征集期已结束
+err-control-characters = 不能包含控制字符
+err-credit-code-character = 第 { $position } 位（{ $character }）不允许：只能使用数字和除 I、O、S、V、Z 以外的大写字母
+err-credit-code-check = 校验码应为 { $expected }，实为 { $actual }：请核对是否输入有误
+err-credit-code-length = 统一社会信用代码为 18 位，此处为 { $got } 位
+err-csv = 不是 CSV 文件
+err-csv-row = 此行无法读取
+err-date = 请按 2026-03-31 的格式填写日期
+err-deposit-exists = 已登记 { $org } 在本标的的保证金
+err-email = 不是有效的电子邮箱地址
+err-empty = 不能为空
+err-enterprise-code-required = 必填：请选择企业
+err-enterprise-needs-credit-code = 企业须填写统一社会信用代码
+err-fen = 须为非负整数（单位：分）
+err-hours = 须为 1 至 { $max } 的整数小时
+err-hours-required = 必填：1 至 { $max } 的整数小时
+err-industry-code = 须为 GB/T 4754 行业代码：一个字母（A 至 T）加 2 至 4 位数字，例如 C2614
+err-industry-code-prefix = GB/T 4754 行业代码或其开头：字母（A 至 T）加数字
+err-insufficient = { $holder } 持有的有效期至 { $valid_to } 的 { $pollutant } 不足 { $amount } 千克
+err-is-empty = 为空
+err-lang = 须为 zh 或 en
+err-leave-empty = 此栏请留空
+err-length = 须为 { $min } 至 { $max } 个字符
+err-length-no-slash = { $min } 至 { $max } 个字符，不能包含斜杠
+err-licence-code = 1 至 20 个大写字母、数字或连字符
+err-licence-described-twice = 事项 { $code } 在前面的行中描述不同
+err-licence-status = 须为 pre_licence、post_licence、abolished、merged 之一
+err-licence-status-twice = 事项 { $code } 在前面的行中自 { $date } 起有另一状态
+err-list-of-non-empty = 各项不能为空
+err-list-of-strings = 须为文本列表
+err-location = 须为 GeoJSON 点或多边形
+err-location-required = 必填：GeoJSON 点或多边形
+err-lot-workflow = 标的须为挂牌或拍卖
+err-merged-into-itself = 事项不能并入自身
+err-merged-needs-target = 已合并的事项须注明并入的事项
+err-merged-only = 仅用于已合并的事项
+err-merged-unknown = 文件和目录中都没有事项 { $code }
+err-more-than-share = 超过本标的单个竞买人的上限（{ $cap } 千克）
+err-must-name = 须指明{ $what ->
+        [case] 案件
+       *[other] { $what }
+    }
+err-named-numbers = 须为“名称 = 数值”
+err-negative = 不能为负数
+err-no-checklist = 本案件尚无清单
+err-no-comments-taken = 本公示不征集意见
+err-no-organisation = 没有代码为 { $code } 的机构
+err-no-panel = 尚未组成评审组
+err-no-rows = 文件没有数据行
+err-non-negative-number = 须为非负数
+err-not-a-string = 须为文本
+err-not-an-agency = { $code } 不是环评单位
+err-not-an-enterprise = { $code } 不是目录中的企业
+err-not-an-object = 须为 JSON 对象
+err-not-cleared = 本标的尚未出清
+err-not-on-checklist = { $code } 不在本案件的清单上
+err-notice-kind = 须为 受理、拟批准、决定、备案 之一
+err-nul = 不能包含 NUL 字符
+err-one-of = 请从给出的选项中选择
+err-optional-text = 最多 { $max } 个字符，或留空
+err-org-code = 2 至 32 个字符：大写字母、数字、- 或 _
+err-org-exists = 已有代码为 { $code } 的机构
+err-org-kind = 须为企业、生态环境局或环评单位
+err-outbox-status = 须为 待发送、发送中、已发送、失败 之一
+err-panel-not-decided = 评审组尚未{ $wanted ->
+        [passed] 通过
+       *[rejected] 否决
+    }该规划（{ $members } 人中 { $approvals } 人同意，{ $rejections } 人反对）
+err-panel-size = 评审组至少需要 { $min } 名成员
+err-payment-reference-required = 必填：付款参考号，最多 { $max } 个字符
+err-percentage = 须为 1 至 100 的整数百分比
+err-period = 须为 月、季度 或 年
+err-period-to = 须不早于开始日期，且在 50 年内
+err-permit-incomplete = 排污许可证须同时填写编号、流域和有效期最后一天
+err-plan-type = 请选择规划类型
+err-pollutant = 须为 COD、NH3-N、SO2、NOx 之一
+err-pollutant-required = 必填：请选择污染物
+err-polygon = 须为 GeoJSON 多边形
+err-polygon-no-ring = 多边形至少需要一个环
+err-polygon-ring-open = 多边形的每个环必须首尾闭合
+err-polygon-ring-short = 多边形的每个环至少需要 { $min } 个点
+err-position = 坐标须为 [经度, 纬度]
+err-position-outside = 坐标 [{ $lon }, { $lat }] 超出经纬度范围
+err-positive = 须为正数
+err-positive-hours = 须为正整数小时
+err-price-grid = 价格须为起拍价 { $reserve } 加整数个加价幅度 { $increment }
+err-range = 须为 1 至 { $max }
+err-re-review-five-years = 重新审核适用于批准后超过五年方开工建设的项目（《环境影响评价法》第二十四条）
+err-required = 必填
+err-required-at-most = 必填，最多 { $max } 个字符
+err-role = { $role } 不是角色
+err-self-sale = 卖方不能卖给自己
+err-sensitive-class = 1、2 或 3（环境敏感区类别），或留空
+err-share-with-related = 加上本竞买人（关联账户视为同一主体）已报的 { $others } 千克，超过本标的单个竞买人的上限（{ $cap } 千克）
+err-siting-ground = 援引选址规定的不予批准，须以“不符合规划或法律法规”为理由
+err-siting-rule-not-flagged = 该规定不适用于本案件的选址
+err-starts-at-one = 从 1 开始
+err-timer-state = { $state } 不是期限状态：须为 { $options } 之一
+err-unknown-field = 未知字段
+err-user-exists = 已有使用电子邮箱 { $email } 的人员
+err-valid-to-required = 必填：有效期最后一天
+err-whole-number = 须为整数
+err-whole-positive = 须为正整数（数量以千克计，价格以分计）
+err-window-closed = 竞价时段已结束，标的正在结标
+err-workflow-takes-only = 本程序只受理{ $category ->
+        [report] 环境影响报告书
+        [report_form] 环境影响报告表
+       *[registration] 环境影响登记表
+    }
+err-year-without-data = 尚未公布的年份没有日期：请不要导入空的年份

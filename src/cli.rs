@@ -453,9 +453,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                                 "{}: nothing imported:\n{}",
                                 file.display(),
                                 fields
-                                    .0
+                                    .lines()
                                     .iter()
-                                    .map(|(k, v)| format!("  {k}: {}", v.join("; ")))
+                                    .map(|l| format!("  {l}"))
                                     .collect::<Vec<_>>()
                                     .join("\n")
                             ),
@@ -610,11 +610,7 @@ fn cli_admin() -> Actor {
 fn explain(e: crate::app::AppError) -> anyhow::Error {
     match e {
         crate::app::AppError::Validation(fields) => {
-            let lines: Vec<String> = fields
-                .0
-                .iter()
-                .map(|(f, m)| format!("  {f}: {}", m.join("; ")))
-                .collect();
+            let lines: Vec<String> = fields.lines().iter().map(|l| format!("  {l}")).collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),

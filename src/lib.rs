@@ -13,6 +13,8 @@
 //! - [`http`]: actix-web handlers, the bearer-token extractor, and the error-to-status mapping.
 //! - [`web`]: the web interface, beside `http`: server-rendered pages in Chinese and English that
 //!   call the same `app` use cases, with cookie sessions and CSRF-checked forms.
+//! - [`i18n`]: the words, from the locale files: a message for a person is an id with arguments
+//!   ([`domain::Msg`]), worded in the reader's language on a page and in English by the API.
 //! - [`cli`]: the `greenlane` command.
 //! - [`settings`], [`token`] and [`oidc`]: configuration, the server's own JWTs, and tokens from
 //!   external OpenID Connect issuers.
@@ -22,6 +24,7 @@ pub mod cli;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod i18n;
 pub mod mail;
 pub mod metrics;
 pub mod oidc;

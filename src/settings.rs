@@ -48,6 +48,10 @@ pub struct Settings {
     /// External OpenID Connect issuers whose RS256/ES256 tokens are accepted beside the server's
     /// own HS256 tokens (`[[oidc]]` in the file, or one from `GREENLANE_OIDC_*`).
     pub oidc: Vec<OidcIssuer>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`GREENLANE_TRUSTED_PROXIES`,
+    /// comma-separated addresses or networks such as `10.0.0.0/8`); none by default, so the
+    /// client is the TCP peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// One trusted OpenID Connect issuer. Its keys come from its JWKS, found through
@@ -298,6 +302,23 @@ pub enum SecretSource {
     Stored(PathBuf),
 }
 
+/// `10.0.0.1, 10.1.0.0/16`: addresses (a network of one) and networks.
+pub fn parse_proxies(v: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "GREENLANE_TRUSTED_PROXIES: `{p}` is not an address or a network (like 10.0.0.0/8)"
+                    )
+                })
+        })
+        .collect()
+}
+
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -361,7 +382,12 @@ impl Settings {
             .map(OidcIssuer::from_file)
             .collect::<anyhow::Result<Vec<_>>>()?;
         oidc.extend(oidc_from_env()?);
+        let trusted_proxies = match env("GREENLANE_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => parse_proxies(&v)?,
+        };
         Ok(Settings {
+            trusted_proxies,
             oidc,
             bind,
             database_url,

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::AppError;
 use crate::domain::audit::{canonical_json, AuditRecord, GENESIS};
+use crate::domain::Msg;
 use crate::engine::Actor;
+use crate::msg;
 use crate::store;
 use crate::store::audit::AuditRow;
 use crate::store::cases::CaseRow;
@@ -75,7 +77,7 @@ pub(crate) async fn append_event(
 pub struct Broken {
     pub case_id: Uuid,
     pub seq: i64,
-    pub problem: String,
+    pub problem: Msg,
 }
 
 impl std::fmt::Display for Broken {
@@ -134,7 +136,7 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
     let mut seen: HashMap<Uuid, (i64, String)> = HashMap::new();
     let mut entries = 0u64;
     let mut after = None;
-    let broken = |case_id, seq, problem: String| Broken {
+    let broken = |case_id, seq, problem: Msg| Broken {
         case_id,
         seq,
         problem,
@@ -150,23 +152,23 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
                 None => (1, GENESIS.to_string()),
             };
             let problem = if row.seq != expected_seq {
-                Some(format!(
-                    "sequence number {} where {expected_seq} was expected (an entry is missing)",
-                    row.seq
+                Some(msg!(
+                    "audit-broken-seq",
+                    seq = row.seq,
+                    expected = expected_seq
                 ))
             } else if row.prev_hash != expected_prev {
-                Some(format!(
-                    "previous hash {} does not match the hash of entry {}",
-                    row.prev_hash,
-                    expected_seq - 1
+                Some(msg!(
+                    "audit-broken-prev",
+                    hash = &row.prev_hash,
+                    entry = expected_seq - 1
                 ))
             } else {
                 match recompute(row) {
-                    Err(e) => Some(e),
-                    Ok(h) if h != row.hash => Some(format!(
-                        "stored hash {} does not match its content (recomputed {h}): the entry was changed",
-                        row.hash
-                    )),
+                    Err(e) => Some(msg!("audit-broken-unreadable", detail = e)),
+                    Ok(h) if h != row.hash => {
+                        Some(msg!("audit-broken-hash", hash = &row.hash, recomputed = h))
+                    }
                     Ok(_) => None,
                 }
             };
@@ -189,7 +191,7 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
                 return Ok(Report {
                     cases: cases.len(),
                     entries,
-                    broken: Some(broken(*id, 1, "the case has no audit entries".into())),
+                    broken: Some(broken(*id, 1, msg!("audit-broken-empty"))),
                 })
             }
             Some((seq, hash)) if seq != version || hash != head => {
@@ -199,7 +201,7 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
                     broken: Some(broken(
                         *id,
                         *seq,
-                        format!("the case is at version {version} but its chain ends at entry {seq} (entries removed, or the case row was changed)"),
+                        msg!("audit-broken-version", version = version, seq = seq),
                     )),
                 })
             }
@@ -211,11 +213,7 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
             return Ok(Report {
                 cases: cases.len(),
                 entries,
-                broken: Some(broken(
-                    *id,
-                    1,
-                    "entries exist for a case that does not".into(),
-                )),
+                broken: Some(broken(*id, 1, msg!("audit-broken-orphan"))),
             });
         }
     }

@@ -391,7 +391,11 @@ async fn settlements(db_url: &str, dir: &Path, n: u64) -> anyhow::Result<(u64, f
             let request = FireRequest {
                 expected_version: version,
                 comment: None,
-                payload: json!({}),
+                payload: if action == "confirm_payment" {
+                    json!({"payment_reference": "BENCH"})
+                } else {
+                    json!({})
+                },
             };
             cases::fire(&app, &who, id, action, request, None)
                 .await
@@ -449,6 +453,7 @@ async fn over_http(db_url: &str, dir: &Path, cases_per_client: u64) -> anyhow::R
         worker: false,
         timer_workers: 1,
         oidc: Vec::new(),
+        trusted_proxies: Vec::new(),
     };
     let application = crate::http::Application::build(&settings).await?;
     let base = format!("http://127.0.0.1:{}/api/v1", application.port());
@@ -931,5 +936,6 @@ pub fn server_settings(
         cors_origins: Vec::new(),
         oidc: Vec::new(),
         timer_workers: 2,
+        trusted_proxies: Vec::new(),
     }
 }

@@ -12,6 +12,10 @@ use crate::engine::Title;
 pub struct Bureau {
     pub name: Title,
     pub contact: Title,
+    /// Where winners and buyers pay for pollution rights: the exchange's settlement account, as
+    /// its winners' pages show it.
+    #[serde(default)]
+    pub settlement_account: Option<Title>,
 }
 
 impl Default for Bureau {
@@ -23,6 +27,7 @@ impl Default for Bureau {
                 zh: "生态环境主管部门".into(),
             },
             contact: Title::Plain(String::new()),
+            settlement_account: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::domain::audit::{to_micros, AuditRecord, GENESIS};
 use crate::domain::calendar::Calendar;
 use crate::domain::FieldErrors;
 use crate::engine::{self, Actor, CaseView, Definition, Effect, Step, Transition, TransitionError};
+use crate::msg;
 use crate::store;
 use crate::store::cases::CaseRow;
 
@@ -133,7 +134,7 @@ fn snapshot(
 fn check_comment(comment: Option<&str>) -> Result<(), AppError> {
     if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
         let mut e = FieldErrors::default();
-        e.add("comment", format!("at most {MAX_COMMENT_CHARS} characters"));
+        e.add("comment", msg!("err-at-most", max = MAX_COMMENT_CHARS));
         return Err(AppError::Validation(e));
     }
     Ok(())
@@ -814,13 +815,13 @@ pub async fn list_cases(
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     if page == 0 {
-        errors.add("page", "starts at 1");
+        errors.add("page", msg!("err-starts-at-one"));
     }
     if page > MAX_PAGE {
-        errors.add("page", format!("at most {MAX_PAGE}"));
+        errors.add("page", msg!("err-at-most-number", max = MAX_PAGE));
     }
     if per_page == 0 || per_page > MAX_PER_PAGE {
-        errors.add("per_page", format!("must be 1 to {MAX_PER_PAGE}"));
+        errors.add("per_page", msg!("err-range", max = MAX_PER_PAGE));
     }
     errors.into_result().map_err(AppError::Validation)?;
     let text =

@@ -14,7 +14,9 @@ use crate::domain::classification::{
 };
 use crate::domain::project::Category;
 use crate::domain::FieldErrors;
+use crate::domain::Msg;
 use crate::engine::{DataSchema, Definition};
+use crate::msg;
 
 /// Reads every edition in `dir` (`workflows/classification/*.toml`), each checked; every
 /// problem of every file is named.
@@ -62,7 +64,7 @@ pub fn edition(app: &App, key: &str) -> Result<Arc<Edition>, AppError> {
 pub fn field_errors(problems: &[Problem]) -> FieldErrors {
     let mut errors = FieldErrors::default();
     for p in problems {
-        errors.add(p.field.clone(), p.code.message());
+        errors.add(p.field.clone(), Msg::new(p.code.message_id()));
     }
     errors
 }
@@ -171,12 +173,15 @@ fn request_of(app: &App, recorded: &Value) -> Result<Request, Vec<Problem>> {
 fn classification_errors(problems: Vec<Problem>) -> AppError {
     let mut e = FieldErrors::default();
     for p in problems {
-        e.add(format!("classification.{}", p.field), p.code.message());
+        e.add(
+            format!("classification.{}", p.field),
+            Msg::new(p.code.message_id()),
+        );
     }
     AppError::Validation(e)
 }
 
-fn validation(field: &str, message: String) -> AppError {
+fn validation(field: &str, message: Msg) -> AppError {
     let mut e = FieldErrors::default();
     e.add(field, message);
     AppError::Validation(e)
@@ -189,29 +194,26 @@ fn decided_for(app: &App, def: &Definition, given: &Value) -> Result<(Request, D
     let request = request_of(app, given).map_err(classification_errors)?;
     let decided = decide_request(app, &request).map_err(|e| match e {
         ClassifyError::Invalid(p) => classification_errors(p),
-        other => validation("classification", app_error(other).to_string()),
+        ClassifyError::UnknownEdition(ed) => validation(
+            "classification",
+            msg!("err-cls-unknown-edition", edition = ed),
+        ),
+        ClassifyError::UnknownItem(no) => {
+            validation("classification", msg!("err-cls-unknown-item", no = no))
+        }
     })?;
     let wanted = def
         .requires
         .get("category")
         .and_then(|c| Category::parse(c));
     match (decided.category, wanted) {
-        (None, _) => Err(validation(
-            "classification",
-            "the catalogue does not cover this project (article 5): no EIA case is opened for it"
-                .into(),
-        )),
+        (None, _) => Err(validation("classification", msg!("err-cls-not-covered"))),
         (Some(c), Some(w)) if c != w => Err(validation(
             "classification",
-            format!(
-                "the catalogue decides `{}` (condition `{}`): file it with the `{}` workflow",
-                c.as_str(),
-                decided
-                    .decided_by
-                    .as_ref()
-                    .map(|d| d.condition.as_str())
-                    .unwrap_or_default(),
-                workflow_for(c)
+            msg!(
+                "err-cls-other-category",
+                category = c.as_str(),
+                workflow = workflow_for(c)
             ),
         )),
         _ => Ok((request, decided)),
@@ -249,8 +251,7 @@ pub fn check_category(app: &App, def: &Definition, data: &Value) -> Result<(), A
     {
         return Err(validation(
             "classification",
-            "the recorded category or deciding condition is not what the catalogue decides for these answers"
-                .into(),
+            msg!("err-cls-recorded-differs"),
         ));
     }
     Ok(())

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::AppError;
 use crate::domain::calendar::{self, Calendar, DayType, Reading, Segment};
 use crate::engine::{Clock, ClockStatus, Definition, Effect};
+use crate::msg;
 use crate::store;
 use crate::store::clocks::{ClockRow, SegmentRow, TimerRow};
 
@@ -321,7 +322,7 @@ fn schedule_hours(
         .filter(|h| *h > 0)
         .ok_or_else(|| {
             let mut e = crate::domain::FieldErrors::default();
-            e.add(field, "a whole, positive number of hours");
+            e.add(field, msg!("err-positive-hours"));
             AppError::Validation(e)
         })?;
     let due_at = (status == "running").then(|| start + chrono::Duration::hours(hours));

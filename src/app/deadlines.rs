@@ -12,6 +12,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::Role;
 use crate::engine::{self, Actor, CaseView};
 use crate::metrics;
+use crate::msg;
 use crate::store;
 use crate::store::clocks::TimerRow;
 use sea_orm::TransactionTrait;
@@ -490,7 +491,11 @@ pub async fn list_timers(
         let mut e = crate::domain::FieldErrors::default();
         e.add(
             "state",
-            format!("`{s}`: one of {}", TIMER_STATES.join(", ")),
+            msg!(
+                "err-timer-state",
+                state = s,
+                options = TIMER_STATES.join(", ")
+            ),
         );
         return Err(AppError::Validation(e));
     }

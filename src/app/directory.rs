@@ -17,6 +17,7 @@ use crate::domain::audit::to_micros;
 use crate::domain::directory::{login_delay_seconds, Email, Lang, OrgCode, OrgKind};
 use crate::domain::{CreditCode, FieldErrors, Role, RoleSet};
 use crate::engine::Actor;
+use crate::msg;
 use crate::store;
 use crate::store::directory::{GrantRow, OrgRow, UserRow};
 
@@ -66,21 +67,18 @@ pub async fn add_org(
         .map_err(|e| errors.add("kind", e))
         .ok();
     if input.name.trim().is_empty() || input.name.chars().count() > 200 {
-        errors.add("name", "1 to 200 characters");
+        errors.add("name", msg!("err-length", min = 1, max = 200));
     }
     let credit_code = match &input.credit_code {
         Some(c) => CreditCode::parse(c)
             .map(|c| Some(c.to_string()))
-            .map_err(|e| errors.add("credit_code", e.to_string()))
+            .map_err(|e| errors.add("credit_code", e.into()))
             .ok()
             .flatten(),
         None => None,
     };
     if kind == Some(OrgKind::Enterprise) && input.credit_code.is_none() {
-        errors.add(
-            "credit_code",
-            "an enterprise needs its unified social credit code",
-        );
+        errors.add("credit_code", msg!("err-enterprise-needs-credit-code"));
     }
     errors.into_result().map_err(AppError::Validation)?;
     let (Some(code), Some(kind)) = (code, kind) else {
@@ -99,7 +97,7 @@ pub async fn add_org(
     let tx = app.db.begin().await?;
     if let Err(e) = store::directory::insert_org(&tx, row.clone()).await {
         return Err(if store::is_unique_violation(&e) {
-            AppError::AlreadyExists(format!("organisation {}", row.code))
+            AppError::AlreadyExists(msg!("err-org-exists", code = &row.code))
         } else {
             e.into()
         });
@@ -182,30 +180,27 @@ pub async fn add_user(
         .map_err(|e| errors.add("email", e))
         .ok();
     if input.name.trim().is_empty() || input.name.chars().count() > 200 {
-        errors.add("name", "1 to 200 characters");
+        errors.add("name", msg!("err-length", min = 1, max = 200));
     }
     let roles = RoleSet::parse(&input.roles)
-        .map_err(|e| errors.add("roles", e.to_string()))
+        .map_err(|e| errors.add("roles", msg!("err-role", role = e.0)))
         .ok();
     if input.roles.is_empty() {
-        errors.add("roles", "at least one role");
+        errors.add("roles", msg!("err-at-least-one-role"));
     }
     let lang = Lang::parse(input.lang.as_deref().unwrap_or("zh"))
         .map_err(|e| errors.add("lang", e))
         .ok();
     if let Some(p) = &input.password {
         if p.chars().count() < MIN_PASSWORD_CHARS {
-            errors.add(
-                "password",
-                format!("at least {MIN_PASSWORD_CHARS} characters"),
-            );
+            errors.add("password", msg!("err-at-least", min = MIN_PASSWORD_CHARS));
         }
     }
     if store::directory::find_org(&app.db, &input.org)
         .await?
         .is_none()
     {
-        errors.add("org", format!("no organisation `{}`", input.org));
+        errors.add("org", msg!("err-no-organisation", code = &input.org));
     }
     errors.into_result().map_err(AppError::Validation)?;
     let (Some(email), Some(roles), Some(lang)) = (email, roles, lang) else {
@@ -229,7 +224,7 @@ pub async fn add_user(
     let tx = app.db.begin().await?;
     if let Err(e) = store::directory::insert_user(&tx, row.clone()).await {
         return Err(if store::is_unique_violation(&e) {
-            AppError::AlreadyExists(format!("user {}", row.email))
+            AppError::AlreadyExists(msg!("err-user-exists", email = &row.email))
         } else {
             e.into()
         });
@@ -267,16 +262,16 @@ pub async fn update_user(
     let mut errors = FieldErrors::default();
     if let Some(name) = &input.name {
         if name.trim().is_empty() || name.chars().count() > 200 {
-            errors.add("name", "1 to 200 characters");
+            errors.add("name", msg!("err-length", min = 1, max = 200));
         }
     }
     let roles = match &input.roles {
         Some(r) if r.is_empty() => {
-            errors.add("roles", "at least one role");
+            errors.add("roles", msg!("err-at-least-one-role"));
             None
         }
         Some(r) => RoleSet::parse(r)
-            .map_err(|e| errors.add("roles", e.to_string()))
+            .map_err(|e| errors.add("roles", msg!("err-role", role = e.0)))
             .ok(),
         None => None,
     };
@@ -286,10 +281,7 @@ pub async fn update_user(
     };
     if let Some(p) = &input.password {
         if p.chars().count() < MIN_PASSWORD_CHARS {
-            errors.add(
-                "password",
-                format!("at least {MIN_PASSWORD_CHARS} characters"),
-            );
+            errors.add("password", msg!("err-at-least", min = MIN_PASSWORD_CHARS));
         }
     }
     errors.into_result().map_err(AppError::Validation)?;
@@ -511,8 +503,8 @@ pub async fn grant(
     let mut errors = FieldErrors::default();
     match store::directory::find_org(&app.db, agency).await? {
         Some(o) if o.kind == "agency" => {}
-        Some(_) => errors.add("agency", format!("`{agency}` is not an EIA agency")),
-        None => errors.add("agency", format!("no organisation `{agency}`")),
+        Some(_) => errors.add("agency", msg!("err-not-an-agency", code = agency)),
+        None => errors.add("agency", msg!("err-no-organisation", code = agency)),
     }
     errors.into_result().map_err(AppError::Validation)?;
     let now = to_micros(app.clock.now());

@@ -15,6 +15,7 @@ use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::{FieldErrors, Role};
 use crate::engine::{Actor, TransitionError};
+use crate::msg;
 use crate::store;
 use crate::store::documents::DocumentRow;
 
@@ -319,10 +320,10 @@ pub async fn upload(
         || name.contains(['/', '\\'])
         || name.chars().any(char::is_control)
     {
-        errors.add("name", "1 to 200 characters, without slashes");
+        errors.add("name", msg!("err-length-no-slash", min = 1, max = 200));
     }
     if file.size() == 0 {
-        errors.add("file", "is empty");
+        errors.add("file", msg!("err-is-empty"));
     }
     errors.into_result().map_err(AppError::Validation)?;
     let content_type = checked_type(&content_type, &file.head)?;

@@ -17,6 +17,7 @@ use crate::domain::audit::to_micros;
 use crate::domain::licence::{self, Change, ImportRow, Item, Reduction, Status};
 use crate::domain::{FieldErrors, Role};
 use crate::engine::Actor;
+use crate::msg;
 use crate::store;
 use crate::store::reform::{ChangeRow, ItemRow};
 
@@ -88,15 +89,12 @@ fn parse_csv(text: &str) -> Result<Vec<(usize, ImportRow)>, FieldErrors> {
         Ok(h) => {
             let got: Vec<&str> = h.iter().collect();
             if got != HEADER {
-                errors.add(
-                    "header",
-                    format!("the columns must be: {}", HEADER.join(",")),
-                );
+                errors.add("header", msg!("err-columns", columns = HEADER.join(",")));
                 return Err(errors);
             }
         }
-        Err(e) => {
-            errors.add("header", format!("not CSV: {e}"));
+        Err(_) => {
+            errors.add("header", msg!("err-csv"));
             return Err(errors);
         }
     }
@@ -107,17 +105,17 @@ fn parse_csv(text: &str) -> Result<Vec<(usize, ImportRow)>, FieldErrors> {
                 let line = r.position().map_or(0, |p| p.line() as usize);
                 match r.deserialize::<ImportRow>(None) {
                     Ok(row) => rows.push((line, row)),
-                    Err(e) => errors.add(format!("line {line}"), e.to_string()),
+                    Err(e) => errors.add(format!("line {line}"), msg!("err-csv-row", detail = e)),
                 }
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
-                errors.add(format!("line {line}"), e.to_string());
+                errors.add(format!("line {line}"), msg!("err-csv-row", detail = e));
             }
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.add("file", "no rows");
+        errors.add("file", msg!("err-no-rows"));
     }
     errors.into_result().map(|()| rows)
 }
@@ -256,7 +254,7 @@ pub(crate) fn parse_date(field: &str, value: Option<&str>) -> Result<Option<Naiv
         None => Ok(None),
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| AppError::invalid(field, "an ISO date, YYYY-MM-DD")),
+            .map_err(|_| AppError::invalid(field, msg!("err-date"))),
     }
 }
 
@@ -300,7 +298,7 @@ pub async fn reduction(
     on: Option<&str>,
 ) -> Result<ReductionReport, AppError> {
     let baseline = parse_date("baseline", baseline)?
-        .ok_or_else(|| AppError::invalid("baseline", "required: the baseline date, YYYY-MM-DD"))?;
+        .ok_or_else(|| AppError::invalid("baseline", msg!("err-baseline-required")))?;
     let on = parse_date("on", on)?.unwrap_or_else(|| today(app));
     let items = load(&app.db).await?;
     Ok(ReductionReport {
@@ -328,10 +326,7 @@ pub async fn counts(
         .unwrap_or(NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default());
     let to = parse_date("to", to)?.unwrap_or_else(|| today(app));
     if to < from || (to - from).num_days() > 366 * 50 {
-        return Err(AppError::invalid(
-            "to",
-            "on or after `from`, within 50 years",
-        ));
+        return Err(AppError::invalid("to", msg!("err-period-to")));
     }
     let items = load(&app.db).await?;
     let mut out = Vec::new();
@@ -385,10 +380,7 @@ const APPROVALS: [(&str, &[&str]); 5] = [
 /// Applicants never write the checklist: only the system does.
 pub fn refuse_checklist_input(data: &Value) -> Result<(), AppError> {
     if data.get("checklist").is_some() {
-        return Err(AppError::invalid(
-            "checklist",
-            "is built by the system from the pre-licence catalogue",
-        ));
+        return Err(AppError::invalid("checklist", msg!("err-checklist-built")));
     }
     Ok(())
 }
@@ -466,7 +458,7 @@ async fn satisfy(
     let by = match (approval, external) {
         (Some(id), None) => {
             let id = uuid::Uuid::parse_str(id)
-                .map_err(|_| AppError::invalid("approval_case", "a case id"))?;
+                .map_err(|_| AppError::invalid("approval_case", msg!("err-case-id")))?;
             let approved = match store::cases::find(db, id).await? {
                 Some(c) => {
                     c.org == row.org
@@ -479,7 +471,7 @@ async fn satisfy(
             if !approved {
                 return Err(AppError::invalid(
                     "approval_case",
-                    "must name an approved (or filed) EIA case of the same organisation",
+                    msg!("err-approval-case"),
                 ));
             }
             json!({"approval_case": id})
@@ -490,30 +482,28 @@ async fn satisfy(
         (None, Some(_)) => {
             return Err(AppError::invalid(
                 "external_reference",
-                "at most 200 characters",
+                msg!("err-at-most", max = 200),
             ));
         }
         _ => {
             return Err(AppError::invalid(
                 "approval_case",
-                "name either an approval case or an external reference",
+                msg!("err-approval-either"),
             ))
         }
     };
     let items = data
         .get_mut("checklist")
         .and_then(Value::as_array_mut)
-        .ok_or_else(|| AppError::invalid("item", "this case has no checklist yet"))?;
+        .ok_or_else(|| AppError::invalid("item", msg!("err-no-checklist")))?;
     let item = items
         .iter_mut()
         .find(|i| i.get("code").and_then(Value::as_str) == Some(code.as_str()))
-        .ok_or_else(|| {
-            AppError::invalid("item", format!("`{code}` is not on this case's checklist"))
-        })?;
+        .ok_or_else(|| AppError::invalid("item", msg!("err-not-on-checklist", code = &code)))?;
     if !item.get("satisfied_by").is_none_or(Value::is_null) {
         return Err(AppError::invalid(
             "item",
-            format!("`{code}` is already satisfied"),
+            msg!("err-already-satisfied", code = &code),
         ));
     }
     item["satisfied_by"] = by;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::AppError;
 use crate::domain::FieldErrors;
+use crate::msg;
 use crate::store;
 
 /// (field, workflows it may point at, states it must be in, what that means)
@@ -51,7 +52,7 @@ pub async fn check(db: &impl ConnectionTrait, org: &str, data: &Value) -> Result
             None => false,
         };
         if !ok {
-            errors.add(field, format!("must name {meaning}"));
+            errors.add(field, msg!("err-must-name", what = meaning));
         }
     }
     errors.into_result().map_err(AppError::Validation)

@@ -21,8 +21,9 @@ use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::clearing::{self, Outcome};
 use crate::domain::ledger::{self, AuctionTerms};
-use crate::domain::{FieldErrors, Role};
+use crate::domain::{FieldErrors, Msg, Role};
 use crate::engine::{Actor, LedgerOp, TransitionError};
+use crate::msg;
 use crate::store;
 use crate::store::cases::CaseRow;
 use crate::store::market::{AuctionRow, AwardRow, BidRow, DepositRow, ParticipantRow};
@@ -64,10 +65,7 @@ fn optional_text(input: &Value, field: &str, errors: &mut FieldErrors) -> Option
             Some(s.trim().to_string())
         }
         Some(_) => {
-            errors.add(
-                field,
-                "a non-empty string of at most 100 characters, or null",
-            );
+            errors.add(field, msg!("err-optional-text", max = 100));
             None
         }
     }
@@ -85,11 +83,11 @@ pub async fn set_participant(
     super::require(actor, Role::MarketOperator)?;
     let mut errors = FieldErrors::default();
     if !input.is_object() {
-        errors.add("body", "must be a JSON object");
+        errors.add("body", msg!("err-not-an-object"));
     }
     for k in input.as_object().map(|m| m.keys()).into_iter().flatten() {
         if !["permit_no", "permit_basin", "permit_valid_to", "group"].contains(&k.as_str()) {
-            errors.add(k.clone(), "unknown field");
+            errors.add(k.clone(), msg!("err-unknown-field"));
         }
     }
     let permit_no = optional_text(&input, "permit_no", &mut errors);
@@ -100,28 +98,22 @@ pub async fn set_participant(
         let mut e = FieldErrors::default();
         ledger::asset(&probe, &mut e);
         if e.0.contains_key("basin") {
-            errors.add(
-                "permit_basin",
-                "a basin code: lower-case letters, digits and _",
-            );
+            errors.add("permit_basin", msg!("err-basin"));
         }
     }
     let valid_to = optional_text(&input, "permit_valid_to", &mut errors);
     if let Some(v) = &valid_to {
         if chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_err() {
-            errors.add("permit_valid_to", "an ISO date, YYYY-MM-DD");
+            errors.add("permit_valid_to", msg!("err-date"));
         }
     }
     if permit_no.is_some() != valid_to.is_some() || permit_no.is_some() != basin.is_some() {
-        errors.add(
-            "permit_no",
-            "a permit needs its number, basin and last day of validity together",
-        );
+        errors.add("permit_no", msg!("err-permit-incomplete"));
     }
     let group = optional_text(&input, "group", &mut errors);
     match store::directory::find_org(&app.db, org).await? {
         Some(o) if o.kind == "enterprise" => {}
-        Some(_) => errors.add("org", format!("`{org}` is not an enterprise")),
+        Some(_) => errors.add("org", msg!("err-not-an-enterprise", code = org)),
         None => return Err(AppError::NotFound(format!("organisation {org}"))),
     }
     errors.into_result().map_err(AppError::Validation)?;
@@ -189,7 +181,7 @@ pub(crate) async fn check_window(app: &App, row: &CaseRow, action: &str) -> Resu
     if due.is_some_and(|d| app.clock.now() >= d) {
         return Err(AppError::Transition(TransitionError::NotYet {
             action: action.into(),
-            reason: "the window has closed; the lot is being closed".into(),
+            reason: msg!("err-window-closed"),
         }));
     }
     Ok(())
@@ -246,7 +238,7 @@ pub async fn take(
     // A listing's buyer meets the rules an auction's bidder meets (the basin rule always holds).
     check_buyer(app, actor, &row.org, &lot.asset.basin, true).await?;
     let paid = ledger::notional_fen(amount, lot.price_fen)
-        .ok_or_else(|| AppError::invalid("amount_kg", "amount x price does not fit the ledger"))?;
+        .ok_or_else(|| AppError::invalid("amount_kg", msg!("err-amount-too-large")))?;
     let now = to_micros(app.clock.now());
     let entry_id = Uuid::now_v7();
     let tx = app.db.begin().await?;
@@ -344,17 +336,14 @@ pub async fn record_deposit(
     if reference.is_none() {
         errors.add(
             "reference",
-            "required: the payment's reference (at most 100 characters)",
+            msg!("err-payment-reference-required", max = 100),
         );
     }
     match &org {
-        None => errors.add("org", "required: the bidder's organisation code"),
+        None => errors.add("org", msg!("err-bidder-code-required")),
         Some(o) => match store::directory::find_org(&app.db, o).await? {
             Some(row) if row.kind == "enterprise" => {}
-            _ => errors.add(
-                "org",
-                format!("`{o}` is not an enterprise in the directory"),
-            ),
+            _ => errors.add("org", msg!("err-not-an-enterprise", code = o)),
         },
     }
     errors.into_result().map_err(AppError::Validation)?;
@@ -382,8 +371,9 @@ pub async fn record_deposit(
         }));
     };
     if !store::market::insert_deposit(&tx, row.clone()).await? {
-        return Err(AppError::AlreadyExists(format!(
-            "a deposit of {org} on lot {lot_id}"
+        return Err(AppError::AlreadyExists(msg!(
+            "err-deposit-exists",
+            org = org
         )));
     }
     super::audit::append_event(
@@ -451,15 +441,12 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
         _ => {
             return Err(AppError::Refused(
                 "not_eligible",
-                "only an enterprise in the directory may bid".into(),
+                msg!("err-bid-not-enterprise"),
             ))
         }
     }
     if actor.org == lot.row.org {
-        return Err(AppError::Refused(
-            "self_dealing",
-            "a seller cannot bid on its own lot".into(),
-        ));
+        return Err(AppError::Refused("self_dealing", msg!("err-bid-own-lot")));
     }
     let group = check_buyer(
         app,
@@ -476,9 +463,9 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
     if !held {
         return Err(AppError::Refused(
             "deposit_missing",
-            format!(
-                "no deposit of {} fen is recorded for this enterprise on this lot",
-                lot.terms.deposit_fen
+            msg!(
+                "err-bid-no-deposit",
+                amount = crate::domain::money::yuan(lot.terms.deposit_fen)
             ),
         ));
     }
@@ -507,20 +494,27 @@ async fn check_buyer(
     let Some((number, basin, valid_to)) = permit else {
         return Err(AppError::Refused(
             "not_eligible",
-            "no discharge permit is on record for this enterprise".into(),
+            msg!("err-buyer-no-permit"),
         ));
     };
     if valid_to < today {
         return Err(AppError::Refused(
             "not_eligible",
-            format!("discharge permit `{number}` expired on `{valid_to}`"),
+            msg!(
+                "err-buyer-permit-expired",
+                number = number,
+                valid_to = valid_to
+            ),
         ));
     }
     if basin_rule && basin != lot_basin {
         return Err(AppError::Refused(
             "not_eligible",
-            format!(
-                "discharge permit `{number}` is for basin `{basin}`; this lot is in `{lot_basin}` and keeps the basin rule"
+            msg!(
+                "err-buyer-other-basin",
+                number = number,
+                basin = basin,
+                lot_basin = lot_basin
             ),
         ));
     }
@@ -530,7 +524,7 @@ async fn check_buyer(
         if seller.and_then(|s| s.group_code).as_ref() == Some(g) {
             return Err(AppError::Refused(
                 "self_dealing",
-                format!("related to the seller (group `{g}`): related accounts count as one"),
+                msg!("err-buyer-related", group = g),
             ));
         }
     }
@@ -542,7 +536,7 @@ fn parse_bid(lot: &AuctionLot, input: &Value) -> Result<(i64, i64), AppError> {
     if let Some(map) = input.as_object() {
         for k in map.keys() {
             if !["amount_kg", "price_fen"].contains(&k.as_str()) {
-                errors.add(k.clone(), "unknown field");
+                errors.add(k.clone(), msg!("err-unknown-field"));
             }
         }
     }
@@ -557,16 +551,13 @@ fn parse_bid(lot: &AuctionLot, input: &Value) -> Result<(i64, i64), AppError> {
         if a > lot.terms.cap_kg() {
             errors.add(
                 "amount_kg",
-                format!(
-                    "more than one bidder's share of this lot ({} kg)",
-                    lot.terms.cap_kg()
-                ),
+                msg!("err-more-than-share", cap = lot.terms.cap_kg()),
             );
         }
     }
     if let (Some(a), Some(p)) = (amount, price) {
         if ledger::notional_fen(a, p).is_none() {
-            errors.add("price_fen", "amount x price does not fit the ledger");
+            errors.add("price_fen", msg!("err-amount-too-large"));
         }
     }
     errors.into_result().map_err(AppError::Validation)?;
@@ -596,9 +587,10 @@ async fn check_share(
     if others + amount > lot.terms.cap_kg() {
         return Err(AppError::invalid(
             "amount_kg",
-            format!(
-                "with the {others} kg this bidder (related accounts counted as one) already bids, more than one bidder's share of this lot ({} kg)",
-                lot.terms.cap_kg()
+            msg!(
+                "err-share-with-related",
+                others = others,
+                cap = lot.terms.cap_kg()
             ),
         ));
     }
@@ -794,15 +786,26 @@ pub struct AuctionResult {
     /// cleared or failed.
     pub outcome: String,
     pub reason: Option<String>,
+    /// The reason as a message, for a page in the reader's language.
+    #[serde(skip)]
+    pub reason_msg: Option<Msg>,
     pub clearing_price_fen: Option<i64>,
     pub allocated_kg: i64,
     pub round: i32,
+    /// Every award for the market operator, auditors and admins; a bidder's own otherwise (who
+    /// won what at which price is confidential to the winner).
     pub awards: Vec<AwardView>,
+    /// The aggregate anyone who may read the result sees: how many enterprises had a bid at the
+    /// close (withdrawn bids aside), and how many won.
+    pub bidders: usize,
+    pub winners: usize,
     /// Deposits and their fate (market operator, auditors, admins).
     pub deposits: Option<Vec<Deposit>>,
 }
 
-/// The result of a cleared auction: public to every signed-in user once the window closed.
+/// The result of an auction once its window closed: the aggregate (outcome, clearing price,
+/// volume, bidder and winner counts) to every signed-in user; the awards to those they belong
+/// to, and all of them to the market operator, auditors and admins.
 pub async fn result(app: &App, actor: &Actor, lot_id: Uuid) -> Result<AuctionResult, AppError> {
     let lot = auction_lot(app, lot_id).await?;
     let auction = store::market::auction(&app.db, lot_id)
@@ -811,7 +814,7 @@ pub async fn result(app: &App, actor: &Actor, lot_id: Uuid) -> Result<AuctionRes
         .ok_or_else(|| {
             AppError::Transition(TransitionError::NotYet {
                 action: "result".into(),
-                reason: "the lot has not been cleared yet".into(),
+                reason: msg!("err-not-cleared"),
             })
         })?;
     let outcome: Value = auction
@@ -820,7 +823,21 @@ pub async fn result(app: &App, actor: &Actor, lot_id: Uuid) -> Result<AuctionRes
         .and_then(|o| serde_json::from_str(o).ok())
         .unwrap_or(Value::Null);
     let awards = store::market::awards(&app.db, lot_id).await?;
-    let deposits = if sees_all(actor) {
+    let bidders: BTreeSet<String> = store::market::bids(&app.db, lot_id, None)
+        .await?
+        .into_iter()
+        .filter(|b| b.status != "withdrawn")
+        .map(|b| b.org)
+        .collect();
+    let winners: BTreeSet<&str> = awards.iter().map(|a| a.org.as_str()).collect();
+    let winners = winners.len();
+    let all = sees_all(actor);
+    let awards: Vec<AwardView> = awards
+        .into_iter()
+        .filter(|a| all || a.org == actor.org)
+        .map(AwardView::from)
+        .collect();
+    let deposits = if all {
         Some(
             store::market::deposits(&app.db, lot_id)
                 .await?
@@ -847,13 +864,18 @@ pub async fn result(app: &App, actor: &Actor, lot_id: Uuid) -> Result<AuctionRes
             .get("reason")
             .and_then(Value::as_str)
             .map(str::to_string),
+        reason_msg: outcome
+            .get("reason_msg")
+            .and_then(|m| Msg::from_json(m, &["allocated", "offered", "price", "reserve"])),
         clearing_price_fen: auction.clearing_price_fen,
         allocated_kg: outcome
             .get("allocated_kg")
             .and_then(Value::as_i64)
             .unwrap_or(0),
         round: auction.round,
-        awards: awards.into_iter().map(AwardView::from).collect(),
+        awards,
+        bidders: bidders.len(),
+        winners,
         deposits,
     })
 }
@@ -1059,7 +1081,7 @@ async fn clear(
             out.follow_up = Some("fail");
             (
                 Vec::new(),
-                json!({"outcome": "failed", "reason": reason, "allocated_kg": 0}),
+                json!({"outcome": "failed", "reason": reason.to_string(), "reason_msg": reason.to_json(), "allocated_kg": 0}),
             )
         }
     };
@@ -1101,7 +1123,7 @@ async fn settle_award(
         .get("award")
         .and_then(Value::as_str)
         .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| AppError::invalid("award", "required: the award's id"))?;
+        .ok_or_else(|| AppError::invalid("award", msg!("err-award-required")))?;
     let awards = store::market::awards(tx, case.id).await?;
     let award = awards
         .iter()
@@ -1109,20 +1131,16 @@ async fn settle_award(
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("award {award_id} on lot {}", case.id)))?;
     if award.status != "awarded" {
-        return Err(AppError::AlreadySettled(format!(
-            "award {award_id} is {}{}; nothing was moved",
-            award.status,
-            award
-                .entry_id
-                .map(|e| format!(" (ledger entry {e})"))
-                .unwrap_or_default()
+        return Err(AppError::AlreadySettled(msg!(
+            "err-award-closed",
+            status = &award.status
         )));
     }
     let (asset, _) = ledger::holding(data).map_err(AppError::Validation)?;
     let entry_id = Uuid::now_v7();
     if !store::market::close_award(tx, award_id, "awarded", "settled", Some(entry_id), now).await? {
-        return Err(AppError::AlreadySettled(format!(
-            "award {award_id} was settled meanwhile; nothing was moved"
+        return Err(AppError::AlreadySettled(msg!(
+            "err-award-settled-meanwhile"
         )));
     }
     let paid = ledger::notional_fen(award.amount_kg, award.price_fen)
@@ -1258,7 +1276,7 @@ pub async fn lots(
         Some(w) => {
             return Err(AppError::invalid(
                 "workflow",
-                format!("`{w}`: lots are of `listing` or `auction`"),
+                msg!("err-lot-workflow", workflow = w),
             ))
         }
         None => vec!["listing".into(), AUCTION.into()],
@@ -1336,7 +1354,7 @@ pub fn period_of(at: DateTime<Utc>, period: &str) -> String {
 pub async fn stats(app: &App, period: Option<String>) -> Result<MarketStats, AppError> {
     let period = period.unwrap_or_else(|| "month".into());
     if !["month", "quarter", "year"].contains(&period.as_str()) {
-        return Err(AppError::invalid("period", "one of month, quarter, year"));
+        return Err(AppError::invalid("period", msg!("err-period")));
     }
     let credits = store::registry::credits_of_kinds(&app.db, &["allocate", "transfer"]).await?;
     let mut paid: BTreeMap<Uuid, (i64, String, String)> = BTreeMap::new();
@@ -1533,14 +1551,15 @@ pub async fn eligibility(
     app: &App,
     actor: &Actor,
     lot_id: Uuid,
-) -> Result<Option<(String, String)>, AppError> {
+) -> Result<Option<(String, Msg)>, AppError> {
     let lot = auction_lot(app, lot_id).await?;
     match check_bidder(app, actor, &lot).await {
         Ok(_) => Ok(None),
         Err(AppError::Refused(code, reason)) => Ok(Some((code.to_string(), reason))),
-        Err(AppError::Forbidden(what)) => {
-            Ok(Some(("forbidden".into(), format!("only {what} may bid"))))
-        }
+        Err(AppError::Forbidden(what)) => Ok(Some((
+            "forbidden".into(),
+            msg!("err-bid-role", role = what),
+        ))),
         Err(e) => Err(e),
     }
 }
@@ -1609,7 +1628,7 @@ pub async fn replay(app: &App, actor: &Actor, lot_id: Uuid) -> Result<Replay, Ap
     {
         return Err(AppError::Transition(TransitionError::NotYet {
             action: "replay".into(),
-            reason: "the lot has not been cleared yet".into(),
+            reason: msg!("err-not-cleared"),
         }));
     }
     let b = book(&app.db, &lot.row, &lot.row.data).await?;

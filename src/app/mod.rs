@@ -38,8 +38,9 @@ use sea_orm::DatabaseConnection;
 
 use crate::domain::classification::Catalogues;
 use crate::domain::notice::Templates;
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, Msg};
 use crate::engine::TransitionError;
+use crate::msg;
 pub use calendars::CalendarCache;
 pub use workflows::Registry;
 
@@ -79,10 +80,7 @@ impl ManualClock {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         if t < *now {
             let mut e = FieldErrors::default();
-            e.add(
-                "set",
-                format!("the clock does not go backwards (it is {})", *now),
-            );
+            e.add("set", msg!("err-clock-backwards", now = *now));
             return Err(AppError::Validation(e));
         }
         *now = t;
@@ -92,16 +90,14 @@ impl ManualClock {
     pub fn advance(&self, seconds: i64) -> Result<DateTime<Utc>, AppError> {
         if seconds < 0 {
             let mut e = FieldErrors::default();
-            e.add("advance_seconds", "must not be negative");
+            e.add("advance_seconds", msg!("err-negative"));
             return Err(AppError::Validation(e));
         }
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         let moved = Duration::try_seconds(seconds)
             .and_then(|d| now.checked_add_signed(d))
             .filter(|t| t.year() <= 9999)
-            .ok_or_else(|| {
-                AppError::invalid("advance_seconds", "moves the clock beyond the year 9999")
-            })?;
+            .ok_or_else(|| AppError::invalid("advance_seconds", msg!("err-clock-too-far")))?;
         *now = moved;
         Ok(moved)
     }
@@ -270,15 +266,15 @@ pub enum AppError {
     UnsupportedType(String),
     #[error("the file is larger than {0} bytes")]
     TooLarge(usize),
-    #[error("insufficient holdings: {0}")]
-    Insufficient(String),
-    #[error("{0} already exists")]
-    AlreadyExists(String),
+    #[error("{0}")]
+    Insufficient(Msg),
+    #[error("{0}")]
+    AlreadyExists(Msg),
     /// A market rule refuses this party (`code`: not_eligible, self_dealing, deposit_missing).
     #[error("{1}")]
-    Refused(&'static str, String),
+    Refused(&'static str, Msg),
     #[error("{0}")]
-    AlreadySettled(String),
+    AlreadySettled(Msg),
     #[error("the e-mail address or the password is wrong")]
     InvalidCredentials,
     /// Too much at once (uploads waiting for a slot): try again in this many seconds.
@@ -288,7 +284,7 @@ pub enum AppError {
     TooManyAttempts { retry_after_seconds: i64 },
     /// A comment outside a notice's period, or on a notice that takes none.
     #[error("{0}")]
-    PeriodClosed(String),
+    PeriodClosed(Msg),
     #[error(
         "too many comments from this address on this notice; try again in {retry_after_seconds} s"
     )]
@@ -299,7 +295,7 @@ pub enum AppError {
 
 impl AppError {
     /// A validation error on one field.
-    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    pub fn invalid(field: &str, message: Msg) -> AppError {
         let mut e = FieldErrors::default();
         e.add(field, message);
         AppError::Validation(e)

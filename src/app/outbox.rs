@@ -11,6 +11,7 @@ use super::{App, AppError};
 use crate::domain::Role;
 use crate::engine::Actor;
 use crate::mail::Mailer;
+use crate::msg;
 use crate::store;
 use crate::store::outbox::MailRow;
 
@@ -212,7 +213,7 @@ pub async fn list(
     if let Some(s) = state {
         if !["pending", "sending", "sent", "failed"].contains(&s) {
             let mut e = crate::domain::FieldErrors::default();
-            e.add("state", "one of pending, sending, sent, failed");
+            e.add("state", msg!("err-outbox-status"));
             return Err(AppError::Validation(e));
         }
     }

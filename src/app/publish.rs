@@ -14,7 +14,9 @@ use super::plan::Planned;
 use super::{App, AppError};
 use crate::domain::audit::canonical_json;
 use crate::domain::calendar::{local_date, Calendar};
+use crate::domain::Msg;
 use crate::engine::{Definition, NoticeKind, Step, Transition};
+use crate::msg;
 use crate::store;
 use crate::store::publications::PublicationRow;
 
@@ -152,11 +154,6 @@ impl Making<'_> {
             .iter()
             .filter_map(|f| case.data.get(f).map(|v| (f.clone(), v.clone())))
             .collect();
-        let place = fields
-            .get("place")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
         let org = parties.enterprise.as_ref();
         let enterprise = json!({
             "code": case.org,
@@ -186,6 +183,7 @@ impl Making<'_> {
             json!({"received": comments.len(), "answers": answers})
         });
         let content = json!({
+            "title": super::plan::title_of(&case.data).unwrap_or_default(),
             "public_comments": handled,
             "kind": spec.notice.as_str(),
             "workflow": def.key,
@@ -203,6 +201,7 @@ impl Making<'_> {
         let mut facts = Map::new();
         facts.insert("notice".into(), content.clone());
         let hash = planned.add_facts(facts);
+        let shown = Shown::of(&content);
         PublicationRow {
             id: Uuid::now_v7(),
             case_id: case.id,
@@ -210,12 +209,9 @@ impl Making<'_> {
             seq: planned.record.seq,
             hash,
             published_at: now,
-            title: super::plan::title_of(&case.data).unwrap_or_default(),
-            enterprise: content["enterprise"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            place,
+            title: shown.title,
+            enterprise: shown.enterprise,
+            place: shown.place,
             period_clock: spec.period.clone(),
             period_from: period_field(&content, "from"),
             period_to: period_field(&content, "to"),
@@ -470,17 +466,46 @@ pub struct Verification {
     pub entries: i64,
     /// Where it breaks, if it does: the entry's position and what is wrong.
     pub broken_at: Option<i64>,
-    pub problem: Option<String>,
+    pub problem: Option<Msg>,
+}
+
+/// What a notice's heading, the bulletin, the feeds and the CSV show of it, read from its chained
+/// content: one function for writing the columns and for verifying them.
+#[derive(Debug, PartialEq, Eq)]
+struct Shown {
+    title: String,
+    enterprise: String,
+    place: String,
+}
+
+impl Shown {
+    fn of(content: &Value) -> Shown {
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let fields = &content["fields"];
+        let title = content
+            .get("title")
+            .or_else(|| fields.get("project_name"))
+            .or_else(|| fields.get("plan_name"))
+            .map(text)
+            .unwrap_or_default();
+        Shown {
+            title,
+            enterprise: text(&content["enterprise"]["name"]),
+            place: text(&fields["place"]),
+        }
+    }
 }
 
 /// Recomputes the case's chain from its first entry up to the one that published the notice,
-/// and checks that this entry carries the notice as published.
+/// and checks that this entry carries the notice as published, and that what the notice's
+/// heading, the bulletin, the feeds and the CSV show (title, enterprise, place) is what it
+/// carries.
 pub async fn verify(app: &App, id: Uuid) -> Result<Verification, AppError> {
     let row = store::publications::find(&app.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("notice {id}")))?;
     let entries = store::audit::of_case_until(&app.db, row.case_id, row.seq).await?;
-    let broken = |seq: i64, problem: String| Verification {
+    let broken = |seq: i64, problem: Msg| Verification {
         holds: false,
         entries: row.seq,
         broken_at: Some(seq),
@@ -490,34 +515,36 @@ pub async fn verify(app: &App, id: Uuid) -> Result<Verification, AppError> {
     for (i, e) in entries.iter().enumerate() {
         let expected = i as i64 + 1;
         if e.seq != expected {
-            return Ok(broken(expected, "an entry is missing".into()));
+            return Ok(broken(expected, msg!("verify-problem-missing")));
         }
         if e.prev_hash != prev {
-            return Ok(broken(
-                e.seq,
-                "it does not follow the entry before it".into(),
-            ));
+            return Ok(broken(e.seq, msg!("verify-problem-order")));
         }
         match super::audit::recompute(e) {
             Ok(h) if h == e.hash => {}
-            Ok(_) => return Ok(broken(e.seq, "its content does not match its hash".into())),
-            Err(why) => return Ok(broken(e.seq, why)),
+            Ok(_) => return Ok(broken(e.seq, msg!("verify-problem-hash"))),
+            Err(why) => return Ok(broken(e.seq, msg!("audit-broken-unreadable", detail = why))),
         }
         prev = e.hash.clone();
     }
     let Some(last) = entries.last().filter(|e| e.seq == row.seq) else {
-        return Ok(broken(row.seq, "the publishing entry is missing".into()));
+        return Ok(broken(row.seq, msg!("verify-problem-no-entry")));
     };
     if last.hash != row.hash {
-        return Ok(broken(row.seq, "the notice names another hash".into()));
+        return Ok(broken(row.seq, msg!("verify-problem-other-hash")));
     }
     let payload: Value = serde_json::from_str(&last.payload).unwrap_or(Value::Null);
     let published: Value = serde_json::from_str(&row.content).unwrap_or(Value::Null);
     if payload.get("notice") != Some(&published) {
-        return Ok(broken(
-            row.seq,
-            "the notice differs from what the entry published".into(),
-        ));
+        return Ok(broken(row.seq, msg!("verify-problem-content")));
+    }
+    let columns = Shown {
+        title: row.title.clone(),
+        enterprise: row.enterprise.clone(),
+        place: row.place.clone(),
+    };
+    if columns != Shown::of(&published) {
+        return Ok(broken(row.seq, msg!("verify-problem-shown")));
     }
     Ok(Verification {
         holds: true,
@@ -560,14 +587,14 @@ fn check_text(
 ) {
     let n = text.chars().count();
     if required && text.trim().is_empty() {
-        errors.add(field, "required");
+        errors.add(field, msg!("err-required"));
     } else if n > max {
-        errors.add(field, format!("at most {max} characters"));
+        errors.add(field, msg!("err-at-most", max = max));
     } else if text
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        errors.add(field, "control characters are not allowed");
+        errors.add(field, msg!("err-control-characters"));
     }
 }
 
@@ -577,7 +604,7 @@ fn check_comment(c: &NewComment) -> Result<(), AppError> {
     check_text(&mut errors, "contact", &c.contact, 200, false);
     check_text(&mut errors, "text", &c.text, MAX_COMMENT_CHARS, true);
     if !c.website.is_empty() {
-        errors.add("website", "leave this field empty");
+        errors.add("website", msg!("err-leave-empty"));
     }
     errors.into_result().map_err(AppError::Validation)
 }
@@ -594,14 +621,10 @@ pub async fn comment(
     use sea_orm::TransactionTrait;
     let notice = notice(app, id).await?;
     if notice.content["comments"].as_bool() != Some(true) {
-        return Err(AppError::PeriodClosed(
-            "this notice does not take comments".into(),
-        ));
+        return Err(AppError::PeriodClosed(msg!("err-no-comments-taken")));
     }
     if !notice.open_for_comments() {
-        return Err(AppError::PeriodClosed(
-            "the period for comments on this notice has ended".into(),
-        ));
+        return Err(AppError::PeriodClosed(msg!("err-comment-period-ended")));
     }
     check_comment(&input)?;
     let now = crate::domain::audit::to_micros(app.clock.now());

@@ -18,6 +18,7 @@ use crate::domain::audit::to_micros;
 use crate::domain::ledger::{self, Asset};
 use crate::domain::{FieldErrors, Role};
 use crate::engine::Actor;
+use crate::msg;
 use crate::store;
 use crate::store::registry::{AccountRow, BalanceRow, PaymentRow, PostingRow};
 
@@ -70,7 +71,7 @@ struct Movement {
 
 fn parse_movement(input: &Value, errors: &mut FieldErrors) -> Option<Movement> {
     let Some(map) = input.as_object() else {
-        errors.add("body", "must be a JSON object");
+        errors.add("body", msg!("err-not-an-object"));
         return None;
     };
     let asset = ledger::asset(map, errors);
@@ -106,9 +107,12 @@ async fn post(
 ) -> Result<(), AppError> {
     let allow_negative = from.kind == AUTHORITY;
     if !store::registry::debit(tx, &key(from, &m.asset), m.amount_kg, allow_negative).await? {
-        return Err(AppError::Insufficient(format!(
-            "{} holds less than {} kg of {} ({}, valid to {})",
-            from.label, m.amount_kg, m.asset.pollutant, m.asset.basin, m.asset.valid_to
+        return Err(AppError::Insufficient(msg!(
+            "err-insufficient",
+            holder = &from.label,
+            amount = m.amount_kg,
+            pollutant = &m.asset.pollutant,
+            valid_to = m.asset.valid_to
         )));
     }
     store::registry::credit(tx, &key(to, &m.asset), m.amount_kg).await?;
@@ -216,16 +220,16 @@ pub async fn allocate(
     let price = ledger::whole_positive(input.get("price_fen"), "price_fen", &mut errors);
     let org = input.get("org").and_then(Value::as_str).map(str::to_string);
     match &org {
-        None => errors.add("org", "required: the enterprise's code"),
+        None => errors.add("org", msg!("err-enterprise-code-required")),
         Some(o) => match store::directory::find_org(&app.db, o).await? {
             Some(row) if row.kind == "enterprise" => {}
-            Some(_) => errors.add("org", format!("`{o}` is not an enterprise")),
-            None => errors.add("org", format!("no organisation `{o}`")),
+            Some(_) => errors.add("org", msg!("err-not-an-enterprise", code = o)),
+            None => errors.add("org", msg!("err-no-organisation", code = o)),
         },
     }
     let fee = match (&m, price) {
         (Some(m), Some(p)) => ledger::notional_fen(m.amount_kg, p).or_else(|| {
-            errors.add("price_fen", "amount x price does not fit the ledger");
+            errors.add("price_fen", msg!("err-amount-too-large"));
             None
         }),
         _ => None,
@@ -404,14 +408,11 @@ pub async fn check_lot(
     let mut errors = FieldErrors::default();
     if let Some(buyer) = &lot.buyer {
         if buyer == seller {
-            errors.add("buyer", "a seller cannot sell to itself");
+            errors.add("buyer", msg!("err-self-sale"));
         } else {
             match store::directory::find_org(db, buyer).await? {
                 Some(o) if o.kind == "enterprise" => {}
-                _ => errors.add(
-                    "buyer",
-                    format!("`{buyer}` is not an enterprise in the directory"),
-                ),
+                _ => errors.add("buyer", msg!("err-not-an-enterprise", code = buyer)),
             }
         }
     }

@@ -17,6 +17,7 @@ use super::directory::{self, User};
 use super::{App, AppError};
 use crate::domain::{FieldErrors, RoleSet};
 use crate::engine::Actor;
+use crate::msg;
 use crate::store;
 
 /// How long a session lasts.
@@ -154,14 +155,14 @@ pub async fn save_view(
     let name = name.trim();
     let mut errors = FieldErrors::default();
     if name.is_empty() || name.chars().count() > 60 {
-        errors.add("name", "1 to 60 characters");
+        errors.add("name", msg!("err-length", min = 1, max = 60));
     }
     if query.len() > 2000 {
-        errors.add("query", "at most 2000 characters");
+        errors.add("query", msg!("err-at-most", max = 2000));
     }
     let existing = views(app, actor).await?;
     if existing.len() >= MAX_VIEWS && !existing.iter().any(|v| v.name == name) {
-        errors.add("name", format!("at most {MAX_VIEWS} saved views"));
+        errors.add("name", msg!("err-at-most-views", max = MAX_VIEWS));
     }
     errors.into_result().map_err(AppError::Validation)?;
     let row = store::web::ViewRow {

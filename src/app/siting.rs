@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{App, AppError};
 use crate::domain::siting::{self, Check, River, Rules, Site};
 use crate::domain::FieldErrors;
+use crate::msg;
 use crate::store;
 
 /// The rivers and rules in force.
@@ -59,17 +60,19 @@ pub fn check_request(app: &App, input: &Value) -> Result<Check, AppError> {
     if let Some(map) = input.as_object() {
         for k in map.keys() {
             if !["geometry", "industry_code", "industrial_park"].contains(&k.as_str()) {
-                errors.add(k.clone(), "unknown field");
+                errors.add(k.clone(), msg!("err-unknown-field"));
             }
         }
     }
     let site = match input.get("geometry") {
         None => {
-            errors.add("geometry", "required: a GeoJSON Point or Polygon");
+            errors.add("geometry", msg!("err-location-required"));
             None
         }
         Some(g) => {
-            match crate::domain::project::Location::parse(g).and_then(|_| Site::from_geojson(g)) {
+            match crate::domain::project::Location::parse(g)
+                .and_then(|_| Site::from_geojson(g).map_err(|_| msg!("err-location")))
+            {
                 Ok(s) => Some(s),
                 Err(e) => {
                     errors.add("geometry", e);
@@ -86,7 +89,7 @@ pub fn check_request(app: &App, input: &Value) -> Result<Check, AppError> {
         {
             Some(c) => Some(c.as_str().to_string()),
             None => {
-                errors.add("industry_code", "a GB/T 4754 code such as C2614");
+                errors.add("industry_code", msg!("err-industry-code"));
                 None
             }
         },
@@ -95,12 +98,12 @@ pub fn check_request(app: &App, input: &Value) -> Result<Check, AppError> {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            errors.add("industrial_park", "true or false");
+            errors.add("industrial_park", msg!("err-boolean"));
             false
         }
     };
     errors.into_result().map_err(AppError::Validation)?;
-    let site = site.ok_or_else(|| AppError::invalid("geometry", "required"))?;
+    let site = site.ok_or_else(|| AppError::invalid("geometry", msg!("err-required")))?;
     app.siting
         .check(&site, industry.as_deref(), park)
         .ok_or_else(|| AppError::NotFound("waterfront rules (workflows/geo)".into()))
@@ -155,10 +158,7 @@ pub async fn check_refusal(
         .and_then(Value::as_array)
         .is_some_and(|g| g.iter().any(|x| x == "plan_or_law"));
     if !grounds_ok {
-        return Err(AppError::invalid(
-            "grounds",
-            "a refusal citing a siting rule cites ground (1), `plan_or_law`",
-        ));
+        return Err(AppError::invalid("grounds", msg!("err-siting-ground")));
     }
     let flagged = of_case(db, case_id)
         .await?
@@ -166,7 +166,7 @@ pub async fn check_refusal(
     if !flagged {
         return Err(AppError::invalid(
             "siting_rule",
-            format!("rule `{rule}` was not flagged for this case's site"),
+            msg!("err-siting-rule-not-flagged", rule = rule),
         ));
     }
     Ok(())

@@ -12,6 +12,7 @@ use super::market::period_of;
 use super::{App, AppError};
 use crate::domain::calendar::{self, Segment};
 use crate::domain::figures;
+use crate::msg;
 use crate::store;
 use crate::store::cases::CaseRow;
 
@@ -42,7 +43,7 @@ impl Range {
         if ["month", "quarter", "year"].contains(&p.as_str()) {
             Ok(p)
         } else {
-            Err(AppError::invalid("period", "one of month, quarter, year"))
+            Err(AppError::invalid("period", msg!("err-period")))
         }
     }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::FieldErrors;
+use crate::msg;
 
 /// Asia/Shanghai. China has kept UTC+8 without daylight saving since 1991, so a fixed offset is
 /// exact for every date this service handles.
@@ -92,18 +93,15 @@ impl Year {
         let year: Year = match serde_json::from_value(value.clone()) {
             Ok(y) => y,
             Err(e) => {
-                errors.add("calendar", format!("not a calendar year: {e}"));
+                errors.add("calendar", msg!("err-calendar-file", detail = e));
                 return Err(errors);
             }
         };
         if !(1990..=2200).contains(&year.year) {
-            errors.add("year", "must be between 1990 and 2200");
+            errors.add("year", msg!("err-between", min = 1990, max = 2200));
         }
         if year.days.is_empty() {
-            errors.add(
-                "days",
-                "an unpublished year has no data: leave it out rather than importing it empty",
-            );
+            errors.add("days", msg!("err-year-without-data"));
         }
         let mut seen = BTreeSet::new();
         for (i, d) in year.days.iter().enumerate() {
@@ -112,13 +110,13 @@ impl Year {
             if (d.date.year() - year.year).abs() > 1 {
                 errors.add(
                     format!("days[{i}].date"),
-                    format!("{} is not in or next to {}", d.date, year.year),
+                    msg!("err-calendar-day-outside", date = d.date, year = year.year),
                 );
             }
             if !seen.insert(d.date) {
                 errors.add(
                     format!("days[{i}].date"),
-                    format!("{} appears twice", d.date),
+                    msg!("err-calendar-day-twice", date = d.date),
                 );
             }
         }

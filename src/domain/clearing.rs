@@ -49,7 +49,7 @@ pub struct Award {
     pub price_fen: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Cleared {
@@ -59,7 +59,7 @@ pub enum Outcome {
         awards: Vec<Award>,
     },
     Failed {
-        reason: String,
+        reason: super::Msg,
     },
 }
 
@@ -163,7 +163,7 @@ pub fn next_bidders(lot: &Lot, bids: &[Bid], excluded: &[String], volume_kg: u64
 pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
     if lot.volume_kg == 0 {
         return Outcome::Failed {
-            reason: "nothing offered".into(),
+            reason: crate::msg!("clearing-nothing-offered"),
         };
     }
     let ordered = ranked(lot, bids);
@@ -172,7 +172,7 @@ pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
             let (awards, allocated, _) = allocate(lot, &ordered, lot.volume_kg);
             if allocated == 0 {
                 return Outcome::Failed {
-                    reason: "no eligible bid at or above the reserve price".into(),
+                    reason: crate::msg!("clearing-no-bid-at-reserve"),
                 };
             }
             Outcome::Cleared {
@@ -185,15 +185,20 @@ pub fn clear(lot: &Lot, bids: &[Bid]) -> Outcome {
             let (mut awards, allocated, last_price) = allocate(lot, &ordered, lot.volume_kg);
             if allocated < lot.volume_kg {
                 return Outcome::Failed {
-                    reason: format!("bids cover {allocated} kg of {} kg offered", lot.volume_kg),
+                    reason: crate::msg!(
+                        "clearing-not-covered",
+                        allocated = allocated,
+                        offered = lot.volume_kg
+                    ),
                 };
             }
             let price = last_price.unwrap_or(0);
             if price < lot.reserve_price_fen {
                 return Outcome::Failed {
-                    reason: format!(
-                        "the clearing price {price} fen/kg is below the reserve price {} fen/kg",
-                        lot.reserve_price_fen
+                    reason: crate::msg!(
+                        "clearing-below-reserve",
+                        price = super::money::yuan(price as i64),
+                        reserve = super::money::yuan(lot.reserve_price_fen as i64)
                     ),
                 };
             }
@@ -303,7 +308,7 @@ mod tests {
     fn uniform_fails_short_of_volume_or_below_reserve() {
         let short = clear(&lot(5000, 10, Rule::Uniform), &[bid(1, "a", 1000, 30)]);
         assert!(
-            matches!(short, Outcome::Failed { ref reason } if reason.contains("cover 1000 kg")),
+            matches!(short, Outcome::Failed { ref reason } if reason.id == "clearing-not-covered"),
             "{short:?}"
         );
         let cheap = clear(
@@ -311,7 +316,7 @@ mod tests {
             &[bid(1, "a", 600, 60), bid(2, "b", 600, 40)],
         );
         assert!(
-            matches!(cheap, Outcome::Failed { ref reason } if reason.contains("below the reserve")),
+            matches!(cheap, Outcome::Failed { ref reason } if reason.id == "clearing-below-reserve"),
             "{cheap:?}"
         );
     }

@@ -22,6 +22,27 @@ pub enum CreditCodeError {
     CheckDigit { expected: char, actual: char },
 }
 
+impl From<CreditCodeError> for super::Msg {
+    fn from(e: CreditCodeError) -> super::Msg {
+        match e {
+            CreditCodeError::Length(n) => crate::msg!("err-credit-code-length", got = n),
+            CreditCodeError::Character {
+                position,
+                character,
+            } => crate::msg!(
+                "err-credit-code-character",
+                position = position,
+                character = character
+            ),
+            CreditCodeError::CheckDigit { expected, actual } => crate::msg!(
+                "err-credit-code-check",
+                expected = expected,
+                actual = actual
+            ),
+        }
+    }
+}
+
 fn value_of(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|a| *a == c).map(|p| p as u32)
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::Msg;
+
 /// An organisation's short code, as carried in a token's `org` claim: 2-32 characters of
 /// upper-case letters, digits, `-` and `_`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -9,14 +11,14 @@ use std::fmt;
 pub struct OrgCode(String);
 
 impl OrgCode {
-    pub fn parse(s: &str) -> Result<OrgCode, String> {
+    pub fn parse(s: &str) -> Result<OrgCode, Msg> {
         let ok = (2..=32).contains(&s.len())
             && s.bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if ok {
             Ok(OrgCode(s.to_string()))
         } else {
-            Err("2 to 32 characters: upper-case letters, digits, `-` or `_`".into())
+            Err(crate::msg!("err-org-code"))
         }
     }
 
@@ -37,7 +39,7 @@ impl fmt::Display for OrgCode {
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(s: &str) -> Result<Email, String> {
+    pub fn parse(s: &str) -> Result<Email, Msg> {
         let s = s.trim().to_lowercase();
         let valid = match s.split_once('@') {
             Some((local, domain)) => {
@@ -54,7 +56,7 @@ impl Email {
         if valid {
             Ok(Email(s))
         } else {
-            Err("not an e-mail address".into())
+            Err(crate::msg!("err-email"))
         }
     }
 
@@ -71,11 +73,11 @@ pub enum Lang {
 }
 
 impl Lang {
-    pub fn parse(s: &str) -> Result<Lang, String> {
+    pub fn parse(s: &str) -> Result<Lang, Msg> {
         match s {
             "zh" => Ok(Lang::Zh),
             "en" => Ok(Lang::En),
-            _ => Err("`zh` or `en`".into()),
+            _ => Err(crate::msg!("err-lang")),
         }
     }
 
@@ -96,12 +98,12 @@ pub enum OrgKind {
 }
 
 impl OrgKind {
-    pub fn parse(s: &str) -> Result<OrgKind, String> {
+    pub fn parse(s: &str) -> Result<OrgKind, Msg> {
         match s {
             "enterprise" => Ok(OrgKind::Enterprise),
             "bureau" => Ok(OrgKind::Bureau),
             "agency" => Ok(OrgKind::Agency),
-            _ => Err("`enterprise`, `bureau` or `agency`".into()),
+            _ => Err(crate::msg!("err-org-kind")),
         }
     }
 

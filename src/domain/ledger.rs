@@ -14,9 +14,17 @@ pub const NAMED_BASINS: [&str; 6] = [
 
 use std::fmt;
 
+/// The reference a winner quotes when paying for an award, and the market operator finds on the
+/// bank statement: `PW-` and the award id's last eight characters (its random part).
+pub fn payment_reference(award: uuid::Uuid) -> String {
+    let id = award.simple().to_string().to_uppercase();
+    format!("PW-{}", &id[id.len() - 8..])
+}
+
 use serde::{Deserialize, Serialize};
 
 use super::FieldErrors;
+use crate::msg;
 
 /// The four main pollutants Chongqing's market trades.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -77,13 +85,13 @@ pub fn whole_positive(
 ) -> Option<i64> {
     match value {
         None => {
-            errors.add(field, "required");
+            errors.add(field, msg!("err-required"));
             None
         }
         Some(v) => match v.as_i64() {
             Some(n) if n > 0 => Some(n),
             _ => {
-                errors.add(field, "must be a whole, positive number (no fractions: amounts are kilograms, prices fen)");
+                errors.add(field, msg!("err-whole-positive"));
                 None
             }
         },
@@ -97,11 +105,11 @@ pub fn asset(
 ) -> Option<Asset> {
     let pollutant = match map.get("pollutant").and_then(|v| v.as_str()) {
         Some(p) => Pollutant::parse(p).or_else(|| {
-            errors.add("pollutant", "one of COD, NH3-N, SO2, NOx");
+            errors.add("pollutant", msg!("err-pollutant"));
             None
         }),
         None => {
-            errors.add("pollutant", "required: one of COD, NH3-N, SO2, NOx");
+            errors.add("pollutant", msg!("err-pollutant-required"));
             None
         }
     };
@@ -114,10 +122,7 @@ pub fn asset(
             Some(b.to_string())
         }
         _ => {
-            errors.add(
-                "basin",
-                "a basin code: lower-case letters, digits and _ (e.g. yangtze_upper)",
-            );
+            errors.add("basin", msg!("err-basin"));
             None
         }
     };
@@ -125,11 +130,11 @@ pub fn asset(
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .ok()
             .or_else(|| {
-                errors.add("valid_to", "an ISO date, YYYY-MM-DD");
+                errors.add("valid_to", msg!("err-date"));
                 None
             }),
         None => {
-            errors.add("valid_to", "required: the last day of validity");
+            errors.add("valid_to", msg!("err-valid-to-required"));
             None
         }
     };
@@ -195,12 +200,12 @@ impl LotData {
     pub fn parse(value: &serde_json::Value) -> Result<LotData, FieldErrors> {
         let mut errors = FieldErrors::default();
         let Some(map) = value.as_object() else {
-            errors.add("data", "must be a JSON object");
+            errors.add("data", msg!("err-not-an-object"));
             return Err(errors);
         };
         for k in map.keys() {
             if !LOT_FIELDS.contains(&k.as_str()) {
-                errors.add(k.clone(), "unknown field");
+                errors.add(k.clone(), msg!("err-unknown-field"));
             }
         }
         let asset = asset(map, &mut errors);
@@ -208,12 +213,12 @@ impl LotData {
         let price_fen = whole_positive(map.get("price_fen"), "price_fen", &mut errors);
         if let (Some(a), Some(p)) = (amount_kg, price_fen) {
             if notional_fen(a, p).is_none() {
-                errors.add("price_fen", "amount x price does not fit the ledger");
+                errors.add("price_fen", msg!("err-amount-too-large"));
             }
         }
         if let Some(w) = map.get("window_hours") {
             if !w.as_i64().is_some_and(|h| (1..=24 * 90).contains(&h)) {
-                errors.add("window_hours", "a whole number of hours, 1 to 2160");
+                errors.add("window_hours", msg!("err-hours", max = 2160));
             }
         }
         let buyer = match map.get("buyer") {
@@ -224,7 +229,7 @@ impl LotData {
             {
                 Some(code) => Some(code.as_str().to_string()),
                 None => {
-                    errors.add("buyer", "an organisation code");
+                    errors.add("buyer", msg!("err-org-code"));
                     None
                 }
             },
@@ -279,12 +284,12 @@ impl AuctionTerms {
     pub fn parse(value: &serde_json::Value) -> Result<AuctionTerms, FieldErrors> {
         let mut errors = FieldErrors::default();
         let Some(map) = value.as_object() else {
-            errors.add("data", "must be a JSON object");
+            errors.add("data", msg!("err-not-an-object"));
             return Err(errors);
         };
         for k in map.keys() {
             if !AUCTION_FIELDS.contains(&k.as_str()) {
-                errors.add(k.clone(), "unknown field");
+                errors.add(k.clone(), msg!("err-unknown-field"));
             }
         }
         let asset = asset(map, &mut errors);
@@ -298,16 +303,13 @@ impl AuctionTerms {
         let deposit = whole_positive(map.get("deposit_fen"), "deposit_fen", &mut errors);
         let window = map.get("window_hours").and_then(|w| w.as_i64());
         if !window.is_some_and(|h| (1..=24 * 90).contains(&h)) {
-            errors.add(
-                "window_hours",
-                "required: a whole number of hours, 1 to 2160",
-            );
+            errors.add("window_hours", msg!("err-hours-required", max = 2160));
         }
         let basin_rule = match map.get("basin_rule") {
             None | Some(serde_json::Value::Null) => true,
             Some(serde_json::Value::Bool(b)) => *b,
             Some(_) => {
-                errors.add("basin_rule", "true or false");
+                errors.add("basin_rule", msg!("err-boolean"));
                 true
             }
         };
@@ -315,7 +317,7 @@ impl AuctionTerms {
             Some("uniform") => Some(super::clearing::Rule::Uniform),
             Some("pay_as_bid") => Some(super::clearing::Rule::PayAsBid),
             _ => {
-                errors.add("clearing", "required: `uniform` or `pay_as_bid`");
+                errors.add("clearing", msg!("err-clearing-rule-required"));
                 None
             }
         };
@@ -324,17 +326,14 @@ impl AuctionTerms {
             Some(v) => match v.as_u64() {
                 Some(p) if (1..=100).contains(&p) => Some(p as u8),
                 _ => {
-                    errors.add("max_share_pct", "a whole percentage, 1 to 100");
+                    errors.add("max_share_pct", msg!("err-percentage"));
                     None
                 }
             },
         };
         if let (Some(a), Some(r)) = (amount_kg, reserve) {
             if notional_fen(a, r).is_none() {
-                errors.add(
-                    "reserve_price_fen",
-                    "amount x price does not fit the ledger",
-                );
+                errors.add("reserve_price_fen", msg!("err-amount-too-large"));
             }
         }
         match (
@@ -368,17 +367,18 @@ impl AuctionTerms {
     }
 
     /// Checks a bid's price against the grid: the reserve plus whole increments.
-    pub fn check_price(&self, price_fen: i64) -> Result<(), String> {
+    pub fn check_price(&self, price_fen: i64) -> Result<(), super::Msg> {
         if price_fen < self.reserve_price_fen {
-            return Err(format!(
-                "below the reserve price of {} fen",
-                self.reserve_price_fen
+            return Err(crate::msg!(
+                "err-below-reserve",
+                reserve = super::money::yuan(self.reserve_price_fen)
             ));
         }
         if (price_fen - self.reserve_price_fen) % self.increment_fen != 0 {
-            return Err(format!(
-                "must be the reserve price {} plus a whole number of increments of {} fen",
-                self.reserve_price_fen, self.increment_fen
+            return Err(crate::msg!(
+                "err-price-grid",
+                reserve = super::money::yuan(self.reserve_price_fen),
+                increment = super::money::yuan(self.increment_fen)
             ));
         }
         Ok(())
@@ -389,7 +389,7 @@ impl AuctionTerms {
 pub fn holding(value: &serde_json::Value) -> Result<(Asset, i64), FieldErrors> {
     let mut errors = FieldErrors::default();
     let Some(map) = value.as_object() else {
-        errors.add("data", "must be a JSON object");
+        errors.add("data", msg!("err-not-an-object"));
         return Err(errors);
     };
     let asset = asset(map, &mut errors);

@@ -194,18 +194,15 @@ fn kind_ok(k: &str) -> bool {
 pub fn check_import(
     rows: &[(usize, ImportRow)],
     known_codes: &BTreeSet<String>,
-) -> Result<Vec<Item>, Vec<(usize, String, String)>> {
+) -> Result<Vec<Item>, Vec<(usize, String, super::Msg)>> {
     let mut problems = Vec::new();
     let mut items: BTreeMap<String, Item> = BTreeMap::new();
     let file_codes: BTreeSet<&str> = rows.iter().map(|(_, r)| r.code.trim()).collect();
     for (line, r) in rows {
-        let mut bad = |field: &str, msg: String| problems.push((*line, field.to_string(), msg));
+        let mut bad = |field: &str, m: super::Msg| problems.push((*line, field.to_string(), m));
         let code = r.code.trim();
         if !code_ok(code) {
-            bad(
-                "code",
-                "1-20 upper-case letters, digits or hyphens".to_string(),
-            );
+            bad("code", crate::msg!("err-licence-code"));
         }
         for (field, value, max) in [
             ("name", &r.name, 200),
@@ -213,7 +210,7 @@ pub fn check_import(
             ("legal_basis", &r.legal_basis, 300),
         ] {
             if value.trim().is_empty() || value.trim().chars().count() > max {
-                bad(field, format!("required, at most {max} characters"));
+                bad(field, crate::msg!("err-required-at-most", max = max));
             }
         }
         let kinds: Vec<String> = r
@@ -223,21 +220,15 @@ pub fn check_import(
             .filter(|k| !k.is_empty())
             .collect();
         if kinds.is_empty() || !kinds.iter().all(|k| kind_ok(k)) {
-            bad(
-                "business_kinds",
-                "kinds of business separated by `;` (lower-case codes), or `*` for all".into(),
-            );
+            bad("business_kinds", crate::msg!("err-business-kinds"));
         }
         let status = Status::parse(r.status.trim());
         if status.is_none() {
-            bad(
-                "status",
-                "one of pre_licence, post_licence, abolished, merged".into(),
-            );
+            bad("status", crate::msg!("err-licence-status"));
         }
         let date = NaiveDate::parse_from_str(r.effective_from.trim(), "%Y-%m-%d").ok();
         if date.is_none() {
-            bad("effective_from", "an ISO date, YYYY-MM-DD".into());
+            bad("effective_from", crate::msg!("err-date"));
         }
         let merged_into = r
             .merged_into
@@ -246,21 +237,17 @@ pub fn check_import(
             .filter(|m| !m.is_empty())
             .map(str::to_string);
         match (status, &merged_into) {
-            (Some(Status::Merged), None) => bad(
-                "merged_into",
-                "a merged item names the item it went into".into(),
-            ),
+            (Some(Status::Merged), None) => {
+                bad("merged_into", crate::msg!("err-merged-needs-target"))
+            }
             (Some(Status::Merged), Some(m)) => {
                 if m == code {
-                    bad("merged_into", "an item cannot merge into itself".into());
+                    bad("merged_into", crate::msg!("err-merged-into-itself"));
                 } else if !file_codes.contains(m.as_str()) && !known_codes.contains(m) {
-                    bad(
-                        "merged_into",
-                        format!("no item `{m}` in the file or the catalogue"),
-                    );
+                    bad("merged_into", crate::msg!("err-merged-unknown", code = m));
                 }
             }
-            (Some(_), Some(_)) => bad("merged_into", "only for status merged".into()),
+            (Some(_), Some(_)) => bad("merged_into", crate::msg!("err-merged-only")),
             _ => {}
         }
         let (Some(status), Some(date)) = (status, date) else {
@@ -281,13 +268,13 @@ pub fn check_import(
         {
             bad(
                 "code",
-                format!("item `{code}` is described differently on an earlier line"),
+                crate::msg!("err-licence-described-twice", code = code),
             );
         }
         match item.history.iter().find(|c| c.effective_from == date) {
             Some(c) if c.status != status || c.merged_into != merged_into => bad(
                 "effective_from",
-                format!("item `{code}` has another status from {date} on an earlier line"),
+                crate::msg!("err-licence-status-twice", code = code, date = date),
             ),
             Some(_) => {}
             None => item.history.push(Change {

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use validator::ValidateLength;
 
-use super::{CreditCode, FieldErrors};
+use super::{CreditCode, FieldErrors, Msg};
+use crate::msg;
 
 pub const FIELDS: [&str; 14] = [
     "project_name",
@@ -94,28 +95,28 @@ impl IndustryCode {
 pub struct Location(Value);
 
 impl Location {
-    pub fn parse(value: &Value) -> Result<Location, String> {
-        let geometry = geojson::Geometry::from_json_value(value.clone())
-            .map_err(|e| format!("not a GeoJSON geometry: {e}"))?;
+    pub fn parse(value: &Value) -> Result<Location, Msg> {
+        let geometry =
+            geojson::Geometry::from_json_value(value.clone()).map_err(|_| msg!("err-location"))?;
         match &geometry.value {
             geojson::Value::Point(position) => check_position(position)?,
             geojson::Value::Polygon(rings) => {
                 if rings.is_empty() {
-                    return Err("a Polygon needs at least one ring".into());
+                    return Err(msg!("err-polygon-no-ring"));
                 }
                 for ring in rings {
                     if ring.len() < 4 {
-                        return Err("each Polygon ring needs at least 4 positions".into());
+                        return Err(msg!("err-polygon-ring-short", min = 4));
                     }
                     if ring.first() != ring.last() {
-                        return Err("each Polygon ring must end where it starts".into());
+                        return Err(msg!("err-polygon-ring-open"));
                     }
                     for position in ring {
                         check_position(position)?;
                     }
                 }
             }
-            _ => return Err("must be a GeoJSON Point or Polygon".into()),
+            _ => return Err(msg!("err-location")),
         }
         Ok(Location(value.clone()))
     }
@@ -125,17 +126,15 @@ impl Location {
     }
 }
 
-fn check_position(position: &[f64]) -> Result<(), String> {
+fn check_position(position: &[f64]) -> Result<(), Msg> {
     match position {
         [lon, lat] | [lon, lat, _] => {
             if !(-180.0..=180.0).contains(lon) || !(-90.0..=90.0).contains(lat) {
-                return Err(format!(
-                    "position [{lon}, {lat}] is outside WGS84 longitude/latitude ranges"
-                ));
+                return Err(msg!("err-position-outside", lon = lon, lat = lat));
             }
             Ok(())
         }
-        _ => Err("a position is [longitude, latitude]".into()),
+        _ => Err(msg!("err-position")),
     }
 }
 
@@ -166,12 +165,12 @@ impl ProjectData {
     pub fn parse(value: &Value) -> Result<ProjectData, FieldErrors> {
         let mut errors = FieldErrors::default();
         let Some(map) = value.as_object() else {
-            errors.add("data", "must be a JSON object");
+            errors.add("data", msg!("err-not-an-object"));
             return Err(errors);
         };
         for key in map.keys() {
             if !FIELDS.contains(&key.as_str()) {
-                errors.add(key.clone(), "unknown field");
+                errors.add(key.clone(), msg!("err-unknown-field"));
             }
         }
         let project_name = text(map, "project_name", &mut errors).and_then(|name| {
@@ -179,7 +178,7 @@ impl ProjectData {
             if trimmed.validate_length(Some(1), Some(200), None) {
                 Some(trimmed.to_string())
             } else {
-                errors.add("project_name", "must be 1 to 200 characters");
+                errors.add("project_name", msg!("err-length", min = 1, max = 200));
                 None
             }
         });
@@ -188,16 +187,13 @@ impl ProjectData {
         let location = location_field(map, &mut errors);
         let investment_fen = match map.get("investment_fen") {
             None => {
-                errors.add("investment_fen", "required");
+                errors.add("investment_fen", msg!("err-required"));
                 None
             }
             Some(v) => match v.as_i64() {
                 Some(n) if n >= 0 => Some(n),
                 _ => {
-                    errors.add(
-                        "investment_fen",
-                        "must be a whole, non-negative number of fen",
-                    );
+                    errors.add("investment_fen", msg!("err-fen"));
                     None
                 }
             },
@@ -205,10 +201,7 @@ impl ProjectData {
         let category = text(map, "category", &mut errors).and_then(|c| {
             let category = Category::parse(c);
             if category.is_none() {
-                errors.add(
-                    "category",
-                    "must be one of report, report_form, registration",
-                );
+                errors.add("category", msg!("err-category"));
             }
             category
         });
@@ -222,10 +215,7 @@ impl ProjectData {
             Some(v) => match v.as_u64() {
                 Some(n @ 1..=3) => Some(n as u8),
                 _ => {
-                    errors.add(
-                        "sensitive_area",
-                        "1, 2 or 3 (the class of sensitive area), or absent",
-                    );
+                    errors.add("sensitive_area", msg!("err-sensitive-class"));
                     None
                 }
             },
@@ -235,7 +225,7 @@ impl ProjectData {
             .get("classification")
             .is_some_and(|v| !v.is_object() && !v.is_null())
         {
-            errors.add("classification", "must be a JSON object");
+            errors.add("classification", msg!("err-not-an-object"));
         }
         let pre_consultation = optional_uuid(map, "pre_consultation", &mut errors);
         let supersedes = optional_uuid(map, "supersedes", &mut errors);
@@ -276,12 +266,12 @@ impl ProjectData {
 fn text<'a>(map: &'a Map<String, Value>, field: &str, errors: &mut FieldErrors) -> Option<&'a str> {
     match map.get(field) {
         None => {
-            errors.add(field, "required");
+            errors.add(field, msg!("err-required"));
             None
         }
         Some(Value::String(s)) => Some(s),
         Some(_) => {
-            errors.add(field, "must be a string");
+            errors.add(field, msg!("err-not-a-string"));
             None
         }
     }
@@ -291,7 +281,7 @@ fn text<'a>(map: &'a Map<String, Value>, field: &str, errors: &mut FieldErrors) 
 fn credit_code_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Option<CreditCode> {
     text(map, "credit_code", errors).and_then(|c| {
         CreditCode::parse(c)
-            .map_err(|e| errors.add("credit_code", e.to_string()))
+            .map_err(|e| errors.add("credit_code", e.into()))
             .ok()
     })
 }
@@ -300,10 +290,7 @@ fn industry_code_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Op
     text(map, "industry_code", errors).and_then(|c| {
         let code = IndustryCode::parse(c);
         if code.is_none() {
-            errors.add(
-                "industry_code",
-                "must be a GB/T 4754 code: a letter A-T and 2 to 4 digits, e.g. C1713",
-            );
+            errors.add("industry_code", msg!("err-industry-code"));
         }
         code
     })
@@ -312,7 +299,7 @@ fn industry_code_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Op
 fn location_field(map: &Map<String, Value>, errors: &mut FieldErrors) -> Option<Location> {
     match map.get("location") {
         None => {
-            errors.add("location", "required");
+            errors.add("location", msg!("err-required"));
             None
         }
         Some(v) => Location::parse(v)
@@ -333,7 +320,7 @@ fn optional_text(
             Some(s.trim().to_string())
         }
         Some(_) => {
-            errors.add(field, format!("must be text of 1 to {max} characters"));
+            errors.add(field, msg!("err-length", min = 1, max = max));
             None
         }
     }
@@ -346,7 +333,7 @@ fn required_text(
     errors: &mut FieldErrors,
 ) -> Option<String> {
     if map.get(field).is_none_or(Value::is_null) {
-        errors.add(field, "required");
+        errors.add(field, msg!("err-required"));
         return None;
     }
     optional_text(map, field, max, errors)
@@ -358,7 +345,7 @@ fn optional_uuid(map: &Map<String, Value>, field: &str, errors: &mut FieldErrors
         Some(v) => match v.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
             Some(id) => Some(id),
             None => {
-                errors.add(field, "must be a case id");
+                errors.add(field, msg!("err-case-id"));
                 None
             }
         },
@@ -379,7 +366,7 @@ fn string_list(map: &Map<String, Value>, field: &str, errors: &mut FieldErrors) 
                 .collect()
         }
         Some(_) => {
-            errors.add(field, "must be a list of non-empty strings");
+            errors.add(field, msg!("err-list-of-non-empty"));
             Vec::new()
         }
     }
@@ -395,13 +382,13 @@ fn quantities(map: &Map<String, Value>, errors: &mut FieldErrors) -> BTreeMap<St
                     Some(n) if n >= 0.0 && n.is_finite() => {
                         out.insert(k.clone(), n);
                     }
-                    _ => errors.add(format!("quantities.{k}"), "must be a non-negative number"),
+                    _ => errors.add(format!("quantities.{k}"), msg!("err-non-negative-number")),
                 }
             }
             out
         }
         Some(_) => {
-            errors.add("quantities", "must be an object of named numbers");
+            errors.add("quantities", msg!("err-named-numbers"));
             BTreeMap::new()
         }
     }
@@ -410,7 +397,7 @@ fn quantities(map: &Map<String, Value>, errors: &mut FieldErrors) -> BTreeMap<St
 fn unknown_fields(map: &Map<String, Value>, known: &[&str], errors: &mut FieldErrors) {
     for key in map.keys() {
         if !known.contains(&key.as_str()) {
-            errors.add(key.clone(), "unknown field");
+            errors.add(key.clone(), msg!("err-unknown-field"));
         }
     }
 }
@@ -418,7 +405,7 @@ fn unknown_fields(map: &Map<String, Value>, known: &[&str], errors: &mut FieldEr
 fn object<'a>(value: &'a Value, errors: &mut FieldErrors) -> Option<&'a Map<String, Value>> {
     let map = value.as_object();
     if map.is_none() {
-        errors.add("data", "must be a JSON object");
+        errors.add("data", msg!("err-not-an-object"));
     }
     map
 }
@@ -458,17 +445,17 @@ impl PlanData {
         let plan_type = required_text(map, "plan_type", 40, &mut errors).filter(|t| {
             let ok = PLAN_TYPES.contains(&t.as_str());
             if !ok {
-                errors.add("plan_type", format!("one of {}", PLAN_TYPES.join(", ")));
+                errors.add("plan_type", msg!("err-plan-type"));
             }
             ok
         });
         let area = match map.get("area") {
             None => {
-                errors.add("area", "required");
+                errors.add("area", msg!("err-required"));
                 None
             }
             Some(v) if v.get("type").and_then(Value::as_str) != Some("Polygon") => {
-                errors.add("area", "must be a GeoJSON Polygon");
+                errors.add("area", msg!("err-polygon"));
                 None
             }
             Some(v) => Location::parse(v).map_err(|e| errors.add("area", e)).ok(),
@@ -478,14 +465,14 @@ impl PlanData {
             Some(v) => match v.as_f64() {
                 Some(n) if n > 0.0 => Some(n),
                 _ => {
-                    errors.add("area_km2", "a positive number");
+                    errors.add("area_km2", msg!("err-positive"));
                     None
                 }
             },
         };
         let credit_code = optional_text(map, "credit_code", 18, &mut errors).and_then(|c| {
             CreditCode::parse(&c)
-                .map_err(|e| errors.add("credit_code", e.to_string()))
+                .map_err(|e| errors.add("credit_code", e.into()))
                 .ok()
         });
         match (plan_name, plan_type, area) {
@@ -582,7 +569,7 @@ impl RereviewData {
         );
         let approved_case = optional_uuid(map, "approved_case", &mut errors);
         if approved_case.is_none() && !errors.0.contains_key("approved_case") {
-            errors.add("approved_case", "required");
+            errors.add("approved_case", msg!("err-required"));
         }
         let project_name = required_text(map, "project_name", 200, &mut errors);
         let mut date = |field: &str| {
@@ -590,7 +577,7 @@ impl RereviewData {
                 match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
                     Ok(d) => Some(d),
                     Err(_) => {
-                        errors.add(field, "an ISO date, YYYY-MM-DD");
+                        errors.add(field, msg!("err-date"));
                         None
                     }
                 }
@@ -602,10 +589,7 @@ impl RereviewData {
         if let (Some(a), Some(c)) = (approved_on, construction_start) {
             let five_years = a.checked_add_months(chrono::Months::new(60)).unwrap_or(a);
             if c <= five_years {
-                errors.add(
-                    "construction_start",
-                    "re-review is for construction starting more than 5 years after approval (EIA Law art. 24)",
-                );
+                errors.add("construction_start", msg!("err-re-review-five-years"));
             }
         }
         match (approved_case, project_name, approved_on, construction_start) {
@@ -709,12 +693,12 @@ impl LicenceData {
     pub fn parse(value: &Value) -> Result<LicenceData, FieldErrors> {
         let mut errors = FieldErrors::default();
         let Some(map) = value.as_object() else {
-            errors.add("data", "must be a JSON object");
+            errors.add("data", msg!("err-not-an-object"));
             return Err(errors);
         };
         for key in map.keys() {
             if !LICENCE_FIELDS.contains(&key.as_str()) {
-                errors.add(key.clone(), "unknown field");
+                errors.add(key.clone(), msg!("err-unknown-field"));
             }
         }
         let name = text(map, "business_name", &mut errors)
@@ -722,7 +706,7 @@ impl LicenceData {
             .filter(|n| {
                 let ok = n.validate_length(Some(1), Some(200), None);
                 if !ok {
-                    errors.add("business_name", "must be 1 to 200 characters");
+                    errors.add("business_name", msg!("err-length", min = 1, max = 200));
                 }
                 ok
             })
@@ -733,10 +717,7 @@ impl LicenceData {
                     && k.bytes()
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
                 if !ok {
-                    errors.add(
-                        "business_kind",
-                        "a kind of business: lower-case letters, digits and _ (e.g. chemical)",
-                    );
+                    errors.add("business_kind", msg!("err-business-kind"));
                 }
                 ok
             })
@@ -746,11 +727,11 @@ impl LicenceData {
             Some(v) => match v.as_str().map(CreditCode::parse) {
                 Some(Ok(c)) => Some(c),
                 Some(Err(e)) => {
-                    errors.add("credit_code", e.to_string());
+                    errors.add("credit_code", e.into());
                     None
                 }
                 None => {
-                    errors.add("credit_code", "must be a string");
+                    errors.add("credit_code", msg!("err-not-a-string"));
                     None
                 }
             },
@@ -762,7 +743,7 @@ impl LicenceData {
                     .all(|i| i.get("code").and_then(Value::as_str).is_some())
             });
             if !ok {
-                errors.add("checklist", "a list of items with a `code`");
+                errors.add("checklist", msg!("err-checklist"));
             }
         }
         match (name, kind) {

@@ -7,7 +7,8 @@ use super::definition::{
     Action, ClockStatus, DataSchema, Definition, FieldKind, Guard, PanelRule, StateId,
 };
 use crate::domain::project::{ConsultationData, PlanData, ProjectData, RereviewData};
-use crate::domain::{FieldErrors, RoleSet};
+use crate::domain::{FieldErrors, Msg, RoleSet};
+use crate::msg;
 
 /// Who is acting: a person with roles in an organisation, or the system firing a deadline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +110,7 @@ pub enum TransitionError {
     #[error("invalid payload: {0}")]
     InvalidPayload(FieldErrors),
     #[error("action `{action}` cannot be taken yet: {reason}")]
-    NotYet { action: String, reason: String },
+    NotYet { action: String, reason: Msg },
 }
 
 fn current_state(def: &Definition, state: &str) -> Result<StateId, TransitionError> {
@@ -215,9 +216,9 @@ fn check_conditions(
     case: CaseView<'_>,
 ) -> Result<(), TransitionError> {
     let history = case.history;
-    let not_yet = |reason: &str| TransitionError::NotYet {
+    let not_yet = |reason: Msg| TransitionError::NotYet {
         action: action.name.clone(),
-        reason: reason.to_string(),
+        reason,
     };
     if action.guard == Some(Guard::ChecklistComplete) {
         let open: Vec<&str> = case
@@ -233,17 +234,16 @@ fn check_conditions(
             })
             .unwrap_or_default();
         if !open.is_empty() {
-            return Err(not_yet(&format!(
-                "{} pre-licence item(s) still open: {}",
-                open.len(),
-                open.join(", ")
+            return Err(not_yet(msg!(
+                "err-checklist-open",
+                count = open.len(),
+                items = open.join(", ")
             )));
         }
     }
     if let Some(panel) = &def.panel {
         if action.name == panel.vote {
-            let state =
-                panel_state(def, history).ok_or_else(|| not_yet("no panel has been appointed"))?;
+            let state = panel_state(def, history).ok_or_else(|| not_yet(msg!("err-no-panel")))?;
             if !state.members.contains(&actor.subject.to_lowercase()) {
                 return Err(TransitionError::Forbidden {
                     action: action.name.clone(),
@@ -251,25 +251,19 @@ fn check_conditions(
                 });
             }
             if state.voted.contains(&actor.subject) {
-                return Err(not_yet("this member has already voted"));
+                return Err(not_yet(msg!("err-already-voted")));
             }
         }
         if let Some(guard) = action.guard.filter(|g| *g != Guard::ChecklistComplete) {
-            let state =
-                panel_state(def, history).ok_or_else(|| not_yet("no panel has been appointed"))?;
+            let state = panel_state(def, history).ok_or_else(|| not_yet(msg!("err-no-panel")))?;
             let wanted = guard == Guard::PanelPassed;
             if state.outcome(panel.rule) != Some(wanted) {
-                return Err(not_yet(&format!(
-                    "the panel has not {} ({} of {} approve, {} reject, rule: {:?})",
-                    if wanted {
-                        "passed the plan"
-                    } else {
-                        "rejected the plan"
-                    },
-                    state.approvals,
-                    state.members.len(),
-                    state.rejections,
-                    panel.rule
+                return Err(not_yet(msg!(
+                    "err-panel-not-decided",
+                    wanted = if wanted { "passed" } else { "rejected" },
+                    approvals = state.approvals,
+                    members = state.members.len(),
+                    rejections = state.rejections
                 )));
             }
         }
@@ -304,10 +298,7 @@ pub fn decide(
                 .map_or(0, Vec::len);
             if n < panel.min_members {
                 let mut e = FieldErrors::default();
-                e.add(
-                    "members",
-                    format!("a panel needs at least {} members", panel.min_members),
-                );
+                e.add("members", msg!("err-panel-size", min = panel.min_members));
                 return Err(TransitionError::InvalidPayload(e));
             }
         }
@@ -446,7 +437,7 @@ pub fn validate_new_case(def: &Definition, data: &Value) -> Result<(), FieldErro
         None if data.is_object() => {}
         None => {
             let mut e = FieldErrors::default();
-            e.add("data", "must be a JSON object");
+            e.add("data", msg!("err-not-an-object"));
             return Err(e);
         }
     }
@@ -455,7 +446,7 @@ pub fn validate_new_case(def: &Definition, data: &Value) -> Result<(), FieldErro
         if data.get(field).and_then(Value::as_str) != Some(wanted.as_str()) {
             errors.add(
                 field.clone(),
-                format!("workflow `{}` takes only `{wanted}`", def.key),
+                msg!("err-workflow-takes-only", category = wanted),
             );
         }
     }
@@ -486,14 +477,14 @@ fn check_payload(
         Value::Object(map) => map,
         Value::Null => &empty,
         _ => {
-            errors.add("data", "must be a JSON object");
+            errors.add("data", msg!("err-not-an-object"));
             return Err(errors);
         }
     };
     for (name, spec) in &action.payload {
         let Some(value) = map.get(name) else {
             if spec.required {
-                errors.add(name.clone(), "required");
+                errors.add(name.clone(), msg!("err-required"));
             }
             continue;
         };
@@ -503,18 +494,18 @@ fn check_payload(
                     if !spec.allowed.is_empty() && !spec.allowed.iter().any(|a| a == s) {
                         errors.add(
                             name.clone(),
-                            format!("must be one of: {}", spec.allowed.join(", ")),
+                            msg!("err-one-of", options = spec.allowed.join(", ")),
                         );
                     }
                 }
-                _ => errors.add(name.clone(), "must be a non-empty string"),
+                _ => errors.add(name.clone(), msg!("err-empty")),
             },
             FieldKind::List => match value.as_array() {
                 Some(items) => {
                     if items.len() < spec.min_items {
                         errors.add(
                             name.clone(),
-                            format!("needs at least {} item(s)", spec.min_items),
+                            msg!("err-at-least-items", min = spec.min_items),
                         );
                     }
                     for item in items {
@@ -524,24 +515,24 @@ fn check_payload(
                                 {
                                     errors.add(
                                         name.clone(),
-                                        format!("`{s}` is not one of: {}", spec.allowed.join(", ")),
+                                        msg!("err-one-of", options = spec.allowed.join(", ")),
                                     );
                                 }
                             }
-                            _ => errors.add(name.clone(), "items must be non-empty strings"),
+                            _ => errors.add(name.clone(), msg!("err-list-of-non-empty")),
                         }
                     }
                 }
-                None => errors.add(name.clone(), "must be a list of strings"),
+                None => errors.add(name.clone(), msg!("err-list-of-strings")),
             },
             FieldKind::Integer => {
                 if value.as_i64().is_none() {
-                    errors.add(name.clone(), "must be a whole number");
+                    errors.add(name.clone(), msg!("err-whole-number"));
                 }
             }
             FieldKind::Boolean => {
                 if !value.is_boolean() {
-                    errors.add(name.clone(), "must be true or false");
+                    errors.add(name.clone(), msg!("err-boolean"));
                 }
             }
         }
@@ -554,7 +545,7 @@ fn check_payload(
         if action.edits_data {
             patch.insert(key.clone(), value.clone());
         } else {
-            errors.add(key.clone(), "unknown field");
+            errors.add(key.clone(), msg!("err-unknown-field"));
         }
     }
     errors.into_result()?;

@@ -531,8 +531,9 @@ fn precise_errors() {
     ) else {
         panic!("a refusal without grounds is refused");
     };
-    assert_eq!(errors.0["grounds"], vec!["needs at least 1 item(s)"]);
-    assert_eq!(errors.0["colour"], vec!["unknown field"]);
+    assert_eq!(errors.ids("grounds"), ["err-at-least-items"]);
+    assert_eq!(errors.0["grounds"][0].args, [("min", "1".to_string())]);
+    assert_eq!(errors.ids("colour"), ["err-unknown-field"]);
     let Err(TransitionError::InvalidPayload(errors)) = decide(
         &def,
         deciding,
@@ -543,7 +544,7 @@ fn precise_errors() {
     ) else {
         panic!("unknown grounds are refused");
     };
-    assert!(errors.0["grounds"][0].contains("`bad_weather` is not one of"));
+    assert_eq!(errors.ids("grounds"), ["err-one-of"]);
     assert!(decide(
         &def,
         deciding,

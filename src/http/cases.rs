@@ -14,6 +14,7 @@ use super::error::ApiError;
 use crate::app::cases::{self, CaseSnapshot, FireRequest, Idempotency, ListQuery};
 use crate::app::idempotency::once;
 use crate::app::App;
+use crate::msg;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -314,7 +315,7 @@ pub async fn inbox(
     {
         return Err(crate::app::AppError::invalid(
             "limit",
-            format!("must be 1 to {}", crate::app::inbox::MAX_ITEMS),
+            msg!("err-range", max = crate::app::inbox::MAX_ITEMS),
         )
         .into());
     }

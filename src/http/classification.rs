@@ -10,6 +10,7 @@ use super::error::ApiError;
 use super::openapi::ErrorBody;
 use crate::app::{classify, App, AppError};
 use crate::domain::classification::{Edition, Item, Tier};
+use crate::msg;
 
 /// An item as the API shows it: every cell verbatim with its conditions.
 pub fn item_json(edition: &Edition, item: &Item) -> Value {
@@ -87,12 +88,7 @@ pub async fn items(
             q.q.as_deref().unwrap_or(""),
             q.code.as_deref().unwrap_or(""),
         )
-        .ok_or_else(|| {
-            AppError::invalid(
-                "code",
-                "a GB/T 4754 code: a letter A-T (optional) and digits",
-            )
-        })?;
+        .ok_or_else(|| AppError::invalid("code", msg!("err-industry-code-prefix")))?;
     let items: Vec<Value> = found.into_iter().map(|i| item_json(&edition, i)).collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

@@ -14,6 +14,7 @@ use super::openapi::ErrorBody;
 use crate::app::documents::{self, Upload};
 use crate::app::idempotency;
 use crate::app::{App, AppError};
+use crate::msg;
 
 fn bad(e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(
@@ -64,7 +65,7 @@ pub async fn upload(
                     if bytes.len() + chunk.len() > 1024 {
                         return Err(AppError::invalid(
                             "name",
-                            "1 to 200 characters, without slashes",
+                            msg!("err-length-no-slash", min = 1, max = 200),
                         )
                         .into());
                     }
@@ -80,7 +81,7 @@ pub async fn upload(
     };
     let name = name.unwrap_or(filename);
     if name.contains('\0') {
-        return Err(AppError::invalid("name", "must not contain a NUL character").into());
+        return Err(AppError::invalid("name", msg!("err-nul")).into());
     }
     let idem = idempotency_of(
         &req,

@@ -52,7 +52,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({
+        let mut r = HttpResponse::build(self.status);
+        // A 429 says when to come back, in the header clients and proxies read.
+        if let Some(s) = self.details["retry_after_seconds"].as_i64() {
+            r.insert_header((actix_web::http::header::RETRY_AFTER, s.max(1).to_string()));
+        }
+        r.json(json!({
             "error": self.code,
             "message": self.message,
             "details": self.details,

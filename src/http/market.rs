@@ -137,7 +137,7 @@ pub async fn withdraw_bid(
     Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/lots/{id}/result", tag = "market", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An auction lot")), responses((status = 200, description = "Clearing price, awards and their status, the recorded seed"), (status = 404, description = "No such auction lot", body = ErrorBody), (status = 422, description = "Not cleared yet", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/lots/{id}/result", tag = "market", security(("bearer" = [])), params(("id" = Uuid, Path, description = "An auction lot")), responses((status = 200, description = "The outcome, clearing price, volume, bidder and winner counts and the recorded seed to every signed-in user; the awards to whom they belong (a bidder its own), all of them and the deposits to the market operator, auditors and admins"), (status = 404, description = "No such auction lot", body = ErrorBody), (status = 422, description = "Not cleared yet", body = ErrorBody)))]
 pub async fn result(
     app: web::Data<App>,
     caller: Caller,

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod classification;
+pub mod client;
 pub mod csv;
 pub mod directory;
 pub mod documents;
@@ -82,7 +83,8 @@ impl Application {
         for issuer in &settings.oidc {
             tracing::info!("accepting tokens from {}", crate::oidc::describe(issuer));
         }
-        let server = serve(listener, app.clone(), jwt, verifier, cors)?;
+        let client = client::ClientAddress::new(settings.trusted_proxies.clone());
+        let server = serve(listener, app.clone(), jwt, verifier, cors, client)?;
         let worker = if settings.worker {
             worker::spawn(app.clone(), mailer.clone(), settings.timer_workers)
         } else {
@@ -119,7 +121,9 @@ fn serve(
     jwt: crate::settings::JwtSettings,
     verifier: Verifier,
     cors: edge::Cors,
+    client: client::ClientAddress,
 ) -> anyhow::Result<Server> {
+    let client = web::Data::new(client);
     let app = web::Data::new(app);
     let cors = web::Data::new(cors);
     let pages = web::Data::new(crate::web::cache::PageCache::default());
@@ -152,6 +156,7 @@ fn serve(
             .app_data(web::PayloadConfig::new(edge::MAX_JSON_BYTES))
             .app_data(verifier.clone())
             .app_data(jwt.clone())
+            .app_data(client.clone())
             .app_data(
                 web::JsonConfig::default().error_handler(|e, _| json_error(e, "invalid_body")),
             )

@@ -10,6 +10,7 @@ use super::openapi::ErrorBody;
 use crate::app::publish::{self, BulletinQuery, NewComment};
 use crate::app::{market, App, AppError};
 use crate::engine::NoticeKind;
+use crate::msg;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -38,7 +39,7 @@ fn date(field: &str, v: Option<&str>) -> Result<Option<chrono::NaiveDate>, AppEr
         Some(s) => s
             .parse()
             .map(Some)
-            .map_err(|_| AppError::invalid(field, "a date as YYYY-MM-DD")),
+            .map_err(|_| AppError::invalid(field, msg!("err-date"))),
     }
 }
 
@@ -50,20 +51,18 @@ pub async fn notices(
     let q = query.into_inner();
     let kind = match q.kind.as_deref() {
         None => None,
-        Some(k) => Some(NoticeKind::parse(k).ok_or_else(|| {
-            AppError::invalid(
-                "kind",
-                "one of acceptance, proposed_decision, decision, filing",
-            )
-        })?),
+        Some(k) => Some(
+            NoticeKind::parse(k)
+                .ok_or_else(|| AppError::invalid("kind", msg!("err-notice-kind")))?,
+        ),
     };
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(50);
     if page == 0 || page > 100_000 {
-        return Err(AppError::invalid("page", "from 1 to 100000").into());
+        return Err(AppError::invalid("page", msg!("err-range", max = 100000)).into());
     }
     if per_page == 0 || per_page > publish::MAX_PER_PAGE {
-        return Err(AppError::invalid("per_page", "from 1 to 200").into());
+        return Err(AppError::invalid("per_page", msg!("err-range", max = 200)).into());
     }
     let bq = BulletinQuery {
         kind,
@@ -114,10 +113,7 @@ pub async fn comment(
     body: web::Json<CommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let address = super::client::address(&req);
     let input = NewComment {
         name: b.name,
         contact: b.contact,

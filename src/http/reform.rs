@@ -7,6 +7,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::openapi::ErrorBody;
 use crate::app::{licence, stats, App};
+use crate::msg;
 
 #[utoipa::path(post, path = "/api/v1/admin/catalogue/import", tag = "reform", security(("bearer" = [])), request_body(content = String, content_type = "text/csv", description = "CSV with the header `code,name,authority,legal_basis,business_kinds,status,effective_from,merged_into`; one row per status change; `#` starts a comment line"), responses((status = 200, description = "Imported (or nothing changed): counts and the file's SHA-256"), (status = 403, description = "Not an admin", body = ErrorBody), (status = 422, description = "Bad rows, each named by line and column; nothing was imported", body = ErrorBody)))]
 pub async fn import(
@@ -16,9 +17,7 @@ pub async fn import(
     body: String,
 ) -> Result<HttpResponse, ApiError> {
     if body.contains('\0') {
-        return Err(
-            crate::app::AppError::invalid("body", "must not contain a NUL character").into(),
-        );
+        return Err(crate::app::AppError::invalid("body", msg!("err-nul")).into());
     }
     let idem = super::auth::idempotency_of(&req, &body)?;
     let work = licence::import_csv(&app, &caller.0, &body, idem.as_ref());

@@ -170,11 +170,37 @@ fn wording(e: Option<&WebError>, status: StatusCode) -> (&'static str, &'static 
 /// A refusal's reason a person can act on, in their language (never for a 5xx).
 fn detail(e: Option<&WebError>, lang: Lang) -> Option<String> {
     match e? {
-        WebError::App(
-            e @ (AppError::Refused(..) | AppError::Transition(TransitionError::NotYet { .. })),
-        ) => Some(super::i18n::message(lang, &e.to_string())),
+        WebError::App(e) => reason(lang, e),
         _ => None,
     }
+}
+
+/// What a use case's refusal says, in the reader's language, when it says more than its status.
+pub fn reason(lang: Lang, e: &AppError) -> Option<String> {
+    use super::i18n::msg;
+    match e {
+        AppError::Refused(_, m)
+        | AppError::AlreadyExists(m)
+        | AppError::Insufficient(m)
+        | AppError::AlreadySettled(m)
+        | AppError::PeriodClosed(m)
+        | AppError::Transition(TransitionError::NotYet { reason: m, .. }) => Some(msg(lang, m)),
+        AppError::Validation(fields) => Some(
+            fields
+                .0
+                .values()
+                .flatten()
+                .map(|m| msg(lang, m))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        _ => None,
+    }
+}
+
+/// A refusal in the reader's language: its reason, else what its status means.
+pub fn refusal(lang: Lang, e: &AppError) -> String {
+    reason(lang, e).unwrap_or_else(|| super::i18n::t(lang, wording(None, status_of(e)).0))
 }
 
 /// The page for `status` in the request's language.

@@ -96,7 +96,7 @@ impl Errors {
                 self.items.push(FieldError {
                     field: base.clone(),
                     label: String::new(),
-                    message: i18n::message(lang, m),
+                    message: i18n::msg(lang, m),
                     code: None,
                 });
             }
@@ -108,6 +108,15 @@ impl Errors {
         for e in &mut self.items {
             if let Some(l) = label(&e.field) {
                 e.label = l;
+            }
+        }
+    }
+
+    /// Moves the errors of field `from` to field `to` (a value typed in another unit).
+    pub fn rename(&mut self, from: &str, to: &str) {
+        for e in &mut self.items {
+            if e.field == from {
+                e.field = to.to_string();
             }
         }
     }
@@ -263,7 +272,7 @@ const LOT: &[DataField] = {
     &[
         f("project_name", Text, false),
         f("pollutant", Choice(POLLUTANTS), true),
-        f("basin", Text, true),
+        f("basin", Choice(&crate::domain::ledger::NAMED_BASINS), true),
         f("valid_to", Date, true),
         f("amount_kg", Integer, true),
         f("price_fen", Money, true),
@@ -276,7 +285,7 @@ const AUCTION_LOT: &[DataField] = {
     &[
         f("project_name", Text, false),
         f("pollutant", Choice(POLLUTANTS), true),
-        f("basin", Text, true),
+        f("basin", Choice(&crate::domain::ledger::NAMED_BASINS), true),
         f("valid_to", Date, true),
         f("amount_kg", Integer, true),
         f("reserve_price_fen", Money, true),
@@ -383,18 +392,13 @@ fn data_hint(lang: Lang, name: &str) -> String {
     i18n::lookup(lang, &format!("data-{}-hint", name.replace('_', "-")), None).unwrap_or_default()
 }
 
-/// The title of a fixed value of a case-data field (`plan_type`, `category`, `sensitive_area`).
+/// The title of a fixed value of a case-data field (`plan_type`, `category`, `sensitive_area`),
+/// or of a named value with its own messages (`basin-yangtze-upper`).
 pub fn option_label(lang: Lang, field: &str, value: &str) -> String {
-    i18n::lookup(
-        lang,
-        &format!(
-            "opt-{}-{}",
-            field.replace('_', "-"),
-            value.replace('_', "-")
-        ),
-        None,
-    )
-    .unwrap_or_else(|| value.to_string())
+    let (f, v) = (field.replace('_', "-"), value.replace('_', "-"));
+    i18n::lookup(lang, &format!("opt-{f}-{v}"), None)
+        .or_else(|| i18n::lookup(lang, &format!("{f}-{v}"), None))
+        .unwrap_or_else(|| value.to_string())
 }
 
 /// The form's fields for case data `data` (as stored, or as entered), with `errors`.

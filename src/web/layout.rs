@@ -217,8 +217,8 @@ impl Chrome {
     }
 
     /// A validation message from a use case, in this page's language.
-    pub fn msg(&self, text: &str) -> String {
-        i18n::message(self.lang, text)
+    pub fn msg(&self, m: &crate::domain::Msg) -> String {
+        i18n::msg(self.lang, m)
     }
 
     pub fn role(&self, role: &str) -> String {

@@ -19,7 +19,7 @@ pub mod chart;
 pub mod error;
 pub mod forms;
 pub mod graph;
-pub mod i18n;
+pub use crate::i18n;
 pub mod layout;
 pub mod pages;
 pub mod session;
@@ -114,6 +114,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/operator/lots/{id}/deposits",
                     web::post().to(operator::deposit),
+                )
+                .route(
+                    "/operator/payments/{lot}",
+                    web::post().to(operator::payment),
                 )
                 .route("/operator/{kind}", web::post().to(operator::movement_post))
                 .route("/accounts", web::get().to(market::accounts))

@@ -240,7 +240,26 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         app.set_clock("2026-03-03T01:00:00Z").await;
         assert_eq!(app.case(&mo, &lot).await["state"], "awarded");
         assert_error(&bid(&app, &lot, "BID5", 100, 50).await, 422, "action_not_allowed");
-        let result = app.get(&bidder("BID5"), &format!("/api/v1/lots/{lot}/result")).await;
+        // Awards by right: the operator, auditors and admins see every award; a winner its own;
+        // a losing bidder, a reviewer and an agency the aggregate only.
+        let path = format!("/api/v1/lots/{lot}/result");
+        let auditor = user("audrey@bureau.example", "CQEEB", &["auditor"]);
+        for who in [&mo, &auditor, &admin()] {
+            let r = app.get(who, &path).await;
+            assert_eq!((r.status, r.body["awards"].as_array().map(Vec::len)), (200, Some(4)), "{}", r.body);
+        }
+        let own = app.get(&bidder("BID0"), &path).await.body;
+        assert!(own["awards"].as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|x| x["org"] == "BID0")), "{own}");
+        let agency = user("gus@green.example", "GREENAG", &["agency"]);
+        for who in [&bidder("BID8"), &reviewer(), &agency] {
+            let r = app.get(who, &path).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.body["awards"], json!([]), "no one else's award: {}", r.body);
+            assert_eq!((r.body["clearing_price_fen"].as_i64(), r.body["allocated_kg"].as_i64()), (Some(35), Some(1000)));
+            assert_eq!((r.body["bidders"].as_u64(), r.body["winners"].as_u64()), (Some(9), Some(4)), "BID9 withdrew: {}", r.body);
+            assert!(r.body["deposits"].is_null());
+        }
+        let result = app.get(&mo, &path).await;
         assert_eq!(result.status, 200, "{}", result.body);
         let res = result.body;
         assert_eq!((res["outcome"].as_str(), res["clearing_price_fen"].as_i64()), (Some("cleared"), Some(35)), "{res}");
@@ -287,7 +306,7 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         let defaulter = awards.iter().find(|a| a["amount_kg"] == 200).expect("remainder")["org"].as_str().expect("org").to_string();
         for a in awards.iter().filter(|a| a["org"] != defaulter.as_str()) {
             let v = app.case(&mo, &lot).await["version"].as_i64().expect("version");
-            let body = json!({"expected_version": v, "data": {"award": a["id"]}});
+            let body = json!({"expected_version": v, "data": {"award": a["id"], "payment_reference": "CQB-1"}});
             let key = format!("pay-{}", a["id"].as_str().expect("id"));
             let path = format!("/api/v1/cases/{lot}/actions/confirm_payment");
             let r = app.post(&mo, &path, &body, Some(&key)).await;
@@ -300,14 +319,14 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         assert_eq!(holding(&app, "BID0").await, 300);
         // A settlement retried (after a lost response, say) moves nothing twice.
         let paid = awards.iter().find(|a| a["org"] == "BID0").expect("BID0")["id"].clone();
-        let retry = step(&app, &mo, &lot, "confirm_payment", json!({"award": paid})).await;
+        let retry = step(&app, &mo, &lot, "confirm_payment", json!({"award": paid, "payment_reference": "CQB-2"})).await;
         assert_error(&retry, 409, "already_settled");
         assert_eq!(holding(&app, "BID0").await, 300);
         balanced(&app).await;
         // Only the market operator confirms payments; to a bidder the seller's case is not there.
-        let r = step(&app, &applicant(), &lot, "confirm_payment", json!({"award": awards[0]["id"]})).await;
+        let r = step(&app, &applicant(), &lot, "confirm_payment", json!({"award": awards[0]["id"], "payment_reference": "CQB-2"})).await;
         assert_error(&r, 403, "forbidden");
-        let r = step(&app, &bidder(&defaulter), &lot, "confirm_payment", json!({"award": awards[0]["id"]})).await;
+        let r = step(&app, &bidder(&defaulter), &lot, "confirm_payment", json!({"award": awards[0]["id"], "payment_reference": "CQB-2"})).await;
         assert_error(&r, 404, "not_found");
 
         // Five working days pass without the defaulter paying: its deposit is forfeited and
@@ -330,7 +349,7 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         assert!(mails.contains(&("award".into(), "bid4@bidders.example".into())), "{mails:?}");
 
         // BID4 pays: every award is settled or passed on, and the lot is registered.
-        let r = step(&app, &mo, &lot, "confirm_payment", json!({"award": second[0]["id"]})).await;
+        let r = step(&app, &mo, &lot, "confirm_payment", json!({"award": second[0]["id"], "payment_reference": "CQB-2"})).await;
         assert_eq!((r.status, r.body["state"].as_str()), (200, Some("registered")), "{}", r.body);
         assert_eq!(holding(&app, "BID4").await, 200);
         assert_eq!(holding(&app, &defaulter).await, 0);
@@ -391,7 +410,7 @@ async fn an_auction_short_of_bids_fails_and_returns_the_rights() {
         assert_eq!(app.case(&operator(), &lot).await["state"], "unsold");
         let res = app.get(&bidder("BID0"), &format!("/api/v1/lots/{lot}/result")).await.body;
         assert_eq!(res["outcome"], "failed", "{res}");
-        assert!(res["reason"].as_str().unwrap_or_default().contains("700 kg of 1000 kg"), "{res}");
+        assert!(res["reason"].as_str().unwrap_or_default().contains("700 kg of the 1000 kg"), "{res}");
         assert_eq!(holding(&app, "ACME").await, 5_000, "back to the seller");
         assert_eq!(holding(&app, "BID0").await, 0);
         balanced(&app).await;

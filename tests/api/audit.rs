@@ -60,7 +60,7 @@ async fn audit_verify_names_the_first_entry_changed_by_hand() {
         let broken = report.broken.expect("the change is found");
         assert_eq!((broken.case_id.to_string(), broken.seq), (id.clone(), 3));
         assert!(
-            broken.problem.contains("does not match its content"),
+            broken.problem.id == "audit-broken-hash",
             "{}",
             broken.problem
         );
@@ -94,9 +94,8 @@ async fn audit_verify_finds_a_removed_last_entry() {
             .expect("verify runs");
         let broken = report.broken.expect("the removal is found");
         assert!(
-            broken
-                .problem
-                .contains("at version 2 but its chain ends at entry 1"),
+            broken.problem.id == "audit-broken-version"
+                && broken.problem.args == [("version", "2".to_string()), ("seq", "1".to_string())],
             "{}",
             broken.problem
         );

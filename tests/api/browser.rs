@@ -324,6 +324,31 @@ impl Tab {
         if narrow {
             self.client.set_window_size(375, 800).await.expect("narrow");
             self.axe(&format!("{} {page} at 375 px", self.role)).await;
+            // Nothing scrolls sideways: tables scroll inside their own region. The widest
+            // element outside such a region is named.
+            let wide = self
+                .client
+                .execute(
+                    "const d = document.documentElement;
+                     if (d.scrollWidth <= d.clientWidth) return null;
+                     let worst = null;
+                     for (const e of document.body.querySelectorAll('*')) {
+                       if (e.closest('.table-wrap, pre, svg')) continue;
+                       const r = e.getBoundingClientRect();
+                       if (r.right > d.clientWidth + 1 && (!worst || r.right > worst.r)) {
+                         worst = {r: r.right, what: e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60)};
+                       }
+                     }
+                     return (worst ? worst.what : '?') + ' (' + d.scrollWidth + ' px wide)';",
+                    vec![],
+                )
+                .await
+                .expect("width");
+            assert!(
+                wide.is_null(),
+                "{} {page} scrolls sideways at 375 px: {wide}",
+                self.role
+            );
             self.screenshot(&format!("{}-{page}-{lang}-375", self.role))
                 .await;
             self.client.set_window_size(1280, 900).await.expect("wide");
@@ -344,7 +369,7 @@ fn url_escape(s: &str) -> String {
 
 /// The data form of a new project, with `credit_code`.
 /// The demo's organisations, people (each with the demo password) and cases.
-async fn seed_demo(app: &TestApp) {
+pub async fn seed_demo(app: &TestApp) {
     let admin_actor = greenlane::engine::Actor::person(
         "setup@bureau.example",
         "CQEEB",
@@ -514,7 +539,7 @@ async fn every_role_does_its_work_in_a_browser() {
     tab.check("inbox", "en", true).await;
     tab.click(&format!("a[href='/cases/{id}']")).await;
     tab.find(".case-head").await;
-    tab.check("case", "en", false).await;
+    tab.check("case", "en", true).await;
     act(
         &tab,
         "request_supplement",
@@ -546,6 +571,13 @@ async fn every_role_does_its_work_in_a_browser() {
         .await
         .expect("choose file");
     tab.submit("form.upload button[type=submit]").await;
+    // Beside the resubmit form, the items the notice asked for.
+    let asked = tab.text("#asked").await;
+    assert!(
+        asked.contains("Site plan") && asked.contains("Noise survey"),
+        "{asked}"
+    );
+    tab.check("case-supplement", "zh", true).await;
     act(
         &tab,
         "resubmit",
@@ -655,7 +687,7 @@ async fn every_role_does_its_work_in_a_browser() {
     assert!(history.contains("Noise below 55 dB at night"), "{history}");
     tab.check("case-approved", "zh", true).await;
     tab.go("/cases").await;
-    tab.check("cases", "zh", false).await;
+    tab.check("cases", "zh", true).await;
 
     // ---- The auditor verifies every chain and can export the history.
     tab.sign_in("audrey@bureau.example", "auditor", "en").await;
@@ -674,7 +706,7 @@ async fn every_role_does_its_work_in_a_browser() {
             .is_err(),
         "auditors change nothing"
     );
-    tab.check("case", "en", false).await;
+    tab.check("case", "en", true).await;
 
     tab.client.clone().close().await.expect("close");
     db.drop_it().await;
@@ -798,7 +830,7 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     // ---- The operator records permits, a group and deposits.
     tab.sign_in("mo@exchange.example", "operator", "en").await;
     tab.go("/operator").await;
-    tab.check("desk", "en", false).await;
+    tab.check("desk", "en", true).await;
     for (org, no) in [("HUAXIN", "500102-HX-2025"), ("JIANGBEI", "500105-JB-2025")] {
         tab.select("#p-org", org).await;
         tab.fill("#p-no", no).await;
@@ -966,7 +998,7 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     tab.go("/accounts").await;
     tab.click("a[href='/cases/new/negotiated_transfer']").await;
     tab.select("#f-pollutant", "COD").await;
-    tab.fill("#f-basin", "yangtze_upper").await;
+    tab.select("#f-basin", "yangtze_upper").await;
     tab.set_value("#f-valid-to", "2030-12-31").await;
     tab.fill("#f-amount-kg", "300").await;
     tab.fill("#f-price-fen", "0.40").await;
@@ -997,7 +1029,7 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
         details.contains("¥120.00"),
         "the total of 300 kg at ¥0.40: {details}"
     );
-    tab.check("transfer-approval", "en", false).await;
+    tab.check("transfer-approval", "en", true).await;
     act(&tab, "approve_transfer_out", &[]).await;
     tab.sign_in("mo@exchange.example", "operator", "en").await;
     tab.go("/operator").await;
@@ -1014,11 +1046,34 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
         "{}",
         state(&tab).await
     );
+    // A payment is confirmed with the payer's reference, in two steps; a missing reference is
+    // named at its field.
     tab.go("/operator").await;
-    tab.submit(&format!(
-        "form[action='/cases/{transfer}/actions/confirm_payment'] button"
-    ))
-    .await;
+    tab.check("operator", "zh", true).await;
+    tab.set_lang("en").await;
+    let pay = format!("form[action='/operator/payments/{transfer}']");
+    tab.submit(&format!("{pay} button")).await;
+    let desk = tab.text("#payments").await;
+    assert!(desk.contains("Type the payer's reference"), "{desk}");
+    tab.check_here("operator-payment-error", "en").await;
+    tab.fill(&format!("#f-ref-{transfer}"), "CQB-2026-0042")
+        .await;
+    tab.submit(&format!("{pay} button")).await;
+    let confirm = tab.text("#confirm").await;
+    assert!(
+        confirm.contains("CQB-2026-0042")
+            && confirm.contains("¥120.00")
+            && confirm.contains("300 kg"),
+        "who paid what, with which reference: {confirm}"
+    );
+    tab.check_here("operator-payment-confirm", "en").await;
+    tab.submit("#confirm button[type=submit]").await;
+    assert!(
+        tab.body().await.contains("The payment is recorded"),
+        "{}",
+        tab.body().await
+    );
+    tab.go(&format!("/cases/{transfer}")).await;
     assert_eq!(state(&tab).await, "Settled and registered");
     tab.sign_in("jia@jiangbei.example", "trader3", "en").await;
     tab.go("/accounts").await;
@@ -1043,7 +1098,21 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
         !page.contains("700 kg"),
         "another's award is not shown: {page}"
     );
-    tab.check("lot-result", "en", false).await;
+    // The winner is told what to pay, to which account, quoting which reference, by when; and
+    // no longer offered a bidding box or told that it may not bid.
+    let how = tab.text("#how-to-pay").await;
+    assert!(
+        how.contains("Amount due")
+            && how.contains("¥")
+            && how.contains("PW-")
+            && how.contains("account"),
+        "{how}"
+    );
+    assert!(
+        !page.contains("may not bid") && tab.find_all("#f-bid-amount").await.is_empty(),
+        "{page}"
+    );
+    tab.check("lot-result", "en", true).await;
 
     // ---- The operator sees every bid and the replay, and confirms a payment.
     tab.sign_in("mo@exchange.example", "operator", "en").await;
@@ -1059,6 +1128,12 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     let mut confirmed = false;
     for item in items {
         if item.text().await.unwrap_or_default().contains("YANGTZE") {
+            item.find(Locator::Css("input[name=payment_reference]"))
+                .await
+                .expect("reference")
+                .send_keys("CQB-2026-0043")
+                .await
+                .expect("type");
             item.find(Locator::Css("button"))
                 .await
                 .expect("button")
@@ -1069,6 +1144,12 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
             break;
         }
     }
+    if confirmed {
+        let confirm = tab.text("#confirm").await;
+        assert!(confirm.contains("CQB-2026-0043"), "{confirm}");
+        tab.check_here("operator-award-confirm", "en").await;
+        tab.submit("#confirm button[type=submit]").await;
+    }
     assert!(
         confirmed,
         "Yangtze's award waits for its payment: {}",
@@ -1076,6 +1157,14 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     tab.sign_in("li@yangtze.example", "trader", "en").await;
+    tab.go(&format!("/market/lots/{auction}")).await;
+    let page = tab.body().await;
+    assert!(
+        page.contains("Paid: the market operator confirmed")
+            && tab.find_all("#how-to-pay").await.is_empty(),
+        "after payment, the winner's page says so: {page}"
+    );
+    tab.check("lot-paid", "en", true).await;
     tab.go("/accounts").await;
     let holdings = tab.text("table").await;
     assert!(
@@ -1105,6 +1194,58 @@ async fn an_auction_a_listing_and_a_transfer_through_the_interface() {
     tab.check("workflows", "en", false).await;
     tab.go("/workflows/auction").await;
     tab.check("workflow", "en", false).await;
+    tab.client.clone().close().await.expect("close");
+    db.drop_it().await;
+}
+
+/// The deciding official refused; the reviewer announces the refusal, and the button, the page
+/// and the permanent history say "refusal", never "approval", in both languages and at 375 px.
+#[tokio::test]
+async fn a_refusal_is_announced_as_a_refusal_in_a_browser() {
+    let Some(driver) = driver().await else { return };
+    let db = TestDb::sqlite().await;
+    let app = spawn_app_at(&db, "2026-03-02T01:00:00Z").await;
+    seed_demo(&app).await;
+    let id = crate::web::proposed(&app, "propose_refusal", json!({"grounds": ["emissions"]})).await;
+    let amy = user("amy@bureau.example", "CQEEB", &["approver"]);
+    let r = crate::eia::step(&app, &amy, &id, "refuse", json!({"grounds": ["emissions"]})).await;
+    assert_eq!(r["state"], "refused", "{r}");
+    let mut tab = Tab::open(&driver, &app.address).await;
+    tab.sign_in("rui@bureau.example", "reviewer", "zh").await;
+    tab.go(&format!("/cases/{id}")).await;
+    tab.check("case-refused", "en", true).await;
+    assert!(
+        tab.text("#actions").await.contains("Announce the refusal"),
+        "{}",
+        tab.text("#actions").await
+    );
+    tab.set_lang("zh").await;
+    let actions = tab.text("#actions").await;
+    assert!(
+        actions.contains("公告不予批准决定") && !actions.contains("公告批准决定"),
+        "{actions}"
+    );
+    act(&tab, "announce", &[]).await;
+    let decision = tab.text(".decision").await;
+    assert!(
+        decision.contains("污染物排放不能达标或生态破坏无法有效预防（第三项）")
+            && !decision.contains("emissions"),
+        "the decision names its grounds by their labels: {decision}"
+    );
+    let history = tab.text("#timeline").await;
+    assert!(history.contains("公告不予批准决定"), "{history}");
+    assert!(!history.contains("公告批准决定"), "{history}");
+    assert!(
+        history.contains("污染物排放不能达标或生态破坏无法有效预防（第三项）"),
+        "the grounds by their labels: {history}"
+    );
+    tab.check("refusal-announced", "zh", true).await;
+    tab.set_lang("en").await;
+    let history = tab.text("#timeline").await;
+    assert!(
+        history.contains("Announce the refusal") && !history.contains("Announce the approval"),
+        "{history}"
+    );
     tab.client.clone().close().await.expect("close");
     db.drop_it().await;
 }

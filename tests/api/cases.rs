@@ -50,7 +50,8 @@ async fn health_and_ready() {
             let want = match w["key"].as_str().unwrap_or_default() {
                 "eia_report" | "eia_report_form" => 5,
                 "eia_registration" => 4,
-                "auction" | "listing" | "negotiated_transfer" | "pre_consultation" => 3,
+                "auction" | "listing" | "negotiated_transfer" => 4,
+                "pre_consultation" => 3,
                 _ => 2,
             };
             assert_eq!(w["version"], want, "{w}");

@@ -183,6 +183,7 @@ async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
         cors_origins: Vec::new(),
         oidc: Vec::new(),
         timer_workers: 2,
+        trusted_proxies: Vec::new(),
     };
     let app = spawn_app_with(settings).await;
     let ann = User { token };

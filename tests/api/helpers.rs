@@ -167,6 +167,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         cors_origins: Vec::new(),
         oidc: Vec::new(),
         timer_workers: 2,
+        trusted_proxies: Vec::new(),
     }
 }
 

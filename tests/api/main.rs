@@ -18,6 +18,7 @@ mod invariants;
 mod notifications;
 mod oidc;
 mod openapi;
+mod pages;
 mod plans;
 mod public;
 mod reform;

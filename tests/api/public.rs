@@ -421,6 +421,31 @@ async fn a_report_form_publishes_its_acceptance_proposal_and_decision_and_nothin
         assert!(page.contains("The chain holds."), "{page}");
         use sea_orm::{ConnectionTrait, Statement};
         let backend = app.app.db.get_database_backend();
+        // A title changed in the notice's own column is what the heading, the bulletin and the
+        // CSV show: it no longer verifies; put back, it does again.
+        let sql = |q: &str| Statement::from_string(backend, q.to_string());
+        app.app
+            .db
+            .execute(sql("UPDATE publications SET title = title || ' (altered)' WHERE kind = 'acceptance'"))
+            .await
+            .expect("tamper");
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}/verify")).await;
+        assert!(page.contains("The chain does not hold."), "{page}");
+        assert!(page.contains("the title, enterprise or place shown with the notice differ"), "{page}");
+        let api = reqwest::get(app.url(&format!("/api/v1/public/notices/{acceptance}/verify")))
+            .await
+            .expect("verify")
+            .json::<serde_json::Value>()
+            .await
+            .expect("json");
+        assert_eq!(api["holds"], false, "{api}");
+        app.app
+            .db
+            .execute(sql("UPDATE publications SET title = replace(title, ' (altered)', '') WHERE kind = 'acceptance'"))
+            .await
+            .expect("restore");
+        let (_, page) = public_get(&app, &format!("/public/notices/{acceptance}/verify")).await;
+        assert!(page.contains("The chain holds."), "{page}");
         app.app
             .db
             .execute(Statement::from_string(
@@ -647,6 +672,18 @@ async fn the_public_api_lists_notices_and_takes_comments_during_the_period_only(
             public_json(&app, post.clone(), &path, Some(json!({"name": "Li", "text": "6"}))).await;
         assert_eq!((status, err["error"].as_str()), (429, Some("too_many_comments")), "{err}");
         assert!(err["details"]["retry_after_seconds"].as_i64().unwrap_or(0) > 0, "{err}");
+        // The 429 says when to come back in `Retry-After`; a header a client sends itself does
+        // not make it someone else (no proxy is trusted here).
+        let r = reqwest::Client::new()
+            .post(app.url(&path))
+            .header("X-Forwarded-For", "198.51.100.77")
+            .json(&json!({"name": "Li", "text": "7"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status().as_u16(), 429);
+        let retry: i64 = r.headers()["retry-after"].to_str().expect("text").parse().expect("seconds");
+        assert!(retry > 0 && retry <= 3600, "{retry}");
         let (_, one) = public_json(
             &app,
             get.clone(),
@@ -871,4 +908,60 @@ async fn the_enterprise_never_sees_who_commented() {
         db
     })
     .await;
+}
+
+/// Behind a trusted reverse proxy, each client is counted by the address the proxy passes on:
+/// one address reaching the limit does not silence the city.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_comment_limit_counts_each_client() {
+    let db = TestDb::sqlite().await;
+    let mut settings = settings_at(&db, "2026-03-02T01:00:00Z");
+    settings.trusted_proxies = greenlane::settings::parse_proxies("127.0.0.1").expect("proxy");
+    let app = spawn_app_with(settings).await;
+    seed_directory(&app).await;
+    let id = submitted(&app).await;
+    let accepted = app.act(&reviewer(), &id, "accept", 2, json!({})).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let (_, list) = public_json(&app, reqwest::Method::GET, "/api/v1/public/notices", None).await;
+    let notice = list["notices"][0]["id"]
+        .as_str()
+        .expect("a notice")
+        .to_string();
+    app.set_clock("2026-03-04T01:00:00Z").await;
+    let path = format!("/api/v1/public/notices/{notice}/comments");
+    let comment = |from: &'static str, n: usize| {
+        reqwest::Client::new()
+            .post(app.url(&path))
+            .header("X-Forwarded-For", from)
+            .json(&json!({"name": "Li", "text": format!("comment {n}")}))
+            .send()
+    };
+    for n in 0..5 {
+        assert_eq!(
+            comment("203.0.113.1", n)
+                .await
+                .expect("request")
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    assert_eq!(
+        comment("203.0.113.1", 5)
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        429
+    );
+    assert_eq!(
+        comment("203.0.113.2", 6)
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        201,
+        "another client behind the same proxy"
+    );
+    db.drop_it().await;
 }

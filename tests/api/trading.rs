@@ -113,8 +113,24 @@ async fn a_negotiated_transfer_needs_two_representatives_escrows_and_settles_onc
         );
         assert_eq!(holding(&app, &ann).await, 3_000);
         balanced(&app).await;
+        // A payment is confirmed with the payer's reference, or not at all.
+        let unnamed = step(&app, &mo, &id, "confirm_payment", json!({})).await;
+        assert_error(&unnamed, 422, "validation_failed");
+        assert!(
+            unnamed.body["details"]["fields"]["payment_reference"].is_array(),
+            "{}",
+            unnamed.body
+        );
+        assert_eq!(holding(&app, &ann).await, 3_000, "nothing moved");
         // Payment confirmed: escrow to the buyer and the price recorded, in one transaction.
-        let settled = step(&app, &mo, &id, "confirm_payment", json!({})).await;
+        let settled = step(
+            &app,
+            &mo,
+            &id,
+            "confirm_payment",
+            json!({"payment_reference": "CQB-0001"}),
+        )
+        .await;
         assert_eq!(
             (settled.status, settled.body["state"].as_str()),
             (200, Some("registered")),
@@ -130,11 +146,18 @@ async fn a_negotiated_transfer_needs_two_representatives_escrows_and_settles_onc
                 &id,
                 "confirm_payment",
                 settled.body["version"].as_i64().expect("v") - 1,
-                json!({}),
+                json!({"payment_reference": "CQB-0001"}),
             )
             .await;
         assert_error(&again, 409, "version_conflict");
-        let again = step(&app, &mo, &id, "confirm_payment", json!({})).await;
+        let again = step(
+            &app,
+            &mo,
+            &id,
+            "confirm_payment",
+            json!({"payment_reference": "CQB-0001"}),
+        )
+        .await;
         assert_error(&again, 422, "action_not_allowed");
         assert_eq!(holding(&app, &bo).await, 2_000);
         balanced(&app).await;

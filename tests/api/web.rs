@@ -802,7 +802,7 @@ async fn the_case_page_shows_what_was_asked_and_what_was_decided() {
 
 /// A new report form taken to the deciding official with `proposal` made (Monday 2 March 2026
 /// on; the clock left at the 20th, after the proposal's publicity).
-async fn proposed(app: &TestApp, proposal: &str, payload: serde_json::Value) -> String {
+pub async fn proposed(app: &TestApp, proposal: &str, payload: serde_json::Value) -> String {
     let (ann, rui) = (applicant(), reviewer());
     let id = app.new_case(&ann).await;
     step(app, &ann, &id, "submit", json!({})).await;

@@ -121,6 +121,45 @@ pub struct SitingView {
     pub restricted: Option<String>,
 }
 
+/// A flagged rule's title in the reader's language (the rules file's own title otherwise).
+fn rule_title(lang: Lang, f: &crate::domain::siting::Flag) -> String {
+    i18n::lookup(
+        lang,
+        &format!("siting-rule-{}", f.rule.replace('_', "-")),
+        None,
+    )
+    .unwrap_or_else(|| f.title.clone())
+}
+
+/// The `siting_rule` a refusal may cite, as a choice among the rules this case's site breaks
+/// (with "none"); left out of the form when the site breaks none.
+fn siting_rule_choice(
+    lang: Lang,
+    fields: &mut Vec<forms::FieldView>,
+    check: Option<&crate::domain::siting::Check>,
+) {
+    let flags = check.map(|c| c.flags.as_slice()).unwrap_or_default();
+    if flags.is_empty() {
+        fields.retain(|f| f.name != "siting_rule");
+        return;
+    }
+    for v in fields.iter_mut().filter(|f| f.name == "siting_rule") {
+        let chosen = v.value.clone();
+        v.control = "radios";
+        v.hint = i18n::t(lang, "siting-rule-choose-hint");
+        v.options = std::iter::once((
+            String::new(),
+            i18n::t(lang, "siting-rule-none"),
+            chosen.is_empty(),
+        ))
+        .chain(flags.iter().map(|f| {
+            let label = format!("{} ({})", rule_title(lang, f), f.basis);
+            (f.rule.clone(), label, chosen == f.rule)
+        }))
+        .collect();
+    }
+}
+
 pub fn siting_view(lang: Lang, check: &crate::domain::siting::Check) -> SitingView {
     SitingView {
         river: check
@@ -133,18 +172,7 @@ pub fn siting_view(lang: Lang, check: &crate::domain::siting::Check) -> SitingVi
             .as_ref()
             .map(|n| format_distance(n.distance_m))
             .unwrap_or_default(),
-        flags: check
-            .flags
-            .iter()
-            .map(|f| {
-                i18n::lookup(
-                    lang,
-                    &format!("siting-rule-{}", f.rule.replace('_', "-")),
-                    None,
-                )
-                .unwrap_or_else(|| f.title.clone())
-            })
-            .collect(),
+        flags: check.flags.iter().map(|f| rule_title(lang, f)).collect(),
         bases: check.flags.iter().map(|f| f.basis.clone()).collect(),
         restricted: check.restricted_industry.clone(),
     }
@@ -188,6 +216,19 @@ pub struct Asked {
     pub lines: Vec<(String, Vec<String>)>,
 }
 
+/// A coded payload value by its name: a ground by its label, a siting rule by its title.
+fn named_value(lang: Lang, def: &Definition, field: &str, value: String) -> String {
+    if field == "siting_rule" {
+        return i18n::lookup(
+            lang,
+            &format!("siting-rule-{}", value.replace('_', "-")),
+            None,
+        )
+        .unwrap_or(value);
+    }
+    def.value_label(field, &value, lang).unwrap_or(value)
+}
+
 fn asked_of(lang: Lang, def: &Definition, e: &TimelineEntry) -> Asked {
     let lines = e
         .payload
@@ -200,7 +241,10 @@ fn asked_of(lang: Lang, def: &Definition, e: &TimelineEntry) -> Asked {
                     (
                         def.field_title(k, lang)
                             .unwrap_or_else(|| forms::data_label(lang, k)),
-                        data_values(lang, k, v),
+                        data_values(lang, k, v)
+                            .into_iter()
+                            .map(|x| named_value(lang, def, k, x))
+                            .collect::<Vec<_>>(),
                     )
                 })
                 .filter(|(_, v)| !v.is_empty())
@@ -318,7 +362,7 @@ pub(crate) fn data_values(lang: Lang, name: &str, v: &Value) -> Vec<String> {
                 )]
             }
         }
-        ("category" | "plan_type" | "sensitive_area", v) => {
+        ("category" | "plan_type" | "sensitive_area" | "basin" | "clearing", v) => {
             let raw = match v {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -656,11 +700,13 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         if spec.edits_data && !fields.is_empty() && changeable.is_none() {
             changeable = Some((name.clone(), spec.title_in(lang)));
         }
+        let mut payload = forms::payload_views(lang, &spec.payload, entered, errors);
+        siting_rule_choice(lang, &mut payload, snap.siting.as_ref());
         actions.push(ActionForm {
             exit: def.is_exit(spec),
             name: name.clone(),
             title: spec.title_in(lang),
-            fields: forms::payload_views(lang, &spec.payload, entered, errors),
+            fields: payload,
             edits_data: spec.edits_data,
             comment: entered
                 .map(|f| f.raw("comment").to_string())

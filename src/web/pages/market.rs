@@ -232,6 +232,8 @@ pub struct AwardRow {
     pub value: String,
     pub status: String,
     pub settled: bool,
+    /// The reference to quote when paying (empty once settled).
+    pub reference: String,
 }
 
 #[derive(Template)]
@@ -270,8 +272,14 @@ pub struct ResultView {
     pub cleared: bool,
     pub clearing_price: String,
     pub allocated: String,
+    /// How many bid and how many won.
+    pub counts: String,
     pub closed: String,
     pub mine: Vec<AwardRow>,
+    /// What the enterprise still has to pay (empty when nothing is due).
+    pub to_pay: String,
+    /// Where to pay it.
+    pub account: String,
     pub pay_by: String,
     pub seed: String,
 }
@@ -281,13 +289,20 @@ fn result_view(
     r: &AuctionResult,
     org: &str,
     pay_by: Option<DateTime<Utc>>,
+    account: &str,
 ) -> ResultView {
+    let due: i64 = r
+        .awards
+        .iter()
+        .filter(|a| a.org == org && a.status == "awarded")
+        .map(|a| a.value_fen)
+        .sum();
     ResultView {
         outcome: i18n::t(lang, &format!("market-outcome-{}", r.outcome)),
         reason: r
-            .reason
-            .as_deref()
-            .map(|m| i18n::message(lang, m))
+            .reason_msg
+            .as_ref()
+            .map(|m| i18n::msg(lang, m))
             .unwrap_or_default(),
         cleared: r.outcome == "cleared",
         clearing_price: r
@@ -295,6 +310,14 @@ fn result_view(
             .map(|p| per_kg(lang, p))
             .unwrap_or_default(),
         allocated: number(r.allocated_kg as f64),
+        counts: i18n::t_args(
+            lang,
+            "market-result-counts",
+            &[
+                ("bidders", (r.bidders as i64).into()),
+                ("winners", (r.winners as i64).into()),
+            ],
+        ),
         closed: r.closed_at.map(local_time).unwrap_or_default(),
         mine: r
             .awards
@@ -306,9 +329,19 @@ fn result_view(
                 value: yuan(a.value_fen),
                 status: i18n::t(lang, &format!("market-award-{}", a.status)),
                 settled: a.status == "settled",
+                reference: if a.status == "awarded" {
+                    crate::domain::ledger::payment_reference(a.id)
+                } else {
+                    String::new()
+                },
             })
             .collect(),
-        pay_by: pay_by.map(local_time).unwrap_or_default(),
+        to_pay: if due > 0 { yuan(due) } else { String::new() },
+        account: account.to_string(),
+        pay_by: pay_by
+            .filter(|_| due > 0)
+            .map(local_time)
+            .unwrap_or_default(),
         seed: r.seed.clone(),
     }
 }
@@ -355,7 +388,7 @@ async fn lot_page(
                             "market-why-deposit-missing",
                             &[("amount", yuan(deposit).into())],
                         ),
-                        _ => i18n::message(lang, &reason),
+                        _ => i18n::msg(lang, &reason),
                     },
                 );
             }
@@ -380,7 +413,19 @@ async fn lot_page(
             );
         }
         if let Ok(r) = market::result(app, &who.actor, id).await {
-            result = Some(result_view(lang, &r, &who.actor.org, detail.payment_due_at));
+            let account = app
+                .bureau
+                .settlement_account
+                .as_ref()
+                .map(|t| t.get(lang).to_string())
+                .unwrap_or_default();
+            result = Some(result_view(
+                lang,
+                &r,
+                &who.actor.org,
+                detail.payment_due_at,
+                &account,
+            ));
             if overseer {
                 all_bids = market::bids(app, &who.actor, id)
                     .await?
@@ -482,7 +527,7 @@ async fn refused(
                         other => other.to_string(),
                     };
                     ms.iter()
-                        .map(move |m| format!("{label}: {}", i18n::message(lang, m)))
+                        .map(move |m| format!("{label}: {}", i18n::msg(lang, m)))
                 })
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -495,7 +540,7 @@ async fn refused(
                 &[("left", number(left as f64).into())],
             )
         }
-        other => i18n::message(lang, &other.to_string()),
+        other => crate::web::error::refusal(lang, other),
     };
     let form = (
         posted.form.get("amount_kg").unwrap_or_default(),

@@ -38,15 +38,23 @@ pub struct OpenAuction {
     pub deposits: Vec<(String, String, String)>,
 }
 
-/// An award waiting for its payment.
+/// A payment waiting for its confirmation: an auction's award, or a negotiated transfer.
 pub struct ToConfirm {
     pub lot: Uuid,
     pub version: i64,
-    pub award: Uuid,
+    /// The award's id, or the transfer's: names the form.
+    pub key: String,
+    pub award: Option<Uuid>,
+    /// Who pays.
     pub org: String,
+    /// A transfer's rights (empty for an award, whose lot is linked).
+    pub summary: String,
     pub amount: String,
+    /// What is to be paid.
     pub value: String,
     pub due: String,
+    /// The reference the payer was asked to quote (awards).
+    pub expected: String,
 }
 
 pub struct ParticipantRow {
@@ -63,8 +71,6 @@ pub struct OperatorPage {
     pub to_check: Vec<ToCheck>,
     pub auctions: Vec<OpenAuction>,
     pub to_confirm: Vec<ToConfirm>,
-    /// Negotiated transfers waiting for the buyer's payment: (id, version, seller, buyer, summary).
-    pub transfers: Vec<(Uuid, i64, String, String, String)>,
     pub defaults: Vec<(Uuid, String, String)>,
     pub totals: Vec<(Total, String)>,
     pub balanced: bool,
@@ -74,8 +80,19 @@ pub struct OperatorPage {
     pub form: FormData,
     /// The form whose errors are shown (`participant`, `deposit-{lot}`, `issue`, `allocate`).
     pub failed: String,
-    /// A movement to confirm: its form's name and its summary.
-    pub confirm: Option<(String, String)>,
+    /// What to confirm in a second step.
+    pub confirm: Option<Confirm>,
+}
+
+/// A second step: what would happen, and the form that makes it happen.
+pub struct Confirm {
+    /// Where the confirmed form goes.
+    pub action: String,
+    pub summary: String,
+    /// The first step's fields, sent again.
+    pub hidden: Vec<(String, String)>,
+    /// Where "cancel" leads.
+    pub back: String,
 }
 
 fn lot_summary(lang: Lang, data: &Value) -> String {
@@ -96,7 +113,7 @@ async fn desk(
     errors: Errors,
     form: FormData,
     failed: &str,
-    confirm: Option<(String, String)>,
+    confirm: Option<Confirm>,
 ) -> Result<OperatorPage, WebError> {
     let lang = who.ctx.lang;
     let d = market::desk(app, &who.actor).await?;
@@ -131,31 +148,40 @@ async fn desk(
         .map(|w| ToConfirm {
             lot: w.lot,
             version: w.lot_version,
-            award: w.award.id,
+            key: w.award.id.to_string(),
+            award: Some(w.award.id),
             org: w.award.org.clone(),
+            summary: String::new(),
             amount: number(w.award.amount_kg as f64),
             value: yuan(w.award.value_fen),
             due: w.due_at.map(local_time).unwrap_or_default(),
+            expected: crate::domain::ledger::payment_reference(w.award.id),
         })
+        .chain(d.transfers_to_confirm.iter().map(|l| {
+            let amount = l.data["amount_kg"].as_i64().unwrap_or(0);
+            let price = l.data["price_fen"].as_i64().unwrap_or(0);
+            ToConfirm {
+                lot: l.id,
+                version: l.version,
+                key: l.id.to_string(),
+                award: None,
+                org: l.data["buyer"].as_str().unwrap_or_default().to_string(),
+                summary: lot_summary(lang, &l.data),
+                amount: number(amount as f64),
+                value: crate::domain::ledger::notional_fen(amount, price)
+                    .map(yuan)
+                    .unwrap_or_default(),
+                due: String::new(),
+                expected: String::new(),
+            }
+        }))
         .collect();
     let defaults = d
         .defaults
         .iter()
         .map(|w| (w.lot, w.award.org.clone(), number(w.award.amount_kg as f64)))
         .collect();
-    let transfers = d
-        .transfers_to_confirm
-        .iter()
-        .map(|l| {
-            (
-                l.id,
-                l.version,
-                l.seller.clone(),
-                l.data["buyer"].as_str().unwrap_or_default().to_string(),
-                lot_summary(lang, &l.data),
-            )
-        })
-        .collect();
+
     let totals = registry::totals(app, &who.actor).await?;
     let balanced = totals.iter().all(|t| t.balanced);
     let totals = totals
@@ -181,7 +207,9 @@ async fn desk(
                                 v["permit_basin"].as_str(),
                                 v["permit_valid_to"].as_str(),
                             ) {
-                                (Some(n), Some(b), Some(t)) => format!("{n} · {b} · {t}"),
+                                (Some(n), Some(b), Some(t)) => {
+                                    format!("{n} · {} · {t}", basin(lang, b))
+                                }
                                 _ => i18n::t(lang, "operator-no-permit"),
                             };
                             let group = v["group"].as_str().unwrap_or("—");
@@ -209,7 +237,6 @@ async fn desk(
         to_check,
         auctions,
         to_confirm,
-        transfers,
         defaults,
         totals,
         balanced,
@@ -239,8 +266,29 @@ async fn again(
     let mut errors = Errors::default();
     match e {
         AppError::Validation(fe) => errors.extend_from(lang, &fe),
-        other => errors.push("", i18n::message(lang, &other.to_string())),
+        other => errors.push("", crate::web::error::refusal(lang, &other)),
     }
+    // The price is typed in yuan: its errors belong to that field.
+    errors.rename("price_fen", "price_yuan");
+    let labels = [
+        ("org", "operator-enterprise"),
+        ("reference", "operator-reference"),
+        ("permit_no", "operator-permit-no"),
+        ("permit_basin", "operator-basin"),
+        ("permit_valid_to", "market-valid-to-label"),
+        ("group", "operator-group"),
+        ("pollutant", "fig-col-pollutant"),
+        ("basin", "operator-basin"),
+        ("valid_to", "market-valid-to-label"),
+        ("amount_kg", "market-bid-amount"),
+        ("price_yuan", "operator-price-yuan"),
+    ];
+    errors.label_with(|f| {
+        labels
+            .iter()
+            .find(|(name, _)| *name == f)
+            .map(|(_, id)| i18n::t(lang, id))
+    });
     let page = desk(app, &posted.who, errors, posted.form, failed, None).await?;
     render_as(status, &page)
 }
@@ -366,6 +414,23 @@ pub async fn movement_post(
                 ("price", price.into()),
             ],
         );
+        let hidden = [
+            "pollutant",
+            "basin",
+            "valid_to",
+            "amount_kg",
+            "org",
+            "price_yuan",
+        ]
+        .iter()
+        .map(|f| (f.to_string(), posted.form.raw(f).to_string()))
+        .collect();
+        let confirm = Confirm {
+            action: format!("/operator/{kind}"),
+            summary,
+            hidden,
+            back: "/operator#registry".into(),
+        };
         let form = posted.form.clone();
         let page = desk(
             &app,
@@ -373,7 +438,7 @@ pub async fn movement_post(
             Errors::default(),
             form,
             &kind,
-            Some((kind.clone(), summary)),
+            Some(confirm),
         )
         .await?;
         return render_as(StatusCode::OK, &page);
@@ -386,5 +451,111 @@ pub async fn movement_post(
     match result {
         Ok(_) => Ok(see_other(&format!("/operator?done={kind}#registry"))),
         Err(e) => again(&app, posted, &kind, e).await,
+    }
+}
+
+/// `POST /operator/payments/{lot}`: a payment that arrived, named by the payer's reference.
+/// Without `confirmed`, the desk shows who paid what and asks to confirm; with it, the award (or
+/// the transfer) settles through the same use case as the API's `confirm_payment`.
+pub async fn payment(
+    posted: Posted,
+    app: web::Data<App>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let lot: Uuid = path.parse().map_err(|_| WebError::NotFound)?;
+    let lang = posted.who.ctx.lang;
+    let award = posted.form.get("award").filter(|a| !a.is_empty());
+    let key = award.map_or_else(|| lot.to_string(), str::to_string);
+    let failed = format!("payment-{key}");
+    let reference = posted
+        .form
+        .get("payment_reference")
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let expected_version: i64 = posted
+        .form
+        .get("expected_version")
+        .and_then(|v| v.parse().ok())
+        .ok_or(WebError::BadRequest)?;
+    if posted.form.get("confirmed") != Some("1") {
+        let d = desk(
+            &app,
+            &posted.who,
+            Errors::default(),
+            posted.form.clone(),
+            "",
+            None,
+        )
+        .await?;
+        let Some(due) = d.to_confirm.iter().find(|p| p.key == key) else {
+            return Ok(see_other("/operator#payments"));
+        };
+        let mut errors = Errors::default();
+        if reference.is_empty() || reference.chars().count() > 100 {
+            errors.add(
+                &format!("ref-{key}"),
+                lang,
+                "operator-payment-reference-missing",
+            );
+            errors.label_with(|_| Some(i18n::t(lang, "operator-payment-reference")));
+            let page = desk(&app, &posted.who, errors, posted.form, &failed, None).await?;
+            return render_as(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        let summary = i18n::t_args(
+            lang,
+            "operator-confirm-payment-summary",
+            &[
+                ("org", due.org.clone().into()),
+                ("value", due.value.clone().into()),
+                ("amount", due.amount.clone().into()),
+                ("reference", reference.clone().into()),
+            ],
+        );
+        let mut hidden = vec![
+            ("expected_version".to_string(), expected_version.to_string()),
+            ("payment_reference".to_string(), reference),
+        ];
+        if let Some(a) = award {
+            hidden.push(("award".into(), a.to_string()));
+        }
+        let confirm = Confirm {
+            action: format!("/operator/payments/{lot}"),
+            summary,
+            hidden,
+            back: "/operator#payments".into(),
+        };
+        let page = desk(
+            &app,
+            &posted.who,
+            Errors::default(),
+            posted.form,
+            "",
+            Some(confirm),
+        )
+        .await?;
+        return render_as(StatusCode::OK, &page);
+    }
+    let mut payload = json!({"payment_reference": reference});
+    if let Some(a) = award {
+        payload["award"] = json!(a);
+    }
+    let request = crate::app::cases::FireRequest {
+        expected_version,
+        comment: None,
+        payload,
+    };
+    match crate::app::cases::fire(
+        &app,
+        &posted.who.actor,
+        lot,
+        "confirm_payment",
+        request,
+        None,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other("/operator?done=payment#payments")),
+        Err(e) => again(&app, posted, &failed, e).await,
     }
 }

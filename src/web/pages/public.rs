@@ -467,12 +467,9 @@ pub async fn notice(
     render_public(&page, StatusCode::OK)
 }
 
-/// The address a request came from, for the comment limit: the peer's address (a proxy in
-/// front must be trusted to pass the client's on, which is not assumed).
+/// The address a request came from, for the comment limit (behind trusted proxies, the client's).
 fn address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    crate::http::client::address(req)
 }
 
 /// `POST /public/notices/{id}/comments`: a comment during the period. No sign-in, so no session

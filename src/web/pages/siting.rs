@@ -136,7 +136,7 @@ pub async fn page(
                             other => other,
                         };
                         for m in messages {
-                            errors.push(field, i18n::message(lang, m));
+                            errors.push(field, i18n::msg(lang, m));
                         }
                     }
                 }

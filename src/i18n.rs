@@ -2,10 +2,8 @@
 //! compiled into the binary. The language of a request is the `lang` cookie if set, else the
 //! best match of `Accept-Language`, else Chinese.
 //!
-//! Validation messages come from the use cases in English (they are the API's contract). A page
-//! shows them in its language through ids made from the message itself: `must be 1 to 200
-//! characters` becomes `err-must-be-n-to-n-characters` with the numbers as `$n1`, `$n2` and
-//! back-quoted names as `$q1`... A message without a translation is shown as it came.
+//! A message the use cases give a person (a validation error, a refusal) is a [`Msg`]: an id and
+//! its arguments. A page words it in the reader's language, the API in English.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -14,9 +12,10 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 pub use crate::domain::directory::Lang;
+use crate::domain::Msg;
 
-pub const EN_FTL: &str = include_str!("../../locales/en.ftl");
-pub const ZH_FTL: &str = include_str!("../../locales/zh.ftl");
+pub const EN_FTL: &str = include_str!("../locales/en.ftl");
+pub const ZH_FTL: &str = include_str!("../locales/zh.ftl");
 
 /// The cookie that remembers a chosen language.
 pub const LANG_COOKIE: &str = "gl_lang";
@@ -134,71 +133,19 @@ pub fn negotiate(cookie: Option<&str>, accept_language: Option<&str>) -> Lang {
     best.map_or(Lang::Zh, |(_, l)| l)
 }
 
-/// The Fluent id and arguments a validation message maps to: digits become `$n1`..., text in
-/// back quotes `$q1`..., the rest a lower-case slug.
-pub fn message_key(message: &str) -> (String, Vec<(String, String)>) {
-    let mut id = String::from("err-");
-    let mut args = Vec::new();
-    let mut numbers = 0;
-    let mut quotes = 0;
-    let mut chars = message.chars().peekable();
-    let mut dash = true;
-    let push = |id: &mut String, piece: &str| {
-        if !id.ends_with('-') {
-            id.push('-');
-        }
-        id.push_str(piece);
-    };
-    while let Some(c) = chars.next() {
-        if c == '`' {
-            let mut quoted = String::new();
-            for q in chars.by_ref() {
-                if q == '`' {
-                    break;
-                }
-                quoted.push(q);
-            }
-            quotes += 1;
-            args.push((format!("q{quotes}"), quoted));
-            push(&mut id, "q");
-            dash = true;
-        } else if c.is_ascii_digit() {
-            let mut n = String::from(c);
-            while let Some(d) = chars.peek().copied() {
-                if d.is_ascii_digit() || (d == '.' && n.chars().all(|x| x.is_ascii_digit())) {
-                    n.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            let n = n.trim_end_matches('.').to_string();
-            numbers += 1;
-            args.push((format!("n{numbers}"), n));
-            push(&mut id, "n");
-            dash = true;
-        } else if c.is_ascii_alphabetic() {
-            if dash && !id.ends_with('-') {
-                id.push('-');
-            }
-            id.push(c.to_ascii_lowercase());
-            dash = false;
-        } else {
-            dash = true;
-        }
+/// A message for a person in `lang`. A missing id shows as itself (a test keeps every id used
+/// in the code present in both files).
+pub fn msg(lang: Lang, m: &Msg) -> String {
+    let mut a = FluentArgs::new();
+    for (k, v) in &m.args {
+        a.set(*k, FluentValue::from(v.as_str()));
     }
-    let id = id.trim_end_matches('-').to_string();
-    (id, args)
+    lookup(lang, &m.id, Some(&a)).unwrap_or_else(|| m.id.to_string())
 }
 
-/// A validation message in `lang`: translated when the files know it, else as it came.
-pub fn message(lang: Lang, text: &str) -> String {
-    let (id, args) = message_key(text);
-    let mut a = FluentArgs::new();
-    for (k, v) in &args {
-        a.set(k.clone(), FluentValue::from(v.clone()));
-    }
-    lookup(lang, &id, Some(&a)).unwrap_or_else(|| text.to_string())
+/// A message as the API says it.
+pub fn english(m: &Msg) -> String {
+    msg(Lang::En, m)
 }
 
 #[cfg(test)]
@@ -238,30 +185,59 @@ mod tests {
     }
 
     #[test]
-    fn validation_messages_map_to_ids_with_their_numbers_and_names() {
-        assert_eq!(
-            message_key("must be 1 to 200 characters"),
-            (
-                "err-must-be-n-to-n-characters".to_string(),
-                vec![("n1".into(), "1".into()), ("n2".into(), "200".into())]
-            )
+    fn a_message_is_worded_from_its_id_in_each_language() {
+        let m = crate::msg!("err-length", min = 1, max = 200);
+        assert_eq!(msg(Lang::Zh, &m), "须为 1 至 200 个字符");
+        assert_eq!(english(&m), "must be 1 to 200 characters");
+        assert_eq!(m.to_string(), "must be 1 to 200 characters");
+    }
+
+    /// Every id the code and the templates ask for exists in both files: ids of `msg!`, `t`,
+    /// `t_args`, `lookup` and the forms' `add(field, lang, id)`, read from the sources.
+    #[test]
+    fn every_id_used_exists_in_both_files() {
+        let en = message_ids(EN_FTL);
+        let zh = message_ids(ZH_FTL);
+        let call = regex::Regex::new(
+            r#"(?:msg!|\bt|t_args|lookup|\.add)\(\s*(?:[A-Za-z_.&"\[\]-]+,\s*)?(?:[A-Za-z_.&]+,\s*)?"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)""#,
+        )
+        .expect("pattern");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("src"), root.join("templates")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).expect("folder").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs" || x == "html") {
+                    files.push(p);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for f in &files {
+            let text = std::fs::read_to_string(f).expect("source");
+            for c in call.captures_iter(&text) {
+                let id = &c[1];
+                seen += 1;
+                if !en.contains(id) || !zh.contains(id) {
+                    missing.push(format!(
+                        "{}: {id}",
+                        f.strip_prefix(root).unwrap_or(f).display()
+                    ));
+                }
+            }
+        }
+        assert!(
+            seen > 500,
+            "only {seen} uses found: the pattern no longer reads the code"
         );
-        assert_eq!(
-            message_key("no organisation `ACME`").0,
-            "err-no-organisation-q"
-        );
-        assert_eq!(message(Lang::Zh, "required"), "必填");
-        assert_eq!(
-            message(Lang::Zh, "must be 1 to 200 characters"),
-            "须为 1 至 200 个字符"
-        );
-        assert_eq!(
-            message(Lang::En, "must be 1 to 200 characters"),
-            "must be 1 to 200 characters"
-        );
-        assert_eq!(
-            message(Lang::Zh, "something nobody wrote"),
-            "something nobody wrote"
+        assert!(
+            missing.is_empty(),
+            "ids used but missing:\n{}",
+            missing.join("\n")
         );
     }
 }
