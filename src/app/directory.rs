@@ -595,3 +595,27 @@ pub async fn access(db: &impl sea_orm::ConnectionTrait, actor: &Actor) -> Result
     }
     Ok(Access::Orgs(orgs))
 }
+
+/// An API caller as the directory says now. A person the directory knows acts with the roles
+/// both the token names and the directory still grants, and only in the directory's
+/// organisation: a role removed, or a move to another organisation, takes effect at the next
+/// request, not when the token expires. A subject the directory does not know (a service's
+/// token, a person of an external identity provider) acts as its token says.
+pub async fn as_directory_says(app: &App, actor: Actor) -> Result<Actor, AppError> {
+    let Some(user) = store::directory::find_user(&app.db, &actor.subject.to_lowercase()).await?
+    else {
+        return Ok(actor);
+    };
+    let names: Vec<String> = serde_json::from_str(&user.roles).unwrap_or_default();
+    let granted = RoleSet::parse(&names).unwrap_or_default();
+    let roles = if user.org_code == actor.org {
+        actor
+            .roles
+            .iter()
+            .filter(|r| granted.contains(*r))
+            .collect()
+    } else {
+        RoleSet::default()
+    };
+    Ok(Actor { roles, ..actor })
+}

@@ -35,7 +35,13 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
     })?;
     match verifier.verify(token.trim()).await {
-        Ok(actor) => Ok(Caller(actor)),
+        Ok(actor) => {
+            let app = req
+                .app_data::<web::Data<crate::app::App>>()
+                .ok_or_else(|| ApiError::unauthorized("authentication is not configured"))?;
+            let actor = crate::app::directory::as_directory_says(app, actor).await?;
+            Ok(Caller(actor))
+        }
         Err(TokenError::Expired) => Err(ApiError::unauthorized("the token has expired")),
         Err(TokenError::Invalid(why)) => {
             tracing::debug!("refused a token: {why}");

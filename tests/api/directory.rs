@@ -247,3 +247,67 @@ async fn the_demo_gives_a_new_user_people_to_sign_in_as_and_work_to_do() {
     })
     .await;
 }
+
+/// A token follows the directory: a role removed takes effect at the next request, not when the
+/// token expires; a subject the directory does not know keeps its token's roles.
+#[tokio::test]
+async fn api_tokens_follow_the_directorys_roles() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        let rui = reviewer();
+        let ann = applicant();
+        let id = app.new_case(&ann).await;
+        assert_eq!(app.act(&ann, &id, "submit", 1, json!({})).await.status, 200);
+        let inbox = app.get(&rui, "/api/v1/inbox").await;
+        assert_eq!(
+            inbox.body["items"].as_array().map(Vec::len),
+            Some(1),
+            "{}",
+            inbox.body
+        );
+        // A token cannot give a person a role the directory does not grant.
+        let posing = user("rui@bureau.example", "CQEEB", &["reviewer", "admin"]);
+        assert_error(
+            &app.get(&posing, "/api/v1/admin/outbox").await,
+            403,
+            "forbidden",
+        );
+        let admin_actor = greenlane::engine::Actor::person(
+            "ada@bureau.example",
+            "CQEEB",
+            [greenlane::domain::Role::Admin].into_iter().collect(),
+        );
+        let change = greenlane::app::directory::UserUpdate {
+            name: None,
+            roles: Some(vec!["approver".into()]),
+            lang: None,
+            password: None,
+        };
+        greenlane::app::directory::update_user(
+            &app.app,
+            &admin_actor,
+            "rui@bureau.example",
+            change,
+            None,
+        )
+        .await
+        .expect("roles changed");
+        // The same token, the next moment: nothing waits for it, and the case is no longer its to see.
+        let inbox = app.get(&rui, "/api/v1/inbox").await;
+        assert_eq!(inbox.body["items"], json!([]), "{}", inbox.body);
+        assert_error(
+            &app.act(&rui, &id, "accept", 2, json!({})).await,
+            404,
+            "not_found",
+        );
+        // A service's token, for a subject the directory does not know, acts as it says.
+        let service = user("reports@bureau.example", "CQEEB", &["auditor"]);
+        assert_eq!(
+            app.get(&service, "/api/v1/registry/totals").await.status,
+            200
+        );
+        db
+    })
+    .await;
+}
