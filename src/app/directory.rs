@@ -155,17 +155,44 @@ fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing a password: {e}")))
 }
 
-/// Hashes a new password on the blocking pool (argon2 is deliberately slow).
+/// Hashes a new password on the password thread (argon2 is deliberately slow).
 async fn hash_new_password(password: Option<String>) -> Result<Option<String>, AppError> {
     let Some(p) = password else { return Ok(None) };
-    let _permit = password_checks()
-        .acquire()
-        .await
-        .map_err(|e| AppError::Unexpected(e.into()))?;
-    tokio::task::spawn_blocking(move || hash_password(&p))
-        .await
-        .map_err(|e| AppError::Unexpected(e.into()))?
+    on_password_thread(move || hash_password(&p))
+        .await?
         .map(Some)
+}
+
+/// Password work (argon2id: deliberately slow, and 19 MiB of memory each time) runs on one
+/// thread of its own, one job after another. A burst of sign-ins waits its turn instead of
+/// stalling the workers that answer other requests, and every job reuses the memory the last
+/// one freed on that thread: the server's size grows by one hash, not by one per check.
+async fn on_password_thread<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    type Job = Box<dyn FnOnce() + Send>;
+    static QUEUE: std::sync::OnceLock<std::sync::mpsc::Sender<Job>> = std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("passwords".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .map_err(|e| tracing::error!(error = %e, "the password thread did not start"))
+            .ok();
+        tx
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    queue
+        .send(Box::new(move || {
+            let _ = tx.send(job());
+        }))
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("the password thread has stopped")))?;
+    rx.await
+        .map_err(|_| AppError::Unexpected(anyhow::anyhow!("the password thread has stopped")))
 }
 
 pub async fn add_user(
@@ -370,27 +397,15 @@ pub struct SignedIn {
     pub roles: Vec<String>,
 }
 
-/// How many password checks (argon2, deliberately slow) run at once; more wait their turn.
-const PASSWORD_CHECKS: usize = 4;
-
-fn password_checks() -> &'static tokio::sync::Semaphore {
-    static CHECKS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    CHECKS.get_or_init(|| tokio::sync::Semaphore::new(PASSWORD_CHECKS))
-}
-
 /// A hash to check unknown addresses against, so that they cost what known ones cost.
 fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| hash_password("no one has this password").unwrap_or_default())
 }
 
-/// Checks a password against a stored hash (or the decoy) on the blocking pool, a few at a time,
-/// so that a burst of sign-ins never stalls the workers that answer other requests.
+/// Checks a password against a stored hash (or the decoy) on the password thread.
 async fn password_matches(stored: Option<String>, password: String) -> bool {
-    let Ok(_permit) = password_checks().acquire().await else {
-        return false;
-    };
-    let checked = tokio::task::spawn_blocking(move || {
+    let checked = on_password_thread(move || {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| decoy_hash().to_string());
         let ok = PasswordHash::new(&hash).is_ok_and(|parsed| {
