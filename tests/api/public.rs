@@ -61,6 +61,9 @@ async fn upload(app: &TestApp, who: &User, id: &str, name: &str, bytes: &[u8]) -
 async fn listed(app: &TestApp, query: &str) -> Vec<(String, String)> {
     let (status, body) = public_get(app, &format!("/public/notices.csv{query}")).await;
     assert_eq!(status, 200);
+    // Not an empty answer: the byte-order mark and the header line, rows or not.
+    let head = body.lines().next().unwrap_or_default();
+    assert!(head.starts_with("\u{feff}id,"), "{body}");
     let mut r = csv::Reader::from_reader(body.as_bytes());
     r.records()
         .map(|rec| {
@@ -831,8 +834,17 @@ async fn public_pages_are_kept_for_a_second_and_start_again_on_a_change() {
         rename("Second rename").await;
         let (_, kept) = public_get(&app, "/public").await;
         assert!(kept.contains("First rename"), "{kept}");
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-        let (_, fresh) = public_get(&app, "/public").await;
+        // Waited for, not slept on: the page turns within the second it may be kept.
+        let waited = std::time::Instant::now();
+        let fresh = loop {
+            let (_, page) = public_get(&app, "/public").await;
+            if page.contains("Second rename")
+                || waited.elapsed() > std::time::Duration::from_secs(5)
+            {
+                break page;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
         assert!(fresh.contains("Second rename"), "{fresh}");
         db
     })
