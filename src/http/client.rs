@@ -1,7 +1,7 @@
 //! The address a request came from. Behind a reverse proxy the TCP peer is the proxy: when the
 //! peer is one of the trusted proxies (`GREENLANE_TRUSTED_PROXIES`), the client is the right-most
-//! address of `X-Forwarded-For` that is not itself a trusted proxy (what the nearest untrusted
-//! hop said); otherwise it is the peer. A client cannot pose as another by sending the header
+//! address of the forwarding chain (RFC 7239 `Forwarded: for=...`, else `X-Forwarded-For`) that
+//! is not itself a trusted proxy (what the nearest untrusted hop said); otherwise it is the peer. A client cannot pose as another by sending the header
 //! itself: it is believed only from a trusted proxy, and only up to the first hop it added.
 
 use std::net::IpAddr;
@@ -28,14 +28,25 @@ impl ClientAddress {
         let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
             return "unknown".into();
         };
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect::<Vec<_>>();
-        self.client(peer, &forwarded).to_string()
+        let headers = |name: &str| -> Vec<String> {
+            req.headers()
+                .get_all(name)
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(|v| v.trim().to_string())
+                .collect()
+        };
+        let standard: Vec<String> = headers("forwarded")
+            .iter()
+            .filter_map(|element| forwarded_for(element))
+            .collect();
+        let chain = if standard.is_empty() {
+            headers("x-forwarded-for")
+        } else {
+            standard
+        };
+        let chain: Vec<&str> = chain.iter().map(String::as_str).collect();
+        self.client(peer, &chain).to_string()
     }
 
     fn client(&self, peer: IpAddr, forwarded: &[&str]) -> IpAddr {
@@ -56,6 +67,26 @@ impl ClientAddress {
             }
         }
         client
+    }
+}
+
+/// The `for=` node of one `Forwarded` element (`for=192.0.2.60;proto=http`, `for="[2001:db8::1]:4711"`),
+/// as an address without its port; an obfuscated or unknown node as itself (it will not parse).
+fn forwarded_for(element: &str) -> Option<String> {
+    let node = element.split(';').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })?;
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split(']').next().map(str::to_string);
+    }
+    match node.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            Some(host.to_string())
+        }
+        _ => Some(node),
     }
 }
 
@@ -102,5 +133,23 @@ mod tests {
         // Rubbish in the header: the last believed hop.
         assert_eq!(c.client(ip("10.1.2.3"), &["not-an-ip"]), ip("10.1.2.3"));
         assert!(crate::settings::parse_proxies("10.0.0.0/33").is_err());
+        // RFC 7239's header, with ports, quotes and IPv6.
+        assert_eq!(
+            forwarded_for("for=192.0.2.60;proto=http;by=203.0.113.43").as_deref(),
+            Some("192.0.2.60")
+        );
+        assert_eq!(
+            forwarded_for("For=\"[2001:db8:cafe::17]:4711\"").as_deref(),
+            Some("2001:db8:cafe::17")
+        );
+        assert_eq!(
+            forwarded_for("for=198.51.100.17:8080").as_deref(),
+            Some("198.51.100.17")
+        );
+        assert_eq!(forwarded_for("proto=https"), None);
+        assert_eq!(
+            c.client(ip("10.1.2.3"), &["_hidden", "203.0.113.9"]),
+            ip("203.0.113.9")
+        );
     }
 }

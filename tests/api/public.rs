@@ -975,5 +975,39 @@ async fn behind_a_trusted_proxy_the_comment_limit_counts_each_client() {
         201,
         "another client behind the same proxy"
     );
+    // RFC 7239's header names the client as well: one client's limit is not another's.
+    let standard = |from: &'static str, n: usize| {
+        reqwest::Client::new()
+            .post(app.url(&path))
+            .header("Forwarded", format!("for=\"{from}:5050\";proto=https"))
+            .json(&json!({"name": "Wang", "text": format!("via Forwarded {n}")}))
+            .send()
+    };
+    for n in 0..5 {
+        assert_eq!(
+            standard("203.0.113.3", n)
+                .await
+                .expect("request")
+                .status()
+                .as_u16(),
+            201
+        );
+    }
+    assert_eq!(
+        standard("203.0.113.3", 5)
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        429
+    );
+    assert_eq!(
+        standard("203.0.113.4", 6)
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        201
+    );
     db.drop_it().await;
 }
