@@ -71,31 +71,7 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
-    /// The API's words (the web pages word it from the code in the reader's language).
-    pub fn message(self) -> &'static str {
-        match self {
-            ProblemCode::NotAnObject => "must be a JSON object",
-            ProblemCode::UnknownField => "unknown field",
-            ProblemCode::NoItems => "name at least one item of the catalogue",
-            ProblemCode::ItemTwice => "this item is named twice",
-            ProblemCode::NotAnItemNumber => "must be an item number",
-            ProblemCode::UnknownAction => {
-                "must be new, expansion, rebuild, relocation or decommissioning"
-            }
-            ProblemCode::NotAString => "must be a string",
-            ProblemCode::NotThisItemsCondition => "not a condition of this item",
-            ProblemCode::NoQuantityHere => {
-                "this condition prints no quantity: answer true or false"
-            }
-            ProblemCode::NegativeQuantity => "a size cannot be negative",
-            ProblemCode::DecidedByAction => {
-                "the project's action decides this condition: leave it unanswered"
-            }
-            ProblemCode::NotAnAnswer => "must be true, false or a number",
-        }
-    }
-
-    /// The id of its message in the locale files.
+    /// The id of its message in the locale files (the API words it in English from there).
     pub fn message_id(self) -> &'static str {
         match self {
             ProblemCode::NotAnObject => "cls-err-not-an-object",

@@ -123,12 +123,16 @@ pub struct SitingView {
 
 /// A flagged rule's title in the reader's language (the rules file's own title otherwise).
 fn rule_title(lang: Lang, f: &crate::domain::siting::Flag) -> String {
+    rule_title_of(lang, &f.rule).unwrap_or_else(|| f.title.clone())
+}
+
+/// A siting rule's title in the locale files, by its code.
+fn rule_title_of(lang: Lang, rule: &str) -> Option<String> {
     i18n::lookup(
         lang,
-        &format!("siting-rule-{}", f.rule.replace('_', "-")),
+        &format!("siting-rule-{}", rule.replace('_', "-")),
         None,
     )
-    .unwrap_or_else(|| f.title.clone())
 }
 
 /// The `siting_rule` a refusal may cite, as a choice among the rules this case's site breaks
@@ -219,12 +223,7 @@ pub struct Asked {
 /// A coded payload value by its name: a ground by its label, a siting rule by its title.
 fn named_value(lang: Lang, def: &Definition, field: &str, value: String) -> String {
     if field == "siting_rule" {
-        return i18n::lookup(
-            lang,
-            &format!("siting-rule-{}", value.replace('_', "-")),
-            None,
-        )
-        .unwrap_or(value);
+        return rule_title_of(lang, &value).unwrap_or(value);
     }
     def.value_label(field, &value, lang).unwrap_or(value)
 }

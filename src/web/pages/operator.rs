@@ -479,7 +479,8 @@ pub async fn payment(
         .and_then(|v| v.parse().ok())
         .ok_or(WebError::BadRequest)?;
     if posted.form.get("confirmed") != Some("1") {
-        let d = desk(
+        // The desk is read once; the step either names the missing reference or asks to confirm.
+        let mut page = desk(
             &app,
             &posted.who,
             Errors::default(),
@@ -488,18 +489,18 @@ pub async fn payment(
             None,
         )
         .await?;
-        let Some(due) = d.to_confirm.iter().find(|p| p.key == key) else {
+        let Some(due) = page.to_confirm.iter().find(|p| p.key == key) else {
             return Ok(see_other("/operator#payments"));
         };
-        let mut errors = Errors::default();
         if reference.is_empty() || reference.chars().count() > 100 {
-            errors.add(
+            page.errors.add(
                 &format!("ref-{key}"),
                 lang,
                 "operator-payment-reference-missing",
             );
-            errors.label_with(|_| Some(i18n::t(lang, "operator-payment-reference")));
-            let page = desk(&app, &posted.who, errors, posted.form, &failed, None).await?;
+            page.errors
+                .label_with(|_| Some(i18n::t(lang, "operator-payment-reference")));
+            page.failed = failed;
             return render_as(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
         let summary = i18n::t_args(
@@ -519,21 +520,12 @@ pub async fn payment(
         if let Some(a) = award {
             hidden.push(("award".into(), a.to_string()));
         }
-        let confirm = Confirm {
+        page.confirm = Some(Confirm {
             action: format!("/operator/payments/{lot}"),
             summary,
             hidden,
             back: "/operator#payments".into(),
-        };
-        let page = desk(
-            &app,
-            &posted.who,
-            Errors::default(),
-            posted.form,
-            "",
-            Some(confirm),
-        )
-        .await?;
+        });
         return render_as(StatusCode::OK, &page);
     }
     let mut payload = json!({"payment_reference": reference});
