@@ -518,9 +518,20 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             if needs_org && org.is_empty() {
                 anyhow::bail!("an applicant or agency acts for an organisation: give --org CODE");
             }
+            // A person of the directory gets a token at their current version (one issued at an
+            // older version would be refused at once).
+            let version = token_version_of(&settings.database_url, &sub).await;
             println!(
                 "{}",
-                token::issue(&jwt, &sub, &org, &roles, ttl, chrono::Utc::now())?
+                token::issue_at_version(
+                    &jwt,
+                    &sub,
+                    &org,
+                    &roles,
+                    version,
+                    ttl,
+                    chrono::Utc::now()
+                )?
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -621,4 +632,21 @@ fn default_workflows_dir() -> PathBuf {
     std::env::var("GREENLANE_WORKFLOWS")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("workflows"))
+}
+
+/// The directory's token version of `subject`, or 0 when the directory does not know them or
+/// there is no database to ask (a token can be made before the server's first start; an SQLite
+/// file is not created just to be asked).
+async fn token_version_of(url: &str, subject: &str) -> i64 {
+    if crate::settings::sqlite_path(url).is_some_and(|p| !p.exists()) {
+        return 0;
+    }
+    let Ok(db) = store::connect(url).await else {
+        return 0;
+    };
+    store::directory::find_user(&db, &subject.to_lowercase())
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |u| u.token_version)
 }

@@ -20,6 +20,23 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: String,
+    /// The person's token version when the token was issued: once an administrator ends a
+    /// person's tokens (or sets a new password), the directory's version moves on and every
+    /// token issued before is refused. Absent (0) in tokens issued before versions existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ver: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// A checked token: who it names, and, for the server's own tokens, the version it carries.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub actor: Actor,
+    /// `None` for an identity provider's token (the provider ends those).
+    pub version: Option<i64>,
 }
 
 pub fn issue(
@@ -27,6 +44,19 @@ pub fn issue(
     sub: &str,
     org: &str,
     roles: &[String],
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> anyhow::Result<String> {
+    issue_at_version(settings, sub, org, roles, 0, ttl, now)
+}
+
+/// A token for a person whose token version (in the directory) is `version`.
+pub fn issue_at_version(
+    settings: &JwtSettings,
+    sub: &str,
+    org: &str,
+    roles: &[String],
+    version: i64,
     ttl: Duration,
     now: DateTime<Utc>,
 ) -> anyhow::Result<String> {
@@ -39,6 +69,7 @@ pub fn issue(
         exp: (now + ttl).timestamp(),
         iss: settings.issuer.clone(),
         aud: settings.audience.clone(),
+        ver: version,
     };
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -106,7 +137,7 @@ impl Verifier {
         Ok(verifier)
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Actor, TokenError> {
+    pub async fn verify(&self, token: &str) -> Result<Verified, TokenError> {
         let claimed = crate::oidc::claimed_issuer(token);
         match self
             .external
@@ -132,14 +163,17 @@ impl Verifier {
                         "the token carries no Greenlane role".into(),
                     ));
                 }
-                actor(claims.subject, claims.org, &roles)
+                Ok(Verified {
+                    actor: actor(claims.subject, claims.org, &roles)?,
+                    version: None,
+                })
             }
             None => self.verify_own(token),
         }
     }
 
     /// Checks one of the server's own tokens.
-    pub fn verify_own(&self, token: &str) -> Result<Actor, TokenError> {
+    pub fn verify_own(&self, token: &str) -> Result<Verified, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
             |e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
@@ -147,7 +181,10 @@ impl Verifier {
             },
         )?;
         let claims = data.claims;
-        actor(claims.sub, claims.org, &claims.roles)
+        Ok(Verified {
+            actor: actor(claims.sub, claims.org, &claims.roles)?,
+            version: Some(claims.ver),
+        })
     }
 }
 
@@ -207,9 +244,22 @@ mod tests {
             Utc::now(),
         )
         .expect("token");
-        let actor = Verifier::new(&s).verify_own(&t).expect("valid");
-        assert_eq!(actor.subject, "rui@bureau");
-        assert!(actor.roles.contains(Role::Reviewer));
+        let checked = Verifier::new(&s).verify_own(&t).expect("valid");
+        assert_eq!(checked.actor.subject, "rui@bureau");
+        assert!(checked.actor.roles.contains(Role::Reviewer));
+        assert_eq!(checked.version, Some(0));
+        let later = issue_at_version(
+            &s,
+            "rui@bureau",
+            "CQEEB",
+            &["reviewer".into()],
+            3,
+            Duration::hours(1),
+            Utc::now(),
+        )
+        .expect("token");
+        let checked = Verifier::new(&s).verify_own(&later).expect("valid");
+        assert_eq!(checked.version, Some(3));
     }
 
     #[test]

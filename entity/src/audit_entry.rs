@@ -30,6 +30,9 @@ pub struct Model {
     pub documents: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// The address the request came from (behind trusted proxies, the client's), if a person's
+    /// request made the entry. Not part of the hash: personal data that may be erased.
+    pub client_address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,10 @@ pub struct Model {
     /// After repeated failures, no attempt is checked before this moment.
     pub next_login_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// A token of Greenlane's own carries the version it was issued at; an older one is ended.
+    pub token_version: i64,
+    /// False: the person can no longer sign in or act, whatever token or session they hold.
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ mod m20261201_000010_web;
 mod m20261201_000011_login_throttle;
 mod m20261201_000012_notices;
 mod m20261201_000013_publications;
+mod m20261206_000014_trust;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_login_throttle::Migration),
             Box::new(m20261201_000012_notices::Migration),
             Box::new(m20261201_000013_publications::Migration),
+            Box::new(m20261206_000014_trust::Migration),
         ]
     }
 }

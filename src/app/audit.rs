@@ -40,6 +40,7 @@ pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> Au
             .then(|| canonical_json(&Value::Array(record.documents.clone()))),
         prev_hash: prev_hash.to_string(),
         hash: hash.to_string(),
+        client_address: record.address.clone(),
     }
 }
 
@@ -58,6 +59,7 @@ pub(crate) async fn append_event(
         seq: bumped.version,
         actor: actor.subject.clone(),
         actor_org: actor.org.clone(),
+        address: actor.address.clone(),
         roles: actor.roles.names(),
         action: action.to_string(),
         from_state: bumped.state.clone(),
@@ -109,6 +111,7 @@ pub(crate) fn recompute(row: &AuditRow) -> Result<String, String> {
         seq: row.seq,
         actor: row.actor.clone(),
         actor_org: row.actor_org.clone(),
+        address: row.client_address.clone(),
         roles,
         action: row.action.clone(),
         from_state: row.from_state.clone(),
@@ -247,6 +250,7 @@ pub(crate) async fn append_installation(
         seq,
         actor: actor.subject.clone(),
         actor_org: actor.org.clone(),
+        address: actor.address.clone(),
         roles: actor.roles.names(),
         action: action.to_string(),
         from_state: String::new(),

@@ -815,6 +815,7 @@ pub async fn seed_due(
                 seq: 1,
                 actor: "ann@acme.example".into(),
                 actor_org: "ACME".into(),
+                address: None,
                 roles: vec!["applicant".into()],
                 action: "create".into(),
                 from_state: String::new(),

@@ -14,7 +14,7 @@ use super::plan::title_of;
 use super::{App, AppError};
 use crate::domain::audit::{to_micros, AuditRecord, GENESIS};
 use crate::domain::calendar::Calendar;
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, Role};
 use crate::engine::{self, Actor, CaseView, Definition, Effect, Step, Transition, TransitionError};
 use crate::msg;
 use crate::store;
@@ -62,6 +62,9 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     pub prev_hash: String,
     pub hash: String,
+    /// The address the request came from: for auditors and administrators only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_address: Option<String>,
 }
 
 pub use super::idempotency::Idempotency;
@@ -213,6 +216,7 @@ pub async fn create_case(
         seq: 1,
         actor: actor.subject.clone(),
         actor_org: actor.org.clone(),
+        address: actor.address.clone(),
         roles: actor.roles.names(),
         action: CREATE_ACTION.into(),
         from_state: String::new(),
@@ -856,6 +860,7 @@ pub async fn list_cases(
 pub async fn history(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<HistoryEntry>, AppError> {
     load_visible(app, actor, id).await?;
     let rows = store::audit::of_case(&app.db, id).await?;
+    let sees_addresses = actor.roles.contains(Role::Auditor) || actor.roles.contains(Role::Admin);
     rows.into_iter()
         .map(|r| {
             Ok(HistoryEntry {
@@ -873,6 +878,7 @@ pub async fn history(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<HistoryEn
                 at: r.at,
                 prev_hash: r.prev_hash,
                 hash: r.hash,
+                client_address: r.client_address.filter(|_| sees_addresses),
             })
         })
         .collect()

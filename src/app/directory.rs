@@ -122,6 +122,8 @@ pub struct User {
     pub roles: Vec<String>,
     pub lang: Lang,
     pub can_sign_in: bool,
+    /// False: deactivated; the person can neither sign in nor act with a token or session.
+    pub active: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -130,6 +132,7 @@ pub(crate) fn user_of(r: UserRow) -> User {
         roles: serde_json::from_str(&r.roles).unwrap_or_default(),
         lang: Lang::parse(&r.lang).unwrap_or(Lang::Zh),
         can_sign_in: r.password_hash.is_some(),
+        active: r.active,
         email: r.email,
         name: r.name,
         organisation: r.org_code,
@@ -247,6 +250,8 @@ pub async fn add_user(
         failed_logins: 0,
         next_login_at: None,
         created_at: now,
+        token_version: 0,
+        active: true,
     };
     let tx = app.db.begin().await?;
     if let Err(e) = store::directory::insert_user(&tx, row.clone()).await {
@@ -274,10 +279,13 @@ pub struct UserUpdate {
     pub roles: Option<Vec<String>>,
     pub lang: Option<String>,
     pub password: Option<String>,
+    /// `false` deactivates the person, `true` lets them back in.
+    pub active: Option<bool>,
 }
 
 /// Changes a user, audited in the installation's stream (a new password is recorded as reset,
-/// never its value). A new password ends the user's web sessions.
+/// never its value). A new password or a deactivation ends the user's web sessions and every
+/// token issued to them so far.
 pub async fn update_user(
     app: &App,
     actor: &Actor,
@@ -311,6 +319,9 @@ pub async fn update_user(
             errors.add("password", msg!("err-at-least", min = MIN_PASSWORD_CHARS));
         }
     }
+    if input.active == Some(false) && email.eq_ignore_ascii_case(&actor.subject) {
+        errors.add("active", msg!("err-not-yourself"));
+    }
     errors.into_result().map_err(AppError::Validation)?;
     let password_hash = hash_new_password(input.password.clone()).await?;
     let roles_json = roles
@@ -331,19 +342,27 @@ pub async fn update_user(
     if password_hash.is_some() {
         audit.insert("password_reset".into(), json!(true));
     }
+    if let Some(active) = input.active {
+        audit.insert("active".into(), json!(active));
+    }
+    let ends = password_hash.is_some() || input.active == Some(false);
     let change = store::directory::UserChange {
         name: input.name.map(|n| n.trim().to_string()),
         roles: roles_json,
         lang: lang.map(|l| l.as_str().to_string()),
         password_hash: password_hash.clone(),
+        active: input.active,
+        end_tokens: ends,
     };
     let now = to_micros(app.clock.now());
     let tx = app.db.begin().await?;
     if !store::directory::update_user(&tx, email, change).await? {
         return Err(AppError::NotFound(format!("user {email}")));
     }
-    if password_hash.is_some() {
+    if ends {
         store::web::delete_sessions_of(&tx, email).await?;
+    }
+    if password_hash.is_some() {
         store::directory::clear_attempts(&tx, email, now).await?;
     }
     append_installation(
@@ -351,6 +370,39 @@ pub async fn update_user(
         actor,
         "user.update",
         serde_json::Value::Object(audit),
+        now,
+    )
+    .await?;
+    let row = store::directory::find_user(&tx, email)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
+    finish(app, tx, actor, idem, user_of(row), now).await
+}
+
+/// Signs a person out everywhere: every token issued to them so far is refused from the next
+/// request on, and every web session ends. Audited as `user.sign_out_everywhere`.
+pub async fn end_tokens(
+    app: &App,
+    actor: &Actor,
+    email: &str,
+    idem: Option<&Idempotency>,
+) -> Result<User, AppError> {
+    super::require(actor, Role::Admin)?;
+    let change = store::directory::UserChange {
+        end_tokens: true,
+        ..Default::default()
+    };
+    let now = to_micros(app.clock.now());
+    let tx = app.db.begin().await?;
+    if !store::directory::update_user(&tx, email, change).await? {
+        return Err(AppError::NotFound(format!("user {email}")));
+    }
+    store::web::delete_sessions_of(&tx, email).await?;
+    append_installation(
+        &tx,
+        actor,
+        "user.sign_out_everywhere",
+        json!({"email": email}),
         now,
     )
     .await?;
@@ -395,6 +447,8 @@ pub struct SignedIn {
     pub email: String,
     pub org: String,
     pub roles: Vec<String>,
+    /// The version the person's tokens are issued at.
+    pub token_version: i64,
 }
 
 /// A hash to check unknown addresses against, so that they cost what known ones cost.
@@ -449,9 +503,10 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<SignedIn, A
             retry_after_seconds: 1,
         });
     }
+    // A deactivated person is checked against the decoy, like an unknown one.
     let user = store::directory::find_user(&app.db, &key)
         .await?
-        .filter(|u| u.password_hash.is_some());
+        .filter(|u| u.password_hash.is_some() && u.active);
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     if !password_matches(stored, password.to_string()).await {
         tracing::warn!(email = %key, "failed sign-in");
@@ -465,6 +520,7 @@ pub async fn login(app: &App, email: &str, password: &str) -> Result<SignedIn, A
         email: user.email,
         org: user.org_code,
         roles: serde_json::from_str(&user.roles).unwrap_or_default(),
+        token_version: user.token_version,
     })
 }
 
@@ -611,16 +667,39 @@ pub async fn access(db: &impl sea_orm::ConnectionTrait, actor: &Actor) -> Result
     Ok(Access::Orgs(orgs))
 }
 
+/// What the directory says of a token's holder now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// They act, with these roles.
+    Acts(Actor),
+    /// The token was issued before the person's tokens were ended (or their password changed).
+    Ended,
+    /// The person has been deactivated.
+    Deactivated,
+}
+
 /// An API caller as the directory says now. A person the directory knows acts with the roles
 /// both the token names and the directory still grants, and only in the directory's
 /// organisation: a role removed, or a move to another organisation, takes effect at the next
-/// request, not when the token expires. A subject the directory does not know (a service's
-/// token, a person of an external identity provider) acts as its token says.
-pub async fn as_directory_says(app: &App, actor: Actor) -> Result<Actor, AppError> {
+/// request, not when the token expires. A deactivated person does not act at all, and one of
+/// Greenlane's own tokens (`version` is its `ver`) issued before the person's tokens were ended
+/// is refused. A subject the directory does not know (a service's token, a person of an external
+/// identity provider) acts as its token says.
+pub async fn as_directory_says(
+    app: &App,
+    actor: Actor,
+    version: Option<i64>,
+) -> Result<Standing, AppError> {
     let Some(user) = store::directory::find_user(&app.db, &actor.subject.to_lowercase()).await?
     else {
-        return Ok(actor);
+        return Ok(Standing::Acts(actor));
     };
+    if !user.active {
+        return Ok(Standing::Deactivated);
+    }
+    if version.is_some_and(|v| v < user.token_version) {
+        return Ok(Standing::Ended);
+    }
     let names: Vec<String> = serde_json::from_str(&user.roles).unwrap_or_default();
     let granted = RoleSet::parse(&names).unwrap_or_default();
     let roles = if user.org_code == actor.org {
@@ -632,5 +711,5 @@ pub async fn as_directory_says(app: &App, actor: Actor) -> Result<Actor, AppErro
     } else {
         RoleSet::default()
     };
-    Ok(Actor { roles, ..actor })
+    Ok(Standing::Acts(Actor { roles, ..actor }))
 }

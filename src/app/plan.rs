@@ -209,6 +209,7 @@ fn entry(
         seq: row.version + 1,
         actor: actor.subject.clone(),
         actor_org: actor.org.clone(),
+        address: actor.address.clone(),
         roles: if actor.system {
             vec!["system".into()]
         } else {

@@ -107,7 +107,7 @@ pub async fn resolve(
     let Some(row) = store::web::live_session(&app.db, &hash, now).await? else {
         return Ok(None);
     };
-    let Some(user) = directory::user(app, &row.email).await? else {
+    let Some(user) = directory::user(app, &row.email).await?.filter(|u| u.active) else {
         return Ok(None);
     };
     Ok(Some(Session {

@@ -26,6 +26,9 @@ pub struct AuditRecord {
     /// The documents the action relied on: `[{"name", "version", "sha256"}]`. Part of the hash
     /// when not empty (and absent from the encoding when empty, so older entries keep theirs).
     pub documents: Vec<Value>,
+    /// The address the request came from, kept beside the entry and outside its hash (personal
+    /// data that may be erased after its retention period without breaking the chain).
+    pub address: Option<String>,
 }
 
 impl AuditRecord {
@@ -114,6 +117,7 @@ mod tests {
             seq: 1,
             actor: "alice@example.com".into(),
             actor_org: "ACME".into(),
+            address: None,
             roles: vec!["applicant".into()],
             action: "submit".into(),
             from_state: "draft".into(),

@@ -17,6 +17,8 @@ pub struct Actor {
     pub org: String,
     pub roles: RoleSet,
     pub system: bool,
+    /// The address the person's request came from, recorded beside their audit entries.
+    pub address: Option<String>,
 }
 
 impl Actor {
@@ -26,6 +28,15 @@ impl Actor {
             org: org.into(),
             roles,
             system: false,
+            address: None,
+        }
+    }
+
+    /// The same person, acting from `address`.
+    pub fn from_address(self, address: impl Into<String>) -> Actor {
+        Actor {
+            address: Some(address.into()),
+            ..self
         }
     }
 
@@ -36,6 +47,7 @@ impl Actor {
             org: String::new(),
             roles: RoleSet::default(),
             system: true,
+            address: None,
         }
     }
 }

@@ -13,13 +13,27 @@ use crate::app::idempotency::once;
 use crate::app::{calendars, deadlines, App};
 use crate::metrics;
 
-/// Moves the manual clock: give exactly one of the two.
-#[derive(Debug, Deserialize, ToSchema)]
+/// Moves the manual clock: give exactly one of the two (read into one struct, so that a body
+/// with both or neither gets a message that says so; [`ClockMove`] documents the two shapes).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schema(as = ClockMove)]
 pub struct ClockBody {
     set: Option<chrono::DateTime<chrono::Utc>>,
     advance_seconds: Option<i64>,
+}
+
+/// How the manual clock moves: to a moment, or forward by a number of seconds.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged, deny_unknown_fields)]
+#[allow(dead_code)]
+pub enum ClockMove {
+    /// Set the clock to this moment (RFC 3339); never backwards.
+    Set { set: chrono::DateTime<chrono::Utc> },
+    /// Move the clock forward by this many seconds.
+    Advance {
+        #[schema(minimum = 1)]
+        advance_seconds: i64,
+    },
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/clock", tag = "admin", security(("bearer" = [])), responses((status = 200, description = "The server's time and whether the clock is manual"), (status = 403, description = "Not an admin", body = ErrorBody)))]
@@ -28,7 +42,7 @@ pub async fn get_clock(app: web::Data<App>, caller: Caller) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(json!({"now": now, "manual": app.clock.manual().is_some()})))
 }
 
-#[utoipa::path(post, path = "/api/v1/admin/clock", tag = "admin", security(("bearer" = [])), request_body = ClockBody, responses((status = 200, description = "Moved; what fell due has fired"), (status = 409, description = "The server runs on the system clock", body = ErrorBody), (status = 422, description = "Backwards", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/admin/clock", tag = "admin", security(("bearer" = [])), request_body = ClockMove, responses((status = 200, description = "Moved; what fell due has fired"), (status = 400, description = "Both shapes or neither", body = ErrorBody), (status = 409, description = "The server runs on the system clock", body = ErrorBody), (status = 422, description = "Backwards", body = ErrorBody)))]
 pub async fn move_clock(
     app: web::Data<App>,
     caller: Caller,

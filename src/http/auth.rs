@@ -35,12 +35,22 @@ async fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
     })?;
     match verifier.verify(token.trim()).await {
-        Ok(actor) => {
+        Ok(checked) => {
             let app = req
                 .app_data::<web::Data<crate::app::App>>()
                 .ok_or_else(|| ApiError::unauthorized("authentication is not configured"))?;
-            let actor = crate::app::directory::as_directory_says(app, actor).await?;
-            Ok(Caller(actor))
+            use crate::app::directory::{as_directory_says, Standing};
+            match as_directory_says(app, checked.actor, checked.version).await? {
+                Standing::Acts(actor) => {
+                    Ok(Caller(actor.from_address(super::client::address(req))))
+                }
+                Standing::Ended => Err(ApiError::unauthorized(
+                    "this token has been ended; sign in again",
+                )),
+                Standing::Deactivated => {
+                    Err(ApiError::unauthorized("this account has been deactivated"))
+                }
+            }
         }
         Err(TokenError::Expired) => Err(ApiError::unauthorized("the token has expired")),
         Err(TokenError::Invalid(why)) => {

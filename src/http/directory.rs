@@ -36,8 +36,16 @@ pub async fn login(
     // Tokens live in real time, whatever clock the cases run on.
     let now = chrono::Utc::now();
     let ttl = chrono::Duration::hours(SESSION_HOURS);
-    let token = crate::token::issue(&jwt, &who.email, &who.org, &who.roles, ttl, now)
-        .map_err(crate::app::AppError::Unexpected)?;
+    let token = crate::token::issue_at_version(
+        &jwt,
+        &who.email,
+        &who.org,
+        &who.roles,
+        who.token_version,
+        ttl,
+        now,
+    )
+    .map_err(crate::app::AppError::Unexpected)?;
     Ok(HttpResponse::Ok().json(json!({
         "token": token,
         "token_type": "Bearer",
@@ -124,6 +132,52 @@ pub async fn add_user(
     )
     .await?;
     Ok(HttpResponse::Created().json(user))
+}
+
+/// What changes about a user; a field left out stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChangeBody {
+    name: Option<String>,
+    roles: Option<Vec<String>>,
+    /// `zh` or `en`: the language of the person's e-mail.
+    lang: Option<String>,
+    /// A new password (at least 10 characters): ends every token and web session of the person.
+    password: Option<String>,
+    /// `false` deactivates the person (every token and session ends, no sign-in); `true` lets
+    /// them back in.
+    active: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/admin/users/{email}", tag = "directory", security(("bearer" = [])), params(("email" = String, Path, description = "The user's e-mail address")), request_body = UserChangeBody, responses((status = 200, description = "Changed"), (status = 403, description = "Not an admin", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody), (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub async fn update_user(
+    app: web::Data<App>,
+    caller: Caller,
+    idem: Idem,
+    path: web::Path<String>,
+    body: web::Json<UserChangeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let input = directory::UserUpdate {
+        name: b.name,
+        roles: b.roles,
+        lang: b.lang,
+        password: b.password,
+        active: b.active,
+    };
+    let work = directory::update_user(&app, &caller.0, &path, input, idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/users/{email}/sign-out", tag = "directory", security(("bearer" = [])), params(("email" = String, Path, description = "The user's e-mail address")), responses((status = 200, description = "Every token issued to the person so far is refused from now on, and their web sessions ended"), (status = 403, description = "Not an admin", body = ErrorBody), (status = 404, description = "No such user", body = ErrorBody)))]
+pub async fn sign_out_everywhere(
+    app: web::Data<App>,
+    caller: Caller,
+    idem: Idem,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let work = directory::end_tokens(&app, &caller.0, &path, idem.get());
+    Ok(HttpResponse::Ok().json(once(&app, &caller.0, idem.get(), work).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -43,7 +43,7 @@ const PAGE_CSP: &str =
 /// The API's docs page (Swagger UI) styles its elements inline.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-const METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+const METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 fn is_api(path: &str) -> bool {
     path.starts_with("/api/v1/") || path == "/api/v1"
@@ -108,6 +108,7 @@ fn refusal(req: &ServiceRequest, field: &str) -> HttpResponse {
         lang: crate::web::session::lang_of(req.request()),
         session: None,
         here: req.path().to_string(),
+        address: String::new(),
     };
     crate::web::error::page(&ctx, StatusCode::BAD_REQUEST, None)
 }

@@ -182,6 +182,14 @@ fn serve(
                     .route("/admin/organisations", web::post().to(directory::add_org))
                     .route("/users", web::get().to(directory::users))
                     .route("/admin/users", web::post().to(directory::add_user))
+                    .route(
+                        "/admin/users/{email}",
+                        web::patch().to(directory::update_user),
+                    )
+                    .route(
+                        "/admin/users/{email}/sign-out",
+                        web::post().to(directory::sign_out_everywhere),
+                    )
                     .route("/grants", web::get().to(directory::grants))
                     .route("/grants", web::post().to(directory::grant))
                     .route("/grants/{id}", web::delete().to(directory::revoke))

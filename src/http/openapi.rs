@@ -140,6 +140,9 @@ pub fn methods() -> &'static [(Vec<String>, Vec<&'static str>)] {
                 if item.put.is_some() {
                     m.push("PUT");
                 }
+                if item.patch.is_some() {
+                    m.push("PATCH");
+                }
                 if item.delete.is_some() {
                     m.push("DELETE");
                 }
@@ -189,6 +192,8 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::directory::add_org,
         super::directory::users,
         super::directory::add_user,
+        super::directory::update_user,
+        super::directory::sign_out_everywhere,
         super::directory::grants,
         super::directory::grant,
         super::directory::revoke,
@@ -246,7 +251,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::admin::timers,
         super::admin::retry_timer,
     ),
-    components(schemas(ErrorBody, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind, super::public::CommentBody)),
+    components(schemas(ErrorBody, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind, super::public::CommentBody, super::public::NoticeKindName)),
     modifiers(&Bearer, &Common),
     tags(
         (name = "service", description = "Health, readiness, metrics"),

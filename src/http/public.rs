@@ -12,10 +12,22 @@ use crate::app::{market, App, AppError};
 use crate::engine::NoticeKind;
 use crate::msg;
 
+/// The kinds of public notice (for the document; the query reads text and names a wrong one).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum NoticeKindName {
+    Acceptance,
+    ProposedDecision,
+    Decision,
+    Filing,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct NoticesQuery {
     /// `acceptance`, `proposed_decision`, `decision` or `filing`; every kind if absent.
+    #[param(value_type = Option<NoticeKindName>)]
     pub kind: Option<String>,
     /// Words of the project's or the enterprise's name.
     pub q: Option<String>,

@@ -26,6 +26,7 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
         documents: Set(row.documents),
         prev_hash: Set(row.prev_hash),
         hash: Set(row.hash),
+        client_address: Set(row.client_address),
     })
     .exec_without_returning(db)
     .await?;

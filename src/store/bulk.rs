@@ -61,6 +61,7 @@ pub fn audit_statement(backend: DbBackend, rows: Vec<AuditRow>) -> Option<Statem
             documents: Set(r.documents),
             prev_hash: Set(r.prev_hash),
             hash: Set(r.hash),
+            client_address: Set(r.client_address),
         }));
     Some(insert.build(backend))
 }

@@ -101,6 +101,8 @@ pub async fn insert_user(db: &impl ConnectionTrait, row: UserRow) -> Result<(), 
         failed_logins: Set(row.failed_logins),
         next_login_at: Set(row.next_login_at),
         created_at: Set(row.created_at),
+        token_version: Set(row.token_version),
+        active: Set(row.active),
     })
     .exec_without_returning(db)
     .await?;
@@ -208,6 +210,9 @@ pub struct UserChange {
     pub roles: Option<String>,
     pub lang: Option<String>,
     pub password_hash: Option<String>,
+    pub active: Option<bool>,
+    /// Ends every token issued so far: the token version moves on.
+    pub end_tokens: bool,
 }
 
 /// Changes a user; false if there is none. A new password also clears failed sign-ins.
@@ -234,6 +239,15 @@ pub async fn update_user(
                 user::Column::NextLoginAt,
                 Expr::value(Option::<DateTime<Utc>>::None),
             );
+    }
+    if let Some(active) = change.active {
+        q = q.col_expr(user::Column::Active, Expr::value(active));
+    }
+    if change.end_tokens {
+        q = q.col_expr(
+            user::Column::TokenVersion,
+            Expr::col(user::Column::TokenVersion).add(1),
+        );
     }
     Ok(q.exec(db).await?.rows_affected == 1)
 }

@@ -248,6 +248,7 @@ pub async fn error_pages(
         lang: session::lang_of(res.request()),
         session: None,
         here: res.request().path().to_string(),
+        address: String::new(),
     });
     let body = {
         let e = res
@@ -271,6 +272,7 @@ pub async fn not_found_page(req: actix_web::HttpRequest) -> HttpResponse {
             lang: session::lang_of(&req),
             session: None,
             here: req.path().to_string(),
+            address: String::new(),
         },
     };
     page(&ctx, StatusCode::NOT_FOUND, None)

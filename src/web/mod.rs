@@ -163,6 +163,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/admin/users", web::post().to(admin::add_user))
                 .route("/admin/users/{email}", web::get().to(admin::user))
                 .route("/admin/users/{email}", web::post().to(admin::update_user))
+                .route(
+                    "/admin/users/{email}/sign-out",
+                    web::post().to(admin::sign_out_everywhere),
+                )
+                .route(
+                    "/admin/users/{email}/active",
+                    web::post().to(admin::set_active),
+                )
                 .route("/admin/grants", web::post().to(admin::grant))
                 .route("/admin/grants/{id}/revoke", web::post().to(admin::revoke))
                 .route("/admin/calendars", web::post().to(admin::put_calendar))

@@ -35,11 +35,15 @@ pub struct Ctx {
     pub session: Option<Session>,
     /// The path and query of this request (to come back to after signing in or switching language).
     pub here: String,
+    /// The client's address (behind trusted proxies, what they say), for the audit.
+    pub address: String,
 }
 
 impl Ctx {
     pub fn actor(&self) -> Option<Actor> {
-        self.session.as_ref().map(Session::actor)
+        self.session
+            .as_ref()
+            .map(|s| s.actor().from_address(self.address.clone()))
     }
 }
 
@@ -75,6 +79,7 @@ async fn context(req: HttpRequest) -> Result<Ctx, WebError> {
         lang: lang_of(&req),
         session,
         here: here_of(&req),
+        address: crate::http::client::address(&req),
     };
     // Kept for the error pages, which show the same person in the same language.
     req.extensions_mut().insert(ctx.clone());
@@ -102,7 +107,7 @@ async fn signed(req: HttpRequest) -> Result<Signed, WebError> {
     let ctx = context(req.clone()).await?;
     match ctx.session.clone() {
         Some(session) => Ok(Signed {
-            actor: session.actor(),
+            actor: session.actor().from_address(ctx.address.clone()),
             session,
             ctx,
         }),

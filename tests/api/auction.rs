@@ -1,6 +1,8 @@
 //! Auctions of pollution rights over HTTP: eligibility, deposits, sealed bids, clearing with a
 //! recorded seed, awards, payment, default to the next bidder, settlement that cannot repeat.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -277,20 +279,15 @@ async fn an_auction_with_ten_bidders_ties_and_a_defaulting_winner() {
         let all_bids = app.get(&mo, &format!("/api/v1/lots/{lot}/bids")).await.body["bids"].as_array().expect("all bids after close").clone();
         assert_eq!(all_bids.len(), 10);
         let open: Vec<&Value> = all_bids.iter().filter(|b| b["status"] == "open").collect();
-        let input: Vec<greenlane::domain::clearing::Bid> = open.iter().enumerate().map(|(i, b)| greenlane::domain::clearing::Bid {
-            id: i as u64 + 1,
-            bidder: b["org"].as_str().expect("org").to_string(),
-            amount_kg: b["amount_kg"].as_u64().expect("kg"),
-            price_fen: b["price_fen"].as_u64().expect("fen"),
-            at: chrono::DateTime::parse_from_rfc3339(b["placed_at"].as_str().expect("at")).expect("time").timestamp_micros(),
-        }).collect();
-        let replay = greenlane::domain::clearing::clear(&greenlane::domain::clearing::Lot { volume_kg: 1000, reserve_price_fen: 20, max_share_pct: Some(50), rule: greenlane::domain::clearing::Rule::Uniform, seed: seed.parse().expect("u64") }, &input);
-        let greenlane::domain::clearing::Outcome::Cleared { awards: again, .. } = replay else { panic!("clears") };
-        let mut a1: Vec<(String, u64)> = again.iter().map(|a| (a.bidder.clone(), a.amount_kg)).collect();
+        // Cleared again by hand from TRADING.md's rule, not by the server's code: tied bids in the
+        // order of SplitMix64 draws from the recorded seed, taken in bid order; volumes from the
+        // top, each bidder capped at 50% of the lot.
+        let ids: Vec<HandBid> = open.iter().enumerate().map(|(i, b)| (i as u64 + 1, b["org"].as_str().expect("org").to_string(), b["amount_kg"].as_u64().expect("kg"), b["price_fen"].as_u64().expect("fen"))).collect();
+        let mut a1 = uniform_by_hand(1000, 50, seed.parse().expect("u64"), &ids);
         let mut a2: Vec<(String, u64)> = awards.iter().map(|a| (a["org"].as_str().unwrap_or_default().to_string(), a["amount_kg"].as_u64().unwrap_or(0))).collect();
         a1.sort();
         a2.sort();
-        assert_eq!(a1, a2);
+        assert_eq!(a1, a2, "the server's awards are the rule's");
         // Winners were told of their award, the others that they did not win.
         let mails = mail_kinds(&app, &lot).await;
         assert!(mails.contains(&("award".into(), "bid0@bidders.example".into())), "{mails:?}");
@@ -417,4 +414,49 @@ async fn an_auction_short_of_bids_fails_and_returns_the_rights() {
         db
     })
     .await;
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014), from its published definition.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A sealed bid as the test reads it: id, bidder, kilograms, price in fen.
+type HandBid = (u64, String, u64, u64);
+
+/// A uniform-price auction cleared as TRADING.md states it, written apart from the server's
+/// code: bids in, `(bidder, kg)` awards out.
+fn uniform_by_hand(volume: u64, share_pct: u64, seed: u64, bids: &[HandBid]) -> Vec<(String, u64)> {
+    let mut state = seed;
+    let mut by_id: Vec<&HandBid> = bids.iter().collect();
+    by_id.sort_by_key(|b| b.0);
+    let mut keyed: Vec<(u64, &HandBid)> = by_id
+        .into_iter()
+        .map(|b| (splitmix64(&mut state), b))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| b.3.cmp(&a.3).then(ka.cmp(kb)));
+    let cap = volume * share_pct / 100;
+    let mut left = volume;
+    let mut won: HashMap<String, u64> = HashMap::new();
+    let mut awards = Vec::new();
+    for (_, (_, bidder, kg, _)) in keyed {
+        let had = won.get(bidder).copied().unwrap_or(0);
+        let take = (*kg).min(cap - had.min(cap)).min(left);
+        if take > 0 {
+            left -= take;
+            *won.entry(bidder.clone()).or_default() += take;
+            awards.push((bidder.clone(), take));
+        }
+    }
+    awards
+}
+
+#[test]
+fn splitmix64_matches_its_published_first_output() {
+    let mut state = 0;
+    assert_eq!(splitmix64(&mut state), 0xE220_A839_7B1D_CDAF);
 }

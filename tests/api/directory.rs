@@ -283,6 +283,7 @@ async fn api_tokens_follow_the_directorys_roles() {
             roles: Some(vec!["approver".into()]),
             lang: None,
             password: None,
+            active: None,
         };
         greenlane::app::directory::update_user(
             &app.app,
@@ -306,6 +307,169 @@ async fn api_tokens_follow_the_directorys_roles() {
         assert_eq!(
             app.get(&service, "/api/v1/registry/totals").await.status,
             200
+        );
+        db
+    })
+    .await;
+}
+
+async fn change_user(app: &TestApp, who: &User, email: &str, body: serde_json::Value) -> Reply {
+    let resp = app
+        .client
+        .patch(app.url(&format!("/api/v1/admin/users/{email}")))
+        .bearer_auth(&who.token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    TestApp::reply(resp).await
+}
+
+fn bearer(reply: &Reply) -> User {
+    User {
+        token: reply.body["token"].as_str().expect("token").to_string(),
+    }
+}
+
+/// An administrator ends every token of a person at once; a new password and a deactivation do
+/// too, and a deactivated person cannot sign in. Each change is audited with the address the
+/// administrator's request came from.
+#[tokio::test]
+async fn an_administrator_ends_a_persons_tokens_and_deactivation_locks_them_out() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        let ada = admin();
+        let rui = "rui@bureau.example";
+        let first = bearer(&login(&app, rui, "correct horse battery").await);
+        let second = bearer(&login(&app, rui, "correct horse battery").await);
+        assert_eq!(app.get(&first, "/api/v1/inbox").await.status, 200);
+
+        let r = app
+            .post(
+                &ada,
+                &format!("/api/v1/admin/users/{rui}/sign-out"),
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        for ended in [&first, &second] {
+            let r = app.get(ended, "/api/v1/inbox").await;
+            assert_error(&r, 401, "unauthorized");
+            assert!(
+                r.body["message"].as_str().unwrap_or("").contains("ended"),
+                "{}",
+                r.body
+            );
+        }
+        let entry = greenlane::store::audit::last_of(
+            &app.app.db,
+            greenlane::app::audit::INSTALLATION_STREAM,
+        )
+        .await
+        .expect("read")
+        .expect("an entry");
+        assert_eq!(entry.action, "user.sign_out_everywhere");
+        assert_eq!(entry.client_address.as_deref(), Some("127.0.0.1"));
+        // Signing in again gives a token that works.
+        let third = bearer(&login(&app, rui, "correct horse battery").await);
+        assert_eq!(app.get(&third, "/api/v1/inbox").await.status, 200);
+
+        // A new password ends it too, and the old password no longer signs in.
+        let r = change_user(
+            &app,
+            &ada,
+            rui,
+            json!({"password": "a new long passphrase"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_error(&app.get(&third, "/api/v1/inbox").await, 401, "unauthorized");
+        assert_eq!(login(&app, rui, "correct horse battery").await.status, 401);
+        let fourth = bearer(&login(&app, rui, "a new long passphrase").await);
+        assert_eq!(app.get(&fourth, "/api/v1/inbox").await.status, 200);
+
+        // Deactivated: no token works, no sign-in, even with the right password.
+        let r = change_user(&app, &ada, rui, json!({"active": false})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["active"], json!(false), "{}", r.body);
+        let r = app.get(&fourth, "/api/v1/inbox").await;
+        assert_error(&r, 401, "unauthorized");
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("deactivated"),
+            "{}",
+            r.body
+        );
+        assert_eq!(login(&app, rui, "a new long passphrase").await.status, 401);
+        // A token minted for them is refused as well.
+        let minted = user(rui, "CQEEB", &["reviewer"]);
+        assert_error(
+            &app.get(&minted, "/api/v1/inbox").await,
+            401,
+            "unauthorized",
+        );
+
+        // Back in: they sign in again.
+        let r = change_user(&app, &ada, rui, json!({"active": true})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let fifth = bearer(&login(&app, rui, "a new long passphrase").await);
+        assert_eq!(app.get(&fifth, "/api/v1/inbox").await.status, 200);
+
+        // An administrator cannot lock themselves out; nobody is signed out who does not exist;
+        // a reviewer cannot sign anybody out.
+        let r = change_user(&app, &ada, "ada@bureau.example", json!({"active": false})).await;
+        assert_error(&r, 422, "validation_failed");
+        let r = app
+            .post(
+                &ada,
+                "/api/v1/admin/users/nobody@x.example/sign-out",
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_error(&r, 404, "not_found");
+        let r = app
+            .post(
+                &fifth,
+                &format!("/api/v1/admin/users/{rui}/sign-out"),
+                &json!({}),
+                None,
+            )
+            .await;
+        assert_error(&r, 403, "forbidden");
+        let r = change_user(&app, &ada, rui, json!({"active": "no"})).await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{} {}",
+            r.status,
+            r.body
+        );
+
+        // A case's history names the address each entry came from to auditors only.
+        let ann = applicant();
+        let id = app.new_case(&ann).await;
+        let auditor = user("aud@bureau.example", "CQEEB", &["auditor"]);
+        let seen = app
+            .get(&auditor, &format!("/api/v1/cases/{id}/history"))
+            .await;
+        assert_eq!(seen.status, 200, "{}", seen.body);
+        assert!(
+            seen.body
+                .to_string()
+                .contains("\"client_address\":\"127.0.0.1\""),
+            "{}",
+            seen.body
+        );
+        let own = app.get(&ann, &format!("/api/v1/cases/{id}/history")).await;
+        assert_eq!(own.status, 200, "{}", own.body);
+        assert!(
+            !own.body.to_string().contains("client_address"),
+            "{}",
+            own.body
         );
         db
     })

@@ -157,6 +157,13 @@ async fn a_killed_server_loses_nothing_it_acknowledged_and_retries_act_once() {
         }
         // What the dead server committed without telling anyone.
         let round_writes: Vec<Write> = log.lock().expect("lock")[before..].to_vec();
+        // The kill must have cut writes in flight, or this round proved nothing about them.
+        let cut_now = round_writes.iter().filter(|w| w.answer.is_none()).count();
+        assert!(
+            cut_now > 0,
+            "round {round}: the kill cut no write ({} sent, all answered)",
+            round_writes.len()
+        );
         let acknowledged_creations = round_writes
             .iter()
             .filter(|w| w.key.starts_with("create") && w.answer.is_some())

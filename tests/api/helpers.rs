@@ -275,7 +275,7 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    async fn reply(resp: reqwest::Response) -> Reply {
+    pub async fn reply(resp: reqwest::Response) -> Reply {
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));

@@ -15,6 +15,7 @@ mod hardening;
 mod helpers;
 mod idempotency;
 mod invariants;
+mod memory;
 mod notifications;
 mod oidc;
 mod openapi;

@@ -820,3 +820,89 @@ pub async fn proposed(app: &TestApp, proposal: &str, payload: serde_json::Value)
     app.set_clock("2026-03-20T01:00:00Z").await;
     id
 }
+
+/// The administrator's user page signs a person out everywhere, deactivates them and lets them
+/// back in, in the administrator's language; the person's browser follows at once.
+#[tokio::test]
+async fn an_administrator_signs_a_person_out_and_deactivates_them_on_the_web() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        let r = app
+            .post(&admin(), "/api/v1/admin/users", &json!({"email": "ada@bureau.example", "name": "Ada", "org": "CQEEB", "roles": ["admin"], "lang": "zh", "password": PASSWORD}), None)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let ada = Browser::new(&app, "zh");
+        ada.sign_in("ada@bureau.example", PASSWORD).await;
+        let rui = Browser::new(&app, "en");
+        rui.sign_in("rui@bureau.example", PASSWORD).await;
+        assert_eq!(rui.get("/inbox").await.status, 200);
+
+        let page = ada.get("/admin/users/rui%40bureau.example").await;
+        assert_eq!(page.status, 200);
+        assert!(page.html.contains("在所有设备上退出登录"), "{}", page.html);
+        // The name field holds the person's name (the field's own name once stood in it).
+        assert!(
+            page.html.contains("value=\"rui@bureau.example\""),
+            "{}",
+            page.html
+        );
+        assert!(page.html.contains("停用"), "{}", page.html);
+        let csrf = hidden(&page.html, "csrf");
+        let out = ada
+            .post("/admin/users/rui%40bureau.example/sign-out", &[("csrf", &csrf)])
+            .await;
+        assert_eq!(out.status, 303, "{}", out.html);
+        let done = ada.get(out.location.as_deref().unwrap_or("/admin")).await;
+        assert!(done.html.contains("已在所有设备上退出此人的登录"), "{}", done.html);
+        assert_eq!(rui.get("/inbox").await.status, 303, "rui's session ended");
+
+        rui.sign_in("rui@bureau.example", PASSWORD).await;
+        let off = ada
+            .post(
+                "/admin/users/rui%40bureau.example/active",
+                &[("csrf", &csrf), ("active", "false")],
+            )
+            .await;
+        assert_eq!(off.status, 303, "{}", off.html);
+        assert_eq!(rui.get("/inbox").await.status, 303, "deactivated");
+        let users = ada.get("/admin").await;
+        assert!(users.html.contains("已停用"), "{}", users.html);
+        // The sign-in form refuses them as it refuses a wrong password.
+        let login = rui.get("/login").await;
+        let token = hidden(&login.html, "csrf");
+        let refused = rui
+            .post(
+                "/login",
+                &[
+                    ("csrf", &token),
+                    ("email", "rui@bureau.example"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.html);
+        // An administrator cannot deactivate themselves: a page that says why, nothing changed.
+        let own = ada
+            .post(
+                "/admin/users/ada%40bureau.example/active",
+                &[("csrf", &csrf), ("active", "false")],
+            )
+            .await;
+        assert_eq!(own.status, 422, "{}", own.html);
+        assert!(own.html.contains("管理员不能停用自己的账户"), "{}", own.html);
+        assert_eq!(ada.get("/admin").await.status, 200);
+
+        let on = ada
+            .post(
+                "/admin/users/rui%40bureau.example/active",
+                &[("csrf", &csrf), ("active", "true")],
+            )
+            .await;
+        assert_eq!(on.status, 303, "{}", on.html);
+        rui.sign_in("rui@bureau.example", PASSWORD).await;
+        assert_eq!(rui.get("/inbox").await.status, 200);
+        db
+    })
+    .await;
+}

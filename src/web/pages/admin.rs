@@ -209,7 +209,9 @@ pub struct UserPage {
     pub user: User,
     pub roles: Vec<(&'static str, bool)>,
     pub errors: Errors,
-    pub name: String,
+    /// The name as entered (or as stored): not `name`, which the input macro's own parameter
+    /// of that name would hide.
+    pub person_name: String,
     pub lang: String,
 }
 
@@ -231,7 +233,7 @@ async fn user_page(
             .iter()
             .map(|r| (*r, chosen.iter().any(|c| c == r)))
             .collect(),
-        name: entered.map_or_else(|| user.name.clone(), |f| f.raw("name").to_string()),
+        person_name: entered.map_or_else(|| user.name.clone(), |f| f.raw("name").to_string()),
         lang: entered
             .and_then(|f| f.get("lang"))
             .map_or_else(|| user.lang.as_str().to_string(), str::to_string),
@@ -263,6 +265,7 @@ pub async fn update_user(
         roles: Some(form.all("roles")),
         lang: form.get("lang").map(str::to_string),
         password: form.get("password").map(str::to_string),
+        active: None,
     };
     match directory::update_user(&app, &who.actor, &email, input, None).await {
         Ok(_) => Ok(see_other("/admin?done=user-updated#users")),
@@ -274,6 +277,53 @@ pub async fn update_user(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `POST /admin/users/{email}/sign-out`: ends every token and session of the person.
+pub async fn sign_out_everywhere(
+    posted: Posted,
+    app: web::Data<App>,
+    email: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    require_admin(&posted.who)?;
+    directory::end_tokens(&app, &posted.who.actor, &email, None).await?;
+    Ok(see_other("/admin?done=user-signed-out#users"))
+}
+
+/// `POST /admin/users/{email}/active`: `active=false` deactivates the person, `true` lets them
+/// back in.
+pub async fn set_active(
+    posted: Posted,
+    app: web::Data<App>,
+    email: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let Posted { who, form } = posted;
+    require_admin(&who)?;
+    let active = match form.get("active") {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(WebError::BadRequest),
+    };
+    let input = UserUpdate {
+        active: Some(active),
+        ..Default::default()
+    };
+    match directory::update_user(&app, &who.actor, &email, input, None).await {
+        Ok(_) => {}
+        Err(AppError::Validation(fields)) => {
+            let mut errors = Errors::default();
+            errors.extend_from(who.ctx.lang, &fields);
+            let p = user_page(&app, &who, &email, None, errors).await?;
+            return render_as(StatusCode::UNPROCESSABLE_ENTITY, &p);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let done = if active {
+        "user-reactivated"
+    } else {
+        "user-deactivated"
+    };
+    Ok(see_other(&format!("/admin?done={done}#users")))
 }
 
 /// `POST /admin/grants`: an enterprise lets an agency act for it.

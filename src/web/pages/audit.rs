@@ -83,6 +83,7 @@ pub async fn export(
                 "comment",
                 "prev_hash",
                 "hash",
+                "client_address",
             ])
             .map_err(row_err)?;
             for e in &entries {
@@ -99,6 +100,7 @@ pub async fn export(
                     e.comment.clone().unwrap_or_default(),
                     e.prev_hash.clone(),
                     e.hash.clone(),
+                    e.client_address.clone().unwrap_or_default(),
                 ])
                 .map_err(row_err)?;
             }
