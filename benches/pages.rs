@@ -71,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
         timer_workers: 2,
         worker: false,
         trusted_proxies: Vec::new(),
+        log_origin: "greenlane.bench/log".into(),
+        log_key_file: std::env::temp_dir()
+            .join(format!("greenlane-bench-{}.key", std::process::id())),
     };
     let application = Application::build(&settings).await?;
     let base = format!("http://127.0.0.1:{}", application.port());

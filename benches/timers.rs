@@ -70,6 +70,7 @@ impl Server {
             .env("GREENLANE_CLOCK", "manual")
             .env("GREENLANE_CLOCK_START", clock.to_rfc3339())
             .env("GREENLANE_MAIL_DIR", scratch.join("mail"))
+            .env("GREENLANE_LOG_KEY_FILE", scratch.join("log.key"))
             .env("GREENLANE_DOCUMENTS_DIR", scratch.join("documents"))
             .env("GREENLANE_TIMER_WORKERS", "2")
             .env("RUST_LOG", "warn")

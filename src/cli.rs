@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The public transparency log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
     /// Print a JWT signed with the configured secret.
     Token {
         /// The subject (a user's e-mail address).
@@ -190,8 +195,33 @@ enum CatalogueCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute every hash chain; exit 1 naming the first broken entry.
+    /// Recompute every hash chain and the transparency log; exit 1 naming the first broken
+    /// entry, or each case whose entry is missing from, changed in, or left out of the log.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Print the key that verifies the log's checkpoints (`name+hexid+base64`), creating the
+    /// signing key if there is none yet.
+    Key,
+    /// Recompute the log's tree from its leaves and compare it with the audit entries and the
+    /// latest checkpoint (on the server's database); exit 1 naming each case with a problem.
+    Audit,
+    /// Check a Greenlane log from outside: fetch its checkpoint, verify the signature, prove it
+    /// consistent with the one kept from last time, keep the new one. Exit 1, printing both
+    /// signed checkpoints as evidence, if the tree shrank or forked.
+    Monitor {
+        /// The server's public URL, e.g. https://greenlane.example
+        #[arg(long)]
+        url: String,
+        /// The log's verifier key, as `greenlane log key` prints it.
+        #[arg(long)]
+        key: String,
+        /// Where the last checkpoint seen is kept between runs.
+        #[arg(long)]
+        state: std::path::PathBuf,
+    },
 }
 
 pub async fn run() -> ExitCode {
@@ -491,20 +521,48 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let settings = Settings::load()?;
             let db = store::connect(&settings.database_url).await?;
             let report = audit::verify(&db).await?;
-            match report.broken {
+            let chains = match report.broken {
                 None => {
                     println!(
                         "ok: {} cases, {} audit entries, every chain intact",
                         report.cases, report.entries
                     );
-                    Ok(ExitCode::SUCCESS)
+                    true
                 }
                 Some(b) => {
                     eprintln!("BROKEN: {b}");
-                    Ok(ExitCode::FAILURE)
+                    false
                 }
-            }
+            };
+            let log = log_audit(&db).await?;
+            Ok(if chains && log {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
+        Command::Log {
+            command: LogCommand::Key,
+        } => {
+            let settings = Settings::load()?;
+            let log = crate::app::tlog::Log::open(&settings.log_origin, &settings.log_key_file)?;
+            println!("{}", log.verifier_key().unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log {
+            command: LogCommand::Audit,
+        } => {
+            let settings = Settings::load()?;
+            let db = store::connect(&settings.database_url).await?;
+            Ok(if log_audit(&db).await? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Log {
+            command: LogCommand::Monitor { url, key, state },
+        } => crate::monitor::run(&url, &key, &state).await,
         Command::Token {
             sub,
             roles,
@@ -649,4 +707,24 @@ async fn token_version_of(url: &str, subject: &str) -> i64 {
         .ok()
         .flatten()
         .map_or(0, |u| u.token_version)
+}
+
+/// Runs `greenlane log audit` on `db`, printing what it found; true if the log is whole.
+async fn log_audit(db: &sea_orm::DatabaseConnection) -> anyhow::Result<bool> {
+    let report = crate::app::tlog::audit(db).await?;
+    if report.problems.is_empty() {
+        println!(
+            "ok: the transparency log's {} leaves match the audit entries{}",
+            report.leaves,
+            report
+                .checkpoint
+                .map(|s| format!(" and its checkpoint of {s} leaves"))
+                .unwrap_or_default()
+        );
+        return Ok(true);
+    }
+    for p in &report.problems {
+        eprintln!("LOG: {p}");
+    }
+    Ok(false)
 }

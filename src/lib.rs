@@ -15,7 +15,7 @@
 //!   call the same `app` use cases, with cookie sessions and CSRF-checked forms.
 //! - [`i18n`]: the words, from the locale files: a message for a person is an id with arguments
 //!   ([`domain::Msg`]), worded in the reader's language on a page and in English by the API.
-//! - [`cli`]: the `greenlane` command.
+//! - [`cli`]: the `greenlane` command; [`monitor`]: its check of a transparency log from outside.
 //! - [`settings`], [`token`] and [`oidc`]: configuration, the server's own JWTs, and tokens from
 //!   external OpenID Connect issuers.
 
@@ -27,6 +27,7 @@ pub mod http;
 pub mod i18n;
 pub mod mail;
 pub mod metrics;
+pub mod monitor;
 pub mod oidc;
 pub mod settings;
 pub mod sheet;

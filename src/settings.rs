@@ -52,6 +52,12 @@ pub struct Settings {
     /// comma-separated addresses or networks such as `10.0.0.0/8`); none by default, so the
     /// client is the TCP peer.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The transparency log's origin, the first line of its checkpoints
+    /// (`GREENLANE_LOG_ORIGIN`; default the public URL's host and `/log`).
+    pub log_origin: String,
+    /// The file of the log's Ed25519 signing key (`GREENLANE_LOG_KEY_FILE`; default `log.key`
+    /// beside the SQLite database, or `./log.key`), created with mode 0600 on first start.
+    pub log_key_file: PathBuf,
 }
 
 /// One trusted OpenID Connect issuer. Its keys come from its JWKS, found through
@@ -386,7 +392,19 @@ impl Settings {
             None => Vec::new(),
             Some(v) => parse_proxies(&v)?,
         };
+        let log_origin =
+            env("GREENLANE_LOG_ORIGIN").unwrap_or_else(|| default_origin(&mail.public_url));
+        let log_key_file = env("GREENLANE_LOG_KEY_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                sqlite_path(&database_url)
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("log.key"), |d| d.join("log.key"))
+            });
         Ok(Settings {
+            log_origin,
+            log_key_file,
             trusted_proxies,
             oidc,
             bind,
@@ -527,6 +545,17 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::write(path, content)
+}
+
+/// The log's default origin: the public URL's host (and port) and `/log`.
+pub fn default_origin(public_url: &str) -> String {
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    format!("{host}/log")
 }
 
 #[cfg(test)]

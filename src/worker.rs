@@ -1,6 +1,7 @@
 //! The background worker inside the server: reloads the calendar, recomputes deadlines left on
-//! an older calendar, and fires due timers with several workers. Every instance runs one; row
-//! locks keep them apart.
+//! an older calendar, fires due timers with several workers, and appends new audit entries to the
+//! transparency log. Every instance runs one; row locks (and the log's advisory lock) keep them
+//! apart.
 
 use std::time::Duration;
 
@@ -12,6 +13,10 @@ use crate::mail::Mailer;
 
 /// How often the worker looks for due timers.
 pub const TICK: Duration = Duration::from_secs(1);
+
+/// How often the transparency log's integrator looks for new audit entries: entries are in the
+/// log within about this long of their commit (a full batch goes round again at once).
+pub const LOG_TICK: Duration = Duration::from_millis(500);
 
 /// The most ticks in a row the mail sender waits for a rush of deadlines.
 const MAIL_WAIT_TICKS: u32 = 60;
@@ -88,8 +93,29 @@ pub fn spawn(app: App, mailer: Arc<Mailer>, timer_workers: usize) -> tokio::task
             tokio::time::sleep(TICK).await;
         }
     });
+    let log_app = app.clone();
+    let integrator = tokio::spawn(async move {
+        loop {
+            let full = match crate::app::tlog::integrate(&log_app).await {
+                Ok(i) => {
+                    if i.appended > 0 {
+                        tracing::debug!(appended = i.appended, size = i.size, "log integrated");
+                    }
+                    i.appended >= crate::app::tlog::BATCH
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "integrating the transparency log failed");
+                    false
+                }
+            };
+            if !full {
+                tokio::time::sleep(LOG_TICK).await;
+            }
+        }
+    });
     tokio::spawn(async move {
         let _stop_sender_with_me = AbortOnDrop(sender);
+        let _stop_integrator_with_me = AbortOnDrop(integrator);
         let _stop_helpers_with_me: Vec<AbortOnDrop> =
             helpers.into_iter().map(AbortOnDrop).collect();
         loop {

@@ -33,6 +33,8 @@ pub struct Model {
     /// The address the request came from (behind trusted proxies, the client's), if a person's
     /// request made the entry. Not part of the hash: personal data that may be erased.
     pub client_address: Option<String>,
+    /// The entry's leaf index in the public transparency log, once the integrator appended it.
+    pub log_index: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m20261201_000011_login_throttle;
 mod m20261201_000012_notices;
 mod m20261201_000013_publications;
 mod m20261206_000014_trust;
+mod m20261206_000015_transparency_log;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_notices::Migration),
             Box::new(m20261201_000013_publications::Migration),
             Box::new(m20261206_000014_trust::Migration),
+            Box::new(m20261206_000015_transparency_log::Migration),
         ]
     }
 }

@@ -41,6 +41,7 @@ pub(crate) fn audit_row(record: &AuditRecord, prev_hash: &str, hash: &str) -> Au
         prev_hash: prev_hash.to_string(),
         hash: hash.to_string(),
         client_address: record.address.clone(),
+        log_index: None,
     }
 }
 

@@ -454,6 +454,11 @@ async fn over_http(db_url: &str, dir: &Path, cases_per_client: u64) -> anyhow::R
         timer_workers: 1,
         oidc: Vec::new(),
         trusted_proxies: Vec::new(),
+        log_origin: "greenlane.test/log".into(),
+        log_key_file: std::env::temp_dir().join(format!(
+            "greenlane-log-{}.key",
+            uuid::Uuid::now_v7().simple()
+        )),
     };
     let application = crate::http::Application::build(&settings).await?;
     let base = format!("http://127.0.0.1:{}/api/v1", application.port());
@@ -938,5 +943,10 @@ pub fn server_settings(
         oidc: Vec::new(),
         timer_workers: 2,
         trusted_proxies: Vec::new(),
+        log_origin: "greenlane.test/log".into(),
+        log_key_file: std::env::temp_dir().join(format!(
+            "greenlane-log-{}.key",
+            uuid::Uuid::now_v7().simple()
+        )),
     }
 }

@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod siting;
 pub mod stats;
 pub mod timeline;
+pub mod tlog;
 pub mod workflows;
 
 use std::path::Path;
@@ -161,6 +162,8 @@ pub struct App {
     pub files: Arc<documents::FileStore>,
     /// The bureau that publishes, and its contact (`workflows/public/bureau.toml`).
     pub bureau: Arc<bureau::Bureau>,
+    /// The public transparency log's origin and signing key (unsigned until the server sets it).
+    pub log: Arc<tlog::Log>,
 }
 
 /// What notifications need to know about the installation.
@@ -238,6 +241,7 @@ impl App {
             bulletin_counts: Arc::new(publish::CountCache::default()),
             files: Arc::new(files),
             bureau: Arc::new(bureau),
+            log: Arc::new(tlog::Log::default()),
         })
     }
 }

@@ -10,10 +10,12 @@ pub mod figures;
 pub mod ledger;
 pub mod licence;
 pub mod money;
+pub mod note;
 pub mod notice;
 pub mod project;
 pub mod role;
 pub mod siting;
+pub mod tlog;
 
 use std::collections::BTreeMap;
 

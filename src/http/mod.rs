@@ -10,6 +10,7 @@ pub mod directory;
 pub mod documents;
 pub mod edge;
 pub mod error;
+pub mod log;
 pub mod market;
 pub mod openapi;
 pub mod public;
@@ -66,7 +67,11 @@ impl Application {
                 .unwrap_or_else(|| "greenlane.invalid".into()),
         };
         let files = FileStore::new(settings.documents_dir.clone(), settings.max_upload_bytes);
-        let app = App::start_with(db, &settings.workflows_dir, clock, mail, files).await?;
+        let mut app = App::start_with(db, &settings.workflows_dir, clock, mail, files).await?;
+        app.log = Arc::new(crate::app::tlog::Log::open(
+            &settings.log_origin,
+            &settings.log_key_file,
+        )?);
         let mailer = Arc::new(Mailer::new(
             settings.mail.smtp_url.as_deref(),
             settings.mail.dir.clone(),
@@ -167,6 +172,8 @@ fn serve(
                 web::PathConfig::default().error_handler(|e, _| json_error(e, "invalid_path")),
             )
             .route("/health", web::get().to(health))
+            .route("/log/checkpoint", web::get().to(log::checkpoint))
+            .route("/log/tile/{path:.*}", web::get().to(log::tile))
             .route("/ready", web::get().to(ready_check))
             .route("/metrics", web::get().to(admin::metrics_text))
             .route("/api/openapi.json", web::get().to(openapi_json))
@@ -239,6 +246,9 @@ fn serve(
                     )
                     .route("/lots/{id}/result", web::get().to(market::result))
                     .route("/market/stats", web::get().to(market::stats))
+                    .route("/public/log", web::get().to(log::about))
+                    .route("/public/log/proof", web::get().to(log::proof))
+                    .route("/public/log/consistency", web::get().to(log::consistency))
                     .route("/public/notices", web::get().to(public::notices))
                     .route("/public/notices/{id}", web::get().to(public::notice))
                     .route("/public/notices/{id}/verify", web::get().to(public::verify))

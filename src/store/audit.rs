@@ -27,6 +27,7 @@ pub async fn append(db: &impl ConnectionTrait, row: AuditRow) -> Result<(), DbEr
         prev_hash: Set(row.prev_hash),
         hash: Set(row.hash),
         client_address: Set(row.client_address),
+        log_index: Set(None),
     })
     .exec_without_returning(db)
     .await?;

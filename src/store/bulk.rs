@@ -62,6 +62,7 @@ pub fn audit_statement(backend: DbBackend, rows: Vec<AuditRow>) -> Option<Statem
             prev_hash: Set(r.prev_hash),
             hash: Set(r.hash),
             client_address: Set(r.client_address),
+            log_index: Set(None),
         }));
     Some(insert.build(backend))
 }

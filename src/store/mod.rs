@@ -23,6 +23,7 @@ pub mod plan;
 pub mod publications;
 pub mod reform;
 pub mod registry;
+pub mod tlog;
 pub mod web;
 pub mod workflows;
 

@@ -184,6 +184,11 @@ async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
         oidc: Vec::new(),
         timer_workers: 2,
         trusted_proxies: Vec::new(),
+        log_origin: "greenlane.test/log".into(),
+        log_key_file: std::env::temp_dir().join(format!(
+            "greenlane-log-{}.key",
+            uuid::Uuid::now_v7().simple()
+        )),
     };
     let app = spawn_app_with(settings).await;
     let ann = User { token };

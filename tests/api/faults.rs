@@ -42,6 +42,7 @@ async fn start(db: &TestDb, files: &std::path::Path) -> Server {
         .env("GREENLANE_WORKFLOWS", workflows_dir())
         .env("GREENLANE_DOCUMENTS_DIR", files.join("documents"))
         .env("GREENLANE_MAIL_DIR", files.join("mail"))
+        .env("GREENLANE_LOG_KEY_FILE", files.join("log.key"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

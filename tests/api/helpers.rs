@@ -78,7 +78,13 @@ impl TestDb {
         }
     }
 
+    /// The log's signing key of this database's server.
+    pub fn log_key_file(&self) -> PathBuf {
+        self.mail_dir().with_extension("log.key")
+    }
+
     pub async fn drop_it(self) {
+        let _ = std::fs::remove_file(self.log_key_file());
         let _ = std::fs::remove_dir_all(self.mail_dir());
         let docs = self.mail_dir().with_file_name(format!(
             "{}-documents",
@@ -168,6 +174,8 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         oidc: Vec::new(),
         timer_workers: 2,
         trusted_proxies: Vec::new(),
+        log_origin: "greenlane.test/log".into(),
+        log_key_file: db.log_key_file(),
     }
 }
 

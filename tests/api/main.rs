@@ -25,6 +25,7 @@ mod public;
 mod reform;
 mod registry;
 mod smtp;
+mod tlog;
 mod trading;
 mod versions;
 mod web;

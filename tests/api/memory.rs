@@ -47,6 +47,7 @@ async fn memory_through_seeding_and_twenty_simultaneous_sign_ins() {
         .env("GREENLANE_WORKFLOWS", workflows_dir())
         .env("GREENLANE_DOCUMENTS_DIR", dir.path().join("documents"))
         .env("GREENLANE_MAIL_DIR", dir.path().join("mail"))
+        .env("GREENLANE_LOG_KEY_FILE", dir.path().join("log.key"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -127,6 +127,9 @@ pub struct BulletinPage {
     pub pages: u64,
     /// The query without `page`, for links.
     pub query: String,
+    /// The transparency log's latest signed checkpoint: its size, its root (hex), its signed
+    /// note, and the key that verifies it.
+    pub log: Option<(i64, String, String, String)>,
 }
 
 /// Reads the bulletin's filters; a value that cannot be read is named in `errors`.
@@ -194,6 +197,14 @@ pub async fn bulletin(
         page: q.page,
         pages: total.div_ceil(PER_PAGE),
         query: query_string(&params),
+        log: crate::app::tlog::checkpoint(&app).await?.map(|c| {
+            (
+                c.size,
+                c.root,
+                c.note,
+                app.log.verifier_key().unwrap_or_default(),
+            )
+        }),
     };
     render_public(&page, StatusCode::OK)
 }
@@ -237,6 +248,8 @@ pub struct NoticePage {
     pub reference: Option<String>,
     pub hash: String,
     pub seq: i64,
+    /// The publishing entry's leaf in the public transparency log, once it is there.
+    pub leaf: Option<u64>,
     pub comments_received: u64,
     /// For a proposed decision: the comments received on the case's earlier notice, and the
     /// bureau's answers.
@@ -408,6 +421,7 @@ fn notice_page(
         reference: content["reference"].as_str().map(str::to_string),
         hash: n.hash.clone(),
         seq: n.seq,
+        leaf: None,
         comments_received: n.comments_received,
         earlier_comments: content["public_comments"].as_object().map(|c| {
             (
@@ -453,6 +467,7 @@ pub async fn notice(
     q: web::Query<NoticeParams>,
 ) -> Result<HttpResponse, WebError> {
     let n = publish::notice(&app, notice_id(&id)?).await?;
+    let leaf = crate::app::tlog::leaf_of(&app, n.case_id, n.seq).await?;
     let mut page = notice_page(
         &ctx,
         &app,
@@ -462,6 +477,7 @@ pub async fn notice(
         None,
         false,
     );
+    page.leaf = leaf;
     page.sent = q.sent.is_some();
     page.c.title = format!("{} · {}", page.n.kind_title, page.n.title);
     render_public(&page, StatusCode::OK)
@@ -528,7 +544,9 @@ pub async fn comment(
         Err(e) => return Err(e.into()),
     };
     let n = publish::notice(&app, id).await?;
-    let page = notice_page(&ctx, &app, n, form, errors, refused, false);
+    let leaf = crate::app::tlog::leaf_of(&app, n.case_id, n.seq).await?;
+    let mut page = notice_page(&ctx, &app, n, form, errors, refused, false);
+    page.leaf = leaf;
     let mut r = render_as(status, &page)?;
     if let Some(seconds) = retry_after {
         r.headers_mut()
@@ -705,38 +723,64 @@ async fn atom(ctx: &Ctx, app: &App, kind: Option<NoticeKind>) -> Result<HttpResp
     let updated = notices
         .first()
         .map_or_else(|| app.clock.now(), |n| n.published_at);
-    let entries: Vec<atom_syndication::Entry> = notices
-        .iter()
-        .map(|n| {
-            let r = row(lang, n);
-            let link = format!("{base}/public/notices/{}", n.id);
-            atom_syndication::EntryBuilder::default()
-                .id(format!("urn:uuid:{}", n.id))
-                .title(format!("{} · {}", r.kind_title, r.title))
-                .updated(n.published_at.fixed_offset())
-                .published(Some(n.published_at.fixed_offset()))
-                .links(vec![atom_syndication::LinkBuilder::default()
-                    .href(link)
-                    .rel("alternate")
-                    .mime_type(Some("text/html".to_string()))
-                    .build()])
-                .authors(vec![atom_syndication::PersonBuilder::default()
-                    .name(app.bureau.name.get(lang).to_string())
-                    .build()])
-                .categories(vec![atom_syndication::CategoryBuilder::default()
-                    .term(r.kind.clone())
-                    .label(Some(r.kind_title.clone()))
-                    .build()])
-                .summary(Some(atom_syndication::Text::plain(
-                    [r.enterprise.as_str(), r.place.as_str(), r.period.as_str()]
-                        .into_iter()
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                )))
-                .build()
-        })
-        .collect();
+    let mut entries: Vec<atom_syndication::Entry> = Vec::new();
+    // The main feed carries the log's latest signed checkpoint, so that copies of it exist
+    // outside the bureau, kept by every feed reader.
+    if kind.is_none() {
+        if let Some(c) = crate::app::tlog::checkpoint(app).await? {
+            entries.push(
+                atom_syndication::EntryBuilder::default()
+                    .id(format!("urn:greenlane:log:{}:{}", app.log.origin, c.size))
+                    .title(i18n::t_args(
+                        lang,
+                        "feed-checkpoint-title",
+                        &[("size", c.size.into())],
+                    ))
+                    .updated(c.signed_at.fixed_offset())
+                    .links(vec![atom_syndication::LinkBuilder::default()
+                        .href(format!("{base}/log/checkpoint"))
+                        .rel("alternate")
+                        .mime_type(Some("text/plain".to_string()))
+                        .build()])
+                    .content(Some(
+                        atom_syndication::ContentBuilder::default()
+                            .content_type(Some("text".to_string()))
+                            .value(Some(c.note))
+                            .build(),
+                    ))
+                    .build(),
+            );
+        }
+    }
+    entries.extend(notices.iter().map(|n| {
+        let r = row(lang, n);
+        let link = format!("{base}/public/notices/{}", n.id);
+        atom_syndication::EntryBuilder::default()
+            .id(format!("urn:uuid:{}", n.id))
+            .title(format!("{} · {}", r.kind_title, r.title))
+            .updated(n.published_at.fixed_offset())
+            .published(Some(n.published_at.fixed_offset()))
+            .links(vec![atom_syndication::LinkBuilder::default()
+                .href(link)
+                .rel("alternate")
+                .mime_type(Some("text/html".to_string()))
+                .build()])
+            .authors(vec![atom_syndication::PersonBuilder::default()
+                .name(app.bureau.name.get(lang).to_string())
+                .build()])
+            .categories(vec![atom_syndication::CategoryBuilder::default()
+                .term(r.kind.clone())
+                .label(Some(r.kind_title.clone()))
+                .build()])
+            .summary(Some(atom_syndication::Text::plain(
+                [r.enterprise.as_str(), r.place.as_str(), r.period.as_str()]
+                    .into_iter()
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            )))
+            .build()
+    }));
     let feed = atom_syndication::FeedBuilder::default()
         .id(format!("{base}{self_path}"))
         .title(title)
