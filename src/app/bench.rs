@@ -648,8 +648,55 @@ pub struct Figures {
     pub clearing: ClearingFigures,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settlements_per_s: Option<f64>,
+    /// The transparency log's integrator over a backlog of audit entries.
+    pub log: LogFigures,
     /// The most resident memory this process held (VmHWM).
     pub rss_mb_peak: f64,
+}
+
+/// How fast the integrator appends a backlog of audit entries to the transparency log (leaves,
+/// complete subtrees, leaf indexes and signed checkpoints), on SQLite and on PostgreSQL.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LogFigures {
+    pub leaves: u64,
+    pub seconds: f64,
+    /// On SQLite.
+    pub leaves_per_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres_leaves_per_s: Option<f64>,
+}
+
+/// Audit entries in the log benchmark's backlog.
+const LOG_ENTRIES: usize = 100_000;
+
+/// Seeds `entries` audit entries (two per case), then integrates them all; answers the leaves
+/// appended and the seconds it took.
+async fn log_rate(db_url: &str, dir: &Path, entries: usize) -> anyhow::Result<(u64, f64)> {
+    let db = store::connect(db_url).await?;
+    let mut app = App::start(db, dir, Arc::new(SystemClock)).await?;
+    let keys = tempfile_dir()?;
+    app.log = Arc::new(super::tlog::Log::open(
+        "greenlane.bench/log",
+        &keys.join("log.key"),
+    )?);
+    // Whatever starting the app wrote goes in first, outside the measure.
+    while super::tlog::integrate(&app).await?.appended > 0 {}
+    let now = chrono::Utc::now();
+    seed_due(&app, entries / 2, now, now + chrono::Duration::days(1)).await?;
+    let started = Instant::now();
+    let mut leaves = 0;
+    loop {
+        let step = super::tlog::integrate(&app).await?;
+        leaves += step.appended;
+        if step.appended == 0 {
+            break;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&keys);
+    Ok((leaves, seconds))
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -709,6 +756,21 @@ pub async fn measure(opts: &Options, say: &dyn Fn(String)) -> anyhow::Result<Fig
     report("sqlite", &figures.sqlite, say);
     let _ = std::fs::remove_dir_all(&dir);
 
+    let dir = tempfile_dir()?;
+    let url = format!("sqlite://{}", dir.join("log.db").display());
+    let (leaves, seconds) = log_rate(&url, &opts.workflows_dir, LOG_ENTRIES).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    figures.log = LogFigures {
+        leaves,
+        seconds,
+        leaves_per_s: leaves as f64 / seconds,
+        ..Default::default()
+    };
+    say(format!(
+        "log        sqlite: {leaves} audit entries integrated in {seconds:.2} s = {:.0} leaves/s",
+        figures.log.leaves_per_s
+    ));
+
     if let Some(admin) = &opts.postgres_admin_url {
         if store::admin::postgres_reachable(admin).await {
             let fresh = || async {
@@ -733,6 +795,17 @@ pub async fn measure(opts: &Options, say: &dyn Fn(String)) -> anyhow::Result<Fig
                 http.actions_per_s_16, http.get_p50_ms, http.get_p99_ms
             ));
             figures.http = Some(http);
+
+            let (name, url) = fresh().await?;
+            let result = log_rate(&url, &opts.workflows_dir, LOG_ENTRIES).await;
+            store::admin::drop_database(admin, &name).await?;
+            let (leaves, seconds) = result?;
+            figures.log.postgres_seconds = Some(seconds);
+            figures.log.postgres_leaves_per_s = Some(leaves as f64 / seconds);
+            say(format!(
+                "log        postgres: {leaves} audit entries integrated in {seconds:.2} s = {:.0} leaves/s",
+                leaves as f64 / seconds
+            ));
 
             let (name, url) = fresh().await?;
             let result = settlements(&url, &opts.workflows_dir, opts.persisted_cases * 4).await;

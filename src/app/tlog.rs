@@ -40,13 +40,21 @@ impl Log {
     }
 
     /// The log signed with the key in `key_file`, created (mode 0600, a new random Ed25519 key
-    /// named after the origin) if there is none.
+    /// named after the origin) if there is none. Instances that start together on one key file
+    /// end up with the same key: the file appears whole or not at all.
     pub fn open(origin: &str, key_file: &Path) -> anyhow::Result<Log> {
+        let read = |text: String| {
+            Signer::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: not a log signing key ({e})", key_file.display()))
+        };
         let signer = match std::fs::read_to_string(key_file) {
-            Ok(text) => Signer::parse(&text).map_err(|e| {
-                anyhow::anyhow!("{}: not a log signing key ({e})", key_file.display())
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key(origin, key_file)?,
+            Ok(text) => read(text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match create_key(origin, key_file)? {
+                    Some(signer) => signer,
+                    None => read(std::fs::read_to_string(key_file)?)?,
+                }
+            }
             Err(e) => anyhow::bail!("{}: {e}", key_file.display()),
         };
         Ok(Log {
@@ -67,7 +75,9 @@ impl Default for Log {
     }
 }
 
-fn create_key(origin: &str, key_file: &Path) -> anyhow::Result<Signer> {
+/// Writes a new key to `key_file`; `None` if another process created it first. The key is
+/// written whole to a file of its own, then linked into place (which fails if the name exists).
+fn create_key(origin: &str, key_file: &Path) -> anyhow::Result<Option<Signer>> {
     use std::io::Write;
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
@@ -83,13 +93,23 @@ fn create_key(origin: &str, key_file: &Path) -> anyhow::Result<Signer> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    let draft = key_file.with_extension(format!("new-{}", uuid::Uuid::now_v7().simple()));
     let mut file = options
-        .open(key_file)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
+        .open(&draft)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", draft.display()))?;
     writeln!(file, "{}", signer.private_key(&seed))?;
     file.sync_all()?;
-    tracing::info!(file = %key_file.display(), key = %signer.verifier_key(), "created the log's signing key");
-    Ok(signer)
+    drop(file);
+    let linked = std::fs::hard_link(&draft, key_file);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => {
+            tracing::info!(file = %key_file.display(), key = %signer.verifier_key(), "created the log's signing key");
+            Ok(Some(signer))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(None),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", key_file.display())),
+    }
 }
 
 /// What one integration step did.

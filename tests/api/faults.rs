@@ -305,3 +305,102 @@ async fn a_killed_server_loses_nothing_it_acknowledged_and_retries_act_once() {
     drop(conn);
     db.drop_it().await;
 }
+
+/// Three server processes on one PostgreSQL database, each with its own integrator, under load;
+/// one is killed (SIGKILL) while the log takes in entries and started again. One log comes out:
+/// every audit entry a leaf exactly once, the indexes without a gap, and a tree that matches.
+#[tokio::test]
+async fn three_instances_write_one_log_through_a_kill() {
+    let Some(db) = postgres_only().await else {
+        eprintln!("NOTE: PostgreSQL does not answer: the three-instance log test is skipped");
+        return;
+    };
+    let files = tempfile::tempdir().expect("dir");
+    let token = applicant().token;
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(start(&db, files.path()).await);
+    }
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let load = |bases: Vec<String>, token: String, rounds: usize| {
+        tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client");
+            let mut created = 0;
+            for i in 0..rounds {
+                let base = &bases[i % bases.len()];
+                let r = client
+                    .post(format!("{base}/api/v1/cases"))
+                    .bearer_auth(&token)
+                    .json(&json!({"workflow": "eia_report_form", "data": project()}))
+                    .send()
+                    .await;
+                if r.is_ok_and(|r| r.status().as_u16() == 201) {
+                    created += 1;
+                }
+            }
+            created
+        })
+    };
+    // Load on the two that live, while the third is killed in the middle of it.
+    let clients: Vec<_> = (0..4)
+        .map(|_| load(bases[..2].to_vec(), token.clone(), 60))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut victim = servers.pop().expect("a third server");
+    victim.child.kill().expect("SIGKILL");
+    victim.child.wait().expect("reaped");
+    drop(victim);
+    let mut created = 0;
+    for c in clients {
+        created += c.await.expect("load");
+    }
+    assert!(created > 100, "only {created} cases were created");
+    servers.push(start(&db, files.path()).await);
+
+    // Every entry is in the log within a few seconds.
+    let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
+    let backend = conn.get_database_backend();
+    let count = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.query_one(Statement::from_string(backend, sql))
+                .await
+                .expect("query")
+                .expect("a row")
+                .try_get_by_index::<i64>(0)
+                .expect("a number")
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count("SELECT COUNT(*) FROM audit_entries WHERE log_index IS NULL").await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "entries left out of the log after 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let entries = count("SELECT COUNT(*) FROM audit_entries").await;
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT log_index) FROM audit_entries").await,
+        entries
+    );
+    assert_eq!(
+        count("SELECT MAX(log_index) + 1 FROM audit_entries").await,
+        entries,
+        "a gap"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM log_leaves").await, entries);
+    let report = greenlane::app::tlog::audit(&conn).await.expect("audit");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    eprintln!(
+        "three instances, one killed under load: {entries} entries, one log without gap or \
+         duplicate, {} checkpoints signed",
+        count("SELECT COUNT(*) FROM log_checkpoints").await
+    );
+    drop(servers);
+    drop(conn);
+    db.drop_it().await;
+}

@@ -412,10 +412,24 @@ async fn a_report_form_publishes_its_acceptance_proposal_and_decision_and_nothin
             ("/public/feeds/acceptance.atom", 1),
             ("/public/feeds/filing.atom", 0),
         ] {
-            let (_, body) = public_get(&app, path).await;
-            let feed = feed_rs::parser::parse(body.as_bytes()).expect("a valid feed");
-            assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
-            assert_eq!(feed.entries.len(), n, "{path}");
+            // The main feed also carries the transparency log's latest signed checkpoint, once
+            // the log has signed one (within a second of start; a copy is kept a second).
+            let wanted = usize::from(path == "/public/feed.atom");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                let (_, body) = public_get(&app, path).await;
+                let feed = feed_rs::parser::parse(body.as_bytes()).expect("a valid feed");
+                assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
+                let notices = feed.entries.iter().filter(|e| e.id.starts_with("urn:uuid:")).count();
+                assert_eq!(notices, n, "{path}");
+                let checkpoints = feed.entries.iter().filter(|e| e.id.starts_with("urn:greenlane:log:")).count();
+                assert_eq!(feed.entries.len(), notices + checkpoints, "{path}");
+                if checkpoints == wanted {
+                    break;
+                }
+                assert!(std::time::Instant::now() < deadline, "{path}: {checkpoints} checkpoints");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
         assert_eq!(public_get(&app, "/public/feeds/bids.atom").await.0, 404);
 
