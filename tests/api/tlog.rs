@@ -318,6 +318,17 @@ async fn the_log_is_signed_tiled_proven_audited_and_monitored() {
             "{:?}",
             report.problems
         );
+        // The same from the command line, on the server's database: exit 1, naming the case.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_greenlane"))
+            .args(["log", "audit"])
+            .env("DATABASE_URL", db.url())
+            .env_remove("GREENLANE_CONFIG")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run greenlane log audit");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(&cases[0]), "{stderr}");
         db
     })
     .await;
