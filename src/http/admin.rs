@@ -29,9 +29,9 @@ pub struct ClockBody {
 pub enum ClockMove {
     /// Set the clock to this moment (RFC 3339); never backwards.
     Set { set: chrono::DateTime<chrono::Utc> },
-    /// Move the clock forward by this many seconds.
+    /// Move the clock forward by this many seconds (0 leaves it where it is).
     Advance {
-        #[schema(minimum = 1)]
+        #[schema(minimum = 0)]
         advance_seconds: i64,
     },
 }

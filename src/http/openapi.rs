@@ -30,7 +30,7 @@ impl Modify for Bearer {
 /// What every operation can answer besides its own responses: an unreadable request (400), a
 /// refused field or a NUL character (422), and by its kind 401/403 (signed), 404 (with path
 /// parameters), 413/415 (with a body), 429 (sign-in and uploads); and the `Idempotency-Key` of
-/// every POST, PUT and DELETE.
+/// every POST, PUT, PATCH and DELETE.
 struct Common;
 
 fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
@@ -53,10 +53,11 @@ impl Modify for Common {
         use utoipa::openapi::{ObjectBuilder, Required, Type};
         for (path, item) in openapi.paths.paths.iter_mut() {
             let api = path.starts_with("/api/v1/");
-            let ops: [(&str, &mut Option<Operation>); 4] = [
+            let ops: [(&str, &mut Option<Operation>); 5] = [
                 ("get", &mut item.get),
                 ("post", &mut item.post),
                 ("put", &mut item.put),
+                ("patch", &mut item.patch),
                 ("delete", &mut item.delete),
             ];
             for (method, op) in ops {
@@ -76,7 +77,7 @@ impl Modify for Common {
                 if path.contains('{') {
                     add("404", "Not found for the caller (`not_found`)");
                 }
-                let body = method == "post" || method == "put";
+                let body = matches!(method, "post" | "put" | "patch");
                 if body {
                     add("413", "The body is larger than the limit (`too_large`)");
                     add(
