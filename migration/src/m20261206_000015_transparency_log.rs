@@ -50,25 +50,20 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("audit_entries_log_index")
-                    .table(AuditEntries::Table)
-                    .col(AuditEntries::LogIndex)
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        // What the integrator looks for: the entries not yet in the log, oldest first. Both
-        // databases take a partial index.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE INDEX audit_entries_unlogged ON audit_entries (at, id) \
-                 WHERE log_index IS NULL",
-            )
-            .await?;
+        // Both indexes are partial (both databases take them), so that an action's insert of its
+        // audit entry, whose leaf index is still empty, touches only the second: each leaf index
+        // once, and what the integrator looks for, the entries not yet in the log, oldest first.
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "CREATE UNIQUE INDEX audit_entries_log_index ON audit_entries (log_index) \
+             WHERE log_index IS NOT NULL",
+        )
+        .await?;
+        db.execute_unprepared(
+            "CREATE INDEX audit_entries_unlogged ON audit_entries (at, id) \
+             WHERE log_index IS NULL",
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -130,17 +125,10 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(LogNodes::Table).to_owned())
             .await?;
-        manager
-            .get_connection()
-            .execute_unprepared("DROP INDEX audit_entries_unlogged")
+        let db = manager.get_connection();
+        db.execute_unprepared("DROP INDEX audit_entries_unlogged")
             .await?;
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("audit_entries_log_index")
-                    .table(AuditEntries::Table)
-                    .to_owned(),
-            )
+        db.execute_unprepared("DROP INDEX audit_entries_log_index")
             .await?;
         manager
             .alter_table(
