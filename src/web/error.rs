@@ -213,11 +213,29 @@ pub fn page(ctx: &Ctx, status: StatusCode, e: Option<&WebError>) -> HttpResponse
         advice,
         detail: detail(e, ctx.lang),
     };
+    // A 429 says when to come back, in the header browsers and proxies read.
+    let retry_after = match e {
+        Some(WebError::App(
+            AppError::TooManyAttempts {
+                retry_after_seconds: s,
+            }
+            | AppError::TooManyComments {
+                retry_after_seconds: s,
+            }
+            | AppError::Busy(s),
+        )) => Some((*s).max(1)),
+        _ => None,
+    };
     match page.render() {
-        Ok(html) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(html),
+        Ok(html) => {
+            let mut r = HttpResponse::build(status);
+            r.content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"));
+            if let Some(s) = retry_after {
+                r.insert_header((header::RETRY_AFTER, s.to_string()));
+            }
+            r.body(html)
+        }
         Err(err) => {
             tracing::error!(error = %err, "error page failed");
             HttpResponse::build(status)

@@ -906,3 +906,48 @@ async fn an_administrator_signs_a_person_out_and_deactivates_them_on_the_web() {
     })
     .await;
 }
+
+/// After three wrong passwords in a row the sign-in form answers 429 with `Retry-After` and says
+/// how long to wait, in the person's language.
+#[tokio::test]
+async fn repeated_wrong_passwords_are_a_429_with_retry_after_on_the_sign_in_form() {
+    on_every_database(|db| async move {
+        let app = spawn_app(&db).await;
+        seed_directory(&app).await;
+        let b = Browser::new(&app, "zh");
+        let mut last = None;
+        for _ in 0..4 {
+            let login = b.get("/login").await;
+            let token = hidden(&login.html, "csrf");
+            let form = [
+                ("csrf", token.as_str()),
+                ("email", "ann@acme.example"),
+                ("password", "wrong, again"),
+            ];
+            let resp = b
+                .client
+                .post(format!("{}/login", b.base))
+                .header("Origin", &b.base)
+                .header(ACCEPT_LANGUAGE, "zh")
+                .form(&form)
+                .send()
+                .await
+                .expect("sign in");
+            last = Some((
+                resp.status().as_u16(),
+                resp.headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                resp.text().await.expect("html"),
+            ));
+        }
+        let (status, retry, html) = last.expect("four attempts");
+        assert_eq!(status, 429, "{html}");
+        let seconds: i64 = retry.expect("Retry-After").parse().expect("seconds");
+        assert!(seconds >= 1, "{seconds}");
+        assert!(html.contains("秒"), "{html}");
+        db
+    })
+    .await;
+}

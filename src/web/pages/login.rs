@@ -95,6 +95,7 @@ pub async fn submit(
     let email = form.get("email").unwrap_or_default().to_string();
     let password = form.raw("password").to_string();
     let mut errors = Errors::default();
+    let mut retry_after: Option<i64> = None;
     if email.is_empty() {
         errors.add("email", ctx.lang, "sign-in-email-missing");
     }
@@ -118,6 +119,7 @@ pub async fn submit(
             Err(AppError::TooManyAttempts {
                 retry_after_seconds,
             }) => {
+                retry_after = Some(retry_after_seconds.max(1));
                 errors.push(
                     "email",
                     crate::web::i18n::t_args(
@@ -130,12 +132,20 @@ pub async fn submit(
             Err(e) => return Err(e.into()),
         }
     }
-    let status = if errors.has_code("sign-in-too-many") {
+    // Too many failures: 429 with `Retry-After`, the form saying how long to wait.
+    let status = if retry_after.is_some() {
         StatusCode::TOO_MANY_REQUESTS
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    render_as(status, &page(&ctx, token, &next, &email, errors, false))
+    let mut r = render_as(status, &page(&ctx, token, &next, &email, errors, false))?;
+    if let Some(s) = retry_after {
+        r.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(s),
+        );
+    }
+    Ok(r)
 }
 
 /// `POST /logout`: ends the session.
