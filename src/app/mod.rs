@@ -298,6 +298,20 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// For a refusal of too much at once: how long to wait before trying again.
+    pub fn retry_after_seconds(&self) -> Option<i64> {
+        match self {
+            AppError::TooManyAttempts {
+                retry_after_seconds: s,
+            }
+            | AppError::TooManyComments {
+                retry_after_seconds: s,
+            }
+            | AppError::Busy(s) => Some((*s).max(1)),
+            _ => None,
+        }
+    }
+
     /// A validation error on one field.
     pub fn invalid(field: &str, message: Msg) -> AppError {
         let mut e = FieldErrors::default();

@@ -469,72 +469,7 @@ pub struct Verification {
     pub problem: Option<Msg>,
     /// The publishing entry in the public transparency log, checked against the latest signed
     /// checkpoint; `None` until the log holds it (within about a second of publication).
-    pub log: Option<InLog>,
-}
-
-/// A notice's entry in the transparency log: its leaf, the checkpoint it was checked against, and
-/// the proof, so that anyone can check it again without trusting this page.
-#[derive(Debug, Clone, Serialize)]
-pub struct InLog {
-    /// Whether the inclusion proof leads from the leaf to the checkpoint's root.
-    pub included: bool,
-    pub index: u64,
-    /// `<case uuid> <seq> <entry sha256 hex>`.
-    pub leaf: String,
-    pub size: u64,
-    /// The checkpoint's root, hex.
-    pub root: String,
-    /// The inclusion proof, hex, from the leaf's sibling up.
-    pub proof: Vec<String>,
-    /// The signed checkpoint the proof was checked against.
-    pub checkpoint: String,
-    /// The key that verifies the checkpoint.
-    pub key: Option<String>,
-}
-
-/// Checks that entry `seq` of `case_id`, whose hash is `hash`, is in the log under its latest
-/// signed checkpoint.
-async fn in_log(app: &App, case_id: Uuid, seq: i64, hash: &str) -> Result<Option<InLog>, AppError> {
-    let (Some(index), Some(c)) = (
-        super::tlog::leaf_of(app, case_id, seq).await?,
-        super::tlog::checkpoint(app).await?,
-    ) else {
-        return Ok(None);
-    };
-    let size = c.size as u64;
-    if index >= size {
-        return Ok(None);
-    }
-    let leaf = crate::domain::tlog::leaf_text(case_id, seq, hash);
-    let proof = super::tlog::inclusion(app, index, size).await?;
-    let hashes: Option<Vec<crate::domain::tlog::Hash>> = proof
-        .proof
-        .iter()
-        .map(|h| hex::decode(h).ok().and_then(|h| h.try_into().ok()))
-        .collect();
-    let root: Option<crate::domain::tlog::Hash> =
-        hex::decode(&c.root).ok().and_then(|r| r.try_into().ok());
-    let included = match (hashes, root) {
-        (Some(hashes), Some(root)) => crate::domain::tlog::verify_inclusion(
-            index,
-            size,
-            &crate::domain::tlog::leaf_hash(leaf.as_bytes()),
-            &hashes,
-            &root,
-        )
-        .is_ok(),
-        _ => false,
-    };
-    Ok(Some(InLog {
-        included,
-        index,
-        leaf,
-        size,
-        root: c.root,
-        proof: proof.proof,
-        checkpoint: c.note,
-        key: app.log.verifier_key(),
-    }))
+    pub log: Option<super::tlog::InLog>,
 }
 
 /// What a notice's heading, the bulletin, the feeds and the CSV show of it, read from its chained
@@ -615,7 +550,7 @@ pub async fn verify(app: &App, id: Uuid) -> Result<Verification, AppError> {
     if columns != Shown::of(&published) {
         return Ok(broken(row.seq, msg!("verify-problem-shown")));
     }
-    let log = in_log(app, row.case_id, row.seq, &last.hash).await?;
+    let log = super::tlog::entry_in_log(app, row.case_id, row.seq, &last.hash).await?;
     if log.as_ref().is_some_and(|l| !l.included) {
         return Ok(Verification {
             log,

@@ -9,7 +9,7 @@
 //! checkpoint of the new head. A kill in the middle rolls the whole step back: no leaf is lost or
 //! written twice. Entries that existed before the log are appended on the first runs, in order.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use sea_orm::TransactionTrait;
@@ -132,45 +132,11 @@ pub async fn integrate(app: &App) -> Result<Integrated, AppError> {
             .iter()
             .map(|e| tlog::leaf_text(e.case_id, e.seq, &e.hash))
             .collect();
-        let mut fresh: HashMap<Node, Hash> = data
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                (
-                    Node {
-                        level: 0,
-                        index: size + i as u64,
-                    },
-                    tlog::leaf_hash(d.as_bytes()),
-                )
-            })
-            .collect();
-        let completed = tlog::completed_by(size, appended);
-        let mut made: HashSet<Node> = fresh.keys().copied().collect();
-        let mut older = BTreeSet::new();
-        for (node, left, right) in &completed {
-            for child in [left, right] {
-                if !made.contains(child) {
-                    older.insert(*child);
-                }
-            }
-            made.insert(*node);
-        }
-        let stored = store::tlog::nodes(&tx, older).await?;
-        for (node, left, right) in &completed {
-            let hash_of = |n: &Node| fresh.get(n).or_else(|| stored.get(n)).copied();
-            let (Some(l), Some(r)) = (hash_of(left), hash_of(right)) else {
-                return Err(AppError::Unexpected(anyhow::anyhow!(
-                    "the log lacks a node under {node:?}"
-                )));
-            };
-            fresh.insert(*node, tlog::node_hash(&l, &r));
-        }
+        let hashes: Vec<Hash> = data.iter().map(|d| tlog::leaf_hash(d.as_bytes())).collect();
+        let nodes = over_tree(&tx, |get| tlog::appended(size, &hashes, get)).await?;
         let ids: Vec<uuid::Uuid> = batch.iter().map(|e| e.id).collect();
         store::tlog::place(&tx, size, &ids).await?;
         store::tlog::insert_leaves(&tx, size, &data).await?;
-        let mut nodes: Vec<(Node, Hash)> = fresh.into_iter().collect();
-        nodes.sort_by_key(|(n, _)| *n);
         store::tlog::insert_nodes(&tx, &nodes).await?;
     }
     let size = size + appended;
@@ -259,21 +225,17 @@ pub struct InclusionProof {
     pub proof: Vec<String>,
 }
 
-fn sizes_refused(field: &str, msg: crate::domain::Msg) -> AppError {
-    AppError::invalid(field, msg)
-}
-
 /// The inclusion proof of leaf `index` in the tree of `size` leaves (`size` at most the log's).
 pub async fn inclusion(app: &App, index: u64, size: u64) -> Result<InclusionProof, AppError> {
     let logged = store::tlog::size(&app.db).await?;
     if size == 0 || size > logged {
-        return Err(sizes_refused(
+        return Err(AppError::invalid(
             "size",
             crate::msg!("err-log-size", size = logged),
         ));
     }
     if index >= size {
-        return Err(sizes_refused("index", crate::msg!("err-log-index")));
+        return Err(AppError::invalid("index", crate::msg!("err-log-index")));
     }
     let (proof, root) = over_tree(&app.db, |get| {
         (
@@ -296,13 +258,13 @@ pub async fn inclusion(app: &App, index: u64, size: u64) -> Result<InclusionProo
 pub async fn consistency(app: &App, from: u64, to: u64) -> Result<Vec<String>, AppError> {
     let logged = store::tlog::size(&app.db).await?;
     if to > logged {
-        return Err(sizes_refused(
+        return Err(AppError::invalid(
             "to",
             crate::msg!("err-log-size", size = logged),
         ));
     }
     if from == 0 || from > to {
-        return Err(sizes_refused("from", crate::msg!("err-log-from")));
+        return Err(AppError::invalid("from", crate::msg!("err-log-from")));
     }
     let proof = over_tree(&app.db, |get| {
         tlog::consistency_proof(from, to, get).unwrap_or_default()
@@ -349,6 +311,70 @@ pub async fn entries_tile(app: &App, index: u64, width: u64) -> Result<Option<Ve
     Ok(Some(out))
 }
 
+/// An audit entry in the log: its leaf, the checkpoint it was checked against, and the proof, so
+/// that anyone can check it again without trusting the page that shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InLog {
+    /// Whether the inclusion proof leads from the leaf to the signed checkpoint's root.
+    pub included: bool,
+    pub index: u64,
+    /// `<case uuid> <seq> <entry sha256 hex>`.
+    pub leaf: String,
+    pub size: u64,
+    /// The checkpoint's root, hex.
+    pub root: String,
+    /// The inclusion proof, hex, from the leaf's sibling up.
+    pub proof: Vec<String>,
+    /// The signed checkpoint the proof was checked against.
+    pub checkpoint: String,
+    /// The key that verifies the checkpoint.
+    pub key: Option<String>,
+}
+
+/// Checks that entry `seq` of `case_id`, whose hash is `hash`, is in the log under its latest
+/// signed checkpoint: the proof is made from the stored tree and checked against the root the
+/// checkpoint signed. `None` until a checkpoint covers the entry.
+pub async fn entry_in_log(
+    app: &App,
+    case_id: uuid::Uuid,
+    seq: i64,
+    hash: &str,
+) -> Result<Option<InLog>, AppError> {
+    let (Some(index), Some(c)) = (leaf_of(app, case_id, seq).await?, checkpoint(app).await?) else {
+        return Ok(None);
+    };
+    let size = c.size as u64;
+    if index >= size {
+        return Ok(None);
+    }
+    let leaf = tlog::leaf_text(case_id, seq, hash);
+    let proof = over_tree(&app.db, |get| {
+        tlog::inclusion_proof(index, size, get).unwrap_or_default()
+    })
+    .await?;
+    let signed_root: Option<Hash> = hex::decode(&c.root).ok().and_then(|r| r.try_into().ok());
+    let included = signed_root.is_some_and(|root| {
+        tlog::verify_inclusion(
+            index,
+            size,
+            &tlog::leaf_hash(leaf.as_bytes()),
+            &proof,
+            &root,
+        )
+        .is_ok()
+    });
+    Ok(Some(InLog {
+        included,
+        index,
+        leaf,
+        size,
+        root: c.root,
+        proof: proof.iter().map(hex::encode).collect(),
+        checkpoint: c.note,
+        key: app.log.verifier_key(),
+    }))
+}
+
 /// The leaf index of a case's entry, once it is in the log.
 pub async fn leaf_of(app: &App, case_id: uuid::Uuid, seq: i64) -> Result<Option<u64>, AppError> {
     Ok(store::tlog::entry_of(&app.db, case_id, seq)
@@ -381,7 +407,7 @@ pub async fn audit(db: &sea_orm::DatabaseConnection) -> Result<LogAudit, AppErro
     let entries = store::tlog::all_entries(db).await?;
     let by_place: HashMap<(uuid::Uuid, i64), &store::tlog::Entry> =
         entries.iter().map(|e| ((e.case_id, e.seq), e)).collect();
-    let mut recomputed: HashMap<Node, Hash> = HashMap::new();
+    let mut leaf_hashes: Vec<Hash> = Vec::with_capacity(leaves.len());
     for (expected, (idx, data)) in leaves.iter().enumerate() {
         if *idx != expected as i64 {
             report
@@ -389,13 +415,7 @@ pub async fn audit(db: &sea_orm::DatabaseConnection) -> Result<LogAudit, AppErro
                 .push(format!("leaf {expected} is missing from the log"));
             return Ok(report);
         }
-        recomputed.insert(
-            Node {
-                level: 0,
-                index: expected as u64,
-            },
-            tlog::leaf_hash(data.as_bytes()),
-        );
+        leaf_hashes.push(tlog::leaf_hash(data.as_bytes()));
         let mut parts = data.split(' ');
         let (Some(case), Some(seq), Some(hash)) = (parts.next(), parts.next(), parts.next()) else {
             report.problems.push(format!("leaf {idx} is malformed"));
@@ -418,13 +438,10 @@ pub async fn audit(db: &sea_orm::DatabaseConnection) -> Result<LogAudit, AppErro
             Some(_) => {}
         }
     }
-    for (node, left, right) in tlog::completed_by(0, size) {
-        let (Some(l), Some(r)) = (recomputed.get(&left), recomputed.get(&right)) else {
-            continue;
-        };
-        let h = tlog::node_hash(l, r);
-        recomputed.insert(node, h);
-    }
+    // Grown from the empty tree, the whole tree needs no older node.
+    let recomputed: HashMap<Node, Hash> = tlog::appended(0, &leaf_hashes, &mut |_| [0; 32])
+        .into_iter()
+        .collect();
     for (node, hash) in &recomputed {
         if nodes.get(node) != Some(&hex::encode(hash)) {
             report.problems.push(format!(

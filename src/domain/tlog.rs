@@ -183,6 +183,34 @@ pub fn completed_by(size: u64, count: u64) -> Vec<(Node, Node, Node)> {
     out
 }
 
+/// The nodes a tree of `size` leaves gains when `leaves` (their hashes) are appended: each leaf
+/// at level 0 and every complete subtree they finish, in the order they can be computed. `get`
+/// answers the older nodes this needs (those below `size`); [`needed`] lists them.
+pub fn appended(
+    size: u64,
+    leaves: &[Hash],
+    get: &mut dyn FnMut(Node) -> Hash,
+) -> Vec<(Node, Hash)> {
+    let mut fresh: std::collections::HashMap<Node, Hash> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(leaves.len() * 2);
+    for (i, h) in leaves.iter().enumerate() {
+        let node = Node {
+            level: 0,
+            index: size + i as u64,
+        };
+        fresh.insert(node, *h);
+        out.push((node, *h));
+    }
+    for (node, left, right) in completed_by(size, leaves.len() as u64) {
+        let l = fresh.get(&left).copied().unwrap_or_else(|| get(left));
+        let r = fresh.get(&right).copied().unwrap_or_else(|| get(right));
+        let h = node_hash(&l, &r);
+        fresh.insert(node, h);
+        out.push((node, h));
+    }
+    out
+}
+
 /// Why a proof does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
@@ -316,21 +344,28 @@ mod tests {
 
     /// A whole tree in memory: every complete subtree of `leaves`.
     fn stored(leaves: &[Vec<u8>]) -> HashMap<Node, Hash> {
-        let mut nodes = HashMap::new();
-        for (i, l) in leaves.iter().enumerate() {
-            nodes.insert(
-                Node {
-                    level: 0,
-                    index: i as u64,
-                },
-                leaf_hash(l),
-            );
+        let hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
+        appended(0, &hashes, &mut |n| {
+            panic!("{n:?} is older than an empty tree")
+        })
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn appending_in_steps_gives_the_tree_appended_at_once() {
+        let leaves: Vec<Hash> = (0..77u8).map(|i| leaf_hash(&[i])).collect();
+        let whole: HashMap<Node, Hash> = appended(0, &leaves, &mut |_| unreachable!())
+            .into_iter()
+            .collect();
+        let mut grown: HashMap<Node, Hash> = HashMap::new();
+        for (from, to) in [(0, 5), (5, 6), (6, 64), (64, 77)] {
+            let older = needed(|g| appended(from, &leaves[from as usize..to], g));
+            assert!(older.iter().all(|n| grown.contains_key(n)), "{older:?}");
+            let new = appended(from, &leaves[from as usize..to], &mut |n| grown[&n]);
+            grown.extend(new);
         }
-        for (node, left, right) in completed_by(0, leaves.len() as u64) {
-            let h = node_hash(&nodes[&left], &nodes[&right]);
-            nodes.insert(node, h);
-        }
-        nodes
+        assert_eq!(grown, whole);
     }
 
     fn getter(nodes: &HashMap<Node, Hash>) -> impl FnMut(Node) -> Hash + '_ {

@@ -215,15 +215,7 @@ pub fn page(ctx: &Ctx, status: StatusCode, e: Option<&WebError>) -> HttpResponse
     };
     // A 429 says when to come back, in the header browsers and proxies read.
     let retry_after = match e {
-        Some(WebError::App(
-            AppError::TooManyAttempts {
-                retry_after_seconds: s,
-            }
-            | AppError::TooManyComments {
-                retry_after_seconds: s,
-            }
-            | AppError::Busy(s),
-        )) => Some((*s).max(1)),
+        Some(WebError::App(a)) => a.retry_after_seconds(),
         _ => None,
     };
     match page.render() {

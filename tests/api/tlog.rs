@@ -119,23 +119,12 @@ async fn the_log_is_signed_tiled_proven_audited_and_monitored() {
         assert_eq!(cache, "public, max-age=31536000, immutable");
         let leaf_hashes = hashes_of(&bytes);
         assert_eq!(leaf_hashes.len() as u64, size);
-        let mut nodes: std::collections::HashMap<Node, Hash> = leaf_hashes
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                (
-                    Node {
-                        level: 0,
-                        index: i as u64,
-                    },
-                    *h,
-                )
+        let nodes: std::collections::HashMap<Node, Hash> =
+            tlog::appended(0, &leaf_hashes, &mut |_| {
+                unreachable!("an empty tree has no nodes")
             })
+            .into_iter()
             .collect();
-        for (node, l, r) in tlog::completed_by(0, size) {
-            let h = tlog::node_hash(&nodes[&l], &nodes[&r]);
-            nodes.insert(node, h);
-        }
         assert_eq!(tlog::root(size, &mut |n| nodes[&n]), checkpoint.root);
         // The entry tile holds each leaf's data after its length; each hashes to its leaf.
         let (status, bytes, _) = text(&app, &format!("/log/tile/entries/000.p/{size}")).await;

@@ -267,12 +267,25 @@ pub async fn update_user(
         password: form.get("password").map(str::to_string),
         active: None,
     };
-    match directory::update_user(&app, &who.actor, &email, input, None).await {
-        Ok(_) => Ok(see_other("/admin?done=user-updated#users")),
+    save_user(&app, &who, &email, input, Some(&form), "user-updated").await
+}
+
+/// Changes a user, then back to the users with `done`; refused fields are shown on the user's
+/// page (with what was `entered`, if a form of fields was sent).
+async fn save_user(
+    app: &App,
+    who: &Signed,
+    email: &str,
+    input: UserUpdate,
+    entered: Option<&FormData>,
+    done: &str,
+) -> Result<HttpResponse, WebError> {
+    match directory::update_user(app, &who.actor, email, input, None).await {
+        Ok(_) => Ok(see_other(&format!("/admin?done={done}#users"))),
         Err(AppError::Validation(fields)) => {
             let mut errors = Errors::default();
             errors.extend_from(who.ctx.lang, &fields);
-            let p = user_page(&app, &who, &email, Some(&form), errors).await?;
+            let p = user_page(app, who, email, entered, errors).await?;
             render_as(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
         Err(e) => Err(e.into()),
@@ -308,22 +321,12 @@ pub async fn set_active(
         active: Some(active),
         ..Default::default()
     };
-    match directory::update_user(&app, &who.actor, &email, input, None).await {
-        Ok(_) => {}
-        Err(AppError::Validation(fields)) => {
-            let mut errors = Errors::default();
-            errors.extend_from(who.ctx.lang, &fields);
-            let p = user_page(&app, &who, &email, None, errors).await?;
-            return render_as(StatusCode::UNPROCESSABLE_ENTITY, &p);
-        }
-        Err(e) => return Err(e.into()),
-    }
     let done = if active {
         "user-reactivated"
     } else {
         "user-deactivated"
     };
-    Ok(see_other(&format!("/admin?done={done}#users")))
+    save_user(&app, &who, &email, input, None, done).await
 }
 
 /// `POST /admin/grants`: an enterprise lets an agency act for it.
