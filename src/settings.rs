@@ -11,6 +11,8 @@
 //! | | `GREENLANE_TIMER_WORKERS` | 2 |
 //! | | `GREENLANE_CORS_ORIGINS` | none: no other site may call the API from a browser |
 //! | `[[oidc]]` tables | `GREENLANE_OIDC_ISSUER`, `_AUDIENCE`, `_ALGORITHMS`, `_SUBJECT_CLAIM`, `_ORG_CLAIM`, `_ROLES_CLAIM`, `_JWKS_URI` | none: only the server's own tokens |
+//! | `client_id`, `client_secret`, `name` in an `[[oidc]]` table | `GREENLANE_OIDC_CLIENT_ID`, `_CLIENT_SECRET`, `_NAME` | none: no sign-in through a provider on the web desk |
+//! | `password_sign_in` | `GREENLANE_PASSWORD_SIGN_IN` (`on`, `off`) | `on` |
 //!
 //! The file is `GREENLANE_CONFIG` if set, else `greenlane.toml` in the working directory if present.
 
@@ -58,6 +60,9 @@ pub struct Settings {
     /// The file of the log's Ed25519 signing key (`GREENLANE_LOG_KEY_FILE`; default `log.key`
     /// beside the SQLite database, or `./log.key`), created with mode 0600 on first start.
     pub log_key_file: PathBuf,
+    /// Whether people may sign in with a password kept here (`GREENLANE_PASSWORD_SIGN_IN=off`
+    /// leaves only the identity provider; refused unless one is configured for the web desk).
+    pub password_sign_in: bool,
 }
 
 /// One trusted OpenID Connect issuer. Its keys come from its JWKS, found through
@@ -81,13 +86,31 @@ pub struct OidcIssuer {
     pub keys_max_age: std::time::Duration,
     /// The least time between two fetches caused by tokens with an unknown `kid`.
     pub min_refresh: std::time::Duration,
+    /// True when the roles claim was configured: then a web sign-in through this provider acts
+    /// with the claim's roles (those the directory grants); otherwise with the directory's.
+    pub roles_claim_set: bool,
+    /// Set when people sign in on the web desk through this provider.
+    pub sign_in: Option<ProviderSignIn>,
+}
+
+/// The web desk as a client of the provider (authorization code flow with PKCE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSignIn {
+    pub client_id: String,
+    /// Absent for a public client, which proves itself by PKCE alone.
+    pub client_secret: Option<String>,
+    /// The provider's name on the sign-in button ("Sign in with {name}").
+    pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileOidc {
     issuer: String,
-    audience: String,
+    audience: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    name: Option<String>,
     algorithms: Option<Vec<String>>,
     jwks_uri: Option<String>,
     subject_claim: Option<String>,
@@ -113,11 +136,46 @@ impl OidcIssuer {
             timeout: std::time::Duration::from_secs(5),
             keys_max_age: std::time::Duration::from_secs(3600),
             min_refresh: std::time::Duration::from_secs(30),
+            roles_claim_set: false,
+            sign_in: None,
         }
     }
 
+    /// The web desk's sign-in through this provider, from its client id, optional secret and
+    /// button label (the label defaults to the issuer's host).
+    fn with_sign_in(
+        mut self,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        name: Option<String>,
+    ) -> anyhow::Result<OidcIssuer> {
+        match client_id {
+            Some(client_id) => {
+                let name = name.unwrap_or_else(|| host_of(&self.issuer).to_string());
+                self.sign_in = Some(ProviderSignIn {
+                    client_id,
+                    client_secret,
+                    name,
+                });
+            }
+            None if client_secret.is_some() || name.is_some() => anyhow::bail!(
+                "OIDC issuer `{}`: a client secret or a name needs the client id too",
+                self.issuer
+            ),
+            None => {}
+        }
+        Ok(self)
+    }
+
     fn from_file(f: FileOidc) -> anyhow::Result<OidcIssuer> {
-        let mut o = OidcIssuer::new(&f.issuer, &f.audience);
+        let audience = f.audience.or(f.client_id.clone()).ok_or_else(|| {
+            anyhow::anyhow!("OIDC issuer `{}`: set its audience or client_id", f.issuer)
+        })?;
+        let mut o = OidcIssuer::new(&f.issuer, &audience).with_sign_in(
+            f.client_id,
+            f.client_secret,
+            f.name,
+        )?;
         if let Some(algs) = f.algorithms {
             o.algorithms = parse_algorithms(&algs)?;
         }
@@ -130,6 +188,7 @@ impl OidcIssuer {
         }
         if let Some(c) = f.roles_claim {
             o.roles_claim = c;
+            o.roles_claim_set = true;
         }
         if let Some(t) = f.timeout_seconds {
             o.timeout = std::time::Duration::from_secs(t);
@@ -219,10 +278,20 @@ fn oidc_from_env() -> anyhow::Result<Option<OidcIssuer>> {
     let Some(issuer) = env("GREENLANE_OIDC_ISSUER") else {
         return Ok(None);
     };
-    let audience = env("GREENLANE_OIDC_AUDIENCE").ok_or_else(|| {
-        anyhow::anyhow!("GREENLANE_OIDC_ISSUER is set: set GREENLANE_OIDC_AUDIENCE too")
-    })?;
-    let mut o = OidcIssuer::new(&issuer, &audience);
+    let client_id = env("GREENLANE_OIDC_CLIENT_ID");
+    let audience = env("GREENLANE_OIDC_AUDIENCE")
+        .or(client_id.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "GREENLANE_OIDC_ISSUER is set: set GREENLANE_OIDC_AUDIENCE or \
+                 GREENLANE_OIDC_CLIENT_ID too"
+            )
+        })?;
+    let mut o = OidcIssuer::new(&issuer, &audience).with_sign_in(
+        client_id,
+        env("GREENLANE_OIDC_CLIENT_SECRET"),
+        env("GREENLANE_OIDC_NAME"),
+    )?;
     if let Some(algs) = env("GREENLANE_OIDC_ALGORITHMS") {
         o.algorithms = parse_algorithms(&algs.split(',').map(str::to_string).collect::<Vec<_>>())?;
     }
@@ -235,6 +304,7 @@ fn oidc_from_env() -> anyhow::Result<Option<OidcIssuer>> {
     }
     if let Some(c) = env("GREENLANE_OIDC_ROLES_CLAIM") {
         o.roles_claim = c;
+        o.roles_claim_set = true;
     }
     Ok(Some(o))
 }
@@ -298,6 +368,7 @@ struct FileSettings {
     public_url: Option<String>,
     #[serde(default)]
     oidc: Vec<FileOidc>,
+    password_sign_in: Option<bool>,
 }
 
 /// Where the secret came from, so that the server can say so.
@@ -402,7 +473,25 @@ impl Settings {
                     .filter(|p| !p.as_os_str().is_empty())
                     .map_or_else(|| PathBuf::from("log.key"), |d| d.join("log.key"))
             });
+        let password_sign_in = match env("GREENLANE_PASSWORD_SIGN_IN").as_deref() {
+            None => from_file.password_sign_in.unwrap_or(true),
+            Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                anyhow::bail!("GREENLANE_PASSWORD_SIGN_IN must be `on` or `off`, not `{other}`")
+            }
+        };
+        if oidc.iter().filter(|o| o.sign_in.is_some()).count() > 1 {
+            anyhow::bail!("only one OIDC issuer can have a client id for the web desk's sign-in");
+        }
+        if !password_sign_in && oidc.iter().all(|o| o.sign_in.is_none()) {
+            anyhow::bail!(
+                "password sign-in is off, but no identity provider is set up for the web desk \
+                 (GREENLANE_OIDC_CLIENT_ID): nobody could sign in"
+            );
+        }
         Ok(Settings {
+            password_sign_in,
             log_origin,
             log_key_file,
             trusted_proxies,
@@ -549,18 +638,65 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// The log's default origin: the public URL's host (and port) and `/log`.
 pub fn default_origin(public_url: &str) -> String {
-    let host = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest)
+    format!("{}/log", host_of(public_url))
+}
+
+/// The host (and port) of a URL.
+fn host_of(url: &str) -> &str {
+    url.split_once("://")
+        .map_or(url, |(_, rest)| rest)
         .split('/')
         .next()
-        .unwrap_or_default();
-    format!("{host}/log")
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_id_makes_the_web_desk_a_client_of_the_provider() {
+        let file: FileSettings = toml::from_str(
+            r#"
+            [[oidc]]
+            issuer = "https://id.bureau.example/realms/bureau"
+            client_id = "greenlane"
+            client_secret = "s"
+            name = "Bureau ID"
+            roles_claim = "realm_access.roles"
+
+            [[oidc]]
+            issuer = "https://partner.example"
+            audience = "greenlane-api"
+            "#,
+        )
+        .expect("settings");
+        let mut issuers = file.oidc.into_iter().map(OidcIssuer::from_file);
+        let desk = issuers.next().expect("one").expect("valid");
+        assert_eq!(
+            desk.audience, "greenlane",
+            "the audience defaults to the client id"
+        );
+        assert!(desk.roles_claim_set);
+        let sign_in = desk.sign_in.expect("a client");
+        assert_eq!(sign_in.name, "Bureau ID");
+        assert_eq!(sign_in.client_secret.as_deref(), Some("s"));
+        let api_only = issuers.next().expect("two").expect("valid");
+        assert!(api_only.sign_in.is_none() && !api_only.roles_claim_set);
+        // Neither an audience nor a client id: refused; a secret without a client id too.
+        let bad: FileSettings = toml::from_str(
+            "[[oidc]]\nissuer = \"https://id.example\"\n\n[[oidc]]\nissuer = \"https://id.example\"\naudience = \"a\"\nclient_secret = \"s\"\n",
+        )
+        .expect("settings");
+        for f in bad.oidc {
+            assert!(OidcIssuer::from_file(f).is_err());
+        }
+        // The button's label defaults to the provider's host.
+        let unnamed = OidcIssuer::new("https://id.example:8443/realms/x", "a")
+            .with_sign_in(Some("a".into()), None, None)
+            .expect("valid");
+        assert_eq!(unnamed.sign_in.expect("client").name, "id.example:8443");
+    }
 
     #[test]
     fn sqlite_paths() {

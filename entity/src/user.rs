@@ -25,6 +25,9 @@ pub struct Model {
     pub token_version: i64,
     /// False: the person can no longer sign in or act, whatever token or session they hold.
     pub active: bool,
+    /// When the person last signed in on the web desk, and how (`password` or `provider`).
+    pub last_sign_in_at: Option<DateTimeUtc>,
+    pub last_sign_in_method: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

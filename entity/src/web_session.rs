@@ -12,6 +12,12 @@ pub struct Model {
     pub csrf: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// How the session was opened: `password` or `provider`.
+    pub method: String,
+    /// JSON array of role names when the identity provider's roles claim decides them; `None`:
+    /// the directory's roles, read afresh on every request.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub roles: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod m20261201_000012_notices;
 mod m20261201_000013_publications;
 mod m20261206_000014_trust;
 mod m20261206_000015_transparency_log;
+mod m20261206_000016_provider_sign_in;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_publications::Migration),
             Box::new(m20261206_000014_trust::Migration),
             Box::new(m20261206_000015_transparency_log::Migration),
+            Box::new(m20261206_000016_provider_sign_in::Migration),
         ]
     }
 }

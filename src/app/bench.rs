@@ -455,6 +455,7 @@ async fn over_http(db_url: &str, dir: &Path, cases_per_client: u64) -> anyhow::R
         oidc: Vec::new(),
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
+        password_sign_in: true,
         log_key_file: std::env::temp_dir().join(format!(
             "greenlane-log-{}.key",
             uuid::Uuid::now_v7().simple()
@@ -1017,6 +1018,7 @@ pub fn server_settings(
         timer_workers: 2,
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
+        password_sign_in: true,
         log_key_file: std::env::temp_dir().join(format!(
             "greenlane-log-{}.key",
             uuid::Uuid::now_v7().simple()

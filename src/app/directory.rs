@@ -125,6 +125,44 @@ pub struct User {
     /// False: deactivated; the person can neither sign in nor act with a token or session.
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// When and how the person last signed in on the web desk; `None`: never. Shown to
+    /// administrators only, so not in the directory's JSON, which colleagues read.
+    #[serde(skip)]
+    pub last_sign_in: Option<(DateTime<Utc>, SignInMethod)>,
+}
+
+/// How a person signed in on the web desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethod {
+    /// With a password kept here.
+    Password,
+    /// Through the bureau's identity provider (OpenID Connect).
+    Provider,
+}
+
+impl SignInMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "password",
+            SignInMethod::Provider => "provider",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SignInMethod> {
+        match s {
+            "password" => Some(SignInMethod::Password),
+            "provider" => Some(SignInMethod::Provider),
+            _ => None,
+        }
+    }
+
+    /// The message that names it.
+    pub fn message_id(self) -> &'static str {
+        match self {
+            SignInMethod::Password => "sign-in-method-password",
+            SignInMethod::Provider => "sign-in-method-provider",
+        }
+    }
 }
 
 pub(crate) fn user_of(r: UserRow) -> User {
@@ -133,6 +171,11 @@ pub(crate) fn user_of(r: UserRow) -> User {
         lang: Lang::parse(&r.lang).unwrap_or(Lang::Zh),
         can_sign_in: r.password_hash.is_some(),
         active: r.active,
+        last_sign_in: r.last_sign_in_at.zip(
+            r.last_sign_in_method
+                .as_deref()
+                .and_then(SignInMethod::parse),
+        ),
         email: r.email,
         name: r.name,
         organisation: r.org_code,
@@ -252,6 +295,8 @@ pub async fn add_user(
         created_at: now,
         token_version: 0,
         active: true,
+        last_sign_in_at: None,
+        last_sign_in_method: None,
     };
     let tx = app.db.begin().await?;
     if let Err(e) = store::directory::insert_user(&tx, row.clone()).await {

@@ -13,7 +13,7 @@ use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::directory::{self, User};
+use super::directory::{self, SignInMethod, User};
 use super::{App, AppError};
 use crate::domain::{FieldErrors, RoleSet};
 use crate::engine::Actor;
@@ -38,13 +38,22 @@ pub struct Session {
     pub user: User,
     pub csrf: String,
     pub expires_at: DateTime<Utc>,
+    /// How the session was opened (signing out of a provider's session goes to the provider).
+    pub method: SignInMethod,
+    /// The roles the provider's roles claim named at sign-in, when that claim decides; the
+    /// person acts with those of them the directory still grants.
+    claimed_roles: Option<Vec<String>>,
     token_hash: String,
 }
 
 impl Session {
     /// The person as the use cases know them.
     pub fn actor(&self) -> Actor {
-        let roles = RoleSet::parse(&self.user.roles).unwrap_or_default();
+        let names = match &self.claimed_roles {
+            Some(claimed) => granted(&self.user, claimed),
+            None => self.user.roles.clone(),
+        };
+        let roles = RoleSet::parse(&names).unwrap_or_default();
         Actor::person(&self.user.email, &self.user.organisation, roles)
     }
 
@@ -72,6 +81,16 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The roles of `claimed` that the directory grants `user` (a provider can narrow a person's
+/// roles, never widen them).
+fn granted(user: &User, claimed: &[String]) -> Vec<String> {
+    user.roles
+        .iter()
+        .filter(|r| claimed.contains(r))
+        .cloned()
+        .collect()
+}
+
 /// Checks the e-mail and password (the same check and slow-down as the API's sign-in) and opens
 /// a session.
 pub async fn sign_in(
@@ -81,18 +100,77 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
     let who = directory::login(app, email, password).await?;
+    open(app, &who.email, SignInMethod::Password, None, now).await
+}
+
+/// Who the identity provider vouched for, once its ID token is checked.
+#[derive(Debug, Clone)]
+pub struct Vouched {
+    /// The directory's e-mail for the person.
+    pub email: String,
+    /// The roles claim's values, when the roles claim decides; `None`: the directory's roles.
+    pub roles: Option<Vec<String>>,
+}
+
+/// Opens a session for the person the identity provider vouched for, if the directory knows
+/// them, has not deactivated them, and (when the provider's roles claim decides) grants them
+/// at least one of the roles it names. Refusals are 403 `sign_in_refused` with a message.
+pub async fn sign_in_vouched(
+    app: &App,
+    vouched: &Vouched,
+    now: DateTime<Utc>,
+) -> Result<Opened, AppError> {
+    let refused = |m: crate::domain::Msg| {
+        AppError::Refused("sign_in_refused", m.arg("email", &vouched.email))
+    };
+    let user = directory::user(app, &vouched.email)
+        .await?
+        .ok_or_else(|| refused(msg!("sso-refused-unknown")))?;
+    if !user.active {
+        return Err(refused(msg!("sso-refused-deactivated")));
+    }
+    if let Some(claimed) = &vouched.roles {
+        if granted(&user, claimed).is_empty() {
+            return Err(refused(msg!("sso-refused-no-role")));
+        }
+    }
+    open(
+        app,
+        &user.email,
+        SignInMethod::Provider,
+        vouched.roles.clone(),
+        now,
+    )
+    .await
+}
+
+/// Opens a session and remembers how and when the person signed in.
+async fn open(
+    app: &App,
+    email: &str,
+    method: SignInMethod,
+    claimed_roles: Option<Vec<String>>,
+    now: DateTime<Utc>,
+) -> Result<Opened, AppError> {
     let token = random_token()?;
     let expires_at = now + Duration::hours(LIFETIME_HOURS);
+    let roles = claimed_roles
+        .map(|r| serde_json::to_string(&r))
+        .transpose()
+        .map_err(|e| AppError::Unexpected(e.into()))?;
     let row = store::web::SessionRow {
         token_hash: hash_token(&token),
-        email: who.email,
+        email: email.to_string(),
         csrf: random_token()?,
         created_at: now,
         expires_at,
+        method: method.as_str().to_string(),
+        roles,
     };
     let tx = app.db.begin().await?;
     store::web::insert_session(&tx, row).await?;
     store::web::delete_expired(&tx, now).await?;
+    store::directory::record_sign_in(&tx, email, now, method.as_str()).await?;
     tx.commit().await?;
     Ok(Opened { token, expires_at })
 }
@@ -114,6 +192,11 @@ pub async fn resolve(
         user,
         csrf: row.csrf,
         expires_at: row.expires_at,
+        method: SignInMethod::parse(&row.method).unwrap_or(SignInMethod::Password),
+        claimed_roles: row
+            .roles
+            .as_deref()
+            .map(|r| serde_json::from_str(r).unwrap_or_default()),
         token_hash: hash,
     }))
 }

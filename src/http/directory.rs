@@ -25,12 +25,20 @@ pub struct LoginBody {
     password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "directory", request_body = LoginBody, responses((status = 200, description = "A bearer token for 8 hours"), (status = 401, description = "Wrong e-mail or password", body = ErrorBody), (status = 429, description = "Too many failures; wait", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "directory", request_body = LoginBody, responses((status = 200, description = "A bearer token for 8 hours"), (status = 401, description = "Wrong e-mail or password", body = ErrorBody), (status = 403, description = "Password sign-in is turned off here (`password_sign_in_off`)", body = ErrorBody), (status = 429, description = "Too many failures; wait", body = ErrorBody)))]
 pub async fn login(
     app: web::Data<App>,
     jwt: web::Data<JwtSettings>,
+    ways: Option<web::Data<crate::web::pages::login::SignInWays>>,
     body: web::Json<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
+    if ways.is_some_and(|w| !w.password) {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "password_sign_in_off",
+            "signing in with a password is turned off here; sign in through the identity provider",
+        ));
+    }
     let b = body.into_inner();
     let who = directory::login(&app, &b.email, &b.password).await?;
     // Tokens live in real time, whatever clock the cases run on.

@@ -40,6 +40,22 @@ impl Cors {
 const PAGE_CSP: &str =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The pages' Content-Security-Policy. Forms post to this site only, except that signing out
+/// of a session opened through the identity provider goes on to the provider's end-session
+/// endpoint, which browsers hold to `form-action` as well: its origin is then allowed too.
+#[derive(Debug, Clone)]
+pub struct PagePolicy(HeaderValue);
+
+impl PagePolicy {
+    pub fn new(provider_origin: Option<&str>) -> anyhow::Result<PagePolicy> {
+        let csp = match provider_origin {
+            None => PAGE_CSP.to_string(),
+            Some(o) => PAGE_CSP.replace("form-action 'self'", &format!("form-action 'self' {o}")),
+        };
+        Ok(PagePolicy(HeaderValue::from_str(&csp)?))
+    }
+}
 /// The API's docs page (Swagger UI) styles its elements inline.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -263,17 +279,14 @@ fn too_large() -> HttpResponse {
 }
 
 /// The headers every answer carries.
-fn secure(path: &str, res: &mut HttpResponse) {
+fn secure(path: &str, pages: Option<HeaderValue>, res: &mut HttpResponse) {
     let h = res.headers_mut();
     let csp = if path.starts_with("/api/docs") {
-        DOCS_CSP
+        HeaderValue::from_static(DOCS_CSP)
     } else {
-        PAGE_CSP
+        pages.unwrap_or_else(|| HeaderValue::from_static(PAGE_CSP))
     };
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -298,6 +311,7 @@ pub async fn guard(
         .map(|c| c.get_ref().clone())
         .unwrap_or_default();
     let path = req.path().to_string();
+    let pages = req.app_data::<web::Data<PagePolicy>>().map(|p| p.0.clone());
     let origin = req
         .headers()
         .get(header::ORIGIN)
@@ -307,7 +321,7 @@ pub async fn guard(
         Err(refusal) => req.into_response(refusal),
         Ok(()) => next.call(req).await?.map_into_boxed_body(),
     };
-    secure(&path, res.response_mut());
+    secure(&path, pages, res.response_mut());
     if let Some(o) = origin.filter(|o| is_api(&path) && cors.allows(o)) {
         let h = res.headers_mut();
         if let Ok(v) = HeaderValue::from_str(&o) {

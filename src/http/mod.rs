@@ -31,6 +31,7 @@ use crate::app::{deadlines, App, Clock, MailSettings, ManualClock, SystemClock};
 use crate::mail::Mailer;
 use crate::settings::{ClockMode, Settings};
 use crate::token::Verifier;
+use crate::web::pages::login::SignInWays;
 use crate::{store, worker};
 use error::ApiError;
 use openapi::ErrorBody;
@@ -89,7 +90,22 @@ impl Application {
             tracing::info!("accepting tokens from {}", crate::oidc::describe(issuer));
         }
         let client = client::ClientAddress::new(settings.trusted_proxies.clone());
-        let server = serve(listener, app.clone(), jwt, verifier, cors, client)?;
+        let desk = match settings.oidc.iter().find(|o| o.sign_in.is_some()) {
+            Some(issuer) => {
+                tracing::info!("the web desk signs people in through {}", issuer.issuer);
+                Some(Arc::new(crate::oidc::desk::Desk::new(
+                    issuer,
+                    &settings.mail.public_url,
+                    &jwt,
+                )?))
+            }
+            None => None,
+        };
+        let ways = SignInWays {
+            password: settings.password_sign_in,
+            desk,
+        };
+        let server = serve(listener, app.clone(), jwt, verifier, cors, client, ways)?;
         let worker = if settings.worker {
             worker::spawn(app.clone(), mailer.clone(), settings.timer_workers)
         } else {
@@ -127,7 +143,11 @@ fn serve(
     verifier: Verifier,
     cors: edge::Cors,
     client: client::ClientAddress,
+    ways: SignInWays,
 ) -> anyhow::Result<Server> {
+    let origin = ways.desk.as_ref().map(|d| d.origin());
+    let policy = web::Data::new(edge::PagePolicy::new(origin.as_deref())?);
+    let ways = web::Data::new(ways);
     let client = web::Data::new(client);
     let app = web::Data::new(app);
     let cors = web::Data::new(cors);
@@ -162,6 +182,8 @@ fn serve(
             .app_data(verifier.clone())
             .app_data(jwt.clone())
             .app_data(client.clone())
+            .app_data(ways.clone())
+            .app_data(policy.clone())
             .app_data(
                 web::JsonConfig::default().error_handler(|e, _| json_error(e, "invalid_body")),
             )

@@ -103,6 +103,8 @@ pub async fn insert_user(db: &impl ConnectionTrait, row: UserRow) -> Result<(), 
         created_at: Set(row.created_at),
         token_version: Set(row.token_version),
         active: Set(row.active),
+        last_sign_in_at: Set(row.last_sign_in_at),
+        last_sign_in_method: Set(row.last_sign_in_method),
     })
     .exec_without_returning(db)
     .await?;
@@ -315,6 +317,22 @@ pub async fn count_attempt(
 }
 
 /// A successful sign-in (or a new password) clears the count.
+/// Remembers when and how a person last signed in on the web desk.
+pub async fn record_sign_in(
+    db: &impl ConnectionTrait,
+    email: &str,
+    at: DateTime<Utc>,
+    method: &str,
+) -> Result<(), DbErr> {
+    User::update_many()
+        .col_expr(user::Column::LastSignInAt, Expr::value(at))
+        .col_expr(user::Column::LastSignInMethod, Expr::value(method))
+        .filter(user::Column::Email.eq(email))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn clear_attempts(
     db: &impl ConnectionTrait,
     email: &str,

@@ -18,6 +18,8 @@ pub async fn insert_session(db: &impl ConnectionTrait, row: SessionRow) -> Resul
         csrf: Set(row.csrf),
         created_at: Set(row.created_at),
         expires_at: Set(row.expires_at),
+        method: Set(row.method),
+        roles: Set(row.roles),
     })
     .exec_without_returning(db)
     .await?;

@@ -185,6 +185,23 @@ impl Chrome {
         )
     }
 
+    /// How and when a person last signed in on the web desk, or that they never have.
+    pub fn last_sign_in(
+        &self,
+        last: &Option<(DateTime<Utc>, crate::app::directory::SignInMethod)>,
+    ) -> String {
+        match last {
+            Some((at, method)) => self.t2(
+                "admin-last-sign-in-at",
+                "method",
+                self.t(method.message_id()),
+                "at",
+                local_time(*at),
+            ),
+            None => self.t("admin-last-sign-in-never"),
+        }
+    }
+
     /// A message with two arguments.
     pub fn t2(&self, id: &str, a: &str, av: impl ToString, b: &str, bv: impl ToString) -> String {
         i18n::t_args(

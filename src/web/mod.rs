@@ -75,6 +75,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/", web::get().to(home::home))
                 .route("/login", web::get().to(login::form))
                 .route("/login", web::post().to(login::submit))
+                .route("/login/oidc", web::get().to(login::provider))
+                .route("/login/oidc/callback", web::get().to(login::callback))
                 .route("/logout", web::post().to(login::logout))
                 .route("/lang/{code}", web::get().to(login::switch_language))
                 .route("/grants", web::post().to(home::grant))

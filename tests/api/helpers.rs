@@ -175,6 +175,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         timer_workers: 2,
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
+        password_sign_in: true,
         log_key_file: db.log_key_file(),
     }
 }

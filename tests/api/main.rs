@@ -25,6 +25,7 @@ mod public;
 mod reform;
 mod registry;
 mod smtp;
+mod sso;
 mod tlog;
 mod trading;
 mod versions;

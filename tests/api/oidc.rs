@@ -12,19 +12,19 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 use greenlane::settings::OidcIssuer;
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// A signing key made in the test, with its public half as a JWK.
-struct TestKey {
-    kid: String,
-    alg: Algorithm,
-    encoding: EncodingKey,
-    jwk: Value,
+pub(crate) struct TestKey {
+    pub kid: String,
+    pub alg: Algorithm,
+    pub encoding: EncodingKey,
+    pub jwk: Value,
 }
 
-fn rsa_key(kid: &str) -> TestKey {
+pub(crate) fn rsa_key(kid: &str) -> TestKey {
     use rsa::pkcs1::EncodeRsaPrivateKey;
     use rsa::traits::PublicKeyParts;
     let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("an RSA key");
@@ -40,7 +40,7 @@ fn rsa_key(kid: &str) -> TestKey {
     }
 }
 
-fn ec_key(kid: &str) -> TestKey {
+pub(crate) fn ec_key(kid: &str) -> TestKey {
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 =

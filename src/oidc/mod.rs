@@ -1,4 +1,5 @@
-//! Tokens from external OpenID Connect issuers.
+//! Tokens from external OpenID Connect issuers, and ([`desk`]) the web desk's sign-in through
+//! one of them.
 //!
 //! Each configured issuer is trusted for the algorithms it is pinned to (RS256, ES256) and for
 //! the keys its JWKS publishes. The JWKS is found through the discovery document, fetched with
@@ -14,6 +15,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 
 use crate::settings::OidcIssuer;
+
+pub mod desk;
 
 /// The most a discovery document or a key set may weigh.
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
@@ -152,19 +155,7 @@ impl Issuer {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let roles = match claim(&claims, &self.settings.roles_claim) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            Some(Value::String(list)) => list
-                .split([' ', ','])
-                .filter(|r| !r.is_empty())
-                .map(str::to_string)
-                .collect(),
-            _ => Vec::new(),
-        };
+        let roles = roles_of(claim(&claims, &self.settings.roles_claim));
         Ok(ExternalClaims {
             subject,
             org,
@@ -341,6 +332,24 @@ fn claim<'a>(claims: &'a Value, path: &str) -> Option<&'a Value> {
         return Some(v);
     }
     path.split('.').try_fold(claims, |v, part| v.get(part))
+}
+
+/// The roles a roles claim names: an array of names, or one string of names separated by
+/// spaces or commas.
+fn roles_of(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(list)) => list
+            .split([' ', ','])
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The `iss` a token claims, read before anything is verified, to pick who verifies it.
