@@ -806,6 +806,35 @@ async fn a_public_client_a_post_only_provider_the_roles_claim_and_no_passwords()
         Some("none")
     );
     db.drop_it().await;
+
+    // A provider that cannot be reached: the page says so, with a time to come back.
+    let db = TestDb::sqlite().await;
+    let port = free_port();
+    let mut s = settings(&db, workflows_dir());
+    let nowhere = format!("http://127.0.0.1:{}/realms/x", free_port());
+    let mut issuer = OidcIssuer::new(&nowhere, CLIENT_ID);
+    issuer.timeout = std::time::Duration::from_secs(2);
+    issuer.sign_in = Some(ProviderSignIn {
+        client_id: CLIENT_ID.into(),
+        client_secret: None,
+        name: "Bureau ID".into(),
+    });
+    s.bind = format!("127.0.0.1:{port}");
+    s.mail.public_url = format!("http://127.0.0.1:{port}");
+    s.oidc = vec![issuer];
+    let app = spawn_app_with(s).await;
+    let c = browser();
+    let r = c
+        .get(format!("{}/login/oidc", app.address))
+        .send()
+        .await
+        .expect("begin");
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(!session_set(&r));
+    let page = r.text().await.expect("page");
+    assert!(page.contains("cannot be reached just now"), "{page}");
+    db.drop_it().await;
 }
 
 #[tokio::test]
