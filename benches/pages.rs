@@ -73,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.bench/log".into(),
         password_sign_in: true,
+        group_commit: true,
         log_key_file: std::env::temp_dir()
             .join(format!("greenlane-bench-{}.key", std::process::id())),
     };

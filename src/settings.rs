@@ -13,6 +13,7 @@
 //! | `[[oidc]]` tables | `GREENLANE_OIDC_ISSUER`, `_AUDIENCE`, `_ALGORITHMS`, `_SUBJECT_CLAIM`, `_ORG_CLAIM`, `_ROLES_CLAIM`, `_JWKS_URI` | none: only the server's own tokens |
 //! | `client_id`, `client_secret`, `name` in an `[[oidc]]` table | `GREENLANE_OIDC_CLIENT_ID`, `_CLIENT_SECRET`, `_NAME` | none: no sign-in through a provider on the web desk |
 //! | `password_sign_in` | `GREENLANE_PASSWORD_SIGN_IN` (`on`, `off`) | `on` |
+//! | | `GREENLANE_GROUP_COMMIT` (`on`, `off`) | `on` |
 //!
 //! The file is `GREENLANE_CONFIG` if set, else `greenlane.toml` in the working directory if present.
 
@@ -63,6 +64,9 @@ pub struct Settings {
     /// Whether people may sign in with a password kept here (`GREENLANE_PASSWORD_SIGN_IN=off`
     /// leaves only the identity provider; refused unless one is configured for the web desk).
     pub password_sign_in: bool,
+    /// Write people's actions that arrive together in one transaction (`GREENLANE_GROUP_COMMIT`,
+    /// `on` by default; `off` gives each its own).
+    pub group_commit: bool,
 }
 
 /// One trusted OpenID Connect issuer. Its keys come from its JWKS, found through
@@ -490,7 +494,15 @@ impl Settings {
                  (GREENLANE_OIDC_CLIENT_ID): nobody could sign in"
             );
         }
+        let group_commit = match env("GREENLANE_GROUP_COMMIT").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                anyhow::bail!("GREENLANE_GROUP_COMMIT must be `on` or `off`, not `{other}`")
+            }
+        };
         Ok(Settings {
+            group_commit,
             password_sign_in,
             log_origin,
             log_key_file,

@@ -178,6 +178,19 @@ pub struct DbFigures {
     /// SQL statements sent per persisted action, counted at the connection (BEGIN, COMMIT and
     /// savepoints are not statements the driver reports; add 2 per action for them).
     pub statements_per_action: f64,
+    /// The same walks with group commit (`GREENLANE_GROUP_COMMIT=on`, the server's default).
+    pub grouped_per_s: f64,
+    pub grouped_ratio: f64,
+    pub grouped_per_s_16: f64,
+    pub grouped_ratio_16: f64,
+    /// Actions per transaction at 16 clients with group commit.
+    pub grouped_batch_16: f64,
+    /// A single action's latency at 1 client, p50 and p99 in milliseconds, each action in its
+    /// own transaction and with group commit.
+    pub single_p50_ms: f64,
+    pub single_p99_ms: f64,
+    pub grouped_p50_ms: f64,
+    pub grouped_p99_ms: f64,
     /// The statements of one `accept`, in order (human output only).
     #[serde(skip)]
     pub accept_statements: Vec<String>,
@@ -186,6 +199,16 @@ pub struct DbFigures {
 /// Walks `cases_per_client` report-form cases per client through the path, `clients` at once.
 /// Answers actions and seconds.
 async fn walk(app: &App, clients: usize, cases_per_client: u64) -> anyhow::Result<(u64, f64)> {
+    let (actions, seconds, _) = walk_timed(app, clients, cases_per_client).await?;
+    Ok((actions, seconds))
+}
+
+/// As [`walk`], with each action's latency in milliseconds.
+async fn walk_timed(
+    app: &App,
+    clients: usize,
+    cases_per_client: u64,
+) -> anyhow::Result<(u64, f64, Vec<f64>)> {
     let mut ids = Vec::new();
     let c = cast();
     for _ in 0..(clients as u64 * cases_per_client) {
@@ -207,7 +230,7 @@ async fn walk(app: &App, clients: usize, cases_per_client: u64) -> anyhow::Resul
         tasks.push(tokio::spawn(async move {
             let c = cast();
             let steps = path(&c);
-            let mut actions = 0u64;
+            let mut latencies = Vec::new();
             for id in chunk {
                 let mut version = 1;
                 for (actor, action, payload) in &steps {
@@ -216,21 +239,36 @@ async fn walk(app: &App, clients: usize, cases_per_client: u64) -> anyhow::Resul
                         comment: None,
                         payload: payload.clone(),
                     };
+                    let began = Instant::now();
                     let case = cases::fire(&app, actor, id, action, request, None)
                         .await
                         .map_err(|e| anyhow::anyhow!("{action}: {e}"))?;
+                    latencies.push(began.elapsed().as_secs_f64() * 1000.0);
                     version = case.version;
-                    actions += 1;
                 }
             }
-            anyhow::Ok(actions)
+            anyhow::Ok(latencies)
         }));
     }
-    let mut actions = 0;
+    let mut latencies = Vec::new();
     for t in tasks {
-        actions += t.await??;
+        latencies.extend(t.await??);
     }
-    Ok((actions, started.elapsed().as_secs_f64()))
+    Ok((
+        latencies.len() as u64,
+        started.elapsed().as_secs_f64(),
+        latencies,
+    ))
+}
+
+/// The `q` quantile (0 to 1) of `values`.
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let i = ((values.len() - 1) as f64 * q).round() as usize;
+    values[i]
 }
 
 /// `n` plain transactions per client, `clients` at once, each client on its own row.
@@ -310,11 +348,21 @@ async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbF
     let statements = log.count.load(Ordering::Relaxed) as f64 / walked as f64;
     let accept_statements = log.kept.lock().map(|k| k.clone()).unwrap_or_default();
 
-    let (a1, s1) = walk(&app, 1, cases_n).await?;
+    let (a1, s1, mut single) = walk_timed(&app, 1, cases_n).await?;
     let (p1, ps1) = plain(&app, 1, a1).await?;
     let per_client = (cases_n / 16).max(1);
     let (a16, s16) = walk(&app, 16, per_client).await?;
     let (p16, ps16) = plain(&app, 16, a16 / 16).await?;
+    // Group commit, on the same database.
+    let mut grouped = app.clone();
+    let group = Arc::new(super::group::GroupCommit::for_database(&app.db));
+    grouped.group = Some(group.clone());
+    let (g1, gs1, mut grouped_single) = walk_timed(&grouped, 1, cases_n).await?;
+    let before = group.counts();
+    let (g16, gs16) = walk(&grouped, 16, per_client).await?;
+    let after = group.counts();
+    let batch_16 = (after.0 - before.0) as f64 / ((after.1 - before.1).max(1)) as f64;
+    drop(grouped);
     app.db.close().await?;
     let rate = |n: u64, s: f64| n as f64 / s;
     let f = DbFigures {
@@ -325,11 +373,22 @@ async fn persisted(db_url: &str, dir: &Path, cases_n: u64) -> anyhow::Result<DbF
         plain_per_s_16: rate(p16, ps16),
         ratio_16: 0.0,
         statements_per_action: statements,
+        grouped_per_s: rate(g1, gs1),
+        grouped_ratio: 0.0,
+        grouped_per_s_16: rate(g16, gs16),
+        grouped_ratio_16: 0.0,
+        grouped_batch_16: batch_16,
+        single_p50_ms: quantile(&mut single, 0.5),
+        single_p99_ms: quantile(&mut single, 0.99),
+        grouped_p50_ms: quantile(&mut grouped_single, 0.5),
+        grouped_p99_ms: quantile(&mut grouped_single, 0.99),
         accept_statements,
     };
     Ok(DbFigures {
         ratio: f.actions_per_s / f.plain_per_s,
         ratio_16: f.actions_per_s_16 / f.plain_per_s_16,
+        grouped_ratio: f.grouped_per_s / f.plain_per_s,
+        grouped_ratio_16: f.grouped_per_s_16 / f.plain_per_s_16,
         ..f
     })
 }
@@ -456,6 +515,7 @@ async fn over_http(db_url: &str, dir: &Path, cases_per_client: u64) -> anyhow::R
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
         password_sign_in: true,
+        group_commit: true,
         log_key_file: std::env::temp_dir().join(format!(
             "greenlane-log-{}.key",
             uuid::Uuid::now_v7().simple()
@@ -836,6 +896,14 @@ fn report(name: &str, f: &DbFigures, say: &dyn Fn(String)) {
         f.actions_per_s_16, f.plain_per_s_16, f.ratio_16
     ));
     say(format!(
+        "{name:<10} group commit: 1 client {:>7.0}/s (ratio {:.2}) | 16 clients {:>7.0}/s (ratio {:.2}), {:.1} actions per transaction",
+        f.grouped_per_s, f.grouped_ratio, f.grouped_per_s_16, f.grouped_ratio_16, f.grouped_batch_16
+    ));
+    say(format!(
+        "{name:<10} one action at 1 client: p50 {:.2} ms, p99 {:.2} ms alone | p50 {:.2} ms, p99 {:.2} ms with group commit",
+        f.single_p50_ms, f.single_p99_ms, f.grouped_p50_ms, f.grouped_p99_ms
+    ));
+    say(format!(
         "{name:<10} {:.1} statements per action (without BEGIN and COMMIT); an `accept` sends:",
         f.statements_per_action
     ));
@@ -1019,6 +1087,7 @@ pub fn server_settings(
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
         password_sign_in: true,
+        group_commit: true,
         log_key_file: std::env::temp_dir().join(format!(
             "greenlane-log-{}.key",
             uuid::Uuid::now_v7().simple()

@@ -275,7 +275,7 @@ pub async fn fire(
         row,
         def,
         history,
-        mut case_clocks,
+        case_clocks,
         transition,
         payload,
         relied_on,
@@ -286,41 +286,114 @@ pub async fn fire(
     let continued = clocks::continued_with_warnings(&def, &transition.effects);
     let fired = clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued).await?;
     let parties = super::publish::parties_if_published(&app.db, &def, &row, &transition).await?;
-
-    let tx = app.db.begin().await?;
-    let committed = commit_transition(
-        app,
-        &tx,
-        Pending {
-            relied_on,
-            def: &def,
-            row: &row,
-            history,
-            actor,
-            transition: &transition,
-            audit_payload: payload,
-            comment: request.comment,
-            now,
-            clocks: &mut case_clocks,
-            fired: Some(fired),
-            parties,
-            cal: &cal,
-        },
-    )
-    .await?;
-    let Some((updated, history)) = committed else {
-        tx.rollback().await?;
-        let actual = store::cases::find(&app.db, case_id)
-            .await?
-            .map_or(row.version, |r| r.version);
-        return Err(AppError::Conflict {
-            expected: request.expected_version,
-            actual,
-        });
+    let decided = Decided {
+        row,
+        def,
+        history,
+        case_clocks,
+        transition,
+        payload,
+        relied_on,
+        cal,
+        now,
     };
-    let readings = clocks::readings(&def, &case_clocks, &cal, now);
-    let response = snapshot(&def, updated, &history, Some(actor), readings);
-    finish(app, tx, actor, idem, response, now).await
+    let writing = Writing {
+        app: app.clone(),
+        actor: actor.clone(),
+        decided,
+        comment: request.comment,
+        fired,
+        parties,
+        idem: idem.cloned(),
+        expected_version: request.expected_version,
+    };
+    match &app.group {
+        // Written with whatever other actions arrive meanwhile, in one transaction.
+        Some(group) => group.write(move |tx| Box::pin(writing.write(tx))).await,
+        None => {
+            let tx = app.db.begin().await?;
+            match writing.write(&tx).await {
+                Ok(snapshot) => {
+                    tx.commit().await?;
+                    Ok(snapshot)
+                }
+                Err(e) => {
+                    tx.rollback().await?;
+                    Err(e)
+                }
+            }
+        }
+    }
+}
+
+/// A decided action with everything its writes need, owned, so that it can be written in a
+/// transaction of its own or in a group's.
+struct Writing {
+    app: App,
+    actor: Actor,
+    decided: Decided,
+    comment: Option<String>,
+    fired: clocks::FiredWarnings,
+    parties: Option<super::publish::Parties>,
+    idem: Option<Idempotency>,
+    expected_version: i64,
+}
+
+impl Writing {
+    /// Writes the action in `tx` (which the caller commits) and its idempotent response; a
+    /// case that moved on since it was read, or a twin request that recorded the same key
+    /// first, is a conflict (409; `once` answers a twin's response instead).
+    async fn write(self, tx: &sea_orm::DatabaseTransaction) -> Result<CaseSnapshot, AppError> {
+        let Writing {
+            app,
+            actor,
+            decided: mut d,
+            comment,
+            fired,
+            parties,
+            idem,
+            expected_version,
+        } = self;
+        let committed = commit_transition(
+            &app,
+            tx,
+            Pending {
+                relied_on: d.relied_on,
+                def: &d.def,
+                row: &d.row,
+                history: d.history,
+                actor: &actor,
+                transition: &d.transition,
+                audit_payload: d.payload,
+                comment,
+                now: d.now,
+                clocks: &mut d.case_clocks,
+                fired: Some(fired),
+                parties,
+                cal: &d.cal,
+            },
+        )
+        .await?;
+        let Some((updated, history)) = committed else {
+            let actual = store::cases::find(tx, d.row.id)
+                .await?
+                .map_or(d.row.version, |r| r.version);
+            return Err(AppError::Conflict {
+                expected: expected_version,
+                actual,
+            });
+        };
+        let readings = clocks::readings(&d.def, &d.case_clocks, &d.cal, d.now);
+        let version = updated.version;
+        let response = snapshot(&d.def, updated, &history, Some(&actor), readings);
+        if !super::idempotency::record(tx, &actor, idem.as_ref(), &response, d.now).await? {
+            return Err(AppError::Conflict {
+                expected: expected_version,
+                actual: version,
+            });
+        }
+        Ok(response)
+    }
 }
 
 /// An action decided on a loaded case, with what writing it needs.

@@ -75,6 +75,27 @@ pub async fn finish<T: Serialize + DeserializeOwned>(
     Ok(response)
 }
 
+/// Records `response` under the caller's key in the transaction of the change. `false`: a
+/// concurrent request recorded the same key first (the caller rolls back and answers that one's
+/// response).
+pub async fn record<T: Serialize>(
+    tx: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    idem: Option<&Idempotency>,
+    response: &T,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let Some(idem) = idem else { return Ok(true) };
+    let body = serde_json::to_string(response).map_err(|e| AppError::Unexpected(e.into()))?;
+    match store::idempotency::insert(tx, &actor.subject, &idem.key, &idem.fingerprint, &body, now)
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(e) if store::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Runs a use case once per key: a recorded response is answered at once; a use case that lost
 /// a race to a concurrent request with the same key (a version conflict, a name taken) answers
 /// that request's response instead of its own refusal.

@@ -13,6 +13,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod directory;
 pub mod documents;
+pub mod group;
 pub mod idempotency;
 pub mod inbox;
 pub mod licence;
@@ -164,6 +165,9 @@ pub struct App {
     pub bureau: Arc<bureau::Bureau>,
     /// The public transparency log's origin and signing key (unsigned until the server sets it).
     pub log: Arc<tlog::Log>,
+    /// When set, people's actions are written in groups (`group`); otherwise each in its own
+    /// transaction.
+    pub group: Option<Arc<group::GroupCommit>>,
 }
 
 /// What notifications need to know about the installation.
@@ -242,6 +246,7 @@ impl App {
             files: Arc::new(files),
             bureau: Arc::new(bureau),
             log: Arc::new(tlog::Log::default()),
+            group: None,
         })
     }
 }

@@ -69,6 +69,11 @@ impl Application {
         };
         let files = FileStore::new(settings.documents_dir.clone(), settings.max_upload_bytes);
         let mut app = App::start_with(db, &settings.workflows_dir, clock, mail, files).await?;
+        if settings.group_commit {
+            app.group = Some(Arc::new(crate::app::group::GroupCommit::for_database(
+                &app.db,
+            )));
+        }
         app.log = Arc::new(crate::app::tlog::Log::open(
             &settings.log_origin,
             &settings.log_key_file,

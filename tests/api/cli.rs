@@ -186,6 +186,7 @@ async fn a_token_from_the_cli_works_against_a_server_with_the_same_settings() {
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
         password_sign_in: true,
+        group_commit: true,
         log_key_file: std::env::temp_dir().join(format!(
             "greenlane-log-{}.key",
             uuid::Uuid::now_v7().simple()

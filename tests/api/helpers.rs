@@ -176,6 +176,7 @@ pub fn settings(db: &TestDb, workflows: PathBuf) -> Settings {
         trusted_proxies: Vec::new(),
         log_origin: "greenlane.test/log".into(),
         password_sign_in: true,
+        group_commit: true,
         log_key_file: db.log_key_file(),
     }
 }

@@ -11,6 +11,7 @@ mod deadlines;
 mod directory;
 mod eia;
 mod faults;
+mod group;
 mod hardening;
 mod helpers;
 mod idempotency;
