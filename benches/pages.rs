@@ -12,8 +12,8 @@ use greenlane::app::cases::{self, FireRequest};
 use greenlane::app::directory::{self, NewOrg, NewUser};
 use greenlane::domain::Role;
 use greenlane::engine::Actor;
-use greenlane::http::Application;
 use greenlane::settings::{ClockMode, MailConfig, Settings};
+use greenlane::startup::Application;
 use serde_json::json;
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0";

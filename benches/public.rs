@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use greenlane::app::publish::{self, BulletinQuery};
-use greenlane::http::Application;
+use greenlane::startup::Application;
 use uuid::Uuid;
 
 mod support;

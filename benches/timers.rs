@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use greenlane::http::Application;
 use greenlane::settings::JwtSettings;
+use greenlane::startup::Application;
 use greenlane::store;
 
 mod support;

@@ -11,8 +11,8 @@ use crate::app::{audit, bench, calendars, directory, licence, workflows, App, Sy
 use crate::domain::Role;
 use crate::engine::graph;
 use crate::engine::Actor;
-use crate::http::Application;
 use crate::settings::{SecretSource, Settings};
+use crate::startup::Application;
 use crate::{store, token};
 
 #[derive(Parser)]
@@ -606,6 +606,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                     engine_walks,
                     persisted_cases: cases,
                     postgres_admin_url: (!no_postgres).then(store::admin::postgres_admin_url),
+                    http: Some(crate::bench_http::over_http),
                 },
                 json,
             )

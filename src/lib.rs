@@ -15,11 +15,15 @@
 //!   call the same `app` use cases, with cookie sessions and CSRF-checked forms.
 //! - [`i18n`]: the words, from the locale files: a message for a person is an id with arguments
 //!   ([`domain::Msg`]), worded in the reader's language on a page and in English by the API.
-//! - [`cli`]: the `greenlane` command; [`monitor`]: its check of a transparency log from outside.
-//! - [`settings`], [`token`] and [`oidc`]: configuration, the server's own JWTs, and tokens from
-//!   external OpenID Connect issuers.
+//! - [`startup`]: builds the application from the settings (store, app, worker, HTTP server):
+//!   the one place the layers are put together.
+//! - [`cli`]: the `greenlane` command; [`monitor`]: its check of a transparency log from outside;
+//!   [`bench_http`]: the benchmark's run against a real server.
+//! - [`settings`], [`token`] and [`oidc`]: configuration, the server's own JWTs, tokens from
+//!   external OpenID Connect issuers, and the web desk's sign-in through one of them.
 
 pub mod app;
+pub mod bench_http;
 pub mod cli;
 pub mod domain;
 pub mod engine;
@@ -31,6 +35,7 @@ pub mod monitor;
 pub mod oidc;
 pub mod settings;
 pub mod sheet;
+pub mod startup;
 pub mod store;
 pub mod token;
 pub mod web;

@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-use greenlane::http::Application;
 use greenlane::settings::{ClockMode, JwtSettings, MailConfig, Settings};
+use greenlane::startup::Application;
 use greenlane::store::admin;
 use serde_json::{json, Value};
 use tokio::sync::OnceCell;

@@ -40,7 +40,7 @@ async fn a_running_case_keeps_its_version_and_a_changed_file_needs_a_new_number(
 
         // The file changes but keeps version 1: start is refused, naming the file.
         copy_workflows(dir.path(), 1, " edited");
-        let err = greenlane::http::Application::build(&settings(&db, dir.path().to_path_buf()))
+        let err = greenlane::startup::Application::build(&settings(&db, dir.path().to_path_buf()))
             .await
             .err()
             .expect("refused");
