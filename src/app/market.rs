@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::audit::append_installation;
 use super::idempotency::{finish, Idempotency};
 use super::registry::sees_all;
-use super::{App, AppError};
+use super::{App, AppError, Refusal};
 use crate::domain::audit::to_micros;
 use crate::domain::clearing::{self, Outcome};
 use crate::domain::ledger::{self, AuctionTerms};
@@ -440,13 +440,16 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
         Some(o) if o.kind == "enterprise" => {}
         _ => {
             return Err(AppError::Refused(
-                "not_eligible",
+                Refusal::NotEligible,
                 msg!("err-bid-not-enterprise"),
             ))
         }
     }
     if actor.org == lot.row.org {
-        return Err(AppError::Refused("self_dealing", msg!("err-bid-own-lot")));
+        return Err(AppError::Refused(
+            Refusal::SelfDealing,
+            msg!("err-bid-own-lot"),
+        ));
     }
     let group = check_buyer(
         app,
@@ -462,7 +465,7 @@ async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<Stri
         .any(|d| d.org == actor.org && d.status == "held");
     if !held {
         return Err(AppError::Refused(
-            "deposit_missing",
+            Refusal::DepositMissing,
             msg!(
                 "err-bid-no-deposit",
                 amount = crate::domain::money::yuan(lot.terms.deposit_fen)
@@ -493,13 +496,13 @@ async fn check_buyer(
     });
     let Some((number, basin, valid_to)) = permit else {
         return Err(AppError::Refused(
-            "not_eligible",
+            Refusal::NotEligible,
             msg!("err-buyer-no-permit"),
         ));
     };
     if valid_to < today {
         return Err(AppError::Refused(
-            "not_eligible",
+            Refusal::NotEligible,
             msg!(
                 "err-buyer-permit-expired",
                 number = number,
@@ -509,7 +512,7 @@ async fn check_buyer(
     }
     if basin_rule && basin != lot_basin {
         return Err(AppError::Refused(
-            "not_eligible",
+            Refusal::NotEligible,
             msg!(
                 "err-buyer-other-basin",
                 number = number,
@@ -523,7 +526,7 @@ async fn check_buyer(
         let seller = store::market::participant(&app.db, seller).await?;
         if seller.and_then(|s| s.group_code).as_ref() == Some(g) {
             return Err(AppError::Refused(
-                "self_dealing",
+                Refusal::SelfDealing,
                 msg!("err-buyer-related", group = g),
             ));
         }
@@ -1545,19 +1548,20 @@ pub fn receipt(b: &BidView) -> String {
     sealed(b.id, b.amount_kg, b.price_fen, b.placed_at)
 }
 
-/// Whether the caller may bid on an auction lot: `None`, or the refusal's code and reason
-/// (no valid permit, another basin, related to the seller, no deposit recorded).
+/// Whether the caller may bid on an auction lot: `None`, or why not and the reason's words
+/// (no valid permit, another basin, not a trader's role, related to the seller, no deposit
+/// recorded).
 pub async fn eligibility(
     app: &App,
     actor: &Actor,
     lot_id: Uuid,
-) -> Result<Option<(String, Msg)>, AppError> {
+) -> Result<Option<(Refusal, Msg)>, AppError> {
     let lot = auction_lot(app, lot_id).await?;
     match check_bidder(app, actor, &lot).await {
         Ok(_) => Ok(None),
-        Err(AppError::Refused(code, reason)) => Ok(Some((code.to_string(), reason))),
+        Err(AppError::Refused(why, reason)) => Ok(Some((why, reason))),
         Err(AppError::Forbidden(what)) => Ok(Some((
-            "forbidden".into(),
+            Refusal::NotEligible,
             msg!("err-bid-role", role = what),
         ))),
         Err(e) => Err(e),

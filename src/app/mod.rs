@@ -279,9 +279,9 @@ pub enum AppError {
     Insufficient(Msg),
     #[error("{0}")]
     AlreadyExists(Msg),
-    /// A market rule refuses this party (`code`: not_eligible, self_dealing, deposit_missing).
+    /// A rule refuses this party, for a reason the caller can act on.
     #[error("{1}")]
-    Refused(&'static str, Msg),
+    Refused(Refusal, Msg),
     #[error("{0}")]
     AlreadySettled(Msg),
     #[error("the e-mail address or the password is wrong")]
@@ -300,6 +300,19 @@ pub enum AppError {
     TooManyComments { retry_after_seconds: i64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+/// Why a rule refuses a party ([`AppError::Refused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not allowed on this market or lot (no valid permit, another basin, not admitted).
+    NotEligible,
+    /// A party to both sides (its own lot, a related account).
+    SelfDealing,
+    /// The deposit the lot asks for is not recorded.
+    DepositMissing,
+    /// The identity provider vouched for someone the directory does not let sign in.
+    SignInRefused,
 }
 
 impl AppError {

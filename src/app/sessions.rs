@@ -121,7 +121,10 @@ pub async fn sign_in_vouched(
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
     let refused = |m: crate::domain::Msg| {
-        AppError::Refused("sign_in_refused", m.arg("email", &vouched.email))
+        AppError::Refused(
+            super::Refusal::SignInRefused,
+            m.arg("email", &vouched.email),
+        )
     };
     let user = directory::user(app, &vouched.email)
         .await?

@@ -8,7 +8,7 @@ use super::openapi::ErrorBody;
 use serde_json::{json, Value};
 
 use super::auth::{Caller, Idem};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::app::idempotency::once;
 use crate::app::{calendars, deadlines, App};
 use crate::metrics;
@@ -55,7 +55,7 @@ pub async fn move_clock(
         (None, Some(s)) => deadlines::ClockMove::Advance(s),
         _ => {
             return Err(ApiError::bad_request(
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 "give exactly one of `set` (RFC 3339) or `advance_seconds`",
             ))
         }
@@ -86,7 +86,7 @@ pub async fn put_calendar(
     match value.get("year").and_then(Value::as_i64) {
         Some(y) if y != i64::from(year) => {
             return Err(ApiError::bad_request(
-                "invalid_body",
+                ErrorCode::InvalidBody,
                 format!("the body is for {y}, the path for {year}"),
             ))
         }

@@ -4,7 +4,7 @@ use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::app::idempotency::Idempotency;
 use crate::engine::Actor;
 use crate::token::{TokenError, Verifier};
@@ -96,7 +96,7 @@ fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         .map(|k| Some(k.to_string()))
         .ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_idempotency_key",
+                ErrorCode::InvalidIdempotencyKey,
                 "Idempotency-Key must be 1 to 200 visible characters",
             )
         })

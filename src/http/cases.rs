@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::app::cases::{self, CaseSnapshot, FireRequest, Idempotency, ListQuery};
 use crate::app::idempotency::once;
 use crate::app::App;
@@ -64,7 +64,7 @@ pub struct ListParams {
 fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(
-            "invalid_body",
+            ErrorCode::InvalidBody,
             format!("the request body is not valid: {e}"),
         )
     })
@@ -82,7 +82,7 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("case {raw} not found"),
         )
     })

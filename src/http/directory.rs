@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{Caller, Idem};
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use crate::app::directory::{self, NewOrg, NewUser};
 use crate::app::idempotency::once;
 use crate::app::App;
@@ -35,7 +35,7 @@ pub async fn login(
     if ways.is_some_and(|w| !w.password) {
         return Err(ApiError::new(
             actix_web::http::StatusCode::FORBIDDEN,
-            "password_sign_in_off",
+            ErrorCode::PasswordSignInOff,
             "signing in with a password is turned off here; sign in through the identity provider",
         ));
     }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::auth::idempotency_of;
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 use super::openapi::ErrorBody;
 use crate::app::documents::{self, Upload};
 use crate::app::idempotency;
@@ -18,7 +18,7 @@ use crate::msg;
 
 fn bad(e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(
-        "invalid_body",
+        ErrorCode::InvalidBody,
         format!("not a multipart form with a `file` part: {e}"),
     )
 }

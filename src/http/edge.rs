@@ -19,7 +19,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorCode};
 
 /// The largest JSON body the API reads.
 pub const MAX_JSON_BYTES: usize = 1 << 20;
@@ -70,7 +70,7 @@ fn takes_other_bodies(path: &str) -> bool {
     path.ends_with("/documents") || path.ends_with("/catalogue/import")
 }
 
-fn error(status: StatusCode, code: &'static str, message: &str, details: Value) -> HttpResponse {
+fn error(status: StatusCode, code: ErrorCode, message: &str, details: Value) -> HttpResponse {
     actix_web::ResponseError::error_response(
         &ApiError::new(status, code, message).with_details(details),
     )
@@ -109,7 +109,7 @@ pub fn nul_path(v: &Value, path: &str) -> Option<String> {
 fn nul_refusal(field: &str) -> HttpResponse {
     error(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        ErrorCode::ValidationFailed,
         &format!("invalid input: {field}: must not contain a NUL character"),
         json!({"fields": {field: ["must not contain a NUL character"]}}),
     )
@@ -136,7 +136,7 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
     if method == Method::TRACE || method == Method::CONNECT {
         let mut r = error(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "this method is not served here",
             json!({"allow": METHODS}),
         );
@@ -152,7 +152,7 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
                 let allow = format!("{}, OPTIONS", allowed.join(", "));
                 let mut r = error(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    "method_not_allowed",
+                    ErrorCode::MethodNotAllowed,
                     "this method is not served here",
                     json!({"allow": allow}),
                 );
@@ -193,7 +193,7 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
         let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&query).map_err(|_| {
             error(
                 StatusCode::BAD_REQUEST,
-                "invalid_query",
+                ErrorCode::InvalidQuery,
                 "the query string cannot be read",
                 json!({}),
             )
@@ -243,7 +243,7 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
         if !json_type {
             return Err(error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "send the body as JSON (Content-Type: application/json)",
                 json!({"content_type": content_type, "expected": "application/json"}),
             ));
@@ -272,7 +272,7 @@ async fn admit(req: &mut ServiceRequest, cors: &Cors) -> Result<(), HttpResponse
 fn too_large() -> HttpResponse {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
+        ErrorCode::TooLarge,
         "the request body is larger than the limit",
         json!({"max_bytes": MAX_JSON_BYTES}),
     )

@@ -28,10 +28,10 @@ use utoipa::OpenApi;
 use crate::app::{deadlines, App};
 use crate::token::Verifier;
 use crate::web::pages::login::SignInWays;
-use error::ApiError;
+use error::{ApiError, ErrorCode};
 use openapi::ErrorBody;
 
-fn json_error(err: impl std::fmt::Display, code: &'static str) -> actix_web::Error {
+fn json_error(err: impl std::fmt::Display, code: ErrorCode) -> actix_web::Error {
     ApiError::bad_request(code, err.to_string()).into()
 }
 
@@ -85,13 +85,16 @@ pub(crate) fn serve(
             .app_data(ways.clone())
             .app_data(policy.clone())
             .app_data(
-                web::JsonConfig::default().error_handler(|e, _| json_error(e, "invalid_body")),
+                web::JsonConfig::default()
+                    .error_handler(|e, _| json_error(e, ErrorCode::InvalidBody)),
             )
             .app_data(
-                web::QueryConfig::default().error_handler(|e, _| json_error(e, "invalid_query")),
+                web::QueryConfig::default()
+                    .error_handler(|e, _| json_error(e, ErrorCode::InvalidQuery)),
             )
             .app_data(
-                web::PathConfig::default().error_handler(|e, _| json_error(e, "invalid_path")),
+                web::PathConfig::default()
+                    .error_handler(|e, _| json_error(e, ErrorCode::InvalidPath)),
             )
             .route("/health", web::get().to(health))
             .route("/log/checkpoint", web::get().to(log::checkpoint))
@@ -250,7 +253,7 @@ async fn ready_check(app: web::Data<App>) -> Result<HttpResponse, ApiError> {
             tracing::warn!(error = %e, "database not answering");
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
+                ErrorCode::NotReady,
                 "the database does not answer",
             ))
         }
@@ -262,7 +265,7 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError
     if req.path().starts_with("/api/") || req.path() == "/api" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             "no such endpoint",
         ));
     }

@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 pub struct ErrorBody {
     /// A stable snake_case code: `validation_failed`, `version_conflict`, `forbidden`,
     /// `same_actor`, `action_not_allowed`, `not_found`, `unauthorized`, ...
-    error: String,
+    error: super::error::ErrorCode,
     message: String,
     #[schema(value_type = Object)]
     details: serde_json::Value,
@@ -255,7 +255,7 @@ pub fn methods_of(path: &str) -> Option<Vec<&'static str>> {
         super::admin::timers,
         super::admin::retry_timer,
     ),
-    components(schemas(ErrorBody, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind, super::public::CommentBody, super::public::NoticeKindName)),
+    components(schemas(ErrorBody, super::error::ErrorCode, super::admin::MailState, super::admin::TimerState, super::reform::Period, super::market::LotKind, super::public::CommentBody, super::public::NoticeKindName)),
     modifiers(&Bearer, &Common),
     tags(
         (name = "service", description = "Health, readiness, metrics"),

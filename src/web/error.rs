@@ -55,37 +55,8 @@ impl std::fmt::Display for WebError {
     }
 }
 
-/// The status a refusal or failure of a use case is answered with.
-pub fn status_of(e: &AppError) -> StatusCode {
-    match e {
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::UnknownWorkflow(_) => StatusCode::NOT_FOUND,
-        AppError::Conflict { .. }
-        | AppError::NotFailed(_)
-        | AppError::AlreadyExists(_)
-        | AppError::AlreadySettled(_)
-        | AppError::Insufficient(_)
-        | AppError::ClockNotManual(_) => StatusCode::CONFLICT,
-        AppError::Validation(_)
-        | AppError::PeriodClosed(_)
-        | AppError::IdempotencyKeyReused
-        | AppError::InvalidCredentials => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::Forbidden(_) | AppError::Refused(..) => StatusCode::FORBIDDEN,
-        AppError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::TooManyAttempts { .. } | AppError::TooManyComments { .. } | AppError::Busy(_) => {
-            StatusCode::TOO_MANY_REQUESTS
-        }
-        AppError::Transition(t) => match t {
-            TransitionError::Forbidden { .. } | TransitionError::SameActor { .. } => {
-                StatusCode::FORBIDDEN
-            }
-            TransitionError::UnknownState { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        },
-        AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
+/// The status a refusal or failure of a use case is answered with: the API's own table.
+pub use crate::http::error::status_of;
 
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {

@@ -348,7 +348,7 @@ pub async fn callback(
         }
         Err(AppError::Refused(code, why)) => {
             tracing::warn!(
-                refusal = code,
+                refusal = ?code,
                 email = %who.email,
                 subject = %vouched.subject,
                 address = %ctx.address,

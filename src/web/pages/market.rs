@@ -382,8 +382,8 @@ async fn lot_page(
             // Whether the enterprise may bid matters only while it can.
             if open {
                 not_eligible = market::eligibility(app, &who.actor, id).await?.map(
-                    |(code, reason)| match code.as_str() {
-                        "deposit_missing" => i18n::t_args(
+                    |(why, reason)| match why {
+                        crate::app::Refusal::DepositMissing => i18n::t_args(
                             lang,
                             "market-why-deposit-missing",
                             &[("amount", yuan(deposit).into())],
