@@ -104,14 +104,6 @@ fn to_domain(s: &SegmentRow) -> Segment {
     }
 }
 
-fn status_name(s: ClockStatus) -> &'static str {
-    match s {
-        ClockStatus::Running => "running",
-        ClockStatus::Paused => "paused",
-        ClockStatus::Stopped => "stopped",
-    }
-}
-
 /// Every clock the definition declares, read at `now`.
 pub fn readings(
     def: &Definition,
@@ -137,7 +129,7 @@ pub fn readings(
                 due: r.due,
                 due_at: r.due_at,
                 running: r.running,
-                paused: row.is_some_and(|r| r.status == "paused"),
+                paused: row.is_some_and(|r| ClockStatus::Paused.is(&r.status)),
                 provisional: r.provisional,
                 overdue: r.overdue,
                 calendar_version: row.map(|r| r.calendar_version.clone()),
@@ -148,7 +140,7 @@ pub fn readings(
 
 /// A clock whose limit is hours from its start (a market window): read from its row.
 fn hours_view(c: &Clock, row: Option<&ClockRow>, now: DateTime<Utc>) -> ClockView {
-    let running = row.is_some_and(|r| r.status == "running");
+    let running = row.is_some_and(|r| ClockStatus::Running.is(&r.status));
     let due_at = row.and_then(|r| r.due_at);
     let remaining_days = due_at.map_or(0, |d| {
         let secs = (d - now).num_seconds();
@@ -273,7 +265,7 @@ pub fn plan(
             // A new run has no timers yet; a continuing one drops its old ones.
             out.cancel.push((case_id, clock.clone()));
         }
-        let status = status_name(*to);
+        let status = ClockStatus::as_str(*to);
         let (row, timers) = match &spec.hours_from {
             Some(field) => schedule_hours(spec, field, data, case_id, run, status, *at, cal, now)?,
             None => {
@@ -325,7 +317,9 @@ fn schedule_hours(
             e.add(field, msg!("err-positive-hours"));
             AppError::Validation(e)
         })?;
-    let due_at = (status == "running").then(|| start + chrono::Duration::hours(hours));
+    let due_at = ClockStatus::Running
+        .is(status)
+        .then(|| start + chrono::Duration::hours(hours));
     let row = ClockRow {
         case_id,
         clock: spec.name.clone(),
@@ -382,7 +376,7 @@ fn schedule(
         calendar_version: cal.version().to_string(),
         updated_at: now,
     };
-    let timers = if status == "running" {
+    let timers = if ClockStatus::Running.is(status) {
         timers_for(spec, &row, &reading, segments, cal, now, fired)
     } else {
         Vec::new()
@@ -413,7 +407,7 @@ pub async fn reschedule(
         return Ok(None);
     }
     store::clocks::cancel_timers(db, row.case_id, &row.clock, Some(row.run)).await?;
-    if new.status == "running" {
+    if ClockStatus::Running.is(&new.status) {
         let fired = if spec.warn_at.is_empty() {
             Vec::new()
         } else {

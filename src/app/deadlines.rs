@@ -10,6 +10,7 @@ use super::{App, AppError};
 use crate::domain::audit::to_micros;
 use crate::domain::calendar::Calendar;
 use crate::domain::Role;
+use crate::engine::ClockStatus;
 use crate::engine::{self, Actor, CaseView};
 use crate::metrics;
 use crate::msg;
@@ -328,7 +329,9 @@ async fn fire_once(
     };
     let mut case_clocks = CaseClocks::load(tx, row.id).await?;
     let current = case_clocks.row(&timer.clock).cloned();
-    let Some(current) = current.filter(|c| c.run == timer.run && c.status == "running") else {
+    let Some(current) =
+        current.filter(|c| c.run == timer.run && ClockStatus::Running.is(&c.status))
+    else {
         return skipped("the clock is no longer in this run or not running".into());
     };
     if timer.kind == "warning" {

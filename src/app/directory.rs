@@ -618,7 +618,7 @@ pub async fn grant(
     };
     let mut errors = FieldErrors::default();
     match store::directory::find_org(&app.db, agency).await? {
-        Some(o) if o.kind == "agency" => {}
+        Some(o) if OrgKind::Agency.is(&o.kind) => {}
         Some(_) => errors.add("agency", msg!("err-not-an-agency", code = agency)),
         None => errors.add("agency", msg!("err-no-organisation", code = agency)),
     }

@@ -20,8 +20,10 @@ use super::registry::sees_all;
 use super::{App, AppError, Refusal};
 use crate::domain::audit::to_micros;
 use crate::domain::clearing::{self, Outcome};
+use crate::domain::directory::OrgKind;
 use crate::domain::ledger::{self, AuctionTerms};
 use crate::domain::{FieldErrors, Msg, Role};
+use crate::engine::ClockStatus;
 use crate::engine::{Actor, LedgerOp, TransitionError};
 use crate::msg;
 use crate::store;
@@ -112,7 +114,7 @@ pub async fn set_participant(
     }
     let group = optional_text(&input, "group", &mut errors);
     match store::directory::find_org(&app.db, org).await? {
-        Some(o) if o.kind == "enterprise" => {}
+        Some(o) if OrgKind::Enterprise.is(&o.kind) => {}
         Some(_) => errors.add("org", msg!("err-not-an-enterprise", code = org)),
         None => return Err(AppError::NotFound(format!("organisation {org}"))),
     }
@@ -230,7 +232,7 @@ pub async fn take(
         return Err(AppError::Forbidden("a buyer other than the seller".into()));
     }
     match store::directory::find_org(&app.db, &actor.org).await? {
-        Some(o) if o.kind == "enterprise" => {}
+        Some(o) if OrgKind::Enterprise.is(&o.kind) => {}
         _ => return Err(AppError::Forbidden("an enterprise in the directory".into())),
     }
     check_window(app, &row, "take").await?;
@@ -342,7 +344,7 @@ pub async fn record_deposit(
     match &org {
         None => errors.add("org", msg!("err-bidder-code-required")),
         Some(o) => match store::directory::find_org(&app.db, o).await? {
-            Some(row) if row.kind == "enterprise" => {}
+            Some(row) if OrgKind::Enterprise.is(&row.kind) => {}
             _ => errors.add("org", msg!("err-not-an-enterprise", code = o)),
         },
     }
@@ -437,7 +439,7 @@ fn sealed(id: Uuid, amount_kg: i64, price_fen: i64, at: DateTime<Utc>) -> String
 async fn check_bidder(app: &App, actor: &Actor, lot: &AuctionLot) -> Result<String, AppError> {
     super::require(actor, Role::Applicant)?;
     match store::directory::find_org(&app.db, &actor.org).await? {
-        Some(o) if o.kind == "enterprise" => {}
+        Some(o) if OrgKind::Enterprise.is(&o.kind) => {}
         _ => {
             return Err(AppError::Refused(
                 Refusal::NotEligible,
@@ -1300,7 +1302,7 @@ pub async fn lots(
             let clocks = super::clocks::CaseClocks::load(&app.db, row.id).await?;
             let window = clocks
                 .row("window")
-                .filter(|c| c.status == "running")
+                .filter(|c| ClockStatus::Running.is(&c.status))
                 .and_then(|c| c.due_at);
             out.push(LotView {
                 id: row.id,
@@ -1599,7 +1601,7 @@ pub async fn lot_detail(app: &App, actor: &Actor, lot_id: Uuid) -> Result<LotDet
     let due = |name: &str| {
         clocks
             .row(name)
-            .filter(|c| c.status == "running")
+            .filter(|c| ClockStatus::Running.is(&c.status))
             .and_then(|c| c.due_at)
     };
     Ok(LotDetail {
@@ -1759,7 +1761,7 @@ pub async fn desk(app: &App, actor: &Actor) -> Result<Desk, AppError> {
         let due = |name: &str| {
             clocks
                 .row(name)
-                .filter(|c| c.status == "running")
+                .filter(|c| ClockStatus::Running.is(&c.status))
                 .and_then(|c| c.due_at)
         };
         if r.state == "open" {

@@ -14,6 +14,7 @@ use super::plan::Planned;
 use super::{App, AppError};
 use crate::domain::audit::canonical_json;
 use crate::domain::calendar::{local_date, Calendar};
+use crate::domain::directory::OrgKind;
 use crate::domain::Msg;
 use crate::engine::{Definition, NoticeKind, Step, Transition};
 use crate::msg;
@@ -65,7 +66,7 @@ pub(crate) async fn parties_of(
         .map(|c| {
             let agency = users
                 .get(&c.created_by)
-                .filter(|o| o.kind == "agency")
+                .filter(|o| OrgKind::Agency.is(&o.kind))
                 .map(|o| o.name.clone());
             let parties = Parties {
                 enterprise: orgs.get(&c.org).cloned(),

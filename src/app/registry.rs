@@ -15,6 +15,7 @@ use super::audit::append_installation;
 use super::idempotency::{finish, Idempotency};
 use super::{App, AppError};
 use crate::domain::audit::to_micros;
+use crate::domain::directory::OrgKind;
 use crate::domain::ledger::{self, Asset};
 use crate::domain::{FieldErrors, Role};
 use crate::engine::Actor;
@@ -222,7 +223,7 @@ pub async fn allocate(
     match &org {
         None => errors.add("org", msg!("err-enterprise-code-required")),
         Some(o) => match store::directory::find_org(&app.db, o).await? {
-            Some(row) if row.kind == "enterprise" => {}
+            Some(row) if OrgKind::Enterprise.is(&row.kind) => {}
             Some(_) => errors.add("org", msg!("err-not-an-enterprise", code = o)),
             None => errors.add("org", msg!("err-no-organisation", code = o)),
         },
@@ -411,7 +412,7 @@ pub async fn check_lot(
             errors.add("buyer", msg!("err-self-sale"));
         } else {
             match store::directory::find_org(db, buyer).await? {
-                Some(o) if o.kind == "enterprise" => {}
+                Some(o) if OrgKind::Enterprise.is(&o.kind) => {}
                 _ => errors.add("buyer", msg!("err-not-an-enterprise", code = buyer)),
             }
         }

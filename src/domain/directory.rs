@@ -114,6 +114,11 @@ impl OrgKind {
             OrgKind::Agency => "agency",
         }
     }
+
+    /// True if a stored kind is this one.
+    pub fn is(self, stored: &str) -> bool {
+        stored == self.as_str()
+    }
 }
 
 /// How long to refuse sign-in attempts after `failures` consecutive failures: nothing for the

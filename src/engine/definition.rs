@@ -345,6 +345,22 @@ pub enum ClockStatus {
     Stopped,
 }
 
+impl ClockStatus {
+    /// The name a clock row stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::Running => "running",
+            ClockStatus::Paused => "paused",
+            ClockStatus::Stopped => "stopped",
+        }
+    }
+
+    /// True if a stored name is this status.
+    pub fn is(self, stored: &str) -> bool {
+        stored == self.as_str()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Action {
     pub name: String,

@@ -20,6 +20,7 @@ use super::super::plan::{self, Planned};
 use super::super::publish;
 use super::super::{App, AppError};
 use crate::domain::calendar::Calendar;
+use crate::engine::ClockStatus;
 use crate::engine::{self, Actor, Definition};
 use crate::store;
 use crate::store::clocks::{TimerOutcome, TimerRow, FIRED, SKIPPED};
@@ -198,7 +199,7 @@ fn decide(
     let Some(current) = case
         .clocks
         .row(&timer.clock)
-        .filter(|c| c.run == timer.run && c.status == "running")
+        .filter(|c| c.run == timer.run && ClockStatus::Running.is(&c.status))
         .cloned()
     else {
         return Ok(Verdict::Skip(
