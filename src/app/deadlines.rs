@@ -309,6 +309,42 @@ pub(super) fn decide_expiry(
     })
 }
 
+/// What a due timer does, judged from its case's clocks: the rule both deadline paths (the batch
+/// and the one-by-one) ask.
+pub(crate) enum Due<'t> {
+    /// Nothing: the clock moved on (another run, stopped, paused, or a recomputed due date).
+    Skip(&'static str),
+    /// A warning before the deadline, for the run's due date.
+    Warn { due: String },
+    /// The deadline has passed: fire the clock's expiry action.
+    Expire { action: &'t str },
+}
+
+/// The kind of a timer that warns before its deadline (the other kind, `expiry`, fires an
+/// action).
+const WARNING: &str = "warning";
+
+pub(crate) fn judge<'t>(timer: &'t TimerRow, clocks: &CaseClocks) -> Due<'t> {
+    let current = clocks
+        .row(&timer.clock)
+        .filter(|c| c.run == timer.run && ClockStatus::Running.is(&c.status));
+    let Some(current) = current else {
+        return Due::Skip("the clock is no longer in this run or not running");
+    };
+    if timer.kind == WARNING {
+        return Due::Warn {
+            due: current.due_date.clone().unwrap_or_default(),
+        };
+    }
+    if current.due_at != Some(timer.due_at) {
+        return Due::Skip("superseded by a recomputed due date");
+    }
+    match timer.action.as_deref() {
+        Some(action) => Due::Expire { action },
+        None => Due::Skip("an expiry timer without an action"),
+    }
+}
+
 async fn fire_once(
     tx: &sea_orm::DatabaseTransaction,
     app: &App,
@@ -328,35 +364,26 @@ async fn fire_once(
         ));
     };
     let mut case_clocks = CaseClocks::load(tx, row.id).await?;
-    let current = case_clocks.row(&timer.clock).cloned();
-    let Some(current) =
-        current.filter(|c| c.run == timer.run && ClockStatus::Running.is(&c.status))
-    else {
-        return skipped("the clock is no longer in this run or not running".into());
-    };
-    if timer.kind == "warning" {
-        let unpaid = if def.data == Some(crate::engine::DataSchema::AuctionLot) {
-            super::market::unpaid_awardees(tx, row.id).await?
-        } else {
-            Vec::new()
-        };
-        let due = current.due_date.clone().unwrap_or_default();
-        let warned = Warned {
-            def: &def,
-            row: &row,
-            clocks: &case_clocks,
-            timer,
-            due,
-            unpaid,
-        };
-        store::notices::insert_many(tx, warning_notices(app, warned, cal, now)?).await?;
-        return Ok((store::clocks::FIRED, None));
-    }
-    if current.due_at != Some(timer.due_at) {
-        return skipped("superseded by a recomputed due date".into());
-    }
-    let Some(action) = timer.action.as_deref() else {
-        return skipped("an expiry timer without an action".into());
+    let action = match judge(timer, &case_clocks) {
+        Due::Skip(why) => return skipped(why.into()),
+        Due::Warn { due } => {
+            let unpaid = if def.data == Some(crate::engine::DataSchema::AuctionLot) {
+                super::market::unpaid_awardees(tx, row.id).await?
+            } else {
+                Vec::new()
+            };
+            let warned = Warned {
+                def: &def,
+                row: &row,
+                clocks: &case_clocks,
+                timer,
+                due,
+                unpaid,
+            };
+            store::notices::insert_many(tx, warning_notices(app, warned, cal, now)?).await?;
+            return Ok((store::clocks::FIRED, None));
+        }
+        Due::Expire { action } => action,
     };
     let history = history_steps(tx, &def, row.id).await?;
     let transition = decide_expiry(&def, &row, &history, action, timer)?;

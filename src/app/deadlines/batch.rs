@@ -20,7 +20,6 @@ use super::super::plan::{self, Planned};
 use super::super::publish;
 use super::super::{App, AppError};
 use crate::domain::calendar::Calendar;
-use crate::engine::ClockStatus;
 use crate::engine::{self, Actor, Definition};
 use crate::store;
 use crate::store::clocks::{TimerOutcome, TimerRow, FIRED, SKIPPED};
@@ -196,40 +195,28 @@ fn decide(
     cal: &Calendar,
 ) -> Result<Verdict, AppError> {
     let def = case.def;
-    let Some(current) = case
-        .clocks
-        .row(&timer.clock)
-        .filter(|c| c.run == timer.run && ClockStatus::Running.is(&c.status))
-        .cloned()
-    else {
-        return Ok(Verdict::Skip(
-            "the clock is no longer in this run or not running".into(),
-        ));
-    };
-    if timer.kind == "warning" {
-        if def.data == Some(crate::engine::DataSchema::AuctionLot) {
-            return Ok(Verdict::Slow); // its unpaid winners are read one by one
+    let action = match super::judge(timer, &case.clocks) {
+        super::Due::Skip(why) => return Ok(Verdict::Skip(why.into())),
+        super::Due::Warn { due } => {
+            if def.data == Some(crate::engine::DataSchema::AuctionLot) {
+                return Ok(Verdict::Slow); // its unpaid winners are read one by one
+            }
+            let warned = super::Warned {
+                def,
+                row: &case.row,
+                clocks: &case.clocks,
+                timer,
+                due,
+                unpaid: Vec::new(),
+            };
+            let notices = super::warning_notices(app, warned, cal, now)?;
+            return Ok(Verdict::Fire {
+                planned: None,
+                notices,
+                publication: None,
+            });
         }
-        let warned = super::Warned {
-            def,
-            row: &case.row,
-            clocks: &case.clocks,
-            timer,
-            due: current.due_date.clone().unwrap_or_default(),
-            unpaid: Vec::new(),
-        };
-        let notices = super::warning_notices(app, warned, cal, now)?;
-        return Ok(Verdict::Fire {
-            planned: None,
-            notices,
-            publication: None,
-        });
-    }
-    if current.due_at != Some(timer.due_at) {
-        return Ok(Verdict::Skip("superseded by a recomputed due date".into()));
-    }
-    let Some(action) = timer.action.as_deref() else {
-        return Ok(Verdict::Skip("an expiry timer without an action".into()));
+        super::Due::Expire { action } => action,
     };
     let Ok(transition) = super::decide_expiry(def, &case.row, &case.history, action, timer) else {
         return Ok(Verdict::Slow); // refused: the one-by-one path records the failure
