@@ -500,8 +500,6 @@ fn timer_view(t: TimerRow) -> TimerView {
     }
 }
 
-pub const TIMER_STATES: [&str; 5] = ["pending", "fired", "skipped", "failed", "cancelled"];
-
 /// Timers for an admin or an auditor: `failed` ones are those that need someone (at most 500,
 /// latest due first).
 pub async fn list_timers(
@@ -517,14 +515,15 @@ pub async fn list_timers(
     {
         return Err(AppError::Forbidden("an admin or an auditor".into()));
     }
-    if let Some(s) = state.filter(|s| !TIMER_STATES.contains(s)) {
+    use crate::domain::timer::TimerState;
+    if let Some(s) = state.filter(|s| TimerState::parse(s).is_none()) {
         let mut e = crate::domain::FieldErrors::default();
         e.add(
             "state",
             msg!(
                 "err-timer-state",
                 state = s,
-                options = TIMER_STATES.join(", ")
+                options = TimerState::ALL.map(TimerState::as_str).join(", ")
             ),
         );
         return Err(AppError::Validation(e));

@@ -15,6 +15,7 @@ pub mod notice;
 pub mod project;
 pub mod role;
 pub mod siting;
+pub mod timer;
 pub mod tlog;
 
 use std::collections::BTreeMap;

@@ -192,6 +192,7 @@ pub async fn outbox(
 #[allow(dead_code)]
 pub enum TimerState {
     Pending,
+    Claimed,
     Fired,
     Skipped,
     Failed,

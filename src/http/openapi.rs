@@ -278,3 +278,19 @@ pub fn json() -> String {
         .to_pretty_json()
         .unwrap_or_else(|_| "{}".into())
 }
+
+#[cfg(test)]
+mod timer_states {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn the_documented_timer_states_are_the_domains() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).expect("json");
+        let listed = &doc["components"]["schemas"]["TimerState"]["enum"];
+        let names: Vec<&str> = crate::domain::timer::TimerState::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        assert_eq!(listed, &serde_json::json!(names));
+    }
+}

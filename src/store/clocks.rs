@@ -1,5 +1,6 @@
 //! Clock runs, their segments, and their timers.
 
+use crate::domain::timer::TimerState;
 use chrono::{DateTime, Utc};
 use entity::case_clock::{self, Entity as CaseClock};
 use entity::clock_segment::{self, Entity as ClockSegment};
@@ -98,9 +99,9 @@ pub fn write_statements(backend: DbBackend, w: ClockWrites) -> Vec<Statement> {
         cases.dedup();
         out.push(
             Timer::update_many()
-                .col_expr(timer::Column::Status, Expr::value("cancelled"))
+                .col_expr(timer::Column::Status, Expr::value(CANCELLED))
                 .filter(timer::Column::CaseId.is_in(cases))
-                .filter(timer::Column::Status.eq("pending"))
+                .filter(timer::Column::Status.eq(PENDING))
                 .filter(which)
                 .build(backend),
         );
@@ -375,10 +376,10 @@ pub async fn cancel_timers(
     run: Option<i32>,
 ) -> Result<(), DbErr> {
     let mut update = Timer::update_many()
-        .col_expr(timer::Column::Status, Expr::value("cancelled"))
+        .col_expr(timer::Column::Status, Expr::value(CANCELLED))
         .filter(timer::Column::CaseId.eq(case_id))
         .filter(timer::Column::Clock.eq(clock))
-        .filter(timer::Column::Status.eq("pending"));
+        .filter(timer::Column::Status.eq(PENDING));
     if let Some(run) = run {
         update = update.filter(timer::Column::Run.eq(run));
     }
@@ -422,25 +423,28 @@ pub async fn claim_due(
     select
         .column(timer::Column::Id)
         .from(Timer)
-        .and_where(Expr::col(timer::Column::Status).eq("pending"))
+        .and_where(Expr::col(timer::Column::Status).eq(PENDING))
         .and_where(Expr::col(timer::Column::DueAt).lte(now))
         .order_by(timer::Column::DueAt, sea_orm::Order::Asc)
         .limit(limit);
     let update = Query::update()
         .table(Timer)
-        .value(timer::Column::Status, "claimed")
+        .value(timer::Column::Status, CLAIMED)
         .to_owned();
     super::claim_rows(db, update, timer::Column::Id, select).await?;
     Timer::find()
-        .filter(timer::Column::Status.eq("claimed"))
+        .filter(timer::Column::Status.eq(CLAIMED))
         .order_by_asc(timer::Column::DueAt)
         .all(db)
         .await
 }
 
-pub const FIRED: &str = "fired";
-pub const SKIPPED: &str = "skipped";
-pub const FAILED: &str = "failed";
+pub const PENDING: &str = TimerState::Pending.as_str();
+pub const CLAIMED: &str = TimerState::Claimed.as_str();
+pub const FIRED: &str = TimerState::Fired.as_str();
+pub const SKIPPED: &str = TimerState::Skipped.as_str();
+pub const FAILED: &str = TimerState::Failed.as_str();
+pub const CANCELLED: &str = TimerState::Cancelled.as_str();
 
 /// What became of a claimed timer.
 #[derive(Debug, Clone, PartialEq)]
@@ -478,7 +482,7 @@ pub async fn finish_timers(
             .col_expr(timer::Column::Status, Expr::value(FIRED))
             .col_expr(timer::Column::FiredAt, Expr::value(at))
             .filter(timer::Column::Id.is_in(fired))
-            .filter(timer::Column::Status.eq("claimed"))
+            .filter(timer::Column::Status.eq(CLAIMED))
             .exec(db)
             .await?;
     }
@@ -491,7 +495,7 @@ pub async fn finish_timers(
             .col_expr(timer::Column::FiredAt, Expr::value(at))
             .col_expr(timer::Column::Note, Expr::value(o.note.clone()))
             .filter(timer::Column::Id.eq(o.id))
-            .filter(timer::Column::Status.eq("claimed"))
+            .filter(timer::Column::Status.eq(CLAIMED))
             .exec(db)
             .await?;
     }
@@ -527,7 +531,7 @@ pub async fn find_timer(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<Ti
 /// failed (any more).
 pub async fn requeue_timer(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
     let r = Timer::update_many()
-        .col_expr(timer::Column::Status, Expr::value("pending"))
+        .col_expr(timer::Column::Status, Expr::value(PENDING))
         .col_expr(
             timer::Column::FiredAt,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -564,7 +568,7 @@ pub async fn waiting_between(
     to: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     Timer::find()
-        .filter(timer::Column::Status.is_in(["pending", "claimed"]))
+        .filter(timer::Column::Status.is_in([PENDING, CLAIMED]))
         .filter(timer::Column::DueAt.gte(from))
         .filter(timer::Column::DueAt.lt(to))
         .count(db)
@@ -575,7 +579,7 @@ pub async fn waiting_between(
 /// status and due moment).
 pub async fn any_waiting(db: &impl ConnectionTrait, at: DateTime<Utc>) -> Result<bool, DbErr> {
     Ok(Timer::find()
-        .filter(timer::Column::Status.is_in(["pending", "claimed"]))
+        .filter(timer::Column::Status.is_in([PENDING, CLAIMED]))
         .filter(timer::Column::DueAt.lte(at))
         .one(db)
         .await?
