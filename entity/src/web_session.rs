@@ -18,6 +18,10 @@ pub struct Model {
     /// the directory's roles, read afresh on every request.
     #[sea_orm(column_type = "Text", nullable)]
     pub roles: Option<String>,
+    /// The provider's ID token of a session opened through it, sent back as `id_token_hint` on
+    /// signing out there; it ends with the session.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub id_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
-//! Sign-in through the bureau's identity provider: a session remembers how it was opened and,
-//! when the provider's roles claim decides, the roles it carries; a person remembers how and
+//! Sign-in through the bureau's identity provider: a session remembers how it was opened, the
+//! provider's ID token (sent back as `id_token_hint` when the person signs out there) and, when
+//! the provider's roles claim decides, the roles it carries; a person remembers how and
 //! when they last signed in (for the administration page).
 
 use sea_orm_migration::prelude::*;
@@ -12,6 +13,7 @@ enum WebSessions {
     Table,
     Method,
     Roles,
+    IdToken,
 }
 
 #[derive(DeriveIden)]
@@ -37,6 +39,13 @@ impl MigrationTrait for Migration {
             (
                 WebSessions::Table.into_iden(),
                 ColumnDef::new(WebSessions::Roles).text().null().to_owned(),
+            ),
+            (
+                WebSessions::Table.into_iden(),
+                ColumnDef::new(WebSessions::IdToken)
+                    .text()
+                    .null()
+                    .to_owned(),
             ),
             (
                 Users::Table.into_iden(),
@@ -67,7 +76,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [WebSessions::Method, WebSessions::Roles] {
+        for column in [
+            WebSessions::Method,
+            WebSessions::Roles,
+            WebSessions::IdToken,
+        ] {
             manager
                 .alter_table(
                     Table::alter()

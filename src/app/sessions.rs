@@ -43,6 +43,8 @@ pub struct Session {
     /// The roles the provider's roles claim named at sign-in, when that claim decides; the
     /// person acts with those of them the directory still grants.
     claimed_roles: Option<Vec<String>>,
+    /// The provider's ID token of a session opened through it (for signing out there).
+    pub id_token: Option<String>,
     token_hash: String,
 }
 
@@ -100,7 +102,12 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
     let who = directory::login(app, email, password).await?;
-    open(app, &who.email, SignInMethod::Password, None, now).await
+    let opening = Opening {
+        method: SignInMethod::Password,
+        claimed_roles: None,
+        id_token: None,
+    };
+    open(app, &who.email, opening, now).await
 }
 
 /// Who the identity provider vouched for, once its ID token is checked.
@@ -110,6 +117,8 @@ pub struct Vouched {
     pub email: String,
     /// The roles claim's values, when the roles claim decides; `None`: the directory's roles.
     pub roles: Option<Vec<String>>,
+    /// The provider's ID token, kept with the session for signing out there.
+    pub id_token: Option<String>,
 }
 
 /// Opens a session for the person the identity provider vouched for, if the directory knows
@@ -137,24 +146,33 @@ pub async fn sign_in_vouched(
             return Err(refused(msg!("sso-refused-no-role")));
         }
     }
-    open(
-        app,
-        &user.email,
-        SignInMethod::Provider,
-        vouched.roles.clone(),
-        now,
-    )
-    .await
+    let opening = Opening {
+        method: SignInMethod::Provider,
+        claimed_roles: vouched.roles.clone(),
+        id_token: vouched.id_token.clone(),
+    };
+    open(app, &user.email, opening, now).await
+}
+
+/// How a session is being opened.
+struct Opening {
+    method: SignInMethod,
+    claimed_roles: Option<Vec<String>>,
+    id_token: Option<String>,
 }
 
 /// Opens a session and remembers how and when the person signed in.
 async fn open(
     app: &App,
     email: &str,
-    method: SignInMethod,
-    claimed_roles: Option<Vec<String>>,
+    opening: Opening,
     now: DateTime<Utc>,
 ) -> Result<Opened, AppError> {
+    let Opening {
+        method,
+        claimed_roles,
+        id_token,
+    } = opening;
     let token = random_token()?;
     let expires_at = now + Duration::hours(LIFETIME_HOURS);
     let roles = claimed_roles
@@ -169,6 +187,7 @@ async fn open(
         expires_at,
         method: method.as_str().to_string(),
         roles,
+        id_token,
     };
     let tx = app.db.begin().await?;
     store::web::insert_session(&tx, row).await?;
@@ -200,6 +219,7 @@ pub async fn resolve(
             .roles
             .as_deref()
             .map(|r| serde_json::from_str(r).unwrap_or_default()),
+        id_token: row.id_token,
         token_hash: hash,
     }))
 }

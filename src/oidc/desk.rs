@@ -122,6 +122,8 @@ pub struct Vouched {
     pub roles: Option<Vec<String>>,
     /// The provider's own id for the person (`sub`), for the log.
     pub subject: String,
+    /// The ID token itself, to send back as `id_token_hint` when the person signs out there.
+    pub id_token: String,
 }
 
 /// A sign-in begun: send the browser to `url`, with `cookie` set.
@@ -312,14 +314,21 @@ impl Desk {
     }
 
     /// Where to send a person who signed in through the provider when they sign out here: its
-    /// `end_session_endpoint` if it has one, with our client id and the way back.
-    pub async fn end_session_url(&self) -> Option<String> {
+    /// `end_session_endpoint` if it has one, with the session's ID token as `id_token_hint` (so
+    /// that the provider need not ask), our client id and the way back.
+    pub async fn end_session_url(&self, id_token: Option<&str>) -> Option<String> {
         let metadata = self.metadata(false).await.ok()?;
         let endpoint = metadata
             .additional_metadata()
             .end_session_endpoint
             .clone()?;
-        let url = openidconnect::LogoutRequest::from(endpoint)
+        let mut request = openidconnect::LogoutRequest::from(endpoint);
+        if let Some(hint) =
+            id_token.and_then(|t| t.parse::<openidconnect::core::CoreIdToken>().ok())
+        {
+            request = request.set_id_token_hint(&hint);
+        }
+        let url = request
             .set_client_id(ClientId::new(self.client_id.clone()))
             .set_post_logout_redirect_uri(
                 openidconnect::PostLogoutRedirectUrl::new(self.after_sign_out.clone()).ok()?,
@@ -408,6 +417,7 @@ impl Desk {
             email: email.trim().to_lowercase(),
             roles,
             subject,
+            id_token: token.to_string(),
         })
     }
 

@@ -20,6 +20,7 @@ pub async fn insert_session(db: &impl ConnectionTrait, row: SessionRow) -> Resul
         expires_at: Set(row.expires_at),
         method: Set(row.method),
         roles: Set(row.roles),
+        id_token: Set(row.id_token),
     })
     .exec_without_returning(db)
     .await?;

@@ -563,6 +563,15 @@ async fn staff_sign_in_through_the_identity_provider_and_every_bad_answer_is_ref
         );
         let q: HashMap<String, String> = end.query_pairs().into_owned().collect();
         assert_eq!(q["client_id"], CLIENT_ID);
+        // The provider's own ID token of this session, so that it need not ask.
+        let hint = q["id_token_hint"].split('.').nth(1).expect("a JWT");
+        let hint: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(hint)
+                .expect("base64"),
+        )
+        .expect("claims");
+        assert_eq!(hint["sub"], "idp-rui@bureau.example");
         assert_eq!(
             q["post_logout_redirect_uri"],
             format!("{}/login", app.address)

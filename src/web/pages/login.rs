@@ -229,7 +229,7 @@ pub async fn logout(
     let mut to = "/login".to_string();
     if session.method == SignInMethod::Provider {
         if let Some(desk) = ways(&req).1 {
-            if let Some(url) = desk.end_session_url().await {
+            if let Some(url) = desk.end_session_url(session.id_token.as_deref()).await {
                 to = url;
             }
         }
@@ -330,6 +330,7 @@ pub async fn callback(
     let who = Vouched {
         email: vouched.email.clone(),
         roles: vouched.roles.clone(),
+        id_token: Some(vouched.id_token.clone()),
     };
     match sessions::sign_in_vouched(&app, &who, Utc::now()).await {
         Ok(opened) => {
