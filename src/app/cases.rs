@@ -271,32 +271,13 @@ pub async fn fire(
     if let Some(done) = replay(app, actor, idem).await? {
         return Ok(done);
     }
-    let Decided {
-        row,
-        def,
-        history,
-        case_clocks,
-        transition,
-        payload,
-        relied_on,
-        cal,
-        now,
-    } = decide_action(app, actor, case_id, action, &request).await?;
+    let decided = decide_action(app, actor, case_id, action, &request).await?;
     // Read before the transaction: on SQLite a transaction must write first.
-    let continued = clocks::continued_with_warnings(&def, &transition.effects);
-    let fired = clocks::fired_warnings(&app.db, case_id, &case_clocks, &continued).await?;
-    let parties = super::publish::parties_if_published(&app.db, &def, &row, &transition).await?;
-    let decided = Decided {
-        row,
-        def,
-        history,
-        case_clocks,
-        transition,
-        payload,
-        relied_on,
-        cal,
-        now,
-    };
+    let (def, transition) = (&decided.def, &decided.transition);
+    let continued = clocks::continued_with_warnings(def, &transition.effects);
+    let fired = clocks::fired_warnings(&app.db, case_id, &decided.case_clocks, &continued).await?;
+    let parties =
+        super::publish::parties_if_published(&app.db, def, &decided.row, transition).await?;
     let writing = Writing {
         app: app.clone(),
         actor: actor.clone(),

@@ -280,7 +280,7 @@ impl Desk {
             .pending(cookie.ok_or(Refusal::NoPendingSignIn)?)
             .map_err(|_| Refusal::NoPendingSignIn)?;
         let state = callback.state.as_deref().ok_or(Refusal::WrongState)?;
-        if !same(state, &pending.state) {
+        if !crate::app::sessions::secrets_match(state, &pending.state) {
             return Err(Refusal::WrongState.into());
         }
         let code = callback.code.as_deref().ok_or(Refusal::NoCode)?;
@@ -390,7 +390,7 @@ impl Desk {
         let subject = claims.subject().to_string();
         // Read after the signature and claims are checked: the roles and a configured subject
         // claim, by their dotted paths.
-        let raw = payload(&token.to_string()).unwrap_or(Value::Null);
+        let raw = super::payload(&token.to_string()).unwrap_or(Value::Null);
         let email = if matches!(self.issuer.subject_claim.as_str(), "sub" | "email") {
             let verified = claims.email_verified() == Some(true);
             match claims.email() {
@@ -450,22 +450,6 @@ impl Desk {
             },
         }
     }
-}
-
-/// Compares two secrets in constant time.
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A token's payload as JSON (for claims read after `openidconnect` has verified it).
-fn payload(token: &str) -> Option<Value> {
-    use base64::Engine;
-    let part = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 #[cfg(test)]

@@ -354,13 +354,18 @@ fn roles_of(value: Option<&Value>) -> Vec<String> {
 
 /// The `iss` a token claims, read before anything is verified, to pick who verifies it.
 pub fn claimed_issuer(token: &str) -> Option<String> {
+    payload(token)?.get("iss")?.as_str().map(str::to_string)
+}
+
+/// A token's payload as JSON, unverified: to pick its verifier, or to read claims by path after
+/// `openidconnect` has verified it.
+fn payload(token: &str) -> Option<Value> {
     use base64::Engine;
-    let payload = token.split('.').nth(1)?;
+    let part = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
+        .decode(part.trim_end_matches('='))
         .ok()?;
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
-    value.get("iss")?.as_str().map(str::to_string)
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The issuer as the server's start-up log names it.

@@ -19,6 +19,31 @@ fn ann() -> greenlane::engine::Actor {
     )
 }
 
+/// Holds the (single) committer busy with a first piece until `release` is sent, so that what
+/// comes next queues behind it.
+async fn hold(
+    group: &Arc<GroupCommit>,
+) -> (
+    tokio::task::JoinHandle<Result<(), AppError>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let (release, held) = tokio::sync::oneshot::channel::<()>();
+    let g = group.clone();
+    let blocker = tokio::spawn(async move {
+        g.write(move |_tx| {
+            Box::pin(async move {
+                let _ = started.send(());
+                let _ = held.await;
+                Ok(())
+            })
+        })
+        .await
+    });
+    running.await.expect("the committer took the first piece");
+    (blocker, release)
+}
+
 #[tokio::test]
 async fn actions_that_arrive_together_commit_together_and_a_refusal_refuses_only_its_own() {
     on_every_database(|db| async move {
@@ -31,20 +56,7 @@ async fn actions_that_arrive_together_commit_together_and_a_refusal_refuses_only
         let mut app = test.app.clone();
         let group = Arc::new(GroupCommit::start(&app.db, 1));
         app.group = Some(group.clone());
-        let (started, running) = tokio::sync::oneshot::channel::<()>();
-        let (release, held) = tokio::sync::oneshot::channel::<()>();
-        let g = group.clone();
-        let blocker = tokio::spawn(async move {
-            g.write(move |_tx| {
-                Box::pin(async move {
-                    let _ = started.send(());
-                    let _ = held.await;
-                    Ok(())
-                })
-            })
-            .await
-        });
-        running.await.expect("the committer took the first piece");
+        let (blocker, release) = hold(&group).await;
         // Four cases submitted once; the fifth twice, both read at version 1.
         let mut calls = Vec::new();
         for (i, id) in ids.iter().chain(std::iter::once(&ids[4])).enumerate() {
@@ -126,20 +138,7 @@ async fn a_piece_that_fails_rolls_back_alone_and_its_caller_hears_why() {
     let mut app = test.app.clone();
     let group = Arc::new(GroupCommit::start(&app.db, 1));
     app.group = Some(group.clone());
-    let (started, running) = tokio::sync::oneshot::channel::<()>();
-    let (release, held) = tokio::sync::oneshot::channel::<()>();
-    let g = group.clone();
-    let blocker = tokio::spawn(async move {
-        g.write(move |_tx| {
-            Box::pin(async move {
-                let _ = started.send(());
-                let _ = held.await;
-                Ok(())
-            })
-        })
-        .await
-    });
-    running.await.expect("running");
+    let (blocker, release) = hold(&group).await;
     // A piece that writes, then fails: its write must not survive.
     let g = group.clone();
     let failing = tokio::spawn(async move {

@@ -321,6 +321,23 @@ fn session_set(r: &reqwest::Response) -> bool {
     })
 }
 
+/// A query parameter of a URL.
+fn param(url: &reqwest::Url, name: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no `{name}` in {url}"))
+}
+
+/// The form token of a page.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token")
+        .to_string()
+}
+
 /// Begins at `/login/oidc`, passes the provider, and returns the callback URL it sends back.
 async fn to_provider_and_back(c: &reqwest::Client, app: &TestApp, next: &str) -> String {
     let r = c
@@ -486,12 +503,7 @@ async fn staff_sign_in_through_the_identity_provider_and_every_bad_answer_is_ref
                 .text()
                 .await
                 .expect("page");
-            let csrf = form
-                .split("name=\"csrf\" value=\"")
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .expect("csrf")
-                .to_string();
+            let csrf = csrf_of(&form);
             greenlane::app::directory::add_user(
                 &app.app,
                 &admin_actor(),
@@ -542,12 +554,7 @@ async fn staff_sign_in_through_the_identity_provider_and_every_bad_answer_is_ref
             .text()
             .await
             .expect("page");
-        let csrf = form
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .expect("csrf")
-            .to_string();
+        let csrf = csrf_of(&form);
         let r = c
             .post(format!("{}/logout", app.address))
             .header("origin", &app.address)
@@ -597,11 +604,7 @@ async fn staff_sign_in_through_the_identity_provider_and_every_bad_answer_is_ref
         // A wrong state: the code is good, the state is not this browser's.
         let back = to_provider_and_back(&c, &app, "/").await;
         let mut wrong = reqwest::Url::parse(&back).expect("url");
-        let code = wrong
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .expect("code");
+        let code = param(&wrong, "code");
         wrong.set_query(Some(&format!("code={code}&state=forged")));
         refused(
             c.get(wrong.as_str()).send().await.expect("cb"),
@@ -633,18 +636,9 @@ async fn staff_sign_in_through_the_identity_provider_and_every_bad_answer_is_ref
         assert!(session_set(&r));
         let again = browser();
         let fresh = to_provider_and_back(&again, &app, "/").await;
-        let state = reqwest::Url::parse(&fresh)
-            .expect("url")
-            .query_pairs()
-            .find(|(k, _)| k == "state")
-            .map(|(_, v)| v.into_owned())
-            .expect("state");
+        let state = param(&reqwest::Url::parse(&fresh).expect("url"), "state");
         let mut replay = reqwest::Url::parse(&first).expect("url");
-        let used = replay
-            .query_pairs()
-            .find(|(k, _)| k == "code")
-            .map(|(_, v)| v.into_owned())
-            .expect("code");
+        let used = param(&replay, "code");
         replay.set_query(Some(&format!("code={used}&state={state}")));
         refused(
             again.get(replay.as_str()).send().await.expect("cb"),
@@ -771,10 +765,7 @@ async fn a_public_client_a_post_only_provider_the_roles_claim_and_no_passwords()
         .expect("page");
     assert!(!page.contains("name=\"password\""), "no password form");
     assert!(page.contains("id=\"sign-in-provider\""));
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .map(|s| s.split('"').next().unwrap_or_default().to_string());
+    let csrf = Some(csrf_of(&page));
     let r = c
         .post(format!("{}/login", app.address))
         .form(&[

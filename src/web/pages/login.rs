@@ -44,16 +44,6 @@ pub struct SignInWays {
     pub desk: Option<Arc<Desk>>,
 }
 
-impl SignInWays {
-    /// The ways of an installation that has not configured any: the password only.
-    pub fn password_only() -> SignInWays {
-        SignInWays {
-            password: true,
-            desk: None,
-        }
-    }
-}
-
 fn ways(req: &HttpRequest) -> (bool, Option<Arc<Desk>>) {
     match req.app_data::<web::Data<SignInWays>>() {
         Some(w) => (w.password, w.desk.clone()),
