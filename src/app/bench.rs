@@ -791,104 +791,31 @@ pub async fn seed_due(
     submitted: chrono::DateTime<chrono::Utc>,
     due: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Vec<Uuid>> {
-    use crate::domain::audit::{AuditRecord, GENESIS};
-    use crate::domain::calendar;
-    use crate::store::{
-        cases::CaseRow,
-        clocks::{ClockRow, SegmentRow, TimerRow},
-    };
     use sea_orm::TransactionTrait;
     let def = app
         .workflows
         .newest("eia_report_form")
         .ok_or_else(|| anyhow::anyhow!("eia_report_form is not deployed"))?;
-    let cal_version = app.calendar.get().version().to_string();
+    let at = DueAt {
+        workflow_version: def.version as i32,
+        data: sample_project(),
+        submitted,
+        due,
+        calendar_version: app.calendar.get().version().to_string(),
+    };
     let db = &app.db;
-    let data = sample_project();
     let mut ids = Vec::with_capacity(n);
     for chunk_start in (0..n).step_by(500) {
         let (mut cases, mut audits, mut clocks, mut segments, mut timers) =
             (vec![], vec![], vec![], vec![], vec![]);
         for _ in chunk_start..(chunk_start + 500).min(n) {
-            let id = Uuid::now_v7();
-            ids.push(id);
-            let mut record = AuditRecord {
-                case_id: id,
-                seq: 1,
-                actor: "ann@acme.example".into(),
-                actor_org: "ACME".into(),
-                address: None,
-                roles: vec!["applicant".into()],
-                action: "create".into(),
-                from_state: String::new(),
-                to_state: "draft".into(),
-                payload: data.clone(),
-                comment: None,
-                at: submitted,
-                documents: Vec::new(),
-            };
-            let h1 = record.chain_hash(GENESIS);
-            audits.push(super::audit::audit_row(&record, GENESIS, &h1));
-            record.seq = 2;
-            record.action = "submit".into();
-            record.from_state = "draft".into();
-            record.to_state = "submitted".into();
-            record.payload = serde_json::json!({});
-            let h2 = record.chain_hash(&h1);
-            audits.push(super::audit::audit_row(&record, &h1, &h2));
-            cases.push(CaseRow {
-                id,
-                workflow_key: "eia_report_form".into(),
-                workflow_version: def.version as i32,
-                state: "submitted".into(),
-                version: 2,
-                org: "ACME".into(),
-                data: data.clone(),
-                audit_head: h2,
-                created_by: "ann@acme.example".into(),
-                created_at: submitted,
-                updated_at: submitted,
-                reference: None,
-                title: Some("Changshou chemical park boiler".into()),
-                submitted_at: Some(submitted),
-            });
-            clocks.push(ClockRow {
-                case_id: id,
-                clock: "acceptance_check".into(),
-                run: 1,
-                status: "running".into(),
-                due_date: Some(
-                    calendar::local_date(due - chrono::Duration::seconds(1)).to_string(),
-                ),
-                due_at: Some(due),
-                provisional: false,
-                calendar_version: cal_version.to_string(),
-                updated_at: submitted,
-            });
-            segments.push(SegmentRow {
-                id: Uuid::now_v7(),
-                case_id: id,
-                clock: "acceptance_check".into(),
-                run: 1,
-                running: true,
-                reason: "submitted".into(),
-                started_at: submitted,
-                ended_at: None,
-            });
-            timers.push(TimerRow {
-                id: Uuid::now_v7(),
-                case_id: id,
-                clock: "acceptance_check".into(),
-                run: 1,
-                kind: "expiry".into(),
-                fraction: None,
-                due_at: due,
-                action: Some("deem_accepted".into()),
-                status: "pending".into(),
-                fired_at: None,
-                note: None,
-                created_at: submitted,
-            });
+            let case = at.case(Uuid::now_v7());
+            ids.push(case.case.id);
+            cases.push(case.case);
+            audits.extend(case.audits);
+            clocks.push(case.clock);
+            segments.push(case.segment);
+            timers.push(case.timer);
         }
         let tx = db.begin().await?;
         store::bulk::cases(&tx, cases).await?;
@@ -902,6 +829,117 @@ pub async fn seed_due(
     // that grew by a tenth); a bulk load a moment ago has none yet.
     store::analyze(db).await?;
     Ok(ids)
+}
+
+/// What every seeded due case shares.
+struct DueAt {
+    workflow_version: i32,
+    data: serde_json::Value,
+    submitted: chrono::DateTime<chrono::Utc>,
+    due: chrono::DateTime<chrono::Utc>,
+    calendar_version: String,
+}
+
+/// The rows of one seeded due case.
+struct DueCase {
+    case: store::cases::CaseRow,
+    audits: [store::audit::AuditRow; 2],
+    clock: store::clocks::ClockRow,
+    segment: store::clocks::SegmentRow,
+    timer: store::clocks::TimerRow,
+}
+
+impl DueAt {
+    /// A report form created and submitted, its acceptance check running and due.
+    fn case(&self, id: Uuid) -> DueCase {
+        use crate::domain::audit::{AuditRecord, GENESIS};
+        use crate::domain::timer::TimerState;
+        use crate::engine::ClockStatus;
+        use crate::store::clocks::{ClockRow, SegmentRow, TimerRow};
+        let submitted = self.submitted;
+        let mut record = AuditRecord {
+            case_id: id,
+            seq: 1,
+            actor: "ann@acme.example".into(),
+            actor_org: "ACME".into(),
+            address: None,
+            roles: vec!["applicant".into()],
+            action: "create".into(),
+            from_state: String::new(),
+            to_state: "draft".into(),
+            payload: self.data.clone(),
+            comment: None,
+            at: submitted,
+            documents: Vec::new(),
+        };
+        let h1 = record.chain_hash(GENESIS);
+        let created = super::audit::audit_row(&record, GENESIS, &h1);
+        record.seq = 2;
+        record.action = "submit".into();
+        record.from_state = "draft".into();
+        record.to_state = "submitted".into();
+        record.payload = serde_json::json!({});
+        let h2 = record.chain_hash(&h1);
+        let submitted_row = super::audit::audit_row(&record, &h1, &h2);
+        let clock = "acceptance_check";
+        DueCase {
+            case: store::cases::CaseRow {
+                id,
+                workflow_key: "eia_report_form".into(),
+                workflow_version: self.workflow_version,
+                state: "submitted".into(),
+                version: 2,
+                org: "ACME".into(),
+                data: self.data.clone(),
+                audit_head: h2,
+                created_by: "ann@acme.example".into(),
+                created_at: submitted,
+                updated_at: submitted,
+                reference: None,
+                title: Some("Changshou chemical park boiler".into()),
+                submitted_at: Some(submitted),
+            },
+            audits: [created, submitted_row],
+            clock: ClockRow {
+                case_id: id,
+                clock: clock.into(),
+                run: 1,
+                status: ClockStatus::Running.as_str().into(),
+                due_date: Some(
+                    crate::domain::calendar::local_date(self.due - chrono::Duration::seconds(1))
+                        .to_string(),
+                ),
+                due_at: Some(self.due),
+                provisional: false,
+                calendar_version: self.calendar_version.clone(),
+                updated_at: submitted,
+            },
+            segment: SegmentRow {
+                id: Uuid::now_v7(),
+                case_id: id,
+                clock: clock.into(),
+                run: 1,
+                running: true,
+                reason: "submitted".into(),
+                started_at: submitted,
+                ended_at: None,
+            },
+            timer: TimerRow {
+                id: Uuid::now_v7(),
+                case_id: id,
+                clock: clock.into(),
+                run: 1,
+                kind: "expiry".into(),
+                fraction: None,
+                due_at: self.due,
+                action: Some("deem_accepted".into()),
+                status: TimerState::Pending.as_str().into(),
+                fired_at: None,
+                note: None,
+                created_at: submitted,
+            },
+        }
+    }
 }
 
 pub(crate) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {

@@ -335,30 +335,31 @@ impl Writing {
             idem,
             expected_version,
         } = self;
+        let (case_id, read_version) = (d.row.id, d.row.version);
         let committed = commit_transition(
             &app,
             tx,
-            Pending {
-                relied_on: d.relied_on,
+            Change {
                 def: &d.def,
-                row: &d.row,
+                cal: &d.cal,
+                clocks: &mut d.case_clocks,
+                row: d.row,
                 history: d.history,
-                actor: &actor,
-                transition: &d.transition,
+                actor: actor.clone(),
+                transition: d.transition,
                 audit_payload: d.payload,
                 comment,
+                relied_on: d.relied_on,
                 now: d.now,
-                clocks: &mut d.case_clocks,
                 fired: Some(fired),
                 parties,
-                cal: &d.cal,
             },
         )
         .await?;
         let Some((updated, history)) = committed else {
-            let actual = store::cases::find(tx, d.row.id)
+            let actual = store::cases::find(tx, case_id)
                 .await?
-                .map_or(d.row.version, |r| r.version);
+                .map_or(read_version, |r| r.version);
             return Err(AppError::Conflict {
                 expected: expected_version,
                 actual,
@@ -492,6 +493,7 @@ pub async fn plan_of(
             clocks: &mut case_clocks,
             fired: &fired,
             cal: &cal,
+            facts: Default::default(),
         },
     )?;
     let mut lines = planned.plan.describe();
@@ -500,7 +502,23 @@ pub async fn plan_of(
             Effect::Notify { kind, roles } => {
                 lines.push(format!("notice {kind} to {}", roles.names().join(", ")))
             }
-            Effect::Ledger(op) => lines.push(format!("registry movement {op:?}")),
+            Effect::Ledger(op) => {
+                // The registry's and the auction's writes, planned on today's book (the ids
+                // and the seed are drawn for this preview only).
+                let book = super::market::effects::load(&app.db, &row, *op).await?;
+                let data = data_after(&transition, &row);
+                let mut fresh = super::market::effects::Fresh::drawn();
+                let p = super::market::effects::plan(
+                    &row,
+                    data,
+                    *op,
+                    &request.payload,
+                    &book,
+                    &mut fresh,
+                    now,
+                )?;
+                lines.extend(p.describe());
+            }
             Effect::IssueReference { prefix } => {
                 lines.push(format!("reference number {prefix}-YYYY-NNNNNN"))
             }
@@ -510,73 +528,299 @@ pub async fn plan_of(
     Ok(lines)
 }
 
-/// A decided transition, ready to be written.
-pub(crate) struct Pending<'a> {
+/// A decided transition, ready to be written: a person's action, a deadline's expiry, or the
+/// automatic action that follows either. Every change of a case takes this one road.
+pub(crate) struct Change<'a> {
+    pub def: &'a Definition,
+    pub cal: &'a Calendar,
+    pub clocks: &'a mut CaseClocks,
+    pub row: CaseRow,
+    pub history: Vec<Step>,
+    pub actor: Actor,
+    pub transition: Transition,
+    pub audit_payload: Value,
+    pub comment: Option<String>,
     /// The documents the action relies on (read before the transaction: an upload changes the
     /// case's version, so the version check covers them).
     pub relied_on: Vec<Value>,
-    pub def: &'a Definition,
-    pub row: &'a CaseRow,
-    pub history: Vec<Step>,
-    pub actor: &'a Actor,
-    pub transition: &'a Transition,
-    pub audit_payload: Value,
-    pub comment: Option<String>,
-    pub now: chrono::DateTime<chrono::Utc>,
-    pub clocks: &'a mut CaseClocks,
-    /// The warnings already fired in the runs the transition continues, read before the
-    /// transaction (see `clocks::continued_with_warnings`); `None` reads them in it, for a
-    /// transaction that has already written.
+    pub now: DateTime<Utc>,
+    /// The warnings already fired in the runs the transition continues, if read before the
+    /// transaction (see `clocks::continued_with_warnings`); `None` reads them in it.
     pub fired: Option<clocks::FiredWarnings>,
-    /// Whom the transition's public notice names, read before the transaction; `None` reads
+    /// Whom the transition's public notice names, if read before the transaction; `None` reads
     /// them in it.
     pub parties: Option<super::publish::Parties>,
-    pub cal: &'a Calendar,
 }
 
-/// Writes a decided transition inside the caller's transaction: plans it (pure), then the
-/// version-checked update first (so that SQLite takes its write lock at once), the effects on
-/// other rows that only the transaction can do (registry movements, reference numbers), the
-/// plan's rows, the notices, and any automatic follow-up. Answers `None` if the case moved on
-/// since it was read.
+/// Writes a decided transition inside the caller's transaction, and the automatic actions that
+/// follow it (an auction that fails or completes). Each goes load, plan, apply: [`Inside`]
+/// reads what was not read before the transaction, the plan decides every row as data (the
+/// registry's postings and the auction's rows with their guards, the audit entry with their
+/// facts and its public notice, hashed before anything is written), then the version-checked
+/// update writes the case with its final chain head, and the plan's rows follow. Answers
+/// `None` if the case moved on since it was read.
 pub(crate) async fn commit_transition(
     app: &App,
     tx: &impl sea_orm::ConnectionTrait,
-    mut p: Pending<'_>,
+    mut change: Change<'_>,
 ) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
-    let (def, row, transition, actor, now, cal) =
-        (p.def, p.row, p.transition, p.actor, p.now, p.cal);
-    let notice_comment = p.comment.clone();
-    let notice_payload = p.audit_payload.clone();
-    let mut planned = plan_pending(app, tx, &mut p).await?;
-    // A notice whose transition does nothing else inside the transaction is built before the
-    // update, which then writes its chained head; otherwise after the transaction's effects.
-    let making = super::publish::Making {
-        def,
-        clocks: p.clocks,
-        cal,
-        now,
-    };
-    let mut publication = match &p.parties {
-        Some(parties) if !super::plan::needs_its_own_transaction(transition) => {
-            making.before_update(&mut planned, transition, parties)
+    loop {
+        let Some(written) = write_change(app, tx, &mut change).await? else {
+            return Ok(None);
+        };
+        let Some(next) = written.follow_up else {
+            return Ok(Some((written.updated, written.history)));
+        };
+        let system = Actor::system();
+        let view = CaseView {
+            state: &written.updated.state,
+            data: &written.updated.data,
+            history: &written.history,
+        };
+        let follow = engine::decide(
+            change.def,
+            view,
+            &system,
+            next,
+            &serde_json::json!({}),
+            change.now,
+        )?;
+        let after = change.transition.action.clone();
+        change = Change {
+            def: change.def,
+            cal: change.cal,
+            clocks: change.clocks,
+            row: written.updated,
+            history: written.history,
+            actor: system,
+            transition: follow,
+            audit_payload: serde_json::json!({ "after": after }),
+            comment: None,
+            relied_on: Vec::new(),
+            now: change.now,
+            fired: None,
+            parties: None,
+        };
+    }
+}
+
+/// The case's data once `t` is written: what it replaces the data with, or the data as it was.
+fn data_after<'a>(t: &'a Transition, row: &'a CaseRow) -> &'a Value {
+    t.effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ReplaceData(d) => Some(d),
+            _ => None,
+        })
+        .unwrap_or(&row.data)
+}
+
+/// A transition once written: the case as it is now, its steps, and the automatic action the
+/// registry called for, if any.
+struct Written {
+    updated: CaseRow,
+    history: Vec<Step>,
+    follow_up: Option<&'static str>,
+}
+
+/// What a transition reads inside its transaction, before it is planned: only what could not be
+/// read before it. The reads come after SQLite's write lock is taken, so that they see what the
+/// writes will be checked against.
+struct Inside {
+    fired: clocks::FiredWarnings,
+    parties: Option<super::publish::Parties>,
+    comments: Option<Vec<store::publications::CommentRow>>,
+    /// Each registry or auction effect with the lot's book it looks at.
+    books: Vec<(crate::engine::LedgerOp, super::market::effects::LotBook)>,
+    /// The reference numbers the transition takes, the next of each year's series.
+    references: Vec<String>,
+}
+
+impl Inside {
+    async fn read(
+        tx: &impl sea_orm::ConnectionTrait,
+        c: &mut Change<'_>,
+    ) -> Result<Inside, AppError> {
+        let (def, t) = (c.def, &c.transition);
+        let publishes = def.publication_on(&t.action).is_some();
+        let ledger: Vec<crate::engine::LedgerOp> = t
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Ledger(op) => Some(*op),
+                _ => None,
+            })
+            .collect();
+        let prefixes: Vec<&str> = t
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::IssueReference { prefix } => Some(prefix.as_str()),
+                _ => None,
+            })
+            .collect();
+        let proposes = def
+            .publication_on(&t.action)
+            .is_some_and(|p| p.notice == crate::engine::NoticeKind::ProposedDecision);
+        let reads = c.fired.is_none()
+            || (publishes && c.parties.is_none())
+            || proposes
+            || !ledger.is_empty()
+            || !prefixes.is_empty();
+        if reads {
+            store::lock_for_write(tx).await?;
         }
-        _ => None,
-    };
-    let early = publication.is_some();
-    if !store::cases::advance(tx, &planned.plan.case).await? {
+        let fired = match c.fired.take() {
+            Some(f) => f,
+            None => {
+                let continued = clocks::continued_with_warnings(def, &t.effects);
+                clocks::fired_warnings(tx, c.row.id, c.clocks, &continued).await?
+            }
+        };
+        let parties = match (publishes, c.parties.take()) {
+            (false, _) => None,
+            (true, Some(p)) => Some(p),
+            (true, None) => super::publish::parties_of(tx, &[&c.row])
+                .await?
+                .remove(&c.row.id),
+        };
+        let comments = super::publish::comments_if_proposed(tx, def, c.row.id, t).await?;
+        let mut books = Vec::new();
+        for op in ledger {
+            books.push((op, super::market::effects::load(tx, &c.row, op).await?));
+        }
+        let mut references = Vec::new();
+        for prefix in prefixes {
+            let year = crate::domain::calendar::local_date(c.now).format("%Y");
+            let n = store::counters::next(tx, &format!("{prefix}-{year}")).await?;
+            references.push(format!("{prefix}-{year}-{n:06}"));
+        }
+        Ok(Inside {
+            fired,
+            parties,
+            comments,
+            books,
+            references,
+        })
+    }
+}
+
+/// One transition: load what is left to read, plan (pure), apply.
+async fn write_change(
+    app: &App,
+    tx: &impl sea_orm::ConnectionTrait,
+    c: &mut Change<'_>,
+) -> Result<Option<Written>, AppError> {
+    let inside = Inside::read(tx, c).await?;
+    let planned = plan_change(app, c, inside)?;
+    apply_change(app, tx, c, planned).await
+}
+
+/// Every write of one transition, decided.
+struct PlannedChange {
+    planned: super::plan::Planned,
+    /// The registry's and the auction's writes.
+    ledger: Vec<super::market::effects::LedgerPlan>,
+    publication: Option<store::publications::PublicationRow>,
+    references: Vec<String>,
+    /// What the notices to people quote: the comment and the payload as given.
+    comment: Option<String>,
+    payload: Value,
+}
+
+/// Plans a transition (pure): the lot's effects on the data the transition leaves, then the
+/// case's writes with their facts in the audit entry, the reference number, the public notice.
+fn plan_change(app: &App, c: &mut Change<'_>, inside: Inside) -> Result<PlannedChange, AppError> {
+    let (def, now) = (c.def, c.now);
+    let data = data_after(&c.transition, &c.row);
+    let mut fresh = super::market::effects::Fresh::drawn();
+    let mut ledger = Vec::new();
+    let mut facts = serde_json::Map::new();
+    for (op, book) in &inside.books {
+        let p = super::market::effects::plan(
+            &c.row,
+            data,
+            *op,
+            &c.audit_payload,
+            book,
+            &mut fresh,
+            now,
+        )?;
+        if let Some(f) = &p.facts {
+            facts.insert("registry".into(), f.clone());
+        }
+        ledger.push(p);
+    }
+    let comment = c.comment.clone();
+    let payload = c.audit_payload.clone();
+    let mut planned = super::plan::transition(
+        app,
+        super::plan::Input {
+            def,
+            row: &c.row,
+            history: std::mem::take(&mut c.history),
+            actor: &c.actor,
+            transition: &c.transition,
+            audit_payload: std::mem::take(&mut c.audit_payload),
+            comment: c.comment.take(),
+            relied_on: std::mem::take(&mut c.relied_on),
+            now,
+            clocks: &mut *c.clocks,
+            fired: &inside.fired,
+            cal: c.cal,
+            facts,
+        },
+    )?;
+    if let Some(r) = inside.references.last() {
+        planned.updated.reference = Some(r.clone());
+    }
+    let publication = inside.parties.as_ref().and_then(|parties| {
+        let making = super::publish::Making {
+            def,
+            clocks: c.clocks,
+            cal: c.cal,
+            now,
+        };
+        making.publish(
+            &mut planned,
+            &c.transition,
+            parties,
+            inside.comments.as_deref(),
+        )
+    });
+    Ok(PlannedChange {
+        planned,
+        ledger,
+        publication,
+        references: inside.references,
+        comment,
+        payload,
+    })
+}
+
+/// Writes a planned transition: the guarded update first (on SQLite it takes the write lock,
+/// if nothing has yet), carrying the chain head the entry ends with; then every other row.
+/// `None` if the case moved on.
+async fn apply_change(
+    app: &App,
+    tx: &impl sea_orm::ConnectionTrait,
+    c: &Change<'_>,
+    p: PlannedChange,
+) -> Result<Option<Written>, AppError> {
+    if !store::cases::advance(tx, &p.planned.plan.case).await? {
         return Ok(None);
     }
-    let after = effects_in_transaction(tx, &mut planned, &p, &notice_payload).await?;
-    if !early {
-        publication = making
-            .in_transaction(tx, &mut planned, transition, p.parties.as_ref())
-            .await?;
-        if publication.is_some() {
-            store::cases::set_head(tx, row.id, &planned.updated.audit_head).await?;
-        }
+    let mut told = Vec::new();
+    let mut follow_up = None;
+    for lot in p.ledger {
+        told.extend(lot.notices.iter().cloned());
+        follow_up = follow_up.or(lot.follow_up);
+        super::market::effects::apply(tx, c.row.id, lot, &c.actor, c.now).await?;
     }
-    if publication.is_some() {
+    for r in &p.references {
+        store::cases::set_reference(tx, c.row.id, r).await?;
+    }
+    if p.publication.is_some() {
         app.bulletin_counts.changed();
     }
     let super::plan::Planned {
@@ -584,196 +828,28 @@ pub(crate) async fn commit_transition(
         updated,
         history,
         ..
-    } = planned;
+    } = p.planned;
     let mut rows = plan.rows()?;
-    rows.publications.extend(publication);
+    rows.publications.extend(p.publication);
     rows.notices = notices(
         app,
-        def,
+        c.def,
         &updated,
-        actor,
-        transition,
-        notice_comment.as_deref(),
-        &notice_payload,
-        &after,
-        p.clocks,
-        cal,
-        now,
+        &c.actor,
+        &c.transition,
+        p.comment.as_deref(),
+        &p.payload,
+        &told,
+        c.clocks,
+        c.cal,
+        c.now,
     )?;
     store::plan::write(tx, rows).await?;
-    match after.follow_up {
-        Some(next) => {
-            let done = Done {
-                def,
-                updated: &updated,
-                history: &history,
-                transition,
-                clocks: p.clocks,
-                cal,
-                now,
-            };
-            Box::pin(follow_up(app, tx, done, next)).await
-        }
-        None => Ok(Some((updated, history))),
-    }
-}
-
-/// Plans a pending transition (pure, but for the warnings its clocks' runs already fired, read in
-/// the transaction when they were not read before it). Takes the history, payload, comment and
-/// documents out of `p`.
-async fn plan_pending(
-    app: &App,
-    tx: &impl sea_orm::ConnectionTrait,
-    p: &mut Pending<'_>,
-) -> Result<super::plan::Planned, AppError> {
-    let fired = match p.fired.take() {
-        Some(f) => f,
-        None => {
-            let continued = clocks::continued_with_warnings(p.def, &p.transition.effects);
-            clocks::fired_warnings(tx, p.row.id, p.clocks, &continued).await?
-        }
-    };
-    let input = super::plan::Input {
-        def: p.def,
-        row: p.row,
-        history: std::mem::take(&mut p.history),
-        actor: p.actor,
-        transition: p.transition,
-        audit_payload: std::mem::take(&mut p.audit_payload),
-        comment: p.comment.take(),
-        relied_on: std::mem::take(&mut p.relied_on),
-        now: p.now,
-        clocks: &mut *p.clocks,
-        fired: &fired,
-        cal: p.cal,
-    };
-    super::plan::transition(app, input)
-}
-
-/// The effects on other rows that only the transaction can carry out, after the case's update:
-/// registry movements, then reference numbers. They run before the audit entry is written, so
-/// that what they did (a seed's hash, a clearing result, a settlement's entry) is part of the
-/// hashed entry.
-async fn effects_in_transaction(
-    tx: &impl sea_orm::ConnectionTrait,
-    planned: &mut super::plan::Planned,
-    p: &Pending<'_>,
-    payload: &Value,
-) -> Result<super::market::LedgerOutcome, AppError> {
-    let after = ledger_effects(tx, planned, p.row, p.transition, payload, p.actor, p.now).await?;
-    issue_references(tx, planned, p.transition, p.now).await?;
-    Ok(after)
-}
-
-/// Gives the case the reference numbers the transition issues (the next of each year's series).
-async fn issue_references(
-    tx: &impl sea_orm::ConnectionTrait,
-    planned: &mut super::plan::Planned,
-    transition: &Transition,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    for effect in &transition.effects {
-        if let Effect::IssueReference { prefix } = effect {
-            let year = crate::domain::calendar::local_date(now)
-                .format("%Y")
-                .to_string();
-            let n = store::counters::next(tx, &format!("{prefix}-{year}")).await?;
-            let r = format!("{prefix}-{year}-{n:06}");
-            store::cases::set_reference(tx, planned.updated.id, &r).await?;
-            planned.updated.reference = Some(r);
-        }
-    }
-    Ok(())
-}
-
-/// A written transition, as a follow-up starts from it.
-struct Done<'a, 'c> {
-    def: &'a Definition,
-    updated: &'a CaseRow,
-    history: &'a [Step],
-    transition: &'a Transition,
-    clocks: &'c mut CaseClocks,
-    cal: &'a Calendar,
-    now: DateTime<Utc>,
-}
-
-/// An automatic action the registry called for after a transition, in the same transaction.
-async fn follow_up(
-    app: &App,
-    tx: &impl sea_orm::ConnectionTrait,
-    done: Done<'_, '_>,
-    next: &'static str,
-) -> Result<Option<(CaseRow, Vec<Step>)>, AppError> {
-    let system = Actor::system();
-    let view = CaseView {
-        state: &done.updated.state,
-        data: &done.updated.data,
-        history: done.history,
-    };
-    let follow = engine::decide(
-        done.def,
-        view,
-        &system,
-        next,
-        &serde_json::json!({}),
-        done.now,
-    )?;
-    commit_transition(
-        app,
-        tx,
-        Pending {
-            relied_on: Vec::new(),
-            def: done.def,
-            row: done.updated,
-            history: done.history.to_vec(),
-            actor: &system,
-            transition: &follow,
-            audit_payload: serde_json::json!({"after": done.transition.action}),
-            comment: None,
-            now: done.now,
-            clocks: done.clocks,
-            fired: None,
-            parties: None,
-            cal: done.cal,
-        },
-    )
-    .await
-}
-
-/// Runs the transition's registry movements and adds what they did to the planned entry.
-async fn ledger_effects(
-    tx: &impl sea_orm::ConnectionTrait,
-    planned: &mut super::plan::Planned,
-    row: &CaseRow,
-    transition: &Transition,
-    payload: &Value,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<super::market::LedgerOutcome, AppError> {
-    let mut after = super::market::LedgerOutcome::default();
-    let mut facts = serde_json::Map::new();
-    for effect in &transition.effects {
-        if let Effect::Ledger(op) = effect {
-            let data = planned
-                .plan
-                .case
-                .data
-                .clone()
-                .unwrap_or_else(|| row.data.clone());
-            let outcome =
-                super::market::ledger_effect(tx, row, &data, *op, payload, actor, now).await?;
-            if let Some(f) = outcome.facts {
-                facts.insert("registry".into(), f);
-            }
-            after.notices.extend(outcome.notices);
-            after.follow_up = after.follow_up.or(outcome.follow_up);
-        }
-    }
-    if !facts.is_empty() {
-        let hash = planned.add_facts(facts);
-        store::cases::set_head(tx, row.id, &hash).await?;
-    }
-    Ok(after)
+    Ok(Some(Written {
+        updated,
+        history,
+        follow_up,
+    }))
 }
 
 /// The notices a transition gives: its own, and those the registry asked for.
@@ -786,7 +862,7 @@ pub(crate) fn notices(
     transition: &Transition,
     comment: Option<&str>,
     payload: &Value,
-    after: &super::market::LedgerOutcome,
+    told: &[super::market::Notice],
     case_clocks: &CaseClocks,
     cal: &Calendar,
     now: DateTime<Utc>,
@@ -796,7 +872,7 @@ pub(crate) fn notices(
         .effects
         .iter()
         .any(|e| matches!(e, Effect::Notify { .. }))
-        || !after.notices.is_empty();
+        || !told.is_empty();
     if !wanted {
         return Ok(Vec::new());
     }
@@ -816,7 +892,7 @@ pub(crate) fn notices(
             out.push(notice(app, kind, Audience::Roles(*roles), about, now)?);
         }
     }
-    for n in &after.notices {
+    for n in told {
         let about = About {
             def,
             case: updated,

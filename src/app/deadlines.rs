@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::cases::{commit_transition, Pending};
+use super::cases::{commit_transition, Change};
 use super::clocks::{self, CaseClocks};
 use super::load::history_steps;
 use super::notify;
@@ -391,20 +391,20 @@ async fn fire_once(
     let committed = commit_transition(
         app,
         tx,
-        Pending {
-            relied_on: super::documents::relied_on(tx, row.id).await?,
+        Change {
             def: &def,
-            row: &row,
+            cal,
+            clocks: &mut case_clocks,
+            relied_on: super::documents::relied_on(tx, row.id).await?,
+            row,
             history,
-            actor: &system,
-            transition: &transition,
+            actor: system,
+            transition,
             audit_payload: deadline_payload(timer, now),
             comment: Some(deadline_comment(timer)),
             now,
-            clocks: &mut case_clocks,
             fired: None,
             parties: None,
-            cal,
         },
     )
     .await?;

@@ -53,6 +53,99 @@ async fn act(
     Ok(())
 }
 
+/// The demo's organisations: code, name, kind, unified social credit code.
+const ORGS: [(&str, &str, &str, Option<&str>); 7] = [
+    (
+        "CQEEB",
+        "Chongqing Ecology and Environment Bureau (demo)",
+        "bureau",
+        None,
+    ),
+    (
+        "ACME",
+        "Acme Paper Co. (demo)",
+        "enterprise",
+        Some("91350100M000100Y43"),
+    ),
+    (
+        "YANGTZE",
+        "Yangtze Chemicals Ltd. (demo)",
+        "enterprise",
+        Some("91110000802100433B"),
+    ),
+    ("GREENAG", "Green EIA Agency (demo)", "agency", None),
+    (
+        "CQEX",
+        "Chongqing Resources and Environment Exchange (demo)",
+        "bureau",
+        None,
+    ),
+    (
+        "HUAXIN",
+        "Huaxin Cement Co. (demo)",
+        "enterprise",
+        Some("91500102MA5U7XQ1KT"),
+    ),
+    (
+        "JIANGBEI",
+        "Jiangbei Dyeing Co. (demo)",
+        "enterprise",
+        Some("91500105MA60B2RC8H"),
+    ),
+];
+
+/// The demo's people: e-mail, name, organisation, role, language.
+const PEOPLE: [(&str, &str, &str, &str, &str); 12] = [
+    ("admin@bureau.example", "Ada Admin", "CQEEB", "admin", "en"),
+    ("rui@bureau.example", "芮审查", "CQEEB", "reviewer", "zh"),
+    (
+        "ben@bureau.example",
+        "Ben Reviewer",
+        "CQEEB",
+        "reviewer",
+        "en",
+    ),
+    (
+        "amy@bureau.example",
+        "Amy Approver",
+        "CQEEB",
+        "approver",
+        "en",
+    ),
+    (
+        "audrey@bureau.example",
+        "Audrey Auditor",
+        "CQEEB",
+        "auditor",
+        "en",
+    ),
+    (
+        "ann@acme.example",
+        "Ann Applicant",
+        "ACME",
+        "applicant",
+        "en",
+    ),
+    ("li@yangtze.example", "李申请", "YANGTZE", "applicant", "zh"),
+    ("gus@green.example", "Gus Agency", "GREENAG", "agency", "zh"),
+    ("al@acme.example", "Al Applicant", "ACME", "applicant", "en"),
+    (
+        "mo@exchange.example",
+        "Mo Operator",
+        "CQEX",
+        "market_operator",
+        "en",
+    ),
+    ("hua@huaxin.example", "华新", "HUAXIN", "applicant", "zh"),
+    (
+        "jia@jiangbei.example",
+        "Jia Trader",
+        "JIANGBEI",
+        "applicant",
+        "en",
+    ),
+];
+
 /// Seeds the demo; answers the users created (empty if the demo was already there).
 pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, AppError> {
     if store::directory::find_org(&app.db, "CQEEB")
@@ -61,45 +154,7 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
     {
         return Ok(Vec::new());
     }
-    for (code, name, kind, credit) in [
-        (
-            "CQEEB",
-            "Chongqing Ecology and Environment Bureau (demo)",
-            "bureau",
-            None,
-        ),
-        (
-            "ACME",
-            "Acme Paper Co. (demo)",
-            "enterprise",
-            Some("91350100M000100Y43"),
-        ),
-        (
-            "YANGTZE",
-            "Yangtze Chemicals Ltd. (demo)",
-            "enterprise",
-            Some("91110000802100433B"),
-        ),
-        ("GREENAG", "Green EIA Agency (demo)", "agency", None),
-        (
-            "CQEX",
-            "Chongqing Resources and Environment Exchange (demo)",
-            "bureau",
-            None,
-        ),
-        (
-            "HUAXIN",
-            "Huaxin Cement Co. (demo)",
-            "enterprise",
-            Some("91500102MA5U7XQ1KT"),
-        ),
-        (
-            "JIANGBEI",
-            "Jiangbei Dyeing Co. (demo)",
-            "enterprise",
-            Some("91500105MA60B2RC8H"),
-        ),
-    ] {
+    for (code, name, kind, credit) in ORGS {
         let org = NewOrg {
             code: code.into(),
             name: name.into(),
@@ -108,105 +163,27 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
         };
         directory::add_org(app, admin, org, None).await?;
     }
-    let people = [
-        (
-            "admin@bureau.example",
-            "Ada Admin",
-            "CQEEB",
-            vec!["admin"],
-            "en",
-        ),
-        (
-            "rui@bureau.example",
-            "芮审查",
-            "CQEEB",
-            vec!["reviewer"],
-            "zh",
-        ),
-        (
-            "ben@bureau.example",
-            "Ben Reviewer",
-            "CQEEB",
-            vec!["reviewer"],
-            "en",
-        ),
-        (
-            "amy@bureau.example",
-            "Amy Approver",
-            "CQEEB",
-            vec!["approver"],
-            "en",
-        ),
-        (
-            "audrey@bureau.example",
-            "Audrey Auditor",
-            "CQEEB",
-            vec!["auditor"],
-            "en",
-        ),
-        (
-            "ann@acme.example",
-            "Ann Applicant",
-            "ACME",
-            vec!["applicant"],
-            "en",
-        ),
-        (
-            "li@yangtze.example",
-            "李申请",
-            "YANGTZE",
-            vec!["applicant"],
-            "zh",
-        ),
-        (
-            "gus@green.example",
-            "Gus Agency",
-            "GREENAG",
-            vec!["agency"],
-            "zh",
-        ),
-        (
-            "al@acme.example",
-            "Al Applicant",
-            "ACME",
-            vec!["applicant"],
-            "en",
-        ),
-        (
-            "mo@exchange.example",
-            "Mo Operator",
-            "CQEX",
-            vec!["market_operator"],
-            "en",
-        ),
-        (
-            "hua@huaxin.example",
-            "华新",
-            "HUAXIN",
-            vec!["applicant"],
-            "zh",
-        ),
-        (
-            "jia@jiangbei.example",
-            "Jia Trader",
-            "JIANGBEI",
-            vec!["applicant"],
-            "en",
-        ),
-    ];
     let mut created = Vec::new();
-    for (email, name, org, roles, lang) in people {
+    for (email, name, org, role, lang) in PEOPLE {
         let user = NewUser {
             email: email.into(),
             name: name.into(),
             org: org.into(),
-            roles: roles.iter().map(|r| r.to_string()).collect(),
+            roles: vec![role.to_string()],
             lang: Some(lang.into()),
             password: Some(PASSWORD.into()),
         };
         directory::add_user(app, admin, user, None).await?;
-        created.push((email.to_string(), roles.join(",")));
+        created.push((email.to_string(), role.to_string()));
     }
+    cases_seed(app).await?;
+    market(app).await?;
+    Ok(created)
+}
+
+/// The demo's EIA cases: a draft, a submission awaiting its acceptance check, an accepted case
+/// in publicity, a filed registration and a pre-consultation question.
+async fn cases_seed(app: &App) -> Result<(), AppError> {
     let ann = person("ann@acme.example", "ACME", &[Role::Applicant]);
     let li = person("li@yangtze.example", "YANGTZE", &[Role::Applicant]);
     let rui = person("rui@bureau.example", "CQEEB", &[Role::Reviewer]);
@@ -270,8 +247,7 @@ pub async fn seed(app: &App, admin: &Actor) -> Result<Vec<(String, String)>, App
     });
     let q = cases::create_case(app, &ann, "pre_consultation", question, None, None).await?;
     act(app, &ann, q.id, "ask", json!({})).await?;
-    market(app).await?;
-    Ok(created)
+    Ok(())
 }
 
 /// The market: permits for Acme and Yangtze, rights issued and allocated, an open listing of

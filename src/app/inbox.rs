@@ -107,24 +107,7 @@ pub async fn inbox_filtered(
     let limit = limit.unwrap_or(50).clamp(1, MAX_ITEMS) as usize;
     let cal = app.calendar.get();
     let now = app.clock.now();
-    // The states in which some action is open to one of the caller's roles.
-    let mut wanted: BTreeSet<(String, u32, String)> = BTreeSet::new();
-    for summary in app.workflows.summaries() {
-        for version in summary.versions {
-            let Some(def) = app.workflows.get(&summary.key, version) else {
-                continue;
-            };
-            for state in &def.states {
-                let open = state
-                    .actions
-                    .iter()
-                    .any(|a| def.actions[*a].roles.intersects(actor.roles));
-                if open {
-                    wanted.insert((def.key.clone(), version, state.name.clone()));
-                }
-            }
-        }
-    }
+    let wanted = wanted_states(app, actor);
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,94 +128,43 @@ pub async fn inbox_filtered(
                 && filter.state.as_deref().is_none_or(|s| s == r.state)
                 && filter.org.as_deref().is_none_or(|o| o == r.org)
         })
-        .filter(|r| {
-            wanted.contains(&(
-                r.workflow_key.clone(),
-                u32::try_from(r.workflow_version).unwrap_or_default(),
-                r.state.clone(),
-            ))
-        })
+        .filter(|r| wanted.contains(&(r.workflow_key.clone(), version_of(r), r.state.clone())))
         .collect();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let dues: HashMap<Uuid, (DateTime<Utc>, String)> =
+    let mut dues: HashMap<Uuid, (DateTime<Utc>, String)> =
         store::clocks::next_due(&app.db, &ids).await?;
-    let defs: Vec<(Uuid, std::sync::Arc<crate::engine::Definition>)> = rows
+    let defs: HashMap<Uuid, std::sync::Arc<crate::engine::Definition>> = rows
         .iter()
         .filter_map(|row| {
-            let version = u32::try_from(row.workflow_version).unwrap_or_default();
             app.workflows
-                .get(&row.workflow_key, version)
+                .get(&row.workflow_key, version_of(row))
                 .map(|d| (row.id, d))
         })
         .collect();
     let pairs: Vec<(Uuid, &crate::engine::Definition)> =
         defs.iter().map(|(id, d)| (*id, d.as_ref())).collect();
     let mut histories = history_steps_of(&app.db, &pairs).await?;
-    let defs: HashMap<Uuid, std::sync::Arc<crate::engine::Definition>> = defs.into_iter().collect();
     let mut items = Vec::new();
     for row in rows {
-        let Some(def) = defs.get(&row.id).cloned() else {
+        let Some(def) = defs.get(&row.id) else {
             continue;
         };
-        let version = u32::try_from(row.workflow_version).unwrap_or_default();
         let history = histories.remove(&row.id).unwrap_or_default();
         let view = CaseView {
             state: &row.state,
             data: &row.data,
             history: &history,
         };
-        let allowed: Vec<String> = engine::allowed_actions(&def, view, actor)
+        let allowed: Vec<String> = engine::allowed_actions(def, view, actor)
             .into_iter()
             .map(str::to_string)
             .collect();
         if allowed.is_empty() {
             continue;
         }
-        let due = dues.get(&row.id).cloned();
-        let mut reading = (None, None, false, false);
-        if let Some((at, clock)) = &due {
-            if let Some(spec) = def.clock(clock).filter(|c| c.hours_from.is_none()) {
-                let (day, left) = days_left(&cal, spec.day_type, *at, now);
-                let used = i64::from(spec.limit_days) - left;
-                let warned = spec
-                    .warn_at
-                    .iter()
-                    .copied()
-                    .reduce(f64::min)
-                    .is_some_and(|f| used >= (f * f64::from(spec.limit_days)).ceil() as i64);
-                reading = (Some(day), Some(left), left < 0, warned && left >= 0);
-            } else {
-                reading.2 = *at <= now;
-            }
-        }
-        let title = row
-            .data
-            .get("project_name")
-            .or_else(|| row.data.get("plan_name"))
-            .or_else(|| row.data.get("business_name"))
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let item = InboxItem {
-            id: row.id,
-            workflow: row.workflow_key,
-            workflow_version: version,
-            state: row.state,
-            version: row.version,
-            organisation: row.org,
-            project_name: (!title.is_empty()).then(|| title.clone()),
-            allowed_actions: allowed,
-            next_due_at: due.as_ref().map(|d| d.0),
-            next_clock: due.map(|d| d.1),
-            next_due: reading.0,
-            provisional: reading
-                .0
-                .is_some_and(|d| !cal.has_year(chrono::Datelike::year(&d))),
-            days_left: reading.1,
-            overdue: reading.2,
-            warning: reading.3,
-            updated_at: row.updated_at,
-        };
+        let due = dues.remove(&row.id);
+        let reading = DueReading::of(def, due.as_ref(), &cal, now);
+        let (item, title) = item(row, allowed, due, reading, &cal);
         if filter.keeps(&item, &title) {
             items.push(item);
         }
@@ -245,4 +177,115 @@ pub async fn inbox_filtered(
     });
     items.truncate(limit);
     Ok(items)
+}
+
+/// A case as the inbox lists it, and the title its text filter searches.
+fn item(
+    row: store::cases::CaseRow,
+    allowed: Vec<String>,
+    due: Option<(DateTime<Utc>, String)>,
+    reading: DueReading,
+    cal: &crate::domain::calendar::Calendar,
+) -> (InboxItem, String) {
+    let title = super::plan::title_of(&row.data)
+        .or_else(|| {
+            row.data
+                .get("business_name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let item = InboxItem {
+        id: row.id,
+        workflow_version: version_of(&row),
+        workflow: row.workflow_key,
+        state: row.state,
+        version: row.version,
+        organisation: row.org,
+        project_name: (!title.is_empty()).then(|| title.clone()),
+        allowed_actions: allowed,
+        next_due_at: due.as_ref().map(|d| d.0),
+        next_clock: due.map(|d| d.1),
+        next_due: reading.day,
+        provisional: reading
+            .day
+            .is_some_and(|d| !cal.has_year(chrono::Datelike::year(&d))),
+        days_left: reading.left,
+        overdue: reading.overdue,
+        warning: reading.warning,
+        updated_at: row.updated_at,
+    };
+    (item, title)
+}
+
+fn version_of(row: &store::cases::CaseRow) -> u32 {
+    u32::try_from(row.workflow_version).unwrap_or_default()
+}
+
+/// The (workflow, version, state) triples in which some action is open to one of the caller's
+/// roles.
+fn wanted_states(app: &App, actor: &Actor) -> BTreeSet<(String, u32, String)> {
+    let mut wanted = BTreeSet::new();
+    for summary in app.workflows.summaries() {
+        for version in summary.versions {
+            let Some(def) = app.workflows.get(&summary.key, version) else {
+                continue;
+            };
+            for state in &def.states {
+                let open = state
+                    .actions
+                    .iter()
+                    .any(|a| def.actions[*a].roles.intersects(actor.roles));
+                if open {
+                    wanted.insert((def.key.clone(), version, state.name.clone()));
+                }
+            }
+        }
+    }
+    wanted
+}
+
+/// How a case's next deadline reads today: its last day and the days left on a day clock, and
+/// whether it is overdue or in its warning period.
+#[derive(Default)]
+struct DueReading {
+    day: Option<NaiveDate>,
+    left: Option<i64>,
+    overdue: bool,
+    warning: bool,
+}
+
+impl DueReading {
+    fn of(
+        def: &crate::engine::Definition,
+        due: Option<&(DateTime<Utc>, String)>,
+        cal: &crate::domain::calendar::Calendar,
+        now: DateTime<Utc>,
+    ) -> DueReading {
+        let Some((at, clock)) = due else {
+            return DueReading::default();
+        };
+        let Some(spec) = def.clock(clock).filter(|c| c.hours_from.is_none()) else {
+            // An hours clock: overdue once its moment has passed.
+            return DueReading {
+                overdue: *at <= now,
+                ..DueReading::default()
+            };
+        };
+        let (day, left) = days_left(cal, spec.day_type, *at, now);
+        let used = i64::from(spec.limit_days) - left;
+        // In its warning period from the day the first warning fires (see `warning_at`).
+        let warned = spec
+            .warn_at
+            .iter()
+            .copied()
+            .reduce(f64::min)
+            .is_some_and(|f| used >= (f * f64::from(spec.limit_days)).ceil() as i64);
+        DueReading {
+            day: Some(day),
+            left: Some(left),
+            overdue: left < 0,
+            warning: warned && left >= 0,
+        }
+    }
 }

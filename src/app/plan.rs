@@ -37,8 +37,8 @@ pub struct Planned {
     pub updated: CaseRow,
     /// The steps the rules look at, this one added.
     pub history: Vec<Step>,
-    /// The audit entry before it was chained: effects that run in the transaction (a registry
-    /// movement) add their facts to it and chain it again with [`Planned::add_facts`].
+    /// The audit entry before it was chained: a public notice adds its content to it and chains
+    /// it again with [`Planned::add_facts`], before anything is written.
     pub(crate) record: AuditRecord,
     prev_hash: String,
 }
@@ -57,18 +57,9 @@ pub struct Input<'a> {
     pub clocks: &'a mut CaseClocks,
     pub fired: &'a FiredWarnings,
     pub cal: &'a Calendar,
-}
-
-/// True when the transition has effects that must run inside its transaction against other rows
-/// (a registry movement, a reference number from a counter, an automatic follow-up), so that it
-/// cannot be written as part of a batch of plans.
-pub fn needs_its_own_transaction(t: &Transition) -> bool {
-    t.effects.iter().any(|e| {
-        matches!(
-            e,
-            Effect::Ledger(_) | Effect::IssueReference { .. } | Effect::ReplaceData(_)
-        )
-    })
+    /// What the transition's registry and auction effects did, planned before it (a seed's
+    /// hash, a clearing, a settlement): part of the audit entry, hashed with it.
+    pub facts: serde_json::Map<String, Value>,
 }
 
 /// Plans a decided transition. Pure, but for `app`'s siting data (read-only).
@@ -86,6 +77,7 @@ pub fn transition(app: &App, input: Input<'_>) -> Result<Planned, AppError> {
         clocks: case_clocks,
         fired,
         cal,
+        facts,
     } = input;
     let new_data = transition.effects.iter().find_map(|e| match e {
         Effect::ReplaceData(d) => Some(d.clone()),
@@ -103,7 +95,7 @@ pub fn transition(app: &App, input: Input<'_>) -> Result<Planned, AppError> {
         ))
     .then(|| super::siting::check_case(app, data))
     .flatten();
-    let payload = with_siting(audit_payload, siting.as_ref())?;
+    let payload = with_facts(with_siting(audit_payload, siting.as_ref())?, facts);
     let record = entry(
         row,
         actor,
@@ -194,6 +186,18 @@ fn with_siting(
     Ok(payload)
 }
 
+/// The audit payload with an effect's facts in it.
+fn with_facts(mut payload: Value, facts: serde_json::Map<String, Value>) -> Value {
+    if facts.is_empty() {
+        return payload;
+    }
+    match &mut payload {
+        Value::Object(p) => p.extend(facts),
+        other => *other = Value::Object(facts),
+    }
+    payload
+}
+
 /// The audit entry a transition of `row` writes.
 fn entry(
     row: &CaseRow,
@@ -226,9 +230,8 @@ fn entry(
 }
 
 impl Planned {
-    /// Adds what an effect in the transaction did (a seed's hash, a clearing, a settlement) to
-    /// the audit entry, and chains it again. Answers the new hash, which the case's head must
-    /// take.
+    /// Adds facts decided after the plan (a public notice's content) to the audit entry, and
+    /// chains it again. Answers the new hash, which the case's update carries.
     pub fn add_facts(&mut self, facts: serde_json::Map<String, Value>) -> String {
         match &mut self.record.payload {
             Value::Object(p) => p.extend(facts),

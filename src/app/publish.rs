@@ -35,6 +35,22 @@ pub(crate) async fn parties_if_published(
     Ok(parties_of(db, &[case]).await?.remove(&case.id))
 }
 
+/// The public's comments on a case, when `transition` publishes a proposed decision (which
+/// says how they were handled); `None` otherwise.
+pub(crate) async fn comments_if_proposed(
+    db: &impl sea_orm::ConnectionTrait,
+    def: &Definition,
+    case: uuid::Uuid,
+    transition: &Transition,
+) -> Result<Option<Vec<store::publications::CommentRow>>, AppError> {
+    match def.publication_on(&transition.action) {
+        Some(spec) if spec.notice == NoticeKind::ProposedDecision => {
+            Ok(Some(store::publications::comments_of_case(db, case).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Who a notice names besides the case's own data: the enterprise (name and credit code) and
 /// the EIA agency that prepared the file (the organisation of the person who opened the case,
 /// when it is an agency). Read by [`parties_of`], for one case or a whole batch.
@@ -87,55 +103,19 @@ pub(crate) struct Making<'a> {
 }
 
 impl Making<'_> {
-    /// The notice `transition` publishes, if its workflow declares one, inside the transition's
-    /// transaction, after its other effects: adds the content to the planned audit entry
-    /// (chaining it again) and answers the row to write with it. Reads the parties unless they
-    /// were read before the transaction, and a proposed decision's public comments.
-    pub(crate) async fn in_transaction(
-        &self,
-        tx: &impl sea_orm::ConnectionTrait,
-        planned: &mut Planned,
-        transition: &Transition,
-        parties: Option<&Parties>,
-    ) -> Result<Option<PublicationRow>, AppError> {
-        let Some(spec) = self.def.publication_on(&transition.action) else {
-            return Ok(None);
-        };
-        let case_id = planned.updated.id;
-        let parties = match parties {
-            Some(p) => p.clone(),
-            None => parties_of(tx, &[&planned.updated])
-                .await?
-                .remove(&case_id)
-                .unwrap_or_default(),
-        };
-        let comments = if spec.notice == NoticeKind::ProposedDecision {
-            Some(store::publications::comments_of_case(tx, case_id).await?)
-        } else {
-            None
-        };
-        Ok(Some(self.notice(
-            spec,
-            planned,
-            &parties,
-            comments.as_deref(),
-        )))
-    }
-
-    /// The notice `transition` publishes, built before the case's update from parties read
-    /// before the transaction, when it needs nothing read inside it (a proposed decision counts
-    /// the public's comments there).
-    pub(crate) fn before_update(
+    /// The notice `transition` publishes, if its workflow declares one: pure. Adds the content
+    /// to the planned audit entry (chaining it again, before anything is written) and answers
+    /// the row to write with it. `comments` are the case's public comments, which a proposed
+    /// decision reports (see [`comments_if_proposed`]).
+    pub(crate) fn publish(
         &self,
         planned: &mut Planned,
         transition: &Transition,
         parties: &Parties,
+        comments: Option<&[store::publications::CommentRow]>,
     ) -> Option<PublicationRow> {
-        let spec = self
-            .def
-            .publication_on(&transition.action)
-            .filter(|p| p.notice != NoticeKind::ProposedDecision)?;
-        Some(self.notice(spec, planned, parties, None))
+        let spec = self.def.publication_on(&transition.action)?;
+        Some(self.notice(spec, planned, parties, comments))
     }
 
     /// The notice a transition publishes under `spec`: pure. Adds the content to the planned

@@ -421,7 +421,7 @@ pub async fn check_lot(
 }
 
 /// The escrow account of a lot, created on first use.
-pub(crate) async fn escrow_account(
+async fn escrow_account(
     tx: &impl ConnectionTrait,
     lot: Uuid,
     now: DateTime<Utc>,
@@ -445,69 +445,33 @@ async fn holdings_account(
     )
 }
 
-/// Carries out a lot's registry movement inside the transition's transaction: into escrow from
-/// the seller, from escrow to the buyer with the price recorded, or back to the seller.
-pub async fn lot_movement(
-    tx: &impl ConnectionTrait,
-    case_id: Uuid,
-    seller: &str,
-    data: &Value,
-    op: crate::engine::LedgerOp,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
-    use crate::engine::LedgerOp;
-    let (asset, amount_kg) = ledger::holding(data).map_err(AppError::Validation)?;
-    let m = Movement { asset, amount_kg };
-    let escrow = escrow_account(tx, case_id, now).await?;
-    let entry_id = Uuid::now_v7();
-    match op {
-        LedgerOp::Escrow => {
-            let from = holdings_account(tx, seller, now).await?;
-            post(tx, entry_id, "escrow", &from, &escrow, &m, actor, now).await
-        }
-        LedgerOp::Release => {
-            // Whatever the escrow still holds (a listing may be partly taken).
-            let left: i64 = store::registry::balances(tx, escrow.id)
-                .await?
-                .iter()
-                .filter(|b| {
-                    b.pollutant == m.asset.pollutant.as_str()
-                        && b.basin == m.asset.basin
-                        && b.valid_to == m.asset.valid_to.to_string()
-                })
-                .map(|b| b.amount_kg)
-                .sum();
-            if left == 0 {
-                return Ok(());
-            }
-            let to = holdings_account(tx, seller, now).await?;
-            let rest = Movement {
-                asset: m.asset.clone(),
-                amount_kg: left,
-            };
-            post(tx, entry_id, "release", &escrow, &to, &rest, actor, now).await
-        }
-        LedgerOp::Settle => {
-            let lot = ledger::LotData::parse(data).map_err(AppError::Validation)?;
-            let buyer = lot.buyer.clone().ok_or_else(|| {
-                AppError::Unexpected(anyhow::anyhow!("lot {case_id} has no buyer to settle with"))
-            })?;
-            let price = ledger::notional_fen(lot.amount_kg, lot.price_fen)
-                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
-            let sale = Sale {
-                seller,
-                buyer: &buyer,
-                asset: &m.asset,
-                amount_kg: m.amount_kg,
-                paid_fen: price,
-            };
-            transfer_from_escrow(tx, &escrow, sale, entry_id, actor, now).await
-        }
-        LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default => Err(AppError::Unexpected(
-            anyhow::anyhow!("{op:?} is an auction's effect, not a plain movement"),
-        )),
-    }
+/// Who holds rights in a planned posting: an enterprise's holdings or a lot's escrow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Holder {
+    Enterprise(String),
+    Escrow(Uuid),
+}
+
+/// What a buyer pays a seller, recorded with the entry that moves the rights.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Payment {
+    pub payer: String,
+    pub payee: String,
+    pub amount_fen: i64,
+}
+
+/// A planned movement of rights between two holders: data, decided before anything is written
+/// and written by [`apply_posting`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Posting {
+    pub entry_id: Uuid,
+    pub kind: &'static str,
+    pub from: Holder,
+    pub to: Holder,
+    pub asset: Asset,
+    pub amount_kg: i64,
+    pub payment: Option<Payment>,
 }
 
 /// What moves from a lot's escrow to a buyer, and what the buyer pays the seller.
@@ -519,35 +483,172 @@ pub(crate) struct Sale<'a> {
     pub paid_fen: i64,
 }
 
-/// Moves part of a lot from its escrow to a buyer and records the payment to the seller, inside
-/// the caller's transaction: a negotiated transfer settled, a listing taken, an auction's award
-/// paid.
-pub(crate) async fn transfer_from_escrow(
-    tx: &impl ConnectionTrait,
-    escrow: &AccountRow,
-    sale: Sale<'_>,
+impl Posting {
+    /// Part of a lot moving from its escrow to a buyer, with the payment to the seller: a
+    /// negotiated transfer settled, a listing taken, an auction's award paid.
+    pub(crate) fn sale(entry_id: Uuid, lot: Uuid, sale: Sale<'_>) -> Posting {
+        Posting {
+            entry_id,
+            kind: "transfer",
+            from: Holder::Escrow(lot),
+            to: Holder::Enterprise(sale.buyer.to_string()),
+            asset: sale.asset.clone(),
+            amount_kg: sale.amount_kg,
+            payment: Some(Payment {
+                payer: sale.buyer.to_string(),
+                payee: sale.seller.to_string(),
+                amount_fen: sale.paid_fen,
+            }),
+        }
+    }
+
+    /// One line for a plan's description.
+    pub(crate) fn describe(&self) -> String {
+        let holder = |h: &Holder| match h {
+            Holder::Enterprise(org) => format!("{org} holdings"),
+            Holder::Escrow(_) => "escrow".to_string(),
+        };
+        let paid = self
+            .payment
+            .as_ref()
+            .map(|p| format!(", {} pays {} {} fen", p.payer, p.payee, p.amount_fen))
+            .unwrap_or_default();
+        format!(
+            "registry {} {} kg {} {} {}: {} -> {} (guarded: debit only what is held){paid}",
+            self.kind,
+            self.amount_kg,
+            self.asset.pollutant,
+            self.asset.basin,
+            self.asset.valid_to,
+            holder(&self.from),
+            holder(&self.to),
+        )
+    }
+}
+
+/// The registry movement of a lot's action, planned (pure): into escrow from the seller, from
+/// escrow to the buyer with the price recorded, or back to the seller whatever the escrow still
+/// holds (`escrow` is its balances, read before planning). `None` when nothing moves.
+pub(crate) fn lot_posting(
+    lot: Uuid,
+    seller: &str,
+    data: &Value,
+    op: crate::engine::LedgerOp,
+    escrow: &[BalanceRow],
     entry_id: Uuid,
+) -> Result<Option<Posting>, AppError> {
+    use crate::engine::LedgerOp;
+    let (asset, amount_kg) = ledger::holding(data).map_err(AppError::Validation)?;
+    let seller_holdings = Holder::Enterprise(seller.to_string());
+    match op {
+        LedgerOp::Escrow => Ok(Some(Posting {
+            entry_id,
+            kind: "escrow",
+            from: seller_holdings,
+            to: Holder::Escrow(lot),
+            asset,
+            amount_kg,
+            payment: None,
+        })),
+        LedgerOp::Release => {
+            // Whatever the escrow still holds (a listing may be partly taken).
+            let left: i64 = escrow
+                .iter()
+                .filter(|b| {
+                    b.pollutant == asset.pollutant.as_str()
+                        && b.basin == asset.basin
+                        && b.valid_to == asset.valid_to.to_string()
+                })
+                .map(|b| b.amount_kg)
+                .sum();
+            Ok((left != 0).then_some(Posting {
+                entry_id,
+                kind: "release",
+                from: Holder::Escrow(lot),
+                to: seller_holdings,
+                asset,
+                amount_kg: left,
+                payment: None,
+            }))
+        }
+        LedgerOp::Settle => {
+            let terms = ledger::LotData::parse(data).map_err(AppError::Validation)?;
+            let buyer = terms.buyer.clone().ok_or_else(|| {
+                AppError::Unexpected(anyhow::anyhow!("lot {lot} has no buyer to settle with"))
+            })?;
+            let paid_fen = ledger::notional_fen(terms.amount_kg, terms.price_fen)
+                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("price overflow")))?;
+            let sale = Sale {
+                seller,
+                buyer: &buyer,
+                asset: &asset,
+                amount_kg,
+                paid_fen,
+            };
+            Ok(Some(Posting::sale(entry_id, lot, sale)))
+        }
+        LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default => Err(AppError::Unexpected(
+            anyhow::anyhow!("{op:?} is an auction's effect, not a plain movement"),
+        )),
+    }
+}
+
+/// The account of a holder, created on first use.
+async fn account_of(
+    tx: &impl ConnectionTrait,
+    holder: &Holder,
+    now: DateTime<Utc>,
+) -> Result<AccountRow, AppError> {
+    match holder {
+        Holder::Enterprise(org) => holdings_account(tx, org, now).await,
+        Holder::Escrow(lot) => escrow_account(tx, *lot, now).await,
+    }
+}
+
+/// The balances of a lot's escrow (none before its first movement).
+pub(crate) async fn escrow_balances(
+    db: &impl ConnectionTrait,
+    lot: Uuid,
+) -> Result<Vec<BalanceRow>, AppError> {
+    let mut out = Vec::new();
+    for a in store::registry::accounts(db, Some(&lot.to_string())).await? {
+        if a.kind == ESCROW {
+            out.extend(store::registry::balances(db, a.id).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// Writes a planned posting inside the caller's transaction: the debit only from a balance that
+/// holds it (a guarded statement whose row count refuses an overdraft, with nothing changed by
+/// it), the credit, the two posting rows and the payment.
+pub(crate) async fn apply_posting(
+    tx: &impl ConnectionTrait,
+    p: &Posting,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let to = holdings_account(tx, sale.buyer, now).await?;
+    let from = account_of(tx, &p.from, now).await?;
+    let to = account_of(tx, &p.to, now).await?;
     let m = Movement {
-        asset: sale.asset.clone(),
-        amount_kg: sale.amount_kg,
+        asset: p.asset.clone(),
+        amount_kg: p.amount_kg,
     };
-    post(tx, entry_id, "transfer", escrow, &to, &m, actor, now).await?;
-    store::registry::insert_payment(
-        tx,
-        PaymentRow {
-            id: Uuid::now_v7(),
-            entry_id,
-            payer_org: sale.buyer.to_string(),
-            payee: sale.seller.to_string(),
-            amount_fen: sale.paid_fen,
-            at: now,
-        },
-    )
-    .await?;
+    post(tx, p.entry_id, p.kind, &from, &to, &m, actor, now).await?;
+    if let Some(pay) = &p.payment {
+        store::registry::insert_payment(
+            tx,
+            PaymentRow {
+                id: Uuid::now_v7(),
+                entry_id: p.entry_id,
+                payer_org: pay.payer.clone(),
+                payee: pay.payee.clone(),
+                amount_fen: pay.amount_fen,
+                at: now,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Domain values: parsed, never merely validated. Pure: no IO, no clock.
 
+pub mod auction;
 pub mod audit;
 pub mod calendar;
 pub mod classification;

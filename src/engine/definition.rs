@@ -652,188 +652,226 @@ fn missing_titles(raw: &RawDefinition) -> Vec<String> {
     out
 }
 
+/// The names a workflow file declares, which its parts refer to.
+struct Names<'r> {
+    states: &'r HashMap<String, StateId>,
+    clocks: &'r [String],
+    actions: &'r BTreeSet<&'r str>,
+}
+
+/// Compiles a parsed workflow file part by part, collecting every error it finds (each with
+/// the file's name) instead of stopping at the first.
+struct Compiler<'f> {
+    file: &'f str,
+    errors: Vec<String>,
+}
+
 fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError> {
-    let mut errors = Vec::new();
-    let mut err = |msg: String| errors.push(format!("{file}: {msg}"));
-
-    if raw.key.is_empty()
-        || !raw
-            .key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        err(format!(
-            "key `{}` must be lower-case letters, digits and underscores",
-            raw.key
-        ));
-    }
-    if raw.version == 0 {
-        err("version must be 1 or more".into());
-    }
-
-    let data = match raw.data.as_deref() {
-        None => None,
-        Some(name) => {
-            let schema = DataSchema::parse(name);
-            if schema.is_none() {
-                err(format!(
-                    "data: unknown case-data schema `{name}` (known: eia_project, planning, consultation, rereview)"
-                ));
-            }
-            schema
-        }
+    let mut c = Compiler {
+        file,
+        errors: Vec::new(),
     };
-
-    let parse_roles = |element: &str, names: &[String], err: &mut dyn FnMut(String)| {
-        let mut set = RoleSet::default();
-        for name in names {
-            match name.parse::<Role>() {
-                Ok(role) => set.insert(role),
-                Err(e) if name == "system" => err(format!(
-                    "{element}: `system` is not a role; mark the action `by_deadline = true` instead ({e})"
-                )),
-                Err(e) => err(format!("{element}: {e}")),
-            }
-        }
-        set
-    };
-    let create_roles = parse_roles("create_roles", &raw.create_roles, &mut err);
-
-    let state_names: Vec<String> = raw.states.keys().cloned().collect();
-    let state_index: HashMap<String, StateId> = state_names
-        .iter()
+    let data = c.header(&raw);
+    let create_roles = c.roles("create_roles", &raw.create_roles);
+    let state_index: HashMap<String, StateId> = raw
+        .states
+        .keys()
         .enumerate()
         .map(|(i, n)| (n.clone(), i))
         .collect();
     let clock_names: Vec<String> = raw.clocks.keys().cloned().collect();
-
     let initial = match state_index.get(&raw.initial) {
         Some(id) => *id,
         None => {
-            err(format!("initial: unknown state `{}`", raw.initial));
+            c.err(format!("initial: unknown state `{}`", raw.initial));
             0
         }
     };
+    let mut states = c.states(&raw, &clock_names);
+    let action_names: BTreeSet<&str> = raw.actions.iter().map(|a| a.name.as_str()).collect();
+    let names = Names {
+        states: &state_index,
+        clocks: &clock_names,
+        actions: &action_names,
+    };
+    let actions: Vec<Action> = raw
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| c.action(i, a, &names))
+        .collect();
+    c.titles_agree(&actions);
+    c.index(&mut states, &actions);
+    let clocks: Vec<Clock> = raw
+        .clocks
+        .iter()
+        .enumerate()
+        .map(|(ci, (name, clock))| c.clock(ci, name, clock, &states, &actions, &names))
+        .collect();
+    c.reachability(initial, &raw.initial, &states, &actions);
+    c.action_rules(&raw);
+    let panel = c.panel(raw.panel.as_ref(), &names);
+    let schema_fields: Option<&[&str]> = match data {
+        Some(DataSchema::EiaProject) => Some(&crate::domain::project::FIELDS),
+        _ => None,
+    };
+    let publish = super::publication::compile(
+        raw.publish,
+        schema_fields,
+        &actions,
+        &clock_names,
+        &mut |m| c.err(m),
+    );
+    if !c.errors.is_empty() {
+        return Err(DefinitionError { messages: c.errors });
+    }
+    Ok(Definition {
+        looked_at: looked_at(&actions, panel.as_ref(), &publish),
+        publish,
+        key: raw.key,
+        version: raw.version,
+        title: raw.title,
+        initial,
+        data,
+        create_roles,
+        requires: raw.requires,
+        panel,
+        states,
+        actions,
+        clocks,
+        state_index,
+    })
+}
 
-    // States and the clocks they run or pause.
-    let mut states: Vec<State> = Vec::new();
-    for (name, s) in &raw.states {
-        let mut clocks = vec![ClockStatus::Stopped; clock_names.len()];
-        for (list, status) in [
-            (&s.run, ClockStatus::Running),
-            (&s.pause, ClockStatus::Paused),
-        ] {
-            for clock in list {
-                match clock_names.iter().position(|c| c == clock) {
-                    Some(i) if clocks[i] != ClockStatus::Stopped => err(format!(
-                        "state `{name}`: clock `{clock}` is both run and paused"
-                    )),
-                    Some(i) => clocks[i] = status,
-                    None => err(format!("state `{name}`: unknown clock `{clock}`")),
-                }
-            }
-        }
-        if s.terminal && clocks.iter().any(|c| *c != ClockStatus::Stopped) {
-            err(format!(
-                "state `{name}`: a terminal state cannot run or pause clocks"
-            ));
-        }
-        states.push(State {
-            name: name.clone(),
-            title: s.title.clone(),
-            terminal: s.terminal,
-            clocks,
-            actions: Vec::new(),
-        });
+/// The earlier actions whose steps the rules look at: `distinct_from`, a backdate's actions,
+/// the panel's, a notice's decisions.
+fn looked_at(
+    actions: &[Action],
+    panel: Option<&Panel>,
+    publish: &[super::publication::Publication],
+) -> Vec<String> {
+    let mut looked_at: Vec<String> = actions
+        .iter()
+        .flat_map(|a| {
+            a.distinct_from
+                .iter()
+                .chain(a.backdate.iter().flat_map(|b| b.to_latest_of.iter()))
+                .cloned()
+        })
+        .chain(
+            panel
+                .iter()
+                .flat_map(|p| [p.appoint.clone(), p.vote.clone()]),
+        )
+        .chain(publish.iter().flat_map(|p| p.decision.iter().cloned()))
+        .collect();
+    looked_at.sort();
+    looked_at.dedup();
+    looked_at
+}
+
+impl Compiler<'_> {
+    fn err(&mut self, msg: String) {
+        self.errors.push(format!("{}: {msg}", self.file));
     }
 
-    // Actions.
-    let action_names: BTreeSet<&str> = raw.actions.iter().map(|a| a.name.as_str()).collect();
-    let mut actions: Vec<Action> = Vec::new();
-    for (i, a) in raw.actions.iter().enumerate() {
+    /// The key, the version and the case-data schema.
+    fn header(&mut self, raw: &RawDefinition) -> Option<DataSchema> {
+        if raw.key.is_empty()
+            || !raw
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            self.err(format!(
+                "key `{}` must be lower-case letters, digits and underscores",
+                raw.key
+            ));
+        }
+        if raw.version == 0 {
+            self.err("version must be 1 or more".into());
+        }
+        let name = raw.data.as_deref()?;
+        let schema = DataSchema::parse(name);
+        if schema.is_none() {
+            self.err(format!(
+                "data: unknown case-data schema `{name}` (known: eia_project, planning, consultation, rereview)"
+            ));
+        }
+        schema
+    }
+
+    fn roles(&mut self, element: &str, names: &[String]) -> RoleSet {
+        let mut set = RoleSet::default();
+        for name in names {
+            match name.parse::<Role>() {
+                Ok(role) => set.insert(role),
+                Err(e) if name == "system" => self.err(format!(
+                    "{element}: `system` is not a role; mark the action `by_deadline = true` instead ({e})"
+                )),
+                Err(e) => self.err(format!("{element}: {e}")),
+            }
+        }
+        set
+    }
+
+    /// States and the clocks they run or pause.
+    fn states(&mut self, raw: &RawDefinition, clock_names: &[String]) -> Vec<State> {
+        let mut states = Vec::new();
+        for (name, s) in &raw.states {
+            let mut clocks = vec![ClockStatus::Stopped; clock_names.len()];
+            for (list, status) in [
+                (&s.run, ClockStatus::Running),
+                (&s.pause, ClockStatus::Paused),
+            ] {
+                for clock in list {
+                    match clock_names.iter().position(|c| c == clock) {
+                        Some(i) if clocks[i] != ClockStatus::Stopped => self.err(format!(
+                            "state `{name}`: clock `{clock}` is both run and paused"
+                        )),
+                        Some(i) => clocks[i] = status,
+                        None => self.err(format!("state `{name}`: unknown clock `{clock}`")),
+                    }
+                }
+            }
+            if s.terminal && clocks.iter().any(|c| *c != ClockStatus::Stopped) {
+                self.err(format!(
+                    "state `{name}`: a terminal state cannot run or pause clocks"
+                ));
+            }
+            states.push(State {
+                name: name.clone(),
+                title: s.title.clone(),
+                terminal: s.terminal,
+                clocks,
+                actions: Vec::new(),
+            });
+        }
+        states
+    }
+
+    /// One action, entry `i` of the file.
+    fn action(&mut self, i: usize, a: &RawAction, names: &Names<'_>) -> Action {
         let element = format!("action `{}` (entry {})", a.name, i + 1);
         if a.name.is_empty() {
-            err(format!("{element}: name is empty"));
+            self.err(format!("{element}: name is empty"));
         }
-        let roles = parse_roles(&element, &a.roles, &mut err);
-        let notify = a.notify.as_ref().map(|n| {
-            if n.kind.is_empty() {
-                err(format!("{element}: notify.kind is empty"));
-            }
-            if n.roles.is_empty() {
-                err(format!("{element}: notify names no roles"));
-            }
-            Notify {
-                kind: n.kind.clone(),
-                roles: parse_roles(&format!("{element}: notify"), &n.roles, &mut err),
-            }
-        });
+        let roles = self.roles(&element, &a.roles);
+        let notify = a.notify.as_ref().map(|n| self.notify(&element, n));
         if roles.is_empty() && !a.by_deadline && !a.automatic {
-            err(format!(
+            self.err(format!(
                 "{element}: nobody can fire it (no roles, not by_deadline, not automatic)"
             ));
         }
         for clock in &a.restarts {
-            if !clock_names.contains(clock) {
-                err(format!("{element}: restarts unknown clock `{clock}`"));
+            if !names.clocks.contains(clock) {
+                self.err(format!("{element}: restarts unknown clock `{clock}`"));
             }
         }
-        let mut from = Vec::new();
-        if a.from.is_empty() {
-            err(format!("{element}: `from` lists no state"));
-        }
-        for state in &a.from {
-            match state_index.get(state) {
-                Some(id) => from.push(*id),
-                None => err(format!("{element}: from unknown state `{state}`")),
-            }
-        }
-        let to = match &a.to {
-            None => None,
-            Some(state) => match state_index.get(state) {
-                Some(id) => Some(*id),
-                None => {
-                    err(format!("{element}: into unknown state `{state}`"));
-                    None
-                }
-            },
-        };
-        for earlier in &a.distinct_from {
-            if !action_names.contains(earlier.as_str()) {
-                err(format!(
-                    "{element}: distinct_from names unknown action `{earlier}`"
-                ));
-            }
-        }
-        if let Some(b) = &a.backdate {
-            for earlier in &b.to_latest_of {
-                if !action_names.contains(earlier.as_str()) {
-                    err(format!(
-                        "{element}: backdate names unknown action `{earlier}`"
-                    ));
-                }
-            }
-            for clock in &b.clocks {
-                if !clock_names.contains(clock) {
-                    err(format!("{element}: backdate names unknown clock `{clock}`"));
-                }
-            }
-        }
-        for (field, spec) in &a.payload {
-            for value in spec.labels.keys() {
-                if !spec.allowed.contains(value) {
-                    err(format!(
-                        "{element}: payload field `{field}`: a label for `{value}`, which is not an allowed value"
-                    ));
-                }
-            }
-            if !spec.allowed.is_empty() && !matches!(spec.kind, FieldKind::Text | FieldKind::List) {
-                err(format!(
-                    "{element}: payload field `{field}`: `allowed` needs kind text or list"
-                ));
-            }
-        }
-        actions.push(Action {
+        let (from, to) = self.ends(&element, a, names);
+        self.earlier_actions(&element, a, names);
+        self.payload(&element, a);
+        Action {
             name: a.name.clone(),
             title: a.title.clone(),
             from,
@@ -858,118 +896,179 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-        });
+        }
     }
 
-    // One name may serve transitions from different states with their own titles (announce an
-    // approval, announce a refusal): every page shows the title of the transition taken. A name
-    // some of whose transitions have no title would show a bare name beside a title: refused.
-    for (i, action) in actions.iter().enumerate() {
-        let twin = actions[..i].iter().find(|a| a.name == action.name);
-        if let Some(twin) = twin {
-            if twin.title.is_some() != action.title.is_some() {
-                errors.push(format!(
-                    "{file}: action `{}` is declared with a title and without one: give each of its transitions a title",
+    fn notify(&mut self, element: &str, n: &RawNotify) -> Notify {
+        if n.kind.is_empty() {
+            self.err(format!("{element}: notify.kind is empty"));
+        }
+        if n.roles.is_empty() {
+            self.err(format!("{element}: notify names no roles"));
+        }
+        Notify {
+            kind: n.kind.clone(),
+            roles: self.roles(&format!("{element}: notify"), &n.roles),
+        }
+    }
+
+    /// The states an action goes from and into.
+    fn ends(
+        &mut self,
+        element: &str,
+        a: &RawAction,
+        names: &Names<'_>,
+    ) -> (Vec<StateId>, Option<StateId>) {
+        let mut from = Vec::new();
+        if a.from.is_empty() {
+            self.err(format!("{element}: `from` lists no state"));
+        }
+        for state in &a.from {
+            match names.states.get(state) {
+                Some(id) => from.push(*id),
+                None => self.err(format!("{element}: from unknown state `{state}`")),
+            }
+        }
+        let to =
+            a.to.as_ref()
+                .and_then(|state| match names.states.get(state) {
+                    Some(id) => Some(*id),
+                    None => {
+                        self.err(format!("{element}: into unknown state `{state}`"));
+                        None
+                    }
+                });
+        (from, to)
+    }
+
+    /// The earlier actions and clocks an action's rules name must be declared.
+    fn earlier_actions(&mut self, element: &str, a: &RawAction, names: &Names<'_>) {
+        for earlier in &a.distinct_from {
+            if !names.actions.contains(earlier.as_str()) {
+                self.err(format!(
+                    "{element}: distinct_from names unknown action `{earlier}`"
+                ));
+            }
+        }
+        if let Some(b) = &a.backdate {
+            for earlier in &b.to_latest_of {
+                if !names.actions.contains(earlier.as_str()) {
+                    self.err(format!(
+                        "{element}: backdate names unknown action `{earlier}`"
+                    ));
+                }
+            }
+            for clock in &b.clocks {
+                if !names.clocks.contains(clock) {
+                    self.err(format!("{element}: backdate names unknown clock `{clock}`"));
+                }
+            }
+        }
+    }
+
+    fn payload(&mut self, element: &str, a: &RawAction) {
+        for (field, spec) in &a.payload {
+            for value in spec.labels.keys() {
+                if !spec.allowed.contains(value) {
+                    self.err(format!(
+                        "{element}: payload field `{field}`: a label for `{value}`, which is not an allowed value"
+                    ));
+                }
+            }
+            if !spec.allowed.is_empty() && !matches!(spec.kind, FieldKind::Text | FieldKind::List) {
+                self.err(format!(
+                    "{element}: payload field `{field}`: `allowed` needs kind text or list"
+                ));
+            }
+        }
+    }
+
+    /// One name may serve transitions from different states with their own titles (announce an
+    /// approval, announce a refusal): every page shows the title of the transition taken. A
+    /// name some of whose transitions have no title would show a bare name beside a title:
+    /// refused.
+    fn titles_agree(&mut self, actions: &[Action]) {
+        for (i, action) in actions.iter().enumerate() {
+            let twin = actions[..i].iter().find(|a| a.name == action.name);
+            if twin.is_some_and(|twin| twin.title.is_some() != action.title.is_some()) {
+                self.err(format!(
+                    "action `{}` is declared with a title and without one: give each of its transitions a title",
                     action.name
                 ));
             }
         }
     }
 
-    // Index actions by state; refuse one name twice from one state; terminal states absorb.
-    for (id, action) in actions.iter().enumerate() {
-        for &state in &action.from {
-            let s = &mut states[state];
-            if s.terminal {
-                errors.push(format!(
-                    "{file}: action `{}`: state `{}` is terminal and accepts no action",
-                    action.name, s.name
-                ));
+    /// Indexes actions by state; refuses one name twice from one state; terminal states absorb.
+    fn index(&mut self, states: &mut [State], actions: &[Action]) {
+        for (id, action) in actions.iter().enumerate() {
+            for &state in &action.from {
+                let s = &mut states[state];
+                if s.terminal {
+                    let m = format!(
+                        "action `{}`: state `{}` is terminal and accepts no action",
+                        action.name, s.name
+                    );
+                    self.err(m);
+                }
+                if s.actions
+                    .iter()
+                    .any(|other| actions[*other].name == action.name)
+                {
+                    let m = format!(
+                        "action `{}` is declared twice from state `{}`",
+                        action.name, s.name
+                    );
+                    self.err(m);
+                }
+                s.actions.push(id);
             }
-            if s.actions
-                .iter()
-                .any(|other| actions[*other].name == action.name)
-            {
-                errors.push(format!(
-                    "{file}: action `{}` is declared twice from state `{}`",
-                    action.name, s.name
-                ));
-            }
-            s.actions.push(id);
         }
     }
 
-    // Clocks: each needs an expiry action that a deadline can fire wherever the clock runs.
-    let mut clocks = Vec::new();
-    for (ci, (name, c)) in raw.clocks.iter().enumerate() {
+    /// One clock: each needs an expiry action that a deadline can fire wherever it runs.
+    fn clock(
+        &mut self,
+        ci: usize,
+        name: &str,
+        c: &RawClock,
+        states: &[State],
+        actions: &[Action],
+        names: &Names<'_>,
+    ) -> Clock {
         if c.hours_from.is_some() && (c.limit_days != 0 || !c.warn_at.is_empty()) {
-            errors.push(format!(
-                "{file}: clock `{name}`: an hours clock takes neither limit_days nor warn_at"
+            self.err(format!(
+                "clock `{name}`: an hours clock takes neither limit_days nor warn_at"
             ));
         }
         if c.hours_from.is_none() && c.limit_days == 0 {
-            errors.push(format!(
-                "{file}: clock `{name}`: limit_days must be 1 or more"
-            ));
+            self.err(format!("clock `{name}`: limit_days must be 1 or more"));
         }
         for w in &c.warn_at {
             if !(*w > 0.0 && *w < 1.0) {
-                errors.push(format!(
-                    "{file}: clock `{name}`: warn_at {w} must be a fraction between 0 and 1"
+                self.err(format!(
+                    "clock `{name}`: warn_at {w} must be a fraction between 0 and 1"
                 ));
             }
         }
-        let on_expiry = match &c.on_expiry {
-            None => {
-                errors.push(format!(
-                    "{file}: clock `{name}` has no expiry action (on_expiry)"
-                ));
-                String::new()
-            }
-            Some(action) => {
-                if !action_names.contains(action.as_str()) {
-                    errors.push(format!(
-                        "{file}: clock `{name}`: expiry action `{action}` is not declared"
-                    ));
-                } else {
-                    for s in states
-                        .iter()
-                        .filter(|s| s.clocks[ci] == ClockStatus::Running)
-                    {
-                        let fires = s
-                            .actions
-                            .iter()
-                            .map(|id| &actions[*id])
-                            .any(|a| &a.name == action && a.by_deadline);
-                        if !fires {
-                            errors.push(format!(
-                                "{file}: clock `{name}` runs in state `{}` but its expiry action `{action}` cannot be fired there by a deadline",
-                                s.name
-                            ));
-                        }
-                    }
-                }
-                action.clone()
-            }
-        };
+        let on_expiry = self.expiry(ci, name, c, states, actions, names);
         let mut notify = RoleSet::default();
-        for name in &c.notify {
-            match name.parse::<Role>() {
+        for role in &c.notify {
+            match role.parse::<Role>() {
                 Ok(role) => notify.insert(role),
-                Err(e) => errors.push(format!("{file}: clock `{name}`: notify: {e}")),
+                Err(e) => self.err(format!("clock `{name}`: notify: {e}")),
             }
         }
         if !c.notify.is_empty() && c.warn_at.is_empty() {
-            errors.push(format!(
-                "{file}: clock `{name}`: notify is set but warn_at is empty"
+            self.err(format!(
+                "clock `{name}`: notify is set but warn_at is empty"
             ));
         }
-        let used = states.iter().any(|s| s.clocks[ci] != ClockStatus::Stopped);
-        if !used {
-            errors.push(format!("{file}: clock `{name}` runs in no state"));
+        if !states.iter().any(|s| s.clocks[ci] != ClockStatus::Stopped) {
+            self.err(format!("clock `{name}` runs in no state"));
         }
-        clocks.push(Clock {
-            name: name.clone(),
+        Clock {
+            name: name.to_string(),
             title: c.title.clone(),
             basis: c.basis.clone(),
             limit_days: c.limit_days,
@@ -978,146 +1077,147 @@ fn compile(file: &str, raw: RawDefinition) -> Result<Definition, DefinitionError
             hours_from: c.hours_from.clone(),
             notify,
             on_expiry,
-        });
+        }
     }
 
-    // Reachability from the initial state, and a way out of every non-terminal state.
-    if !states.is_empty() && initial < states.len() {
-        let mut seen = vec![false; states.len()];
-        let mut queue = VecDeque::from([initial]);
-        seen[initial] = true;
-        while let Some(s) = queue.pop_front() {
-            for a in &states[s].actions {
-                if let Some(to) = actions[*a].to {
+    /// A clock's expiry action: declared, and fireable by a deadline in every state the clock
+    /// runs in.
+    fn expiry(
+        &mut self,
+        ci: usize,
+        name: &str,
+        c: &RawClock,
+        states: &[State],
+        actions: &[Action],
+        names: &Names<'_>,
+    ) -> String {
+        let Some(action) = &c.on_expiry else {
+            self.err(format!("clock `{name}` has no expiry action (on_expiry)"));
+            return String::new();
+        };
+        if !names.actions.contains(action.as_str()) {
+            self.err(format!(
+                "clock `{name}`: expiry action `{action}` is not declared"
+            ));
+            return action.clone();
+        }
+        for s in states
+            .iter()
+            .filter(|s| s.clocks[ci] == ClockStatus::Running)
+        {
+            let fires = s
+                .actions
+                .iter()
+                .map(|id| &actions[*id])
+                .any(|a| &a.name == action && a.by_deadline);
+            if !fires {
+                self.err(format!(
+                    "clock `{name}` runs in state `{}` but its expiry action `{action}` cannot be fired there by a deadline",
+                    s.name
+                ));
+            }
+        }
+        action.clone()
+    }
+
+    /// Reachability from the initial state, a way out of every non-terminal state, and at
+    /// least one terminal state.
+    fn reachability(
+        &mut self,
+        initial: StateId,
+        initial_name: &str,
+        states: &[State],
+        actions: &[Action],
+    ) {
+        if !states.is_empty() && initial < states.len() {
+            let mut seen = vec![false; states.len()];
+            let mut queue = VecDeque::from([initial]);
+            seen[initial] = true;
+            while let Some(s) = queue.pop_front() {
+                for to in states[s].actions.iter().filter_map(|a| actions[*a].to) {
                     if !seen[to] {
                         seen[to] = true;
                         queue.push_back(to);
                     }
                 }
             }
-        }
-        for (id, s) in states.iter().enumerate() {
-            if !seen[id] {
-                errors.push(format!(
-                    "{file}: state `{}` is unreachable from `{}`",
-                    s.name, raw.initial
-                ));
-            }
-            let way_out = s
-                .actions
-                .iter()
-                .any(|a| matches!(actions[*a].to, Some(to) if to != id));
-            if !s.terminal && !way_out {
-                errors.push(format!(
-                    "{file}: state `{}` is not terminal but has no way out",
-                    s.name
-                ));
-            }
-        }
-    }
-    if !states.iter().any(|s| s.terminal) {
-        errors.push(format!("{file}: no terminal state"));
-    }
-    for (i, a) in raw.actions.iter().enumerate() {
-        if let Some(prefix) = &a.reference {
-            let ok =
-                (1..=8).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase());
-            if !ok {
-                errors.push(format!(
-                    "{file}: action `{}` (entry {}): reference prefix must be 1-8 upper-case letters",
-                    a.name,
-                    i + 1
-                ));
-            }
-        }
-        let auction_op = matches!(
-            a.ledger,
-            Some(LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default)
-        );
-        match (a.ledger, raw.data.as_deref()) {
-            (None, _) | (Some(_), Some("auction_lot")) => {}
-            (Some(_), Some("lot")) if !auction_op => {}
-            (Some(_), _) => errors.push(format!(
-                "{file}: action `{}` (entry {}): this ledger effect needs `data = \"{}\"`",
-                a.name,
-                i + 1,
-                if auction_op {
-                    "auction_lot"
-                } else {
-                    "lot\" or \"auction_lot"
+            for (id, s) in states.iter().enumerate() {
+                if !seen[id] {
+                    self.err(format!(
+                        "state `{}` is unreachable from `{initial_name}`",
+                        s.name
+                    ));
                 }
-            )),
+                let way_out = s
+                    .actions
+                    .iter()
+                    .any(|a| matches!(actions[*a].to, Some(to) if to != id));
+                if !s.terminal && !way_out {
+                    self.err(format!(
+                        "state `{}` is not terminal but has no way out",
+                        s.name
+                    ));
+                }
+            }
         }
-        if matches!(a.guard, Some(Guard::PanelPassed | Guard::PanelFailed)) && raw.panel.is_none() {
-            errors.push(format!(
-                "{file}: action `{}` (entry {}): a panel guard needs a [panel]",
-                a.name,
-                i + 1
-            ));
+        if !states.iter().any(|s| s.terminal) {
+            self.err("no terminal state".into());
         }
     }
-    let panel = raw.panel.as_ref().map(|p| {
+
+    /// What an action's effects need of the rest of the file: a reference prefix's form, a
+    /// ledger effect's case data, a panel guard's panel.
+    fn action_rules(&mut self, raw: &RawDefinition) {
+        for (i, a) in raw.actions.iter().enumerate() {
+            let element = format!("action `{}` (entry {})", a.name, i + 1);
+            if let Some(prefix) = &a.reference {
+                let ok = (1..=8).contains(&prefix.len())
+                    && prefix.bytes().all(|b| b.is_ascii_uppercase());
+                if !ok {
+                    self.err(format!(
+                        "{element}: reference prefix must be 1-8 upper-case letters"
+                    ));
+                }
+            }
+            let auction_op = matches!(
+                a.ledger,
+                Some(LedgerOp::Clear | LedgerOp::SettleAward | LedgerOp::Default)
+            );
+            match (a.ledger, raw.data.as_deref()) {
+                (None, _) | (Some(_), Some("auction_lot")) => {}
+                (Some(_), Some("lot")) if !auction_op => {}
+                (Some(_), _) => self.err(format!(
+                    "{element}: this ledger effect needs `data = \"{}\"`",
+                    if auction_op {
+                        "auction_lot"
+                    } else {
+                        "lot\" or \"auction_lot"
+                    }
+                )),
+            }
+            if matches!(a.guard, Some(Guard::PanelPassed | Guard::PanelFailed))
+                && raw.panel.is_none()
+            {
+                self.err(format!("{element}: a panel guard needs a [panel]"));
+            }
+        }
+    }
+
+    fn panel(&mut self, raw: Option<&RawPanel>, names: &Names<'_>) -> Option<Panel> {
+        let p = raw?;
         for name in [&p.appoint, &p.vote] {
-            if !action_names.contains(name.as_str()) {
-                errors.push(format!("{file}: panel names unknown action `{name}`"));
+            if !names.actions.contains(name.as_str()) {
+                self.err(format!("panel names unknown action `{name}`"));
             }
         }
         if p.min_members == 0 {
-            errors.push(format!("{file}: panel min_members must be 1 or more"));
+            self.err("panel min_members must be 1 or more".into());
         }
-        Panel {
+        Some(Panel {
             rule: p.rule,
             appoint: p.appoint.clone(),
             vote: p.vote.clone(),
             min_members: p.min_members,
-        }
-    });
-
-    let schema_fields: Option<&[&str]> = match data {
-        Some(DataSchema::EiaProject) => Some(&crate::domain::project::FIELDS),
-        _ => None,
-    };
-    let publish = super::publication::compile(
-        raw.publish,
-        schema_fields,
-        &actions,
-        &clock_names,
-        &mut |m| errors.push(format!("{file}: {m}")),
-    );
-    if !errors.is_empty() {
-        return Err(DefinitionError { messages: errors });
-    }
-    let mut looked_at: Vec<String> = actions
-        .iter()
-        .flat_map(|a| {
-            a.distinct_from
-                .iter()
-                .chain(a.backdate.iter().flat_map(|b| b.to_latest_of.iter()))
-                .cloned()
         })
-        .chain(
-            panel
-                .iter()
-                .flat_map(|p| [p.appoint.clone(), p.vote.clone()]),
-        )
-        .chain(publish.iter().flat_map(|p| p.decision.iter().cloned()))
-        .collect();
-    looked_at.sort();
-    looked_at.dedup();
-    Ok(Definition {
-        looked_at,
-        publish,
-        key: raw.key,
-        version: raw.version,
-        title: raw.title,
-        initial,
-        data,
-        create_roles,
-        requires: raw.requires,
-        panel,
-        states,
-        actions,
-        clocks,
-        state_index,
-    })
+    }
 }

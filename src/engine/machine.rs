@@ -302,19 +302,7 @@ pub fn decide(
     check_actor(spec, actor, case.history)?;
     let data_patch = check_payload(spec, payload).map_err(TransitionError::InvalidPayload)?;
     check_conditions(def, spec, actor, case)?;
-    if let Some(panel) = &def.panel {
-        if spec.name == panel.appoint {
-            let n = payload
-                .get("members")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            if n < panel.min_members {
-                let mut e = FieldErrors::default();
-                e.add("members", msg!("err-panel-size", min = panel.min_members));
-                return Err(TransitionError::InvalidPayload(e));
-            }
-        }
-    }
+    check_panel_size(def, spec, payload)?;
 
     let mut effects = Vec::new();
     if spec.edits_data {
@@ -328,79 +316,11 @@ pub fn decide(
         validate_new_case(def, &data).map_err(TransitionError::InvalidPayload)?;
         effects.push(Effect::ReplaceData(data));
     }
-
     let to = spec.to.unwrap_or(from);
     if to != from {
-        // Some clocks started by this action may count from an earlier action (deemed acceptance).
-        let backdated = spec.backdate.as_ref().and_then(|b| {
-            let at = case
-                .history
-                .iter()
-                .rev()
-                .find(|s| b.to_latest_of.contains(&s.action))?
-                .at;
-            Some((&b.clocks, at))
-        });
-        let (before, after) = (&def.states[from].clocks, &def.states[to].clocks);
-        for (i, (b, a)) in before.iter().zip(after).enumerate() {
-            if b != a {
-                let name = &def.clocks[i].name;
-                match backdated {
-                    // A backdated clock counts from the earlier action; one that the new state
-                    // pauses ran until now (the time before counts), and pauses now.
-                    Some((clocks, at)) if *b == ClockStatus::Stopped && clocks.contains(name) => {
-                        if *a == ClockStatus::Paused {
-                            effects.push(Effect::Clock {
-                                clock: name.clone(),
-                                from: ClockStatus::Stopped,
-                                to: ClockStatus::Running,
-                                at,
-                            });
-                            effects.push(Effect::Clock {
-                                clock: name.clone(),
-                                from: ClockStatus::Running,
-                                to: ClockStatus::Paused,
-                                at: now,
-                            });
-                        } else {
-                            effects.push(Effect::Clock {
-                                clock: name.clone(),
-                                from: *b,
-                                to: *a,
-                                at,
-                            });
-                        }
-                    }
-                    _ => effects.push(Effect::Clock {
-                        clock: name.clone(),
-                        from: *b,
-                        to: *a,
-                        at: now,
-                    }),
-                }
-            }
-        }
+        clock_changes(def, spec, case.history, from, to, now, &mut effects);
     }
-    // A restarted clock ends its run and starts a new one (it runs before and after).
-    for name in &spec.restarts {
-        if let Some(i) = def.clocks.iter().position(|c| &c.name == name) {
-            let (b, a) = (def.states[from].clocks[i], def.states[to].clocks[i]);
-            if b == a && a != ClockStatus::Stopped {
-                effects.push(Effect::Clock {
-                    clock: name.clone(),
-                    from: b,
-                    to: ClockStatus::Stopped,
-                    at: now,
-                });
-                effects.push(Effect::Clock {
-                    clock: name.clone(),
-                    from: ClockStatus::Stopped,
-                    to: a,
-                    at: now,
-                });
-            }
-        }
-    }
+    restarts(def, spec, from, to, now, &mut effects);
     if let Some(op) = spec.ledger {
         effects.push(Effect::Ledger(op));
     }
@@ -424,6 +344,105 @@ pub fn decide(
         to: def.states[to].name.clone(),
         effects,
     })
+}
+
+/// The panel's appointment names at least its minimum of members.
+fn check_panel_size(
+    def: &Definition,
+    spec: &Action,
+    payload: &Value,
+) -> Result<(), TransitionError> {
+    let Some(panel) = def.panel.as_ref().filter(|p| spec.name == p.appoint) else {
+        return Ok(());
+    };
+    let n = payload
+        .get("members")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if n < panel.min_members {
+        let mut e = FieldErrors::default();
+        e.add("members", msg!("err-panel-size", min = panel.min_members));
+        return Err(TransitionError::InvalidPayload(e));
+    }
+    Ok(())
+}
+
+/// The clocks whose status differs between the two states start, pause, resume or stop. Some
+/// clocks started by this action may count from an earlier action (deemed acceptance).
+fn clock_changes(
+    def: &Definition,
+    spec: &Action,
+    history: &[Step],
+    from: StateId,
+    to: StateId,
+    now: DateTime<Utc>,
+    effects: &mut Vec<Effect>,
+) {
+    let backdated = spec.backdate.as_ref().and_then(|b| {
+        let at = history
+            .iter()
+            .rev()
+            .find(|s| b.to_latest_of.contains(&s.action))?
+            .at;
+        Some((&b.clocks, at))
+    });
+    let change =
+        |clock: &str, from: ClockStatus, to: ClockStatus, at: DateTime<Utc>| Effect::Clock {
+            clock: clock.to_string(),
+            from,
+            to,
+            at,
+        };
+    let (before, after) = (&def.states[from].clocks, &def.states[to].clocks);
+    for (i, (b, a)) in before.iter().zip(after).enumerate() {
+        if b == a {
+            continue;
+        }
+        let name = &def.clocks[i].name;
+        match backdated {
+            // A backdated clock counts from the earlier action; one that the new state pauses
+            // ran until now (the time before counts), and pauses now.
+            Some((clocks, at)) if *b == ClockStatus::Stopped && clocks.contains(name) => {
+                if *a == ClockStatus::Paused {
+                    effects.push(change(name, ClockStatus::Stopped, ClockStatus::Running, at));
+                    effects.push(change(name, ClockStatus::Running, ClockStatus::Paused, now));
+                } else {
+                    effects.push(change(name, *b, *a, at));
+                }
+            }
+            _ => effects.push(change(name, *b, *a, now)),
+        }
+    }
+}
+
+/// A restarted clock ends its run and starts a new one (it runs before and after).
+fn restarts(
+    def: &Definition,
+    spec: &Action,
+    from: StateId,
+    to: StateId,
+    now: DateTime<Utc>,
+    effects: &mut Vec<Effect>,
+) {
+    for name in &spec.restarts {
+        if let Some(i) = def.clocks.iter().position(|c| &c.name == name) {
+            let (b, a) = (def.states[from].clocks[i], def.states[to].clocks[i]);
+            if b == a && a != ClockStatus::Stopped {
+                effects.push(Effect::Clock {
+                    clock: name.clone(),
+                    from: b,
+                    to: ClockStatus::Stopped,
+                    at: now,
+                });
+                effects.push(Effect::Clock {
+                    clock: name.clone(),
+                    from: ClockStatus::Stopped,
+                    to: a,
+                    at: now,
+                });
+            }
+        }
+    }
 }
 
 /// The actions `actor` may fire now (role and four-eyes checked; payload not).

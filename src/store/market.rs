@@ -14,6 +14,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::auction::{BidStatus, DepositStatus};
+
 pub use entity::auction::Model as AuctionRow;
 pub use entity::award::Model as AwardRow;
 pub use entity::bid::Model as BidRow;
@@ -119,7 +121,7 @@ pub async fn update_open_bid(
     }
     let r = q
         .filter(bid::Column::Id.eq(id))
-        .filter(bid::Column::Status.eq("open"))
+        .filter(bid::Column::Status.eq(BidStatus::Open.as_str()))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
@@ -198,7 +200,7 @@ pub async fn settle_deposit(
         .col_expr(deposit::Column::Status, Expr::value(status))
         .filter(deposit::Column::LotId.eq(lot))
         .filter(deposit::Column::Org.eq(org))
-        .filter(deposit::Column::Status.eq("held"))
+        .filter(deposit::Column::Status.eq(DepositStatus::Held.as_str()))
         .exec(db)
         .await?;
     Ok(())

@@ -225,13 +225,28 @@ fn decide(
     let proposes = def
         .publication_on(&transition.action)
         .is_some_and(|p| p.notice == crate::engine::NoticeKind::ProposedDecision);
-    if plan::needs_its_own_transaction(&transition)
+    if reads_in_its_transaction(&transition)
         || !clocks::continued_with_warnings(def, &transition.effects).is_empty()
         || proposes
     {
         return Ok(Verdict::Slow);
     }
     plan_expiry(app, timer, case, &transition, now, cal)
+}
+
+/// True when the transition reads or counts rows inside its transaction before it is planned (a
+/// registry or auction effect reads the lot's book, a reference number takes the next of its
+/// series, new data is checked against the directory): the batch leaves it to the one-by-one
+/// path, which takes the same road as a person's action.
+fn reads_in_its_transaction(t: &engine::Transition) -> bool {
+    t.effects.iter().any(|e| {
+        matches!(
+            e,
+            engine::Effect::Ledger(_)
+                | engine::Effect::IssueReference { .. }
+                | engine::Effect::ReplaceData(_)
+        )
+    })
 }
 
 /// Plans an expiry's transition and its notices.
@@ -259,6 +274,7 @@ fn plan_expiry(
             clocks: &mut case.clocks,
             fired: &clocks::FiredWarnings::new(),
             cal,
+            facts: Default::default(),
         },
     )?;
     let making = publish::Making {
@@ -268,7 +284,7 @@ fn plan_expiry(
         now,
     };
     let publication = making
-        .before_update(&mut planned, transition, &case.parties)
+        .publish(&mut planned, transition, &case.parties, None)
         .map(Box::new);
     let notices = notices(
         app,
@@ -278,7 +294,7 @@ fn plan_expiry(
         transition,
         Some(&super::deadline_comment(timer)),
         &super::deadline_payload(timer, now),
-        &Default::default(),
+        &[],
         &case.clocks,
         cal,
         now,

@@ -78,7 +78,7 @@ pub(super) async fn check_bidder(
     let held = store::market::deposits(&app.db, lot.row.id)
         .await?
         .into_iter()
-        .any(|d| d.org == actor.org && d.status == "held");
+        .any(|d| d.org == actor.org && DepositStatus::Held.is(&d.status));
     if !held {
         return Err(AppError::Refused(
             Refusal::DepositMissing,
@@ -200,7 +200,7 @@ pub(super) async fn check_share(
     let others: i64 = store::market::bids(tx, lot.row.id, None)
         .await?
         .iter()
-        .filter(|b| b.status == "open" && b.bidder == bidder && Some(b.id) != replacing)
+        .filter(|b| BidStatus::Open.is(&b.status) && b.bidder == bidder && Some(b.id) != replacing)
         .map(|b| b.amount_kg)
         .sum();
     if others + amount > lot.terms.cap_kg() {
@@ -244,7 +244,7 @@ pub async fn place_bid(
         bidder,
         amount_kg: amount,
         price_fen: price,
-        status: "open".into(),
+        status: BidStatus::Open.as_str().into(),
         placed_by: actor.subject.clone(),
         placed_at: now,
         updated_at: now,
@@ -272,7 +272,7 @@ pub(super) async fn own_open_bid(
         .await?
         .filter(|b| b.lot_id == lot_id && b.org == actor.org)
         .ok_or_else(|| AppError::NotFound(format!("bid {bid_id}")))?;
-    if bid.status != "open" {
+    if !BidStatus::Open.is(&bid.status) {
         return Err(AppError::Transition(TransitionError::NotAllowed {
             state: bid.status,
             action: "change".into(),
@@ -316,10 +316,11 @@ pub async fn change_bid(
         check_share(&tx, &lot, &bidder, amount, Some(bid_id)).await?;
     }
     let status = if change.is_some() {
-        "open"
+        BidStatus::Open
     } else {
-        "withdrawn"
-    };
+        BidStatus::Withdrawn
+    }
+    .as_str();
     if !store::market::update_open_bid(&tx, bid_id, change, status, now).await? {
         return Err(AppError::Transition(TransitionError::NotAllowed {
             state: "withdrawn".into(),

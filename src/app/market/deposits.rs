@@ -73,7 +73,7 @@ pub async fn record_deposit(
         org: org.clone(),
         amount_fen: lot.terms.deposit_fen,
         reference,
-        status: "held".into(),
+        status: DepositStatus::Held.as_str().into(),
         recorded_by: actor.subject.clone(),
         recorded_at: now,
     };

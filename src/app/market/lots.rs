@@ -99,7 +99,6 @@ pub async fn take(
         }
         .into());
     };
-    let escrow = crate::app::registry::escrow_account(&tx, lot_id, now).await?;
     let sale = crate::app::registry::Sale {
         seller: &row.org,
         buyer: &actor.org,
@@ -107,8 +106,9 @@ pub async fn take(
         amount_kg: amount,
         paid_fen: paid,
     };
-    crate::app::registry::transfer_from_escrow(&tx, &escrow, sale, entry_id, actor, now).await?;
-    let left: i64 = store::registry::balances(&tx, escrow.id)
+    let posting = crate::app::registry::Posting::sale(entry_id, lot_id, sale);
+    crate::app::registry::apply_posting(&tx, &posting, actor, now).await?;
+    let left: i64 = crate::app::registry::escrow_balances(&tx, lot_id)
         .await?
         .iter()
         .map(|b| b.amount_kg)

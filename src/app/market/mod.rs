@@ -3,7 +3,8 @@
 //! and default to the next bidders; the market board and market statistics.
 //!
 //! The registry movements of an auction run as ledger effects of the `auction` workflow's
-//! actions, inside the transaction of the transition (see `ledger_effect`).
+//! actions, planned as data with the transition and written in its transaction (see
+//! `effects`).
 //!
 //! One file per part: `participants`, `lots`, `deposits`, `bids` (and who may bid), `result`
 //! (clearing outcome and awards), `effects` (the ledger effects), `board`, `statistics`,
@@ -23,6 +24,7 @@ use super::audit::append_installation;
 use super::idempotency::{finish, Idempotency};
 use super::registry::sees_all;
 use super::{App, AppError, Refusal};
+use crate::domain::auction::{AwardStatus, BidStatus, DepositStatus};
 use crate::domain::audit::to_micros;
 use crate::domain::clearing::{self, Outcome};
 use crate::domain::directory::OrgKind;
@@ -40,7 +42,7 @@ pub const AUCTION: &str = "auction";
 mod bids;
 mod board;
 mod deposits;
-mod effects;
+pub(crate) mod effects;
 mod lots;
 mod participants;
 mod public;
@@ -51,7 +53,7 @@ mod trader;
 pub use bids::*;
 pub use board::*;
 pub use deposits::*;
-pub(crate) use effects::*;
+pub(crate) use effects::{unpaid_awardees, Notice};
 pub use lots::*;
 pub use participants::*;
 pub use public::*;

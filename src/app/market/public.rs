@@ -53,13 +53,13 @@ pub async fn public_results(app: &App, limit: usize) -> Result<Vec<PublicResult>
         let awards = store::market::awards(&app.db, row.id).await?;
         let bidders: BTreeSet<&str> = bids
             .iter()
-            .filter(|b| b.status != "withdrawn")
+            .filter(|b| !BidStatus::Withdrawn.is(&b.status))
             .map(|b| b.bidder.as_str())
             .collect();
         // Winners who did not pay are not counted: their volume passed on or went back.
         let winners: BTreeSet<&str> = awards
             .iter()
-            .filter(|w| w.status != "defaulted")
+            .filter(|w| !AwardStatus::Defaulted.is(&w.status))
             .map(|w| w.org.as_str())
             .collect();
         out.push(PublicResult {
@@ -75,7 +75,7 @@ pub async fn public_results(app: &App, limit: usize) -> Result<Vec<PublicResult>
                 .and_then(|v| v.as_str().map(str::to_string)),
             sold_kg: awards
                 .iter()
-                .filter(|w| w.status != "defaulted")
+                .filter(|w| !AwardStatus::Defaulted.is(&w.status))
                 .map(|w| w.amount_kg)
                 .sum(),
             bidders: bidders.len() as i64,

@@ -86,7 +86,7 @@ pub async fn result(app: &App, actor: &Actor, lot_id: Uuid) -> Result<AuctionRes
     let bidders: BTreeSet<String> = store::market::bids(&app.db, lot_id, None)
         .await?
         .into_iter()
-        .filter(|b| b.status != "withdrawn")
+        .filter(|b| !BidStatus::Withdrawn.is(&b.status))
         .map(|b| b.org)
         .collect();
     let winners: BTreeSet<&str> = awards.iter().map(|a| a.org.as_str()).collect();

@@ -95,7 +95,8 @@ pub async fn replay(app: &App, actor: &Actor, lot_id: Uuid) -> Result<Replay, Ap
             reason: msg!("err-not-cleared"),
         }));
     }
-    let b = book(&app.db, &lot.row, &lot.row.data).await?;
+    let loaded = effects::load_book(&app.db, lot_id).await?;
+    let b = effects::book(&lot.row, &lot.row.data, &loaded)?;
     let awards = match clearing::clear(&b.lot, &b.ranked_input) {
         Outcome::Cleared { awards, .. } => awards,
         Outcome::Failed { .. } => Vec::new(),
@@ -239,16 +240,16 @@ pub async fn desk(app: &App, actor: &Actor) -> Result<Desk, AppError> {
             continue;
         }
         for a in store::market::awards(&app.db, r.id).await? {
-            let waiting = a.status == "awarded";
+            let waiting = AwardStatus::Awarded.is(&a.status);
             let entry = DeskAward {
                 lot: r.id,
                 lot_version: r.version,
                 due_at: due("payment").filter(|_| waiting),
                 award: AwardView::from(a),
             };
-            match entry.award.status.as_str() {
-                "awarded" => desk.to_confirm.push(entry),
-                "defaulted" => desk.defaults.push(entry),
+            match AwardStatus::parse(&entry.award.status) {
+                Some(AwardStatus::Awarded) => desk.to_confirm.push(entry),
+                Some(AwardStatus::Defaulted) => desk.defaults.push(entry),
                 _ => {}
             }
         }

@@ -15,6 +15,7 @@ use super::figures::{basin, pollutant};
 use crate::app::market::{self, AuctionResult, BidView, LotView};
 use crate::app::registry::{self, AccountView, Escrowed, LedgerLine};
 use crate::app::{App, AppError};
+use crate::domain::auction::{AwardStatus, BidStatus};
 use crate::domain::ledger::{AuctionTerms, LotData};
 use crate::domain::Role;
 use crate::web::chart::number;
@@ -215,9 +216,9 @@ fn bid_row(lang: Lang, b: &BidView) -> BidRow {
         amount: number(b.amount_kg as f64),
         price: per_kg(lang, b.price_fen),
         total: yuan(b.amount_kg.saturating_mul(b.price_fen)),
-        open: b.status == "open",
+        open: BidStatus::Open.is(&b.status),
         placed: local_time(b.placed_at),
-        receipt: if b.status == "open" {
+        receipt: if BidStatus::Open.is(&b.status) {
             market::receipt(b)
         } else {
             String::new()
@@ -294,7 +295,7 @@ fn result_view(
     let due: i64 = r
         .awards
         .iter()
-        .filter(|a| a.org == org && a.status == "awarded")
+        .filter(|a| a.org == org && AwardStatus::Awarded.is(&a.status))
         .map(|a| a.value_fen)
         .sum();
     ResultView {
@@ -328,8 +329,8 @@ fn result_view(
                 price: per_kg(lang, a.price_fen),
                 value: yuan(a.value_fen),
                 status: i18n::t(lang, &format!("market-award-{}", a.status)),
-                settled: a.status == "settled",
-                reference: if a.status == "awarded" {
+                settled: AwardStatus::Settled.is(&a.status),
+                reference: if AwardStatus::Awarded.is(&a.status) {
                     crate::domain::ledger::payment_reference(a.id)
                 } else {
                     String::new()
