@@ -271,7 +271,37 @@ pub async fn fire(
     if let Some(done) = replay(app, actor, idem).await? {
         return Ok(done);
     }
-    let decided = decide_action(app, actor, case_id, action, &request).await?;
+    let opened = super::load::open_with_context(app, actor, case_id).await?;
+    fire_opened(app, actor, opened, action, request, idem).await
+}
+
+/// Fires `action` on a case already read for this request (a page that needed the case's
+/// workflow to read the form reads it once): as [`fire`].
+pub async fn fire_on(
+    app: &App,
+    actor: &Actor,
+    case: super::load::Opened,
+    action: &str,
+    request: FireRequest,
+    idem: Option<&Idempotency>,
+) -> Result<CaseSnapshot, AppError> {
+    if let Some(done) = replay(app, actor, idem).await? {
+        return Ok(done);
+    }
+    fire_opened(app, actor, case, action, request, idem).await
+}
+
+/// Fires `action` on an opened case, its request not a replay.
+async fn fire_opened(
+    app: &App,
+    actor: &Actor,
+    case: super::load::Opened,
+    action: &str,
+    request: FireRequest,
+    idem: Option<&Idempotency>,
+) -> Result<CaseSnapshot, AppError> {
+    let case_id = case.row().id;
+    let decided = decide_action(app, actor, case, action, &request).await?;
     // Read before the transaction: on SQLite a transaction must write first.
     let (def, transition) = (&decided.def, &decided.transition);
     let continued = clocks::continued_with_warnings(def, &transition.effects);
@@ -396,27 +426,32 @@ struct Decided {
 async fn decide_action(
     app: &App,
     actor: &Actor,
-    case_id: Uuid,
+    opened: super::load::Opened,
     action: &str,
     request: &FireRequest,
 ) -> Result<Decided, AppError> {
     check_comment(request.comment.as_deref())?;
-    let row = load_visible(app, actor, case_id).await?;
+    // The case and the rest (the steps the rules look at, the clocks, the documents) were
+    // read in one query: anything that changes them moves the case's version, which the
+    // update checks.
+    let super::load::Opened {
+        case,
+        def,
+        context:
+            super::load::Context {
+                history,
+                clocks: case_clocks,
+                relied_on,
+            },
+    } = opened;
+    let row = case.into_row();
+    let case_id = row.id;
     if row.version != request.expected_version {
         return Err(AppError::Conflict {
             expected: request.expected_version,
             actual: row.version,
         });
     }
-    let def = definition_of(app, &row)?;
-    // The rest (the steps the rules look at, the clocks, the documents) is read after the
-    // case in one query: anything that changes them moves the case's version, which the
-    // update checks.
-    let super::load::Context {
-        history,
-        clocks: case_clocks,
-        relied_on,
-    } = super::load::context(&app.db, &def, case_id).await?;
     let now = to_micros(app.clock.now());
     let payload = match &request.payload {
         Value::Null => Value::Object(Default::default()),
@@ -475,7 +510,14 @@ pub async fn plan_of(
         relied_on,
         cal,
         now,
-    } = decide_action(app, actor, case_id, action, request).await?;
+    } = decide_action(
+        app,
+        actor,
+        super::load::open_with_context(app, actor, case_id).await?,
+        action,
+        request,
+    )
+    .await?;
     let continued = clocks::continued_with_warnings(&def, &transition.effects);
     let fired = clocks::fired_warnings(&app.db, row.id, &case_clocks, &continued).await?;
     let planned = super::plan::transition(
@@ -909,13 +951,28 @@ pub(crate) fn notices(
 }
 
 pub async fn get_case(app: &App, actor: &Actor, id: Uuid) -> Result<CaseSnapshot, AppError> {
-    let row = load_visible(app, actor, id).await?;
-    let def = definition_of(app, &row)?;
-    let super::load::Context {
-        history,
-        clocks: case_clocks,
-        ..
-    } = super::load::context(&app.db, &def, id).await?;
+    let opened = super::load::open_with_context(app, actor, id).await?;
+    snapshot_of(app, actor, opened).await
+}
+
+/// The snapshot of a case already read for this request.
+pub async fn snapshot_of(
+    app: &App,
+    actor: &Actor,
+    opened: super::load::Opened,
+) -> Result<CaseSnapshot, AppError> {
+    let super::load::Opened {
+        case,
+        def,
+        context:
+            super::load::Context {
+                history,
+                clocks: case_clocks,
+                ..
+            },
+    } = opened;
+    let row = case.into_row();
+    let id = row.id;
     let readings = clocks::readings(&def, &case_clocks, &app.calendar.get(), app.clock.now());
     let mut snap = snapshot(&def, row, &history, Some(actor), readings);
     snap.siting = super::siting::of_case(&app.db, id).await?;

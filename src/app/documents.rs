@@ -406,8 +406,16 @@ async fn place(files: &FileStore, file: &mut Incoming, sha256: &str) -> Result<b
 }
 
 pub async fn list(app: &App, actor: &Actor, case_id: Uuid) -> Result<Vec<DocumentView>, AppError> {
-    load_visible(app, actor, case_id).await?;
-    Ok(store::documents::of_case(&app.db, case_id)
+    let case = super::load::open(app, actor, case_id).await?;
+    list_of(app, &case).await
+}
+
+/// The documents of a case already read for this request.
+pub async fn list_of(
+    app: &App,
+    case: &super::load::Visible,
+) -> Result<Vec<DocumentView>, AppError> {
+    Ok(store::documents::of_case(&app.db, case.id())
         .await?
         .into_iter()
         .map(view)

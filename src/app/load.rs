@@ -22,6 +22,82 @@ pub(crate) async fn load_visible(app: &App, actor: &Actor, id: Uuid) -> Result<C
     }
 }
 
+/// A case the actor may see, read once per request and handed to every use case the request
+/// makes (a page's snapshot, timeline, documents, notices and comments; an action's decision),
+/// so that none reads it again. Only [`open`] makes one.
+pub struct Visible {
+    row: CaseRow,
+}
+
+impl Visible {
+    pub fn id(&self) -> Uuid {
+        self.row.id
+    }
+
+    pub fn row(&self) -> &CaseRow {
+        &self.row
+    }
+
+    pub(crate) fn into_row(self) -> CaseRow {
+        self.row
+    }
+}
+
+/// Reads a case the actor may see (see [`load_visible`]).
+pub async fn open(app: &App, actor: &Actor, id: Uuid) -> Result<Visible, AppError> {
+    Ok(Visible {
+        row: load_visible(app, actor, id).await?,
+    })
+}
+
+/// A case the actor may see, with its workflow and what deciding an action on it needs, all
+/// from one query (`store::context::with_case`).
+pub struct Opened {
+    pub(crate) case: Visible,
+    pub(crate) def: std::sync::Arc<Definition>,
+    pub(crate) context: Context,
+}
+
+impl Opened {
+    pub fn row(&self) -> &CaseRow {
+        self.case.row()
+    }
+
+    pub fn definition(&self) -> &Definition {
+        &self.def
+    }
+
+    pub fn case(&self) -> &Visible {
+        &self.case
+    }
+}
+
+/// Reads a case the actor may see and, in the same query, the steps any deployed workflow's
+/// rules look at (those of the case's own are kept), its clocks and its documents.
+pub async fn open_with_context(app: &App, actor: &Actor, id: Uuid) -> Result<Opened, AppError> {
+    let c = store::context::with_case(&app.db, id, app.workflows.looked_at_anywhere()).await?;
+    let row = match c.case {
+        Some(row) if directory::access(&app.db, actor).await?.covers(&row.org) => row,
+        _ => return Err(AppError::NotFound(format!("case {id}"))),
+    };
+    let def = definition_of(app, &row)?;
+    let history = c
+        .steps
+        .into_iter()
+        .filter(|s| def.looked_at.contains(&s.0))
+        .map(step)
+        .collect();
+    Ok(Opened {
+        case: Visible { row },
+        context: Context {
+            history,
+            clocks: super::clocks::CaseClocks::from_rows(c.clocks, c.segments),
+            relied_on: super::documents::latest_hashes(c.documents),
+        },
+        def,
+    })
+}
+
 pub(crate) fn definition_of(
     app: &App,
     row: &CaseRow,
@@ -70,20 +146,6 @@ pub(crate) struct Context {
     pub clocks: super::clocks::CaseClocks,
     /// The latest version of each of its documents.
     pub relied_on: Vec<Value>,
-}
-
-/// Reads the [`Context`] of a case in one query (`store::context`).
-pub(crate) async fn context(
-    db: &impl sea_orm::ConnectionTrait,
-    def: &Definition,
-    case_id: Uuid,
-) -> Result<Context, AppError> {
-    let c = store::context::of_case(db, case_id, &def.looked_at).await?;
-    Ok(Context {
-        history: c.steps.into_iter().map(step).collect(),
-        clocks: super::clocks::CaseClocks::from_rows(c.clocks, c.segments),
-        relied_on: super::documents::latest_hashes(c.documents),
-    })
 }
 
 /// The steps each case's rules look at, for many cases in one query.

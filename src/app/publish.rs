@@ -681,8 +681,16 @@ pub async fn of_case(
     actor: &crate::engine::Actor,
     case_id: Uuid,
 ) -> Result<Vec<(Uuid, NoticeKind, DateTime<Utc>)>, AppError> {
-    super::load::load_visible(app, actor, case_id).await?;
-    Ok(store::publications::of_case(&app.db, case_id)
+    let case = super::load::open(app, actor, case_id).await?;
+    notices_of(app, &case).await
+}
+
+/// The notices published on a case already read for this request: id, kind, moment.
+pub async fn notices_of(
+    app: &App,
+    case: &super::load::Visible,
+) -> Result<Vec<(Uuid, NoticeKind, DateTime<Utc>)>, AppError> {
+    Ok(store::publications::of_case(&app.db, case.id())
         .await?
         .into_iter()
         .filter_map(|p| Some((p.id, NoticeKind::parse(&p.kind)?, p.published_at)))
@@ -714,7 +722,17 @@ pub async fn comments_of_case(
     actor: &crate::engine::Actor,
     case_id: Uuid,
 ) -> Result<Vec<CaseComment>, AppError> {
-    super::load::load_visible(app, actor, case_id).await?;
+    let case = super::load::open(app, actor, case_id).await?;
+    comments_of(app, actor, &case).await
+}
+
+/// The public's comments on a case already read for this request, as `actor` may see them.
+pub async fn comments_of(
+    app: &App,
+    actor: &crate::engine::Actor,
+    case: &super::load::Visible,
+) -> Result<Vec<CaseComment>, AppError> {
+    let case_id = case.id();
     use crate::domain::Role;
     let bureau = actor
         .roles

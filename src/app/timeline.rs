@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::load::{definition_of, load_visible};
+use super::load::definition_of;
 use super::{App, AppError};
 use crate::domain::calendar::{self, Segment};
 use crate::engine::Actor;
@@ -42,8 +42,17 @@ pub struct TimelineEntry {
 }
 
 pub async fn timeline(app: &App, actor: &Actor, id: Uuid) -> Result<Vec<TimelineEntry>, AppError> {
-    let row = load_visible(app, actor, id).await?;
-    let def = definition_of(app, &row)?;
+    let case = super::load::open(app, actor, id).await?;
+    timeline_of(app, &case).await
+}
+
+/// The timeline of a case already read for this request.
+pub async fn timeline_of(
+    app: &App,
+    case: &super::load::Visible,
+) -> Result<Vec<TimelineEntry>, AppError> {
+    let (row, id) = (case.row(), case.id());
+    let def = definition_of(app, row)?;
     let entries = store::audit::of_case(&app.db, id).await?;
     let (_, segments) = store::clocks::of_case(&app.db, id).await?;
     let cal = app.calendar.get();

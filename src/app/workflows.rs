@@ -94,6 +94,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Loaded>, Vec<String>> {
 #[derive(Debug, Default)]
 pub struct Registry {
     versions: HashMap<String, BTreeMap<u32, Arc<Definition>>>,
+    /// Every action whose steps some deployed version's rules look at: what a case's context is
+    /// read with before its workflow is known (see `load::opened_with_context`).
+    looked_at: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -156,7 +159,15 @@ impl Registry {
         kinds.into_iter().collect()
     }
 
+    /// Every action whose steps some deployed version's rules look at, sorted.
+    pub fn looked_at_anywhere(&self) -> &[String] {
+        &self.looked_at
+    }
+
     fn insert(&mut self, def: Definition) {
+        self.looked_at.extend(def.looked_at.iter().cloned());
+        self.looked_at.sort();
+        self.looked_at.dedup();
         self.versions
             .entry(def.key.clone())
             .or_default()

@@ -1,8 +1,8 @@
-//! What deciding an action on a case reads besides the case itself, in one query: the steps of
-//! its history that the rules look at, its clock rows and segments, and its documents. Four
-//! queries became one `UNION ALL` whose branches share a row of generic columns (`k` says which
-//! table a row came from); the length of the history does not matter, only the steps asked for
-//! are read.
+//! What deciding an action on a case reads, in one query: the case itself (when asked for),
+//! the steps of its history that the rules look at, its clock rows and segments, and its
+//! documents. Five queries became one `UNION ALL` whose branches share a row of generic columns
+//! (`k` says which table a row came from); the length of the history does not matter, only the
+//! steps asked for are read.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
@@ -19,6 +19,8 @@ pub type DocumentHash = (String, i32, String);
 /// The rows of one case that deciding an action needs.
 #[derive(Debug, Default)]
 pub struct CaseContext {
+    /// The case itself (`None` if there is no such case).
+    pub case: Option<super::cases::CaseRow>,
     pub steps: Vec<StepRow>,
     pub clocks: Vec<ClockRow>,
     pub segments: Vec<SegmentRow>,
@@ -29,6 +31,7 @@ const STEP: i32 = 1;
 const CLOCK: i32 = 2;
 const SEGMENT: i32 = 3;
 const DOCUMENT: i32 = 4;
+const CASE: i32 = 5;
 
 /// Typed empty cells: PostgreSQL types a union's columns branch by branch, and two bare NULLs
 /// would make a column text.
@@ -40,10 +43,14 @@ const UUID: &str = "CAST(NULL AS UUID)";
 /// The generic columns every branch fills, in order.
 const COLUMNS: [&str; 10] = ["k", "s1", "s2", "s3", "s4", "n1", "b1", "t1", "t2", "u1"];
 
+/// The columns only the case's branch fills (the others fill them with typed NULLs): its
+/// remaining text, its version and its third moment.
+const CASE_COLUMNS: [&str; 6] = ["s5", "s6", "s7", "s8", "n2", "t3"];
+
 /// One branch: `expressions` for [`COLUMNS`], each named (only the first branch's names count,
-/// but then any branch may come first).
-fn branch(kind: i32, expressions: [&str; 9], from: &str) -> String {
-    let named: Vec<String> = std::iter::once(kind.to_string())
+/// but then any branch may come first); `extra` the columns the case's branch adds.
+fn branch(kind: i32, expressions: [&str; 9], extra: Option<[&str; 6]>, from: &str) -> String {
+    let mut named: Vec<String> = std::iter::once(kind.to_string())
         .chain(expressions.iter().map(|e| e.to_string()))
         .zip(COLUMNS)
         // The numbers are `int4` in some tables and `int8` in others: always `int8`.
@@ -52,15 +59,48 @@ fn branch(kind: i32, expressions: [&str; 9], from: &str) -> String {
             _ => format!("{e} AS {c}"),
         })
         .collect();
+    if let Some(extra) = extra {
+        named.extend(extra.iter().zip(CASE_COLUMNS).map(|(e, c)| match c {
+            "n2" => format!("CAST({e} AS BIGINT) AS {c}"),
+            _ => format!("{e} AS {c}"),
+        }));
+    }
     format!("SELECT {} FROM {from}", named.join(", "))
 }
+
+/// The case branch's extra columns as NULLs, for the other branches.
+const NO_CASE: [&str; 6] = [TEXT, TEXT, TEXT, TEXT, "CAST(NULL AS BIGINT)", TIME];
 
 /// The statement: `$1` (`?1` on SQLite) is the case, the next ones the actions whose steps are
 /// read.
 fn sql(backend: DbBackend, actions: usize) -> String {
     let p = |i: usize| super::placeholder(backend, i);
     let case = p(1);
-    let mut branches = Vec::with_capacity(4);
+    let none = Some(NO_CASE);
+    let mut branches = Vec::with_capacity(5);
+    branches.push(branch(
+        CASE,
+        [
+            "workflow_key",
+            "state",
+            "org",
+            "audit_head",
+            "version",
+            BOOL,
+            "created_at",
+            "updated_at",
+            "id",
+        ],
+        Some([
+            "CAST(data AS TEXT)",
+            "created_by",
+            "reference",
+            "title",
+            "workflow_version",
+            "submitted_at",
+        ]),
+        &format!("cases WHERE id = {case}"),
+    ));
     if actions > 0 {
         let list: Vec<String> = (2..actions + 2).map(p).collect();
         branches.push(branch(
@@ -68,6 +108,7 @@ fn sql(backend: DbBackend, actions: usize) -> String {
             [
                 "action", "actor", "payload", TEXT, "seq", BOOL, "at", TIME, UUID,
             ],
+            none,
             &format!(
                 "audit_entries WHERE case_id = {case} AND action IN ({})",
                 list.join(", ")
@@ -87,6 +128,7 @@ fn sql(backend: DbBackend, actions: usize) -> String {
             "updated_at",
             UUID,
         ],
+        none,
         &format!("case_clocks WHERE case_id = {case}"),
     ));
     branches.push(branch(
@@ -102,6 +144,7 @@ fn sql(backend: DbBackend, actions: usize) -> String {
             "ended_at",
             "id",
         ],
+        none,
         &format!("clock_segments WHERE case_id = {case}"),
     ));
     branches.push(branch(
@@ -109,13 +152,15 @@ fn sql(backend: DbBackend, actions: usize) -> String {
         [
             "name", "sha256", TEXT, TEXT, "version", BOOL, TIME, TIME, UUID,
         ],
+        none,
         &format!("documents WHERE case_id = {case}"),
     ));
     branches.join(" UNION ALL ")
 }
 
-/// Reads the context of `case_id`, with its steps among `actions` (none if empty).
-pub async fn of_case(
+/// Reads the case `case_id` and its context in one query (the case is `None` if there is no
+/// such case), with its steps among `actions`.
+pub async fn with_case(
     db: &impl ConnectionTrait,
     case_id: Uuid,
     actions: &[String],
@@ -164,6 +209,7 @@ pub async fn of_case(
             DOCUMENT => out
                 .documents
                 .push((text(r, "s1")?, narrow(n1)?, text(r, "s2")?)),
+            CASE => out.case = Some(case_row(r, n1)?),
             other => return Err(DbErr::Custom(format!("context row of kind {other}"))),
         }
     }
@@ -172,6 +218,28 @@ pub async fn of_case(
     out.segments.sort_by_key(|s| (s.started_at, s.id));
     out.documents.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     Ok(out)
+}
+
+/// The case, from its branch's row (`version` is its `n1`).
+fn case_row(r: &QueryResult, version: i64) -> Result<super::cases::CaseRow, DbErr> {
+    let data = text(r, "s5")?;
+    Ok(super::cases::CaseRow {
+        id: r.try_get("", "u1")?,
+        workflow_key: text(r, "s1")?,
+        workflow_version: narrow(r.try_get("", "n2")?)?,
+        state: text(r, "s2")?,
+        version,
+        org: text(r, "s3")?,
+        data: serde_json::from_str(&data)
+            .map_err(|e| DbErr::Custom(format!("case data is not JSON: {e}")))?,
+        audit_head: text(r, "s4")?,
+        created_by: text(r, "s6")?,
+        created_at: at(r, "t1")?,
+        updated_at: at(r, "t2")?,
+        reference: r.try_get("", "s7")?,
+        title: r.try_get("", "s8")?,
+        submitted_at: r.try_get("", "t3")?,
+    })
 }
 
 fn text(r: &QueryResult, column: &str) -> Result<String, DbErr> {

@@ -23,6 +23,7 @@ mod openapi;
 mod pages;
 mod plans;
 mod public;
+mod reads;
 mod reform;
 mod registry;
 mod smtp;

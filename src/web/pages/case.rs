@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::home::{case_title, values_of};
 use crate::app::cases::{self, CaseSnapshot, FireRequest};
 use crate::app::documents::{self, DocumentView, Upload};
-use crate::app::timeline::{self, TimelineEntry};
+use crate::app::timeline::TimelineEntry;
 use crate::app::{App, AppError};
 use crate::domain::calendar::DayType;
 use crate::engine::{Definition, TransitionError};
@@ -595,13 +595,18 @@ pub struct Again {
 
 async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<CasePage, WebError> {
     let lang = who.ctx.lang;
-    let snap = cases::get_case(app, &who.actor, id).await?;
+    // The case is read once; everything the page shows comes with it.
+    let crate::app::case_file::CaseFile {
+        snapshot: snap,
+        timeline: entries,
+        documents: docs,
+        notices,
+        comments,
+    } = crate::app::case_file::read(app, &who.actor, id).await?;
     let def = app
         .workflows
         .get(&snap.workflow, snap.workflow_version)
         .ok_or_else(|| WebError::Unexpected("workflow version not deployed".into()))?;
-    let entries = timeline::timeline(app, &who.actor, id).await?;
-    let docs = documents::list(app, &who.actor, id).await?;
 
     let visited: BTreeSet<(String, String)> = entries
         .iter()
@@ -728,8 +733,7 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
         ]
         .iter()
         .any(|r| roles.contains(*r));
-    let notices = crate::app::publish::of_case(app, &who.actor, id)
-        .await?
+    let notices = notices
         .into_iter()
         .map(|(nid, kind, at)| {
             let kind = i18n::t(
@@ -739,8 +743,7 @@ async fn case_page(app: &App, who: &Signed, id: Uuid, again: Again) -> Result<Ca
             (nid, kind, local_time(at))
         })
         .collect();
-    let comments = crate::app::publish::comments_of_case(app, &who.actor, id)
-        .await?
+    let comments = comments
         .into_iter()
         .map(|c| CommentView {
             id: c.id,
@@ -933,12 +936,10 @@ pub async fn act(
         .and_then(|v| v.parse::<i64>().ok())
         .ok_or(WebError::BadRequest)?;
     let from_edit = form.get("from_edit").is_some();
-    // The action's declared payload, from the definition the case runs on.
-    let snap = cases::get_case(&app, &who.actor, id).await?;
-    let def = app
-        .workflows
-        .get(&snap.workflow, snap.workflow_version)
-        .ok_or(WebError::NotFound)?;
+    // The action's declared payload, from the definition the case runs on; the case is read
+    // once, here, and handed to the action.
+    let case = crate::app::load::open_with_context(&app, &who.actor, id).await?;
+    let def = case.definition();
     let spec = def
         .actions
         .iter()
@@ -948,16 +949,16 @@ pub async fn act(
     let mut payload: Map<String, Value> =
         forms::read_payload(&spec.payload, &form, lang, &mut errors);
     if from_edit && spec.edits_data {
-        let fields = &forms::fields_of(&def)[..];
-        let fixed = snap.data.as_object().cloned().unwrap_or_default();
+        let fields = &forms::fields_of(def)[..];
+        let fixed = case.row().data.as_object().cloned().unwrap_or_default();
         payload.extend(forms::read_data(fields, &form, &fixed, lang, &mut errors));
     }
     let comment = form.get("comment").map(str::to_string);
     let result = if errors.is_empty() {
-        cases::fire(
+        cases::fire_on(
             &app,
             &who.actor,
-            id,
+            case,
             &action,
             FireRequest {
                 expected_version,
