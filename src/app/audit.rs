@@ -140,10 +140,10 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
     let mut seen: HashMap<Uuid, (i64, String)> = HashMap::new();
     let mut entries = 0u64;
     let mut after = None;
-    let broken = |case_id, seq, problem: Msg| Broken {
-        case_id,
-        seq,
-        problem,
+    let report = |entries, broken| Report {
+        cases: cases.len(),
+        entries,
+        broken,
     };
     loop {
         let batch = store::audit::batch_after(db, after, 1000).await?;
@@ -151,81 +151,72 @@ pub async fn verify(db: &DatabaseConnection) -> anyhow::Result<Report> {
         after = Some((last.case_id, last.seq));
         for row in &batch {
             entries += 1;
-            let (expected_seq, expected_prev) = match seen.get(&row.case_id) {
-                Some((seq, hash)) => (seq + 1, hash.clone()),
-                None => (1, GENESIS.to_string()),
-            };
-            let problem = if row.seq != expected_seq {
-                Some(msg!(
-                    "audit-broken-seq",
-                    seq = row.seq,
-                    expected = expected_seq
-                ))
-            } else if row.prev_hash != expected_prev {
-                Some(msg!(
-                    "audit-broken-prev",
-                    hash = &row.prev_hash,
-                    entry = expected_seq - 1
-                ))
-            } else {
-                match recompute(row) {
-                    Err(e) => Some(msg!("audit-broken-unreadable", detail = e)),
-                    Ok(h) if h != row.hash => {
-                        Some(msg!("audit-broken-hash", hash = &row.hash, recomputed = h))
-                    }
-                    Ok(_) => None,
-                }
-            };
-            if let Some(problem) = problem {
-                return Ok(Report {
-                    cases: cases.len(),
-                    entries,
-                    broken: Some(broken(row.case_id, row.seq, problem)),
-                });
+            if let Some(problem) = entry_problem(row, seen.get(&row.case_id)) {
+                return Ok(report(entries, Some(broken(row.case_id, row.seq, problem))));
             }
             seen.insert(row.case_id, (row.seq, row.hash.clone()));
         }
     }
+    Ok(report(entries, heads_problem(&cases, &seen)))
+}
+
+fn broken(case_id: Uuid, seq: i64, problem: Msg) -> Broken {
+    Broken {
+        case_id,
+        seq,
+        problem,
+    }
+}
+
+/// What is wrong with an entry, given the last entry seen of its chain (sequence and hash).
+fn entry_problem(row: &AuditRow, last: Option<&(i64, String)>) -> Option<Msg> {
+    let (expected_seq, expected_prev) = match last {
+        Some((seq, hash)) => (seq + 1, hash.clone()),
+        None => (1, GENESIS.to_string()),
+    };
+    if row.seq != expected_seq {
+        return Some(msg!(
+            "audit-broken-seq",
+            seq = row.seq,
+            expected = expected_seq
+        ));
+    }
+    if row.prev_hash != expected_prev {
+        return Some(msg!(
+            "audit-broken-prev",
+            hash = &row.prev_hash,
+            entry = expected_seq - 1
+        ));
+    }
+    match recompute(row) {
+        Err(e) => Some(msg!("audit-broken-unreadable", detail = e)),
+        Ok(h) if h != row.hash => Some(msg!("audit-broken-hash", hash = &row.hash, recomputed = h)),
+        Ok(_) => None,
+    }
+}
+
+/// Every case has entries, its version and head are its last entry's, and every chain but the
+/// installation's belongs to a case.
+fn heads_problem(
+    cases: &HashMap<Uuid, (i64, String)>,
+    seen: &HashMap<Uuid, (i64, String)>,
+) -> Option<Broken> {
     let mut ids: Vec<&Uuid> = cases.keys().collect();
     ids.sort();
     for id in ids {
         let (version, head) = &cases[id];
         match seen.get(id) {
-            None => {
-                return Ok(Report {
-                    cases: cases.len(),
-                    entries,
-                    broken: Some(broken(*id, 1, msg!("audit-broken-empty"))),
-                })
-            }
+            None => return Some(broken(*id, 1, msg!("audit-broken-empty"))),
             Some((seq, hash)) if seq != version || hash != head => {
-                return Ok(Report {
-                    cases: cases.len(),
-                    entries,
-                    broken: Some(broken(
-                        *id,
-                        *seq,
-                        msg!("audit-broken-version", version = version, seq = seq),
-                    )),
-                })
+                let problem = msg!("audit-broken-version", version = version, seq = seq);
+                return Some(broken(*id, *seq, problem));
             }
             Some(_) => {}
         }
     }
-    for id in seen.keys() {
-        if !cases.contains_key(id) && *id != INSTALLATION_STREAM {
-            return Ok(Report {
-                cases: cases.len(),
-                entries,
-                broken: Some(broken(*id, 1, msg!("audit-broken-orphan"))),
-            });
-        }
-    }
-    Ok(Report {
-        cases: cases.len(),
-        entries,
-        broken: None,
-    })
+    seen.keys()
+        .find(|id| !cases.contains_key(*id) && **id != INSTALLATION_STREAM)
+        .map(|id| broken(*id, 1, msg!("audit-broken-orphan")))
 }
 
 /// The counter every entry of the installation's stream moves: also the directory's version

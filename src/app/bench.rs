@@ -687,48 +687,7 @@ pub async fn measure(opts: &Options, say: &dyn Fn(String)) -> anyhow::Result<Fig
 
     if let Some(admin) = &opts.postgres_admin_url {
         if store::admin::postgres_reachable(admin).await {
-            let fresh = || async {
-                let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
-                let url = store::admin::create_database(admin, &name).await?;
-                anyhow::Ok((name, url))
-            };
-            let (name, url) = fresh().await?;
-            let result = persisted(&url, &opts.workflows_dir, opts.persisted_cases).await;
-            store::admin::drop_database(admin, &name).await?;
-            let pg = result?;
-            report("postgres", &pg, say);
-            figures.postgres = Some(pg);
-
-            if let Some(over_http) = opts.http {
-                let (name, url) = fresh().await?;
-                let cases = (opts.persisted_cases / 8).max(2);
-                let result = over_http(url, opts.workflows_dir.clone(), cases).await;
-                store::admin::drop_database(admin, &name).await?;
-                let http = result?;
-                say(format!(
-                    "http       postgres, 16 clients: {:.0} actions/s; a reader meanwhile: GET /api/v1/cases/{{id}} p50 {:.1} ms, p99 {:.1} ms",
-                    http.actions_per_s_16, http.get_p50_ms, http.get_p99_ms
-                ));
-                figures.http = Some(http);
-            }
-
-            let (name, url) = fresh().await?;
-            let result = log_rate(&url, &opts.workflows_dir, LOG_ENTRIES).await;
-            store::admin::drop_database(admin, &name).await?;
-            let (leaves, seconds) = result?;
-            figures.log.postgres_seconds = Some(seconds);
-            figures.log.postgres_leaves_per_s = Some(leaves as f64 / seconds);
-            say(format!(
-                "log        postgres: {leaves} audit entries integrated in {seconds:.2} s = {:.0} leaves/s",
-                leaves as f64 / seconds
-            ));
-
-            let (name, url) = fresh().await?;
-            let result = settlements(&url, &opts.workflows_dir, opts.persisted_cases * 4).await;
-            store::admin::drop_database(admin, &name).await?;
-            let (n, secs) = result?;
-            figures.settlements_per_s = Some(n as f64 / secs);
-            say(format!("postgres   settlements: {n} in {secs:.2} s = {:.0}/s (negotiated transfers, escrow to buyer with the payment record)", n as f64 / secs));
+            on_postgres(opts, admin, &mut figures, say).await?;
         } else {
             say("postgres   not reachable at the admin URL: skipped".into());
         }
@@ -739,6 +698,59 @@ pub async fn measure(opts: &Options, say: &dyn Fn(String)) -> anyhow::Result<Fig
         figures.rss_mb_peak
     ));
     Ok(figures)
+}
+
+/// The PostgreSQL figures: persisted actions, HTTP, the log, settlements, each on a fresh
+/// database.
+async fn on_postgres(
+    opts: &Options,
+    admin: &str,
+    figures: &mut Figures,
+    say: &dyn Fn(String),
+) -> anyhow::Result<()> {
+    let fresh = || async {
+        let name = format!("greenlane_bench_{}", Uuid::now_v7().simple());
+        let url = store::admin::create_database(admin, &name).await?;
+        anyhow::Ok((name, url))
+    };
+    let (name, url) = fresh().await?;
+    let result = persisted(&url, &opts.workflows_dir, opts.persisted_cases).await;
+    store::admin::drop_database(admin, &name).await?;
+    let pg = result?;
+    report("postgres", &pg, say);
+    figures.postgres = Some(pg);
+
+    if let Some(over_http) = opts.http {
+        let (name, url) = fresh().await?;
+        let cases = (opts.persisted_cases / 8).max(2);
+        let result = over_http(url, opts.workflows_dir.clone(), cases).await;
+        store::admin::drop_database(admin, &name).await?;
+        let http = result?;
+        say(format!(
+            "http       postgres, 16 clients: {:.0} actions/s; a reader meanwhile: GET /api/v1/cases/{{id}} p50 {:.1} ms, p99 {:.1} ms",
+            http.actions_per_s_16, http.get_p50_ms, http.get_p99_ms
+        ));
+        figures.http = Some(http);
+    }
+
+    let (name, url) = fresh().await?;
+    let result = log_rate(&url, &opts.workflows_dir, LOG_ENTRIES).await;
+    store::admin::drop_database(admin, &name).await?;
+    let (leaves, seconds) = result?;
+    figures.log.postgres_seconds = Some(seconds);
+    figures.log.postgres_leaves_per_s = Some(leaves as f64 / seconds);
+    say(format!(
+        "log        postgres: {leaves} audit entries integrated in {seconds:.2} s = {:.0} leaves/s",
+        leaves as f64 / seconds
+    ));
+
+    let (name, url) = fresh().await?;
+    let result = settlements(&url, &opts.workflows_dir, opts.persisted_cases * 4).await;
+    store::admin::drop_database(admin, &name).await?;
+    let (n, secs) = result?;
+    figures.settlements_per_s = Some(n as f64 / secs);
+    say(format!("postgres   settlements: {n} in {secs:.2} s = {:.0}/s (negotiated transfers, escrow to buyer with the payment record)", n as f64 / secs));
+    Ok(())
 }
 
 fn report(name: &str, f: &DbFigures, say: &dyn Fn(String)) {

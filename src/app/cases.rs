@@ -276,19 +276,16 @@ pub async fn fire(
 }
 
 /// Fires `action` on a case already read for this request (a page that needed the case's
-/// workflow to read the form reads it once): as [`fire`].
+/// workflow to read the form reads it once): as [`fire`], for a request without an
+/// idempotency key.
 pub async fn fire_on(
     app: &App,
     actor: &Actor,
     case: super::load::Opened,
     action: &str,
     request: FireRequest,
-    idem: Option<&Idempotency>,
 ) -> Result<CaseSnapshot, AppError> {
-    if let Some(done) = replay(app, actor, idem).await? {
-        return Ok(done);
-    }
-    fire_opened(app, actor, case, action, request, idem).await
+    fire_opened(app, actor, case, action, request, None).await
 }
 
 /// Fires `action` on an opened case, its request not a replay.
@@ -306,8 +303,9 @@ async fn fire_opened(
     let (def, transition) = (&decided.def, &decided.transition);
     let continued = clocks::continued_with_warnings(def, &transition.effects);
     let fired = clocks::fired_warnings(&app.db, case_id, &decided.case_clocks, &continued).await?;
-    let parties =
-        super::publish::parties_if_published(&app.db, def, &decided.row, transition).await?;
+    let parties = def
+        .publication_on(&transition.action)
+        .map(|_| decided.parties.clone());
     let writing = Writing {
         app: app.clone(),
         actor: actor.clone(),
@@ -412,6 +410,8 @@ impl Writing {
 struct Decided {
     row: CaseRow,
     def: std::sync::Arc<Definition>,
+    /// Whom a public notice on the case names (read with the case).
+    parties: super::publish::Parties,
     history: Vec<Step>,
     case_clocks: CaseClocks,
     transition: Transition,
@@ -443,6 +443,7 @@ async fn decide_action(
                 clocks: case_clocks,
                 relied_on,
             },
+        parties,
     } = opened;
     let row = case.into_row();
     let case_id = row.id;
@@ -480,6 +481,7 @@ async fn decide_action(
     let cal = app.calendar.get();
     Ok(Decided {
         row,
+        parties,
         def,
         history,
         case_clocks,
@@ -510,6 +512,7 @@ pub async fn plan_of(
         relied_on,
         cal,
         now,
+        ..
     } = decide_action(
         app,
         actor,
@@ -970,6 +973,7 @@ pub async fn snapshot_of(
                 clocks: case_clocks,
                 ..
             },
+        ..
     } = opened;
     let row = case.into_row();
     let id = row.id;

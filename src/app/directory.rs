@@ -328,17 +328,13 @@ pub struct UserUpdate {
     pub active: Option<bool>,
 }
 
-/// Changes a user, audited in the installation's stream (a new password is recorded as reset,
-/// never its value). A new password or a deactivation ends the user's web sessions and every
-/// token issued to them so far.
-pub async fn update_user(
-    app: &App,
+/// Checks a user's change (every field, all problems at once): answers the roles and language
+/// it sets, parsed.
+fn check_update(
     actor: &Actor,
     email: &str,
-    input: UserUpdate,
-    idem: Option<&Idempotency>,
-) -> Result<User, AppError> {
-    super::require(actor, Role::Admin)?;
+    input: &UserUpdate,
+) -> Result<(Option<RoleSet>, Option<Lang>), AppError> {
     let mut errors = FieldErrors::default();
     if let Some(name) = &input.name {
         if name.trim().is_empty() || name.chars().count() > 200 {
@@ -368,6 +364,21 @@ pub async fn update_user(
         errors.add("active", msg!("err-not-yourself"));
     }
     errors.into_result().map_err(AppError::Validation)?;
+    Ok((roles, lang))
+}
+
+/// Changes a user, audited in the installation's stream (a new password is recorded as reset,
+/// never its value). A new password or a deactivation ends the user's web sessions and every
+/// token issued to them so far.
+pub async fn update_user(
+    app: &App,
+    actor: &Actor,
+    email: &str,
+    input: UserUpdate,
+    idem: Option<&Idempotency>,
+) -> Result<User, AppError> {
+    super::require(actor, Role::Admin)?;
+    let (roles, lang) = check_update(actor, email, &input)?;
     let password_hash = hash_new_password(input.password.clone()).await?;
     let roles_json = roles
         .map(|r| serde_json::to_string(&r.names()))

@@ -120,39 +120,18 @@ fn parse_csv(text: &str) -> Result<Vec<(usize, ImportRow)>, FieldErrors> {
     errors.into_result().map(|()| rows)
 }
 
-/// Imports a catalogue file (admin): every row is checked first; one bad row imports nothing.
-/// Re-importing the same file changes nothing.
-pub async fn import_csv(
-    app: &App,
+/// What importing `items` over the stored ones writes (pure): the items described anew and the
+/// changes added or corrected; `report` counts them.
+fn import_rows(
+    items: &[Item],
+    by_code: &BTreeMap<&str, &Item>,
     actor: &Actor,
-    text: &str,
-    idem: Option<&Idempotency>,
-) -> Result<ImportReport, AppError> {
-    super::require(actor, Role::Admin)?;
-    let rows = parse_csv(text).map_err(AppError::Validation)?;
-    let stored = load(&app.db).await?;
-    let known: BTreeSet<String> = stored.iter().map(|i| i.code.clone()).collect();
-    let items = licence::check_import(&rows, &known).map_err(|problems| {
-        let mut e = FieldErrors::default();
-        for (line, field, message) in problems {
-            e.add(format!("line {line}: {field}"), message);
-        }
-        AppError::Validation(e)
-    })?;
-    let by_code: BTreeMap<&str, &Item> = stored.iter().map(|i| (i.code.as_str(), i)).collect();
-    let now = to_micros(app.clock.now());
-    let mut report = ImportReport {
-        sha256: hex::encode(Sha256::digest(text.as_bytes())),
-        rows: rows.len(),
-        items_added: 0,
-        items_updated: 0,
-        changes_added: 0,
-        changes_updated: 0,
-        unchanged: 0,
-    };
+    now: chrono::DateTime<chrono::Utc>,
+    report: &mut ImportReport,
+) -> (Vec<ItemRow>, Vec<ChangeRow>) {
     let mut item_rows = Vec::new();
     let mut change_rows = Vec::new();
-    for item in &items {
+    for item in items {
         let old = by_code.get(item.code.as_str());
         let described_alike = old.is_some_and(|o| {
             o.name == item.name
@@ -199,6 +178,40 @@ pub async fn import_csv(
             });
         }
     }
+    (item_rows, change_rows)
+}
+
+/// Imports a catalogue file (admin): every row is checked first; one bad row imports nothing.
+/// Re-importing the same file changes nothing.
+pub async fn import_csv(
+    app: &App,
+    actor: &Actor,
+    text: &str,
+    idem: Option<&Idempotency>,
+) -> Result<ImportReport, AppError> {
+    super::require(actor, Role::Admin)?;
+    let rows = parse_csv(text).map_err(AppError::Validation)?;
+    let stored = load(&app.db).await?;
+    let known: BTreeSet<String> = stored.iter().map(|i| i.code.clone()).collect();
+    let items = licence::check_import(&rows, &known).map_err(|problems| {
+        let mut e = FieldErrors::default();
+        for (line, field, message) in problems {
+            e.add(format!("line {line}: {field}"), message);
+        }
+        AppError::Validation(e)
+    })?;
+    let by_code: BTreeMap<&str, &Item> = stored.iter().map(|i| (i.code.as_str(), i)).collect();
+    let now = to_micros(app.clock.now());
+    let mut report = ImportReport {
+        sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        rows: rows.len(),
+        items_added: 0,
+        items_updated: 0,
+        changes_added: 0,
+        changes_updated: 0,
+        unchanged: 0,
+    };
+    let (item_rows, change_rows) = import_rows(&items, &by_code, actor, now, &mut report);
     if item_rows.is_empty() && change_rows.is_empty() {
         return Ok(report);
     }

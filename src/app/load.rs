@@ -56,6 +56,8 @@ pub struct Opened {
     pub(crate) case: Visible,
     pub(crate) def: std::sync::Arc<Definition>,
     pub(crate) context: Context,
+    /// Whom a public notice on the case names.
+    pub(crate) parties: super::publish::Parties,
 }
 
 impl Opened {
@@ -72,8 +74,9 @@ impl Opened {
     }
 }
 
-/// Reads a case the actor may see and, in the same query, the steps any deployed workflow's
-/// rules look at (those of the case's own are kept), its clocks and its documents.
+/// Reads a case the actor may see and, in the same query, whom a notice on it names, the steps
+/// any deployed workflow's rules look at (those of the case's own are kept), its clocks and its
+/// documents.
 pub async fn open_with_context(app: &App, actor: &Actor, id: Uuid) -> Result<Opened, AppError> {
     let c = store::context::with_case(&app.db, id, app.workflows.looked_at_anywhere()).await?;
     let row = match c.case {
@@ -87,7 +90,15 @@ pub async fn open_with_context(app: &App, actor: &Actor, id: Uuid) -> Result<Ope
         .filter(|s| def.looked_at.contains(&s.0))
         .map(step)
         .collect();
+    let parties = super::publish::Parties {
+        enterprise: c.enterprise,
+        agency: c
+            .creator_org
+            .filter(|o| crate::domain::directory::OrgKind::Agency.is(&o.kind))
+            .map(|o| o.name),
+    };
     Ok(Opened {
+        parties,
         case: Visible { row },
         context: Context {
             history,

@@ -21,20 +21,6 @@ use crate::msg;
 use crate::store;
 use crate::store::publications::PublicationRow;
 
-/// The parties of the notice `transition` would publish, read before its transaction; `None`
-/// when it publishes nothing.
-pub(crate) async fn parties_if_published(
-    db: &impl sea_orm::ConnectionTrait,
-    def: &Definition,
-    case: &store::cases::CaseRow,
-    transition: &Transition,
-) -> Result<Option<Parties>, AppError> {
-    if def.publication_on(&transition.action).is_none() {
-        return Ok(None);
-    }
-    Ok(parties_of(db, &[case]).await?.remove(&case.id))
-}
-
 /// The public's comments on a case, when `transition` publishes a proposed decision (which
 /// says how they were handled); `None` otherwise.
 pub(crate) async fn comments_if_proposed(

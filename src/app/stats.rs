@@ -127,25 +127,7 @@ pub struct Durations {
 pub async fn durations(app: &App, range: &Range) -> Result<Vec<Durations>, AppError> {
     let period = range.period()?;
     let cal = app.calendar.get();
-    // The last run's segments of each case's statutory and promised clocks.
-    let mut runs: BTreeMap<(Uuid, String), (i32, Vec<Segment>)> = BTreeMap::new();
-    for s in store::clocks::segments_named(&app.db, &["statutory", "promised"]).await? {
-        let e = runs
-            .entry((s.case_id, s.clock.clone()))
-            .or_insert((s.run, Vec::new()));
-        if s.run > e.0 {
-            *e = (s.run, Vec::new());
-        }
-        if s.run == e.0 {
-            e.1.push(Segment {
-                start: s.started_at,
-                end: s.ended_at,
-                running: s.running,
-            });
-        }
-    }
-    /// Per (period, workflow): the statutory limit, the promised limit, days used on each.
-    type Group = (u32, Option<u32>, Vec<i64>, Vec<i64>);
+    let runs = last_runs(app).await?;
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     for row in store::cases::submitted(&app.db).await? {
         if !terminal(app, &row) || NOT_DECIDED.contains(&row.state.as_str()) {
@@ -192,29 +174,53 @@ pub async fn durations(app: &App, range: &Range) -> Result<Vec<Durations>, AppEr
             g.3.push(p);
         }
     }
-    Ok(groups
-        .into_iter()
-        .map(
-            |((period, workflow), (limit, promised, used, promised_used))| {
-                let target = f64::from(limit) / 3.0;
-                Durations {
-                    period,
-                    workflow,
-                    cases: used.len(),
-                    median_days: figures::median(&used),
-                    p90_days: figures::percentile(&used, 90.0),
-                    max_days: used.iter().copied().max().unwrap_or(0),
-                    statutory_limit_days: limit,
-                    on_time_statutory_pct: figures::share_pct(&used, |d| d <= i64::from(limit)),
-                    promised_limit_days: promised,
-                    on_time_promised_pct: promised
-                        .map(|p| figures::share_pct(&promised_used, |d| d <= i64::from(p))),
-                    one_third_target_days: (target * 10.0).round() / 10.0,
-                    within_one_third_pct: figures::share_pct(&used, |d| (d as f64) <= target),
-                }
-            },
-        )
-        .collect())
+    Ok(groups.into_iter().map(durations_of).collect())
+}
+
+/// Per (period, workflow): the statutory limit, the promised limit, days used on each.
+type Group = (u32, Option<u32>, Vec<i64>, Vec<i64>);
+
+/// The last run's segments of each case's statutory and promised clocks.
+async fn last_runs(app: &App) -> Result<BTreeMap<(Uuid, String), (i32, Vec<Segment>)>, AppError> {
+    let mut runs: BTreeMap<(Uuid, String), (i32, Vec<Segment>)> = BTreeMap::new();
+    for s in store::clocks::segments_named(&app.db, &["statutory", "promised"]).await? {
+        let e = runs
+            .entry((s.case_id, s.clock.clone()))
+            .or_insert((s.run, Vec::new()));
+        if s.run > e.0 {
+            *e = (s.run, Vec::new());
+        }
+        if s.run == e.0 {
+            e.1.push(Segment {
+                start: s.started_at,
+                end: s.ended_at,
+                running: s.running,
+            });
+        }
+    }
+    Ok(runs)
+}
+
+/// The figures of one (period, workflow) group.
+fn durations_of(
+    ((period, workflow), (limit, promised, used, promised_used)): ((String, String), Group),
+) -> Durations {
+    let target = f64::from(limit) / 3.0;
+    Durations {
+        period,
+        workflow,
+        cases: used.len(),
+        median_days: figures::median(&used),
+        p90_days: figures::percentile(&used, 90.0),
+        max_days: used.iter().copied().max().unwrap_or(0),
+        statutory_limit_days: limit,
+        on_time_statutory_pct: figures::share_pct(&used, |d| d <= i64::from(limit)),
+        promised_limit_days: promised,
+        on_time_promised_pct: promised
+            .map(|p| figures::share_pct(&promised_used, |d| d <= i64::from(p))),
+        one_third_target_days: (target * 10.0).round() / 10.0,
+        within_one_third_pct: figures::share_pct(&used, |d| (d as f64) <= target),
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

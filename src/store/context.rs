@@ -1,8 +1,9 @@
-//! What deciding an action on a case reads, in one query: the case itself (when asked for),
-//! the steps of its history that the rules look at, its clock rows and segments, and its
-//! documents. Five queries became one `UNION ALL` whose branches share a row of generic columns
-//! (`k` says which table a row came from); the length of the history does not matter, only the
-//! steps asked for are read.
+//! What deciding an action on a case reads, in one query: the case itself, the organisations a
+//! public notice names (the case's, and that of the person who opened it), the steps of its
+//! history that the rules look at, its clock rows and segments, and its documents. Six queries
+//! became one `UNION ALL` whose branches share a row of generic columns (`k` says which table a
+//! row came from); the length of the history does not matter, only the steps asked for are
+//! read.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
@@ -21,6 +22,10 @@ pub type DocumentHash = (String, i32, String);
 pub struct CaseContext {
     /// The case itself (`None` if there is no such case).
     pub case: Option<super::cases::CaseRow>,
+    /// The case's organisation, and the organisation of the person who opened it: whom a public
+    /// notice names.
+    pub enterprise: Option<super::directory::OrgRow>,
+    pub creator_org: Option<super::directory::OrgRow>,
     pub steps: Vec<StepRow>,
     pub clocks: Vec<ClockRow>,
     pub segments: Vec<SegmentRow>,
@@ -32,6 +37,8 @@ const CLOCK: i32 = 2;
 const SEGMENT: i32 = 3;
 const DOCUMENT: i32 = 4;
 const CASE: i32 = 5;
+const ENTERPRISE: i32 = 6;
+const CREATOR: i32 = 7;
 
 /// Typed empty cells: PostgreSQL types a union's columns branch by branch, and two bare NULLs
 /// would make a column text.
@@ -49,7 +56,7 @@ const CASE_COLUMNS: [&str; 6] = ["s5", "s6", "s7", "s8", "n2", "t3"];
 
 /// One branch: `expressions` for [`COLUMNS`], each named (only the first branch's names count,
 /// but then any branch may come first); `extra` the columns the case's branch adds.
-fn branch(kind: i32, expressions: [&str; 9], extra: Option<[&str; 6]>, from: &str) -> String {
+fn branch(kind: i32, expressions: [&str; 9], extra: [&str; 6], from: &str) -> String {
     let mut named: Vec<String> = std::iter::once(kind.to_string())
         .chain(expressions.iter().map(|e| e.to_string()))
         .zip(COLUMNS)
@@ -59,12 +66,10 @@ fn branch(kind: i32, expressions: [&str; 9], extra: Option<[&str; 6]>, from: &st
             _ => format!("{e} AS {c}"),
         })
         .collect();
-    if let Some(extra) = extra {
-        named.extend(extra.iter().zip(CASE_COLUMNS).map(|(e, c)| match c {
-            "n2" => format!("CAST({e} AS BIGINT) AS {c}"),
-            _ => format!("{e} AS {c}"),
-        }));
-    }
+    named.extend(extra.iter().zip(CASE_COLUMNS).map(|(e, c)| match c {
+        "n2" => format!("CAST({e} AS BIGINT) AS {c}"),
+        _ => format!("{e} AS {c}"),
+    }));
     format!("SELECT {} FROM {from}", named.join(", "))
 }
 
@@ -76,31 +81,7 @@ const NO_CASE: [&str; 6] = [TEXT, TEXT, TEXT, TEXT, "CAST(NULL AS BIGINT)", TIME
 fn sql(backend: DbBackend, actions: usize) -> String {
     let p = |i: usize| super::placeholder(backend, i);
     let case = p(1);
-    let none = Some(NO_CASE);
-    let mut branches = Vec::with_capacity(5);
-    branches.push(branch(
-        CASE,
-        [
-            "workflow_key",
-            "state",
-            "org",
-            "audit_head",
-            "version",
-            BOOL,
-            "created_at",
-            "updated_at",
-            "id",
-        ],
-        Some([
-            "CAST(data AS TEXT)",
-            "created_by",
-            "reference",
-            "title",
-            "workflow_version",
-            "submitted_at",
-        ]),
-        &format!("cases WHERE id = {case}"),
-    ));
+    let mut branches = case_and_parties(&case);
     if actions > 0 {
         let list: Vec<String> = (2..actions + 2).map(p).collect();
         branches.push(branch(
@@ -108,54 +89,115 @@ fn sql(backend: DbBackend, actions: usize) -> String {
             [
                 "action", "actor", "payload", TEXT, "seq", BOOL, "at", TIME, UUID,
             ],
-            none,
+            NO_CASE,
             &format!(
                 "audit_entries WHERE case_id = {case} AND action IN ({})",
                 list.join(", ")
             ),
         ));
     }
-    branches.push(branch(
-        CLOCK,
-        [
-            "clock",
-            "status",
-            "due_date",
-            "calendar_version",
-            "run",
-            "provisional",
-            "due_at",
-            "updated_at",
-            UUID,
-        ],
-        none,
-        &format!("case_clocks WHERE case_id = {case}"),
-    ));
-    branches.push(branch(
-        SEGMENT,
-        [
-            "clock",
-            "reason",
-            TEXT,
-            TEXT,
-            "run",
-            "running",
-            "started_at",
-            "ended_at",
-            "id",
-        ],
-        none,
-        &format!("clock_segments WHERE case_id = {case}"),
-    ));
-    branches.push(branch(
-        DOCUMENT,
-        [
-            "name", "sha256", TEXT, TEXT, "version", BOOL, TIME, TIME, UUID,
-        ],
-        none,
-        &format!("documents WHERE case_id = {case}"),
-    ));
+    branches.extend(clocks_and_documents(&case));
     branches.join(" UNION ALL ")
+}
+
+/// The branches of the case and of the organisations a notice on it names.
+fn case_and_parties(case: &str) -> Vec<String> {
+    let org = |kind: i32, from: &str| {
+        let columns = [
+            "o.code",
+            "o.name",
+            "o.kind",
+            "o.credit_code",
+            "0",
+            BOOL,
+            "o.created_at",
+            TIME,
+            UUID,
+        ];
+        branch(kind, columns, NO_CASE, from)
+    };
+    vec![
+        branch(
+            CASE,
+            [
+                "workflow_key",
+                "state",
+                "org",
+                "audit_head",
+                "version",
+                BOOL,
+                "created_at",
+                "updated_at",
+                "id",
+            ],
+            [
+                "CAST(data AS TEXT)",
+                "created_by",
+                "reference",
+                "title",
+                "workflow_version",
+                "submitted_at",
+            ],
+            &format!("cases WHERE id = {case}"),
+        ),
+        org(
+            ENTERPRISE,
+            &format!("organisations o WHERE o.code = (SELECT org FROM cases WHERE id = {case})"),
+        ),
+        org(
+            CREATOR,
+            &format!(
+                "organisations o JOIN users u ON o.code = u.org_code \
+                 WHERE u.email = (SELECT created_by FROM cases WHERE id = {case})"
+            ),
+        ),
+    ]
+}
+
+/// The branches of the case's clock rows, clock segments and documents.
+fn clocks_and_documents(case: &str) -> [String; 3] {
+    [
+        branch(
+            CLOCK,
+            [
+                "clock",
+                "status",
+                "due_date",
+                "calendar_version",
+                "run",
+                "provisional",
+                "due_at",
+                "updated_at",
+                UUID,
+            ],
+            NO_CASE,
+            &format!("case_clocks WHERE case_id = {case}"),
+        ),
+        branch(
+            SEGMENT,
+            [
+                "clock",
+                "reason",
+                TEXT,
+                TEXT,
+                "run",
+                "running",
+                "started_at",
+                "ended_at",
+                "id",
+            ],
+            NO_CASE,
+            &format!("clock_segments WHERE case_id = {case}"),
+        ),
+        branch(
+            DOCUMENT,
+            [
+                "name", "sha256", TEXT, TEXT, "version", BOOL, TIME, TIME, UUID,
+            ],
+            NO_CASE,
+            &format!("documents WHERE case_id = {case}"),
+        ),
+    ]
 }
 
 /// Reads the case `case_id` and its context in one query (the case is `None` if there is no
@@ -210,6 +252,8 @@ pub async fn with_case(
                 .documents
                 .push((text(r, "s1")?, narrow(n1)?, text(r, "s2")?)),
             CASE => out.case = Some(case_row(r, n1)?),
+            ENTERPRISE => out.enterprise = Some(org_row(r)?),
+            CREATOR => out.creator_org = Some(org_row(r)?),
             other => return Err(DbErr::Custom(format!("context row of kind {other}"))),
         }
     }
@@ -239,6 +283,17 @@ fn case_row(r: &QueryResult, version: i64) -> Result<super::cases::CaseRow, DbEr
         reference: r.try_get("", "s7")?,
         title: r.try_get("", "s8")?,
         submitted_at: r.try_get("", "t3")?,
+    })
+}
+
+/// An organisation, from its branch's row.
+fn org_row(r: &QueryResult) -> Result<super::directory::OrgRow, DbErr> {
+    Ok(super::directory::OrgRow {
+        code: text(r, "s1")?,
+        name: text(r, "s2")?,
+        kind: text(r, "s3")?,
+        credit_code: r.try_get("", "s4")?,
+        created_at: at(r, "t1")?,
     })
 }
 

@@ -69,7 +69,7 @@ async fn a_case_page_and_an_action_from_it_read_the_case_once() {
             comment: None,
             payload: json!({}),
         };
-        let done = cases::fire_on(&app, &ann(), case, "submit", request, None)
+        let done = cases::fire_on(&app, &ann(), case, "submit", request)
             .await
             .expect("submitted");
         assert_eq!(done.state, "submitted");

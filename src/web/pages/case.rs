@@ -965,7 +965,6 @@ pub async fn act(
                 comment,
                 payload: Value::Object(payload),
             },
-            None,
         )
         .await
     } else {
