@@ -28,16 +28,6 @@ pub struct Entry {
     pub log_index: Option<i64>,
 }
 
-fn entry(r: entity::audit_entry::Model) -> Entry {
-    Entry {
-        id: r.id,
-        case_id: r.case_id,
-        seq: r.seq,
-        hash: r.hash,
-        log_index: r.log_index,
-    }
-}
-
 /// Serialises integrators across instances until the transaction ends (PostgreSQL: an advisory
 /// lock; SQLite has one writer at a time anyway). The unique leaf index and the nodes' primary
 /// key refuse a second writer's rows should two ever overlap.
@@ -67,16 +57,42 @@ pub async fn size(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
 
 /// Up to `limit` entries not yet in the log, in the order they are appended: time, then id.
 pub async fn unlogged(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<Entry>, DbErr> {
-    Ok(AuditEntry::find()
-        .filter(audit_entry::Column::LogIndex.is_null())
-        .order_by_asc(audit_entry::Column::At)
-        .order_by_asc(audit_entry::Column::Id)
+    // Only the columns a leaf needs: an entry's payload and documents stay in the database (a
+    // batch of 4,096 entries of project data held them all in memory at once).
+    use audit_entry::Column;
+    let rows = leaf_columns()
+        .filter(Column::LogIndex.is_null())
+        .order_by_asc(Column::At)
+        .order_by_asc(Column::Id)
         .limit(limit)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(entry)
-        .collect())
+        .await?;
+    Ok(rows.into_iter().map(leaf_entry).collect())
+}
+
+/// Audit entries with only the columns the log needs of them.
+fn leaf_columns() -> sea_orm::Select<AuditEntry> {
+    use audit_entry::Column;
+    AuditEntry::find().select_only().columns([
+        Column::Id,
+        Column::CaseId,
+        Column::Seq,
+        Column::Hash,
+        Column::LogIndex,
+    ])
+}
+
+fn leaf_entry(
+    (id, case_id, seq, hash, log_index): (Uuid, Uuid, i64, String, Option<i64>),
+) -> Entry {
+    Entry {
+        id,
+        case_id,
+        seq,
+        hash,
+        log_index,
+    }
 }
 
 /// Gives `entries` (ids) the leaf indexes from `first` on, in order.
@@ -215,12 +231,8 @@ pub async fn leaves(
 
 /// Every audit entry as the log sees it.
 pub async fn all_entries(db: &impl ConnectionTrait) -> Result<Vec<Entry>, DbErr> {
-    Ok(AuditEntry::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(entry)
-        .collect())
+    let rows = leaf_columns().into_tuple().all(db).await?;
+    Ok(rows.into_iter().map(leaf_entry).collect())
 }
 
 /// Every stored node.
@@ -247,12 +259,13 @@ pub async fn entry_of(
     case_id: Uuid,
     seq: i64,
 ) -> Result<Option<Entry>, DbErr> {
-    Ok(AuditEntry::find()
+    Ok(leaf_columns()
         .filter(audit_entry::Column::CaseId.eq(case_id))
         .filter(audit_entry::Column::Seq.eq(seq))
+        .into_tuple()
         .one(db)
         .await?
-        .map(entry))
+        .map(leaf_entry))
 }
 
 pub async fn latest_checkpoint(db: &impl ConnectionTrait) -> Result<Option<CheckpointRow>, DbErr> {
