@@ -696,13 +696,9 @@ pub async fn escrowed(app: &App, actor: &Actor) -> Result<Vec<Escrowed>, AppErro
 
 /// What is left in a lot's escrow (a listing's amount still to take).
 pub async fn left_in_escrow(app: &App, lot: Uuid) -> Result<i64, AppError> {
-    let mut left = 0;
-    for a in store::registry::accounts(&app.db, Some(&lot.to_string())).await? {
-        left += store::registry::balances(&app.db, a.id)
-            .await?
-            .iter()
-            .map(|b| b.amount_kg)
-            .sum::<i64>();
-    }
-    Ok(left)
+    Ok(escrow_balances(&app.db, lot)
+        .await?
+        .iter()
+        .map(|b| b.amount_kg)
+        .sum())
 }
